@@ -1,0 +1,78 @@
+"""Shared fixtures: the real services this machine runs, and a rule for when one is missing.
+
+A missing service skips the test locally and fails it in CI (``CI`` set), as dramatiq does:
+a green CI run must mean the real parts were exercised.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = ROOT / "config"
+PG_ADMIN_URL = os.environ.get("IRO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("IRO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def missing_service(reason: str) -> None:
+    """Skip locally; fail under CI, where every real part must be present."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session; dropped afterwards."""
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover
+        missing_service("psycopg is not installed")
+    name = f"iro_test_{uuid.uuid4().hex[:10]}"
+    admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        missing_service(f"PostgreSQL is not reachable at {admin}: {exc}")
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def redis_url() -> str:
+    try:
+        import redis
+    except ImportError:  # pragma: no cover
+        missing_service("redis-py is not installed")
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as exc:
+        missing_service(f"Redis is not reachable at {REDIS_URL}: {exc}")
+    client.flushdb()
+    return REDIS_URL
+
+
+@pytest.fixture
+def soffice() -> str:
+    path = shutil.which("soffice") or shutil.which("libreoffice")
+    if not path:
+        missing_service("LibreOffice (soffice) is not installed; `make system-deps` installs it")
+    return str(path)
+
+
+@pytest.fixture
+def config_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped config folder, for tests that break it on purpose."""
+    dest = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, dest)
+    return dest

@@ -1,0 +1,71 @@
+"""What every command needs, loaded once and only when asked for.
+
+The config folder comes from ``--config`` or ``IRO_CONFIG_DIR`` (default ``./config``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from workers.directory import Directory
+    from workers.rules import Rules
+    from workers.settings import Settings
+    from workers.workcalendar import WorkingCalendar
+
+
+def default_config_dir() -> Path:
+    return Path(os.environ.get("IRO_CONFIG_DIR", "config"))
+
+
+@dataclass
+class AppContext:
+    config_dir: Path = field(default_factory=default_config_dir)
+    debug: bool = False
+
+    @cached_property
+    def settings(self) -> Settings:
+        from workers.settings import load_settings
+
+        return load_settings(self.config_dir)
+
+    @cached_property
+    def rules(self) -> Rules:
+        from workers.rules import load_rules
+
+        return load_rules(self.config_dir / "rules.yaml")
+
+    @cached_property
+    def directory(self) -> Directory:
+        from workers.directory import load_directory
+
+        return load_directory(self.config_dir / "directory.yaml")
+
+    @cached_property
+    def calendar(self) -> WorkingCalendar:
+        from workers.workcalendar import WorkingCalendar
+
+        return WorkingCalendar.from_rules(self.rules.calendar)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        from workers.store.session import open_store
+
+        return open_store(self.settings.database_url)
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    """The AppContext set up by the top-level callback."""
+    obj = ctx.find_root().obj
+    if not isinstance(obj, AppContext):
+        obj = AppContext()
+        ctx.find_root().obj = obj
+    return obj

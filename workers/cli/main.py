@@ -1,0 +1,104 @@
+"""Entry point of the `iro` command: global options, sub-command groups, and exit codes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from workers.cli.context import AppContext, default_config_dir
+from workers.errors import EXIT_UNEXPECTED, IroError
+
+HELP = """\
+iro: the paperwork of an Independent Reviewing Officer service, done by queue workers.
+
+Configuration is read from config/ (or --config DIR, or IRO_CONFIG_DIR): service.yaml,
+rules.yaml and directory.yaml. Any service setting can be overridden by an IRO_* variable;
+passwords and client secrets come only from the environment.
+
+\b
+Exit codes:
+  0  ok
+  1  unexpected error (traceback only with --debug)
+  2  bad input or configuration (file, line and field are named)
+  3  a service cannot be reached (database, Redis, mail server)
+  4  template error (template, part and field are named)
+"""
+
+app = typer.Typer(
+    help=HELP,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+err_console = Console(stderr=True)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="Folder holding service.yaml, rules.yaml, directory.yaml."),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+) -> None:
+    ctx.obj = AppContext(config_dir=config or default_config_dir(), debug=debug)
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _register() -> None:
+    """Attach the sub-command groups. Each module keeps heavy imports inside its commands."""
+    import importlib
+
+    for name in SUBCOMMANDS:
+        module = importlib.import_module(f"workers.cli.{name}")
+        module.register(app)
+
+
+# Modules under workers/cli/ that define `register(app)`.
+SUBCOMMANDS: list[str] = []
+
+
+def main(argv: list[str] | None = None) -> None:
+    _register()
+    debug = "--debug" in (argv if argv is not None else sys.argv)
+    try:
+        rv = app(args=argv, standalone_mode=False)
+        if isinstance(rv, int) and rv:
+            sys.exit(rv)
+    except IroError as exc:
+        if debug:
+            err_console.print_exception()
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        if debug:
+            err_console.print_exception()
+        else:
+            err_console.print(
+                f"[bold red]unexpected error:[/] {type(exc).__name__}. "
+                "Run again with --debug for the traceback, and report it.",
+                highlight=False,
+            )
+        sys.exit(EXIT_UNEXPECTED)

@@ -1,0 +1,252 @@
+"""The tracking store's tables (SQLAlchemy 2.0, typed).
+
+The store is the truth: a dispatch row exists before anything is enqueued, and the queue only
+carries its id. Timestamps are timezone-aware (UTC); calendar dates are plain dates.
+Changing a table means a new Alembic migration in ``workers/store/migrations/versions``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: DateTime(timezone=True)}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Timestamped:
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, server_default=func.now()
+    )
+
+
+class Child(Timestamped, Base):
+    """A looked after child, as the case-management system knows them."""
+
+    __tablename__ = "children"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(40), unique=True)
+    given_name: Mapped[str] = mapped_column(String(300))
+    family_name: Mapped[str] = mapped_column(String(300))
+    date_of_birth: Mapped[dt.date] = mapped_column(Date)
+    looked_after_since: Mapped[dt.date] = mapped_column(Date)
+    ceased_on: Mapped[dt.date | None] = mapped_column(Date)
+    team: Mapped[str] = mapped_column(String(120))
+    iro_email: Mapped[str] = mapped_column(String(320))
+    placement: Mapped[str] = mapped_column(Text, default="")
+    legal_status: Mapped[str] = mapped_column(String(120), default="")
+
+    reviews: Mapped[list[Review]] = relationship(back_populates="child", order_by="Review.id")
+
+    @property
+    def initials(self) -> str:
+        return f"{self.given_name[:1]}.{self.family_name[:1]}.".upper()
+
+
+class Review(Timestamped, Base):
+    """One statutory (or earlier, requested) review of a child's care plan."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(40), unique=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=1)  # 1st, 2nd, 3rd… review of this child
+    due_on: Mapped[dt.date] = mapped_column(Date)  # latest date allowed by reg 33
+    scheduled_at: Mapped[dt.datetime | None]  # meeting date and time
+    venue: Mapped[str] = mapped_column(Text, default="")
+    iro_email: Mapped[str] = mapped_column(String(320))
+    # planned → held → recorded; or cancelled
+    status: Mapped[str] = mapped_column(String(20), default="planned")
+    requested_early: Mapped[bool] = mapped_column(Boolean, default=False)
+    held_on: Mapped[dt.date | None] = mapped_column(Date)
+    participation: Mapped[str | None] = mapped_column(String(3))  # SSDA903 PN0…PN7
+    in_timescale: Mapped[bool | None]
+    days_late: Mapped[int | None]
+    decisions_sent_on: Mapped[dt.date | None] = mapped_column(Date)
+    recorded_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    child: Mapped[Child] = relationship(back_populates="reviews")
+    participants: Mapped[list[Participant]] = relationship(
+        back_populates="review", order_by="Participant.id"
+    )
+
+
+class Participant(Timestamped, Base):
+    """Someone invited to a review, from the case record. Recipients come only from here."""
+
+    __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("review_id", "ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), index=True)
+    ref: Mapped[str] = mapped_column(String(40))  # stable id from the case-management export
+    # child, parent, carer, social_worker, guardian, other
+    role: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(300))
+    organisation: Mapped[str] = mapped_column(String(300), default="")
+    relationship_to_child: Mapped[str] = mapped_column(String(120), default="")
+    email: Mapped[str | None] = mapped_column(String(320))
+    email_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    address: Mapped[str | None] = mapped_column(Text)  # lines separated by newlines
+    postcode: Mapped[str | None] = mapped_column(String(12))
+    channel: Mapped[str] = mapped_column(String(10))  # email | post
+    attended: Mapped[bool | None]
+
+    review: Mapped[Review] = relationship(back_populates="participants")
+
+
+class Dispatch(Timestamped, Base):
+    """The outbox: one document (or message) to one recipient.
+
+    ``key`` is unique and deterministic (e.g. ``R-1042/invitation/P-3``) so planning twice never
+    creates a second row. States: pending → queued → sending → sent; or failed / bounced / cancelled.
+    """
+
+    __tablename__ = "dispatches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(10))  # email | post
+    state: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id"), index=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"))
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"))
+    recipient: Mapped[str] = mapped_column(String(320), default="")  # address, or "post"
+    reference_code: Mapped[str | None] = mapped_column(String(40), unique=True)
+    due_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[dt.datetime | None]
+    sent_at: Mapped[dt.datetime | None]
+    message_id: Mapped[str | None] = mapped_column(String(400))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    print_batch_id: Mapped[int | None] = mapped_column(ForeignKey("print_batches.id"))
+    # ids and small facts the renderer needs (never personal data: that is read from the case)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class PrintBatch(Timestamped, Base):
+    __tablename__ = "print_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_date: Mapped[dt.date] = mapped_column(Date)
+    pdf_path: Mapped[str] = mapped_column(Text, default="")
+    manifest_path: Mapped[str] = mapped_column(Text, default="")
+    printed_at: Mapped[dt.datetime | None]
+
+
+class Return(Timestamped, Base):
+    """A consultation form that came back, by email or by post."""
+
+    __tablename__ = "returns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dispatch_id: Mapped[int] = mapped_column(ForeignKey("dispatches.id"), unique=True)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(10))  # email | post
+    source_message_id: Mapped[str | None] = mapped_column(String(400), unique=True)
+    file_path: Mapped[str | None] = mapped_column(Text)
+
+
+class Deadline(Timestamped, Base):
+    """A date something must happen by: a statutory review, a write-up, an escalation response."""
+
+    __tablename__ = "deadlines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))  # review_due, decisions, record, escalation_response
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id"), index=True)
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), index=True)
+    started_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    statutory: Mapped[bool] = mapped_column(Boolean, default=False)
+    met_on: Mapped[dt.date | None] = mapped_column(Date)
+    working_days_taken: Mapped[int | None]
+    in_time: Mapped[bool | None]
+
+
+class Escalation(Timestamped, Base):
+    """An IRO's formal challenge (dispute resolution), moving up stages until the IRO closes it."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id"))
+    iro_email: Mapped[str] = mapped_column(String(320))
+    category: Mapped[str] = mapped_column(String(60))
+    concern: Mapped[str] = mapped_column(Text)
+    stage: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open | resolved
+    raised_on: Mapped[dt.date] = mapped_column(Date)
+    stage_started_on: Mapped[dt.date] = mapped_column(Date)
+    response_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    cafcass_referred_on: Mapped[dt.date | None] = mapped_column(Date)
+    resolved_on: Mapped[dt.date | None] = mapped_column(Date)
+    resolved_stage: Mapped[str | None] = mapped_column(String(40))
+    resolved_by: Mapped[str | None] = mapped_column(String(320))
+    outcome: Mapped[str | None] = mapped_column(Text)
+
+    steps: Mapped[list[EscalationStep]] = relationship(order_by="EscalationStep.id")
+
+
+class EscalationStep(Base):
+    """One thing that happened to an escalation: raised, responded, advanced, referred, resolved."""
+
+    __tablename__ = "escalation_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id"), index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    stage: Mapped[str] = mapped_column(String(40))
+    on: Mapped[dt.date] = mapped_column(Date)
+    by: Mapped[str] = mapped_column(String(320), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    """Every send, print, return and escalation step. Details carry ids, never names or text."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    action: Mapped[str] = mapped_column(String(60))  # e.g. dispatch.sent, return.recorded
+    actor: Mapped[str] = mapped_column(String(320), default="system")
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int | None]
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ServiceState(Base):
+    """Small facts shared by every worker: e.g. sending paused after an authentication failure."""
+
+    __tablename__ = "service_state"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
