@@ -1,0 +1,286 @@
+"""Pure planning: the dates a review, its mail-out, its write-up and an escalation must meet.
+
+No database, no clock: callers pass the rules (``workers.rules``), a ``WorkingCalendar`` and the
+dates they know, and get small frozen dataclasses back; the store layer turns them into rows.
+
+Which days count:
+
+* review dates are **statutory** — Care Planning, Placement and Case Review (England) Regulations
+  2010, reg 33: bank holidays and weekends only, never a council's own closure days;
+* mail-out, write-up and escalation dates are the council's **internal** standards (the IRO
+  Handbook 2010, ch. 3-5 and the local dispute resolution protocol), so closure days extend them.
+
+The parameter types are Protocols that ``workers.rules`` models satisfy, so this module needs
+nothing but the offsets and the calendar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from workers.errors import BadInputError, ConfigError
+from workers.offsets import Offset
+from workers.workcalendar import WorkingCalendar
+
+# --- what planning reads from the rules (workers.rules satisfies these) -----------------------
+
+
+class ReviewTimescalesLike(Protocol):
+    @property
+    def first(self) -> Offset: ...
+    @property
+    def second(self) -> Offset: ...
+    @property
+    def subsequent(self) -> Offset: ...
+
+
+class ReminderLike(Protocol):
+    @property
+    def at(self) -> Offset: ...
+    @property
+    def to(self) -> Sequence[str]: ...
+    @property
+    def only_if_not_returned(self) -> bool: ...
+
+
+class MailoutRulesLike(Protocol):
+    @property
+    def invitations(self) -> Offset: ...
+    @property
+    def consultation_forms(self) -> Offset: ...
+    @property
+    def return_by(self) -> Offset: ...
+    @property
+    def reminders(self) -> Sequence[ReminderLike]: ...
+
+
+class DeadlineRuleLike(Protocol):
+    @property
+    def due(self) -> Offset: ...
+    @property
+    def reminders(self) -> Sequence[Offset]: ...
+
+
+class WriteUpRulesLike(Protocol):
+    @property
+    def decisions(self) -> DeadlineRuleLike: ...
+    @property
+    def record(self) -> DeadlineRuleLike: ...
+    @property
+    def overdue_notice_to(self) -> str: ...
+
+
+class StageLike(Protocol):
+    @property
+    def key(self) -> str: ...
+    @property
+    def response_due(self) -> Offset | None: ...
+
+
+class EscalationRulesLike(Protocol):
+    @property
+    def stages(self) -> Sequence[StageLike]: ...
+    @property
+    def total_ceiling(self) -> Offset: ...
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedDeadline:
+    """A date something must happen by. ``kind`` matches ``Deadline.kind`` in the store."""
+
+    kind: str  # review_due | decisions | record | escalation_response
+    started_on: dt.date
+    due_on: dt.date
+    statutory: bool
+    reminders: tuple[dt.date, ...] = ()
+    overdue_notice_on: dt.date | None = None  # the working day after due_on, if a notice is sent
+    overdue_notice_to: str = ""  # a directory role, e.g. iro_manager
+
+
+@dataclass(frozen=True)
+class PlannedReminder:
+    on: dt.date
+    to: tuple[str, ...]  # participant roles
+    only_if_not_returned: bool
+
+
+@dataclass(frozen=True)
+class MailoutPlan:
+    review_on: dt.date
+    invitations_on: dt.date
+    consultation_forms_on: dt.date
+    return_by: dt.date
+    reminders: tuple[PlannedReminder, ...]
+
+
+@dataclass(frozen=True)
+class EscalationDates:
+    stage: str
+    stage_started_on: dt.date
+    response_due_on: dt.date | None  # None: the stage has no response timescale (e.g. informal)
+    ceiling_on: dt.date  # the whole escalation should be resolved by then
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+
+def _resolve(
+    field: str,
+    offset: Offset,
+    calendar: WorkingCalendar,
+    anchors: Mapping[str, dt.date | None],
+    *,
+    statutory: bool,
+) -> dt.date:
+    """Apply ``offset`` from the date of the event it names, checking the event is one we know."""
+    if offset.anchor not in anchors:
+        raise ConfigError(
+            f"rules.yaml: {field}: '{offset}' counts from {offset.anchor!r}; "
+            f"expected one of {sorted(anchors)}"
+        )
+    anchor_date = anchors[offset.anchor]
+    if anchor_date is None:
+        raise BadInputError(f"{field}: '{offset}' needs the {offset.anchor} date, which is missing")
+    return calendar.apply(offset, anchor_date, statutory)
+
+
+def statutory_due_date(
+    timescales: ReviewTimescalesLike,
+    calendar: WorkingCalendar,
+    *,
+    looked_after_since: dt.date,
+    sequence: int,
+    previous_review_on: dt.date | None = None,
+) -> dt.date:
+    """The latest date review number ``sequence`` may be held (reg 33).
+
+    First: within 20 working days of becoming looked after; second: not more than 3 months after
+    the first; later: not more than 6 months after the previous. ``previous_review_on`` is the
+    date the previous review was *held*, not the date it was due.
+    """
+    if sequence < 1:
+        raise BadInputError(f"review sequence must be 1 or more, got {sequence}")
+    if sequence == 1:
+        field, offset = "review_timescales.first", timescales.first
+    elif sequence == 2:
+        field, offset = "review_timescales.second", timescales.second
+    else:
+        field, offset = "review_timescales.subsequent", timescales.subsequent
+    if sequence > 1 and previous_review_on is None:
+        raise BadInputError(
+            f"review {sequence}: the date review {sequence - 1} was held is needed (reg 33 counts "
+            "from the previous review)"
+        )
+    anchors = {"looked_after": looked_after_since, "previous_review": previous_review_on}
+    return _resolve(field, offset, calendar, anchors, statutory=True)
+
+
+def review_due_deadline(
+    timescales: ReviewTimescalesLike,
+    calendar: WorkingCalendar,
+    *,
+    looked_after_since: dt.date,
+    sequence: int,
+    previous_review_on: dt.date | None = None,
+) -> PlannedDeadline:
+    """The statutory ``review_due`` deadline, started on the date its count runs from."""
+    due = statutory_due_date(
+        timescales,
+        calendar,
+        looked_after_since=looked_after_since,
+        sequence=sequence,
+        previous_review_on=previous_review_on,
+    )
+    started = (
+        looked_after_since if sequence == 1 or previous_review_on is None else previous_review_on
+    )
+    return PlannedDeadline("review_due", started, due, statutory=True)
+
+
+def write_up_deadlines(
+    write_up: WriteUpRulesLike, calendar: WorkingCalendar, *, held_on: dt.date
+) -> tuple[PlannedDeadline, PlannedDeadline]:
+    """The decisions and review-record deadlines of a review held on ``held_on``, in internal
+    working days (IRO Handbook: the record within 15 working days of the meeting), each with its
+    reminder dates and the day the overdue notice goes if it is still unmet."""
+    plans = []
+    for kind, rule in (("decisions", write_up.decisions), ("record", write_up.record)):
+        due = _resolve(
+            f"write_up.{kind}.due", rule.due, calendar, {"held": held_on}, statutory=False
+        )
+        anchors = {"due": due, "held": held_on}
+        reminders = sorted(
+            {
+                _resolve(f"write_up.{kind}.reminders", r, calendar, anchors, statutory=False)
+                for r in rule.reminders
+            }
+        )
+        plans.append(
+            PlannedDeadline(
+                kind,
+                held_on,
+                due,
+                statutory=False,
+                reminders=tuple(reminders),
+                overdue_notice_on=calendar.add(due, 1),
+                overdue_notice_to=write_up.overdue_notice_to,
+            )
+        )
+    return plans[0], plans[1]
+
+
+def mailout_dates(
+    mailout: MailoutRulesLike, calendar: WorkingCalendar, *, review_on: dt.date
+) -> MailoutPlan:
+    """When invitations and consultation forms go, the return-by date and the reminders, for a
+    review on ``review_on`` (internal working days: letters are the council's own standard)."""
+    anchors = {"review": review_on}
+
+    def at(field: str, offset: Offset) -> dt.date:
+        return _resolve(f"mailout.{field}", offset, calendar, anchors, statutory=False)
+
+    reminders = sorted(
+        (
+            PlannedReminder(at(f"reminders[{i}].at", r.at), tuple(r.to), r.only_if_not_returned)
+            for i, r in enumerate(mailout.reminders)
+        ),
+        key=lambda r: r.on,
+    )
+    return MailoutPlan(
+        review_on=review_on,
+        invitations_on=at("invitations", mailout.invitations),
+        consultation_forms_on=at("consultation_forms", mailout.consultation_forms),
+        return_by=at("return_by", mailout.return_by),
+        reminders=tuple(reminders),
+    )
+
+
+def escalation_dates(
+    escalation: EscalationRulesLike,
+    calendar: WorkingCalendar,
+    *,
+    stage: str,
+    stage_started_on: dt.date,
+    raised_on: dt.date,
+) -> EscalationDates:
+    """The response due date of an escalation ``stage`` started on ``stage_started_on``, and the
+    ceiling for the whole escalation (the local dispute resolution protocol; internal days)."""
+    by_key = {s.key: (i, s) for i, s in enumerate(escalation.stages)}
+    if stage not in by_key:
+        raise BadInputError(f"unknown escalation stage {stage!r}; expected one of {list(by_key)}")
+    index, rule = by_key[stage]
+    anchors = {"stage_start": stage_started_on, "raised": raised_on}
+    due = None
+    if rule.response_due is not None:
+        field = f"escalation.stages[{index}].response_due"
+        due = _resolve(field, rule.response_due, calendar, anchors, statutory=False)
+    ceiling = _resolve(
+        "escalation.total_ceiling", escalation.total_ceiling, calendar, anchors, statutory=False
+    )
+    return EscalationDates(stage, stage_started_on, due, ceiling)
