@@ -65,7 +65,7 @@ def _register() -> None:
 
 
 # Modules under workers/cli/ that define `register(app)`.
-SUBCOMMANDS: list[str] = []
+SUBCOMMANDS: list[str] = ["calendar"]
 
 
 def main(argv: list[str] | None = None) -> None:
