@@ -15,18 +15,58 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Dialect,
     ForeignKey,
     Integer,
+    MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# Named constraints, so later migrations can drop or alter them (SQLite batch mode needs names).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware timestamp on every backend, stored as UTC.
+
+    SQLite has no timezone type: without this it hands back naive datetimes, and comparing them with
+    ``utcnow()`` raises. A naive value written here is refused rather than guessed at.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use an aware one (UTC)")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dt.datetime: DateTime(timezone=True)}
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UtcDateTime()}
 
 
 def utcnow() -> dt.datetime:
@@ -121,7 +161,8 @@ class Dispatch(Timestamped, Base):
     """The outbox: one document (or message) to one recipient.
 
     ``key`` is unique and deterministic (e.g. ``R-1042/invitation/P-3``) so planning twice never
-    creates a second row. States: pending → queued → sending → sent; or failed / bounced / cancelled.
+    creates a second row. States: pending → queued → sending → sent; or failed / bounced /
+    cancelled.
     """
 
     __tablename__ = "dispatches"
@@ -177,7 +218,8 @@ class Deadline(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(40))  # review_due, decisions, record, escalation_response
+    # review_due, decisions, record, escalation_response
+    kind: Mapped[str] = mapped_column(String(40))
     review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id"), index=True)
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), index=True)
     started_on: Mapped[dt.date] = mapped_column(Date)
