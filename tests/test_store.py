@@ -226,3 +226,41 @@ def test_bad_url_is_a_config_error_that_does_not_echo_it() -> None:
 
 def test_display_url_hides_password_and_defaults_to_psycopg() -> None:
     assert display_url("postgresql://a:b@h/db") == "postgresql+psycopg://a:***@h/db"
+
+
+def test_audit_record_keeps_ids_and_codes_and_drops_personal_keys(
+    store: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+) -> None:
+    from workers.store import audit
+
+    with store.begin() as s:
+        review = make_review(s)
+        audit.record(
+            s, "dispatch.sent", "dispatch", 42, actor="iro.one@council.example.gov.uk",
+            review_id=review.id, reference_code="IRO-7Q2K", on=dt.date(2026, 12, 1),
+            child_name="Zoë O'Neil", address="1 High St", free_text="Zoë said…",
+            participant={"id": 7, "name": "Ann"}, channels=["email", "post"],
+            note="x" * 10, summary="y" * 500,
+        )
+    with store() as s:
+        event = s.scalars(select(AuditEvent)).one()
+        assert (event.action, event.subject_type) == ("dispatch.sent", "dispatch")
+        assert event.subject_id == 42
+        assert event.actor == "iro.one@council.example.gov.uk"
+        assert event.at.tzinfo is not None
+        assert event.details == {
+            "review_id": review.id, "reference_code": "IRO-7Q2K", "on": "2026-12-01",
+            "participant": {"id": 7}, "channels": ["email", "post"],
+        }
+    logged = caplog.text
+    assert "child_name" in logged and "Zoë" not in logged and "High St" not in logged
+
+
+def test_audit_record_does_not_commit(store: sessionmaker[Session]) -> None:
+    from workers.store import audit
+
+    with store() as s:
+        audit.record(s, "import.reviews", "import", None, created=3)
+        s.rollback()
+    with store() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == 0
