@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -174,3 +176,65 @@ def test_apply(
 def test_unknown_subdivision_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="subdivision 'XXX'"):
         WorkingCalendar("GB", "XXX")
+
+
+# --- the `iro calendar` command, run as people run it -----------------------------------------
+
+RULES_YAML = """\
+calendar:
+  closures:
+    - {start: 2025-12-29, end: 2026-01-02, reason: Christmas closure 2025}
+escalation:
+  stages:
+    - {key: informal, title: Informal, recipients: [team_manager], template: escalation_informal}
+  categories:
+    - {key: other, title: Other}
+"""
+
+
+@pytest.fixture
+def rules_dir(tmp_path: Path) -> Path:
+    (tmp_path / "rules.yaml").write_text(RULES_YAML, encoding="utf-8")
+    return tmp_path
+
+
+def iro(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("iro")
+    return subprocess.run(
+        [str(exe), "--config", str(config), *args], capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["add", "2025-12-19", "20", "--statutory"], "2026-01-21"),  # the issue's example
+        (["add", "2025-12-15", "15"], "2026-01-14"),  # internal: the closure counts
+        (["add", "2025-12-15", "15", "--statutory"], "2026-01-08"),
+        (["add", "2026-01-05", "-3"], "2025-12-22"),  # negative N counts back
+        (["add", "2026-01-05", "-3", "--statutory"], "2025-12-30"),
+        (["between", "2025-12-19", "2026-01-21", "--statutory"], "20"),
+        (["between", "2025-12-19", "2026-01-21"], "16"),
+        (["between", "2026-01-21", "2025-12-19", "--statutory"], "-20"),
+    ],
+)
+def test_cli_prints_the_answer(rules_dir: Path, args: list[str], expected: str) -> None:
+    done = iro(rules_dir, "calendar", *args)
+    assert (done.returncode, done.stdout.strip()) == (0, expected), done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["add", "2025-13-01", "3"], "DATE: expected a date like 2025-12-19, got '2025-13-01'"),
+        (["add", "2025-12-01", "three"], "N: expected a whole number"),
+        (["between", "2025-12-01", "1/1/2026"], "B: expected a date"),
+    ],
+)
+def test_cli_bad_input_exits_2_naming_the_argument(
+    rules_dir: Path, args: list[str], message: str
+) -> None:
+    done = iro(rules_dir, "calendar", *args)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
