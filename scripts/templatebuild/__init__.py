@@ -1,0 +1,1 @@
+"""Building blocks for scripts/build_templates.py: page layout, letterhead, tables, text."""

@@ -1,0 +1,113 @@
+"""Paragraphs, conditional blocks, table loops and writing boxes for the templates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from docx.document import Document as DocxDocument
+from docx.enum.table import WD_ROW_HEIGHT_RULE
+from docx.shared import Mm, Pt
+
+from templatebuild.layout import repeat_header, shade
+
+
+def para(doc: DocxDocument, text: str, style: str | None = None, *, bold_lead: str = "") -> None:
+    """A paragraph; ``bold_lead`` is printed in bold before the text."""
+    p = doc.add_paragraph(style=style)
+    if bold_lead:
+        p.add_run(bold_lead).bold = True
+    p.add_run(text)
+
+
+def tag(doc: DocxDocument, statement: str) -> None:
+    """A paragraph holding only a docxtpl paragraph tag: ``{%p if … %}``; removed when filled."""
+    doc.add_paragraph(f"{{%p {statement} %}}")
+
+
+def when(doc: DocxDocument, condition: str, paragraphs: Sequence[str]) -> None:
+    tag(doc, f"if {condition}")
+    for text in paragraphs:
+        para(doc, text)
+    tag(doc, "endif")
+
+
+def by_role(
+    doc: DocxDocument, wording: dict[str, Sequence[str]], var: str = "recipient.role"
+) -> None:
+    """One block of paragraphs per recipient role; the key ``else`` catches the rest."""
+    first = True
+    for role, paragraphs in wording.items():
+        if role == "else":
+            tag(doc, "else")
+        else:
+            roles = role.split("|")
+            test = (f"{var} == '{roles[0]}'" if len(roles) == 1
+                    else f"{var} in ({', '.join(repr(r) for r in roles)},)")
+            tag(doc, f"{'if' if first else 'elif'} {test}")
+        first = False
+        for text in paragraphs:
+            para(doc, text)
+    tag(doc, "endif")
+
+
+def table(doc: DocxDocument, headers: Sequence[str], cells: Sequence[str], *,
+          loop: str | None = None, widths_mm: Sequence[float] | None = None,
+          blank_rows: int = 0, row_height_mm: float | None = None) -> None:
+    """A bordered table with a shaded, repeating header row.
+
+    With ``loop`` (``"e in enclosures"``) the body row is repeated for each item (docxtpl
+    ``{%tr for %}``); ``blank_rows`` adds empty rows to write in.
+    """
+    rows = 4 + blank_rows if loop else 1 + max(blank_rows, 1)
+    tbl = doc.add_table(rows=rows, cols=len(headers))
+    tbl.style = "Table Grid"
+    for cell, text in zip(tbl.rows[0].cells, headers, strict=True):
+        cell.paragraphs[0].style = "Table Heading"
+        cell.paragraphs[0].add_run(text)
+        shade(cell)
+    repeat_header(tbl.rows[0])
+    body_start = 1
+    if loop:
+        tbl.rows[1].cells[0].paragraphs[0].add_run(f"{{%tr for {loop} %}}")
+        for cell, text in zip(tbl.rows[2].cells, cells, strict=True):
+            cell.paragraphs[0].style = "Table Text"
+            cell.paragraphs[0].add_run(text)
+        tbl.rows[3].cells[0].paragraphs[0].add_run("{%tr endfor %}")
+        body_start = 4
+    elif cells:
+        for cell, text in zip(tbl.rows[1].cells, cells, strict=True):
+            cell.paragraphs[0].add_run(text)
+    for row in tbl.rows[body_start:]:
+        for cell in row.cells:
+            cell.paragraphs[0].style = "Table Text"
+        if row_height_mm:
+            row.height = Mm(row_height_mm)
+            row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+    if widths_mm:
+        for row in tbl.rows:
+            for cell, width in zip(row.cells, widths_mm, strict=True):
+                cell.width = Mm(width)
+    doc.add_paragraph().paragraph_format.space_after = Pt(4)
+
+
+def write_box(doc: DocxDocument, prompt: str, height_mm: float = 45, hint: str = "") -> None:
+    """A question with a bordered box below it to write the answer in."""
+    p = doc.add_paragraph(style="Heading 2")
+    p.add_run(prompt)
+    if hint:
+        para(doc, hint, "Small Print")
+    tbl = doc.add_table(rows=1, cols=1)
+    tbl.style = "Table Grid"
+    tbl.rows[0].height = Mm(height_mm)
+    tbl.rows[0].height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+    tbl.rows[0].cells[0].paragraphs[0].style = "Table Text"
+    doc.add_paragraph().paragraph_format.space_after = Pt(2)
+
+
+def sign_off(doc: DocxDocument, closing: str = "Yours sincerely") -> None:
+    para(doc, closing)
+    doc.add_paragraph()
+    p = doc.add_paragraph()
+    p.add_run("{{ iro.name }}").bold = True
+    p.paragraph_format.space_after = Pt(0)
+    para(doc, "Independent Reviewing Officer")

@@ -1,0 +1,207 @@
+"""Page, styles, letterhead and footer shared by every Word template.
+
+A4 with the address block placed for a DL window envelope: the body starts 45 mm from the top and
+20 mm from the left, so the recipient's address shows through the window when folded in three.
+The letterhead sits in the first-page header; later pages carry only the marking and reference.
+Arial 12pt (RNIB clear print guidance: a sans-serif font of at least 12pt).
+"""
+
+from __future__ import annotations
+
+from docx import Document
+from docx.document import Document as DocxDocument
+from docx.enum.section import WD_SECTION_START
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+from docx.text.paragraph import Paragraph
+
+FONT = "Arial"
+MARKING = "OFFICIAL-SENSITIVE"
+ACCENT = RGBColor(0x1D, 0x4F, 0x91)
+
+
+def _font(style_font: object, size: float, bold: bool = False) -> None:
+    style_font.name = FONT  # type: ignore[attr-defined]
+    style_font.size = Pt(size)  # type: ignore[attr-defined]
+    style_font.bold = bold  # type: ignore[attr-defined]
+
+
+def _east_asia(style: object) -> None:
+    rpr = style.element.get_or_add_rPr()  # type: ignore[attr-defined]
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(attr), FONT)
+
+
+def setup_styles(doc: DocxDocument, friendly: bool = False) -> None:
+    styles = doc.styles
+    normal = styles["Normal"]
+    _font(normal.font, 14 if friendly else 12)
+    _east_asia(normal)
+    normal.paragraph_format.space_after = Pt(8)
+    normal.paragraph_format.line_spacing = 1.15
+    for name, size in (("Title", 20 if friendly else 16), ("Heading 1", 18 if friendly else 14),
+                       ("Heading 2", 15 if friendly else 12)):
+        style = styles[name]
+        _font(style.font, size, bold=True)
+        _east_asia(style)
+        style.font.color.rgb = ACCENT
+        style.font.italic = False
+        style.paragraph_format.space_before = Pt(12)
+        style.paragraph_format.space_after = Pt(6)
+        style.paragraph_format.keep_with_next = True
+    title = styles["Title"]
+    # python-docx's Title has a bottom border; a plain heading reads better in a letter
+    ppr = title.element.get_or_add_pPr()
+    for border in ppr.findall(qn("w:pBdr")):
+        ppr.remove(border)
+    for name, size, bold in (("Letterhead", 10, False), ("Letterhead Name", 14, True),
+                             ("Marking", 9, True), ("Address", 12, False),
+                             ("Reference Panel", 10, False), ("Small Print", 10, False),
+                             ("Table Text", 11, False), ("Table Heading", 11, True)):
+        style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = normal
+        _font(style.font, size, bold)
+        style.paragraph_format.space_after = Pt(0 if name != "Small Print" else 6)
+        style.paragraph_format.line_spacing = 1.0
+    styles["Letterhead Name"].font.color.rgb = ACCENT
+    styles["Marking"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for name in ("Letterhead", "Letterhead Name"):
+        styles[name].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+
+
+def _field(paragraph: Paragraph, instr: str) -> None:
+    """A Word field (PAGE, NUMPAGES) so page numbers update in Word and LibreOffice."""
+    run = paragraph.add_run()
+    for kind, text in (("begin", None), (None, instr), ("separate", None), (None, "1"),
+                       ("end", None)):
+        if kind:
+            el = OxmlElement("w:fldChar")
+            el.set(qn("w:fldCharType"), kind)
+            run._r.append(el)
+        elif text == instr:
+            el = OxmlElement("w:instrText")
+            el.set(qn("xml:space"), "preserve")
+            el.text = f" {instr} "
+            run._r.append(el)
+        else:
+            el = OxmlElement("w:t")
+            el.text = text
+            run._r.append(el)
+
+
+def _footer(footer: object, reference: str) -> None:
+    p = footer.paragraphs[0]  # type: ignore[attr-defined]
+    p.style = "Marking"
+    p.add_run(f"{MARKING}    ")
+    if reference:
+        p.add_run(f"{reference}    ")
+    p.add_run("Page ")
+    _field(p, "PAGE")
+    p.add_run(" of ")
+    _field(p, "NUMPAGES")
+
+
+def new_document(*, reference: str = "{{ letter.reference }}", letterhead: bool = True,
+                 friendly: bool = False) -> DocxDocument:
+    """A4 document with styles, letterhead on page 1, marking and page numbers on every page.
+
+    ``reference`` is the Jinja expression printed in the later-page header and the footer.
+    """
+    doc = Document()
+    setup_styles(doc, friendly)
+    section = doc.sections[0]
+    section.start_type = WD_SECTION_START.NEW_PAGE
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin = section.right_margin = Mm(20)
+    section.top_margin = Mm(45) if letterhead else Mm(25)
+    section.bottom_margin = Mm(22)
+    section.header_distance = Mm(8)
+    section.footer_distance = Mm(8)
+    section.different_first_page_header_footer = letterhead
+    hdr = section.header.paragraphs[0]
+    hdr.style = "Marking"
+    hdr.add_run(MARKING)
+    if reference:
+        later = section.header.add_paragraph(f"Our reference: {reference}", style="Letterhead")
+        later.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    _footer(section.footer, reference)
+    if letterhead:
+        first = section.first_page_header
+        first.paragraphs[0].style = "Marking"
+        first.paragraphs[0].add_run(MARKING)
+        first.add_paragraph("{{ council.name }}", style="Letterhead Name")
+        first.add_paragraph("{{ council.service }}", style="Letterhead")
+        first.add_paragraph("{{ council.address_lines|join_lines }}", style="Letterhead")
+        first.add_paragraph("Telephone {{ council.phone }}", style="Letterhead")
+        first.add_paragraph("Email {{ council.email }}", style="Letterhead")
+        _footer(section.first_page_footer, reference)
+    return doc
+
+
+def no_borders(table: object) -> None:
+    tbl_pr = table._tbl.tblPr  # type: ignore[attr-defined]
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:val"), "nil")
+        borders.append(el)
+    tbl_pr.append(borders)
+
+
+def address_block(doc: DocxDocument, *, to_child: bool = False) -> None:
+    """Recipient's address (left, in the window) and the reference panel (right)."""
+    table = doc.add_table(rows=1, cols=2)
+    table.alignment = WD_TABLE_ALIGNMENT.LEFT
+    table.autofit = False
+    no_borders(table)
+    left, right = table.rows[0].cells
+    left.width, right.width = Mm(95), Mm(75)
+    table.columns[0].width, table.columns[1].width = Mm(95), Mm(75)
+    p = left.paragraphs[0]
+    p.style = "Address"
+    p.add_run("{{ recipient.name }}")
+    left.add_paragraph("{%p if recipient.organisation %}", style="Address")
+    left.add_paragraph("{{ recipient.organisation }}", style="Address")
+    left.add_paragraph("{%p endif %}", style="Address")
+    left.add_paragraph("{%p for line in recipient.address_lines %}", style="Address")
+    left.add_paragraph("{{ line }}", style="Address")
+    left.add_paragraph("{%p endfor %}", style="Address")
+    left.add_paragraph("{{ recipient.postcode }}", style="Address")
+    panel = [
+        ("Our reference", "{{ letter.reference }}"),
+        ("Date", "{{ letter.date|uk_date }}"),
+        ("Contact", "{{ iro.name }}"),
+        ("Telephone", "{{ iro.phone }}"),
+        ("Email", "{{ iro.email }}"),
+    ]
+    first = True
+    for label, value in panel:
+        para = right.paragraphs[0] if first else right.add_paragraph()
+        first = False
+        para.style = "Reference Panel"
+        para.add_run(f"{label}: ").bold = True
+        para.add_run(value)
+    doc.add_paragraph()
+
+
+def shade(cell: object, fill: str = "DCE6F2") -> None:
+    tc_pr = cell._tc.get_or_add_tcPr()  # type: ignore[attr-defined]
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), fill)
+    tc_pr.append(shd)
+
+
+def repeat_header(row: object) -> None:
+    tr_pr = row._tr.get_or_add_trPr()  # type: ignore[attr-defined]
+    el = OxmlElement("w:tblHeader")
+    tr_pr.append(el)

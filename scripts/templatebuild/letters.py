@@ -1,0 +1,159 @@
+"""The invitation, reminder and return-instructions letters."""
+
+from __future__ import annotations
+
+from docx.document import Document as DocxDocument
+
+from templatebuild.blocks import by_role, para, sign_off, table, tag, when
+from templatebuild.layout import address_block, new_document
+
+WHEN = ("{{ review.scheduled_at|uk_day_date }} at {{ review.scheduled_at|uk_time }}"
+        "{% if review.venue %}, at {{ review.venue }}{% endif %}")
+
+
+def invitation() -> DocxDocument:
+    doc = new_document()
+    address_block(doc)
+    # Title, greeting and wording all change with the recipient's role.
+    tag(doc, "if recipient.is_child")
+    doc.add_paragraph("You are invited to your review", style="Title")
+    tag(doc, "else")
+    doc.add_paragraph(
+        "Invitation to a looked after review for {{ child.full_name }}", style="Title"
+    )
+    tag(doc, "endif")
+    para(doc, "{{ recipient.salutation }},")
+    by_role(doc, {
+        "child": [
+            "Your review meeting is on " + WHEN + ".",
+            "A review is a meeting where the people who look after you check that your plan is "
+            "still right for you. It is about you, so what you think matters most.",
+            "I am {{ iro.name }}, your Independent Reviewing Officer (IRO). My job is to make "
+            "sure you are listened to and that the adults do what they said they would do.",
+        ],
+        "else": [
+            "I am writing to invite you to the {{ review.ordinal }} review of the care plan for "
+            "{{ child.full_name }}, which will be held on " + WHEN + ".",
+            "Every child in care has their care plan reviewed regularly by an Independent "
+            "Reviewing Officer (IRO), who is independent of the social work team. The review "
+            "looks at how {{ child.given_name }} is doing, checks that the plan meets "
+            "{{ child.given_name }}'s needs and agrees what needs to happen next. I will chair "
+            "the review.",
+        ],
+    })
+    doc.add_paragraph("How you can take part", style="Heading 1")
+    by_role(doc, {
+        "child": [
+            "You can take part in the way that suits you best. You can come to the meeting, "
+            "talk to me on my own before it, bring someone you trust or an advocate to speak "
+            "for you, or fill in the booklet that comes with this letter.",
+            "If you would like the meeting somewhere else or at a different time, tell me or "
+            "your social worker and we will try to change it.",
+        ],
+        "parent": [
+            "Your views are important to the review. Please come if you can. If you cannot, "
+            "please fill in the enclosed form so that your views are heard, or contact me to "
+            "talk before the meeting.",
+        ],
+        "carer": [
+            "As {{ child.given_name }}'s carer you know best how things are day to day. Please "
+            "fill in the carer's form and bring any health, education and contact information "
+            "the review will need.",
+        ],
+        "social_worker": [
+            "Please send me your report for the review and the updated care plan at least "
+            "three working days before the meeting, share the plan with {{ child.given_name }} "
+            "and the family in a way they can understand, and fill in the social worker's form.",
+        ],
+        "guardian": [
+            "As {{ child.given_name }}'s children's guardian you are invited while proceedings "
+            "continue. If you cannot attend, please send me your views in writing before the "
+            "meeting.",
+        ],
+        "else": [
+            "You are invited because of your work with {{ child.given_name }}. If you cannot "
+            "attend, please send me a short written report before the meeting.",
+        ],
+    })
+    tag(doc, "if form.reference_code")
+    para(doc, " by {{ form.return_by|uk_date }}. Please quote the reference "
+         "{{ form.reference_code }} so that we can match it to the review.",
+         bold_lead="Please return your form")
+    tag(doc, "endif")
+    tag(doc, "if enclosures")
+    doc.add_paragraph("What is enclosed", style="Heading 1")
+    table(doc, ["Document", "What to do"], ["{{ e.title }}", "{{ e.action }}"],
+          loop="e in enclosures", widths_mm=[75, 95])
+    tag(doc, "endif")
+    by_role(doc, {
+        "child": [
+            "If you have any questions, you can ring me{% if iro.phone %} on {{ iro.phone }}"
+            "{% endif %} or email {{ iro.email }}. You can also ask your carer or social worker "
+            "to help you get in touch.",
+        ],
+        "else": [
+            "If you have any questions, please contact me{% if iro.phone %} on {{ iro.phone }}"
+            "{% endif %} or at {{ iro.email }}. Please let me know if you need an interpreter, "
+            "or the meeting or documents in another format.",
+        ],
+    })
+    tag(doc, "if recipient.is_child")
+    sign_off(doc, "Best wishes")
+    tag(doc, "else")
+    sign_off(doc)
+    tag(doc, "endif")
+    return doc
+
+
+def reminder() -> DocxDocument:
+    doc = new_document()
+    address_block(doc)
+    doc.add_paragraph("Reminder: please send us your views for the review", style="Title")
+    para(doc, "{{ recipient.salutation }},")
+    by_role(doc, {
+        "child": [
+            "This is a friendly reminder that your review is on " + WHEN + ". We have not had "
+            "your booklet back yet. What you think really matters, so please send it back by "
+            "{{ form.return_by|uk_date }}, or tell me what you think in another way.",
+        ],
+        "else": [
+            "The review of the care plan for {{ child.full_name }} will be held on " + WHEN
+            + ". We have not yet received your consultation form. Please return it by "
+            "{{ form.return_by|uk_date }} so that your views can be considered at the review.",
+        ],
+    })
+    para(doc, "Your reference is {{ form.reference_code }}. You can email the form to "
+         "{{ form.return_email }} with the reference in the subject line, or post it to "
+         "{{ form.return_address_lines|join_lines }}.")
+    para(doc, "If you have already sent it, thank you, and please ignore this letter.")
+    when(doc, "not recipient.is_child", [
+        "If you have any questions, please contact me{% if iro.phone %} on {{ iro.phone }}"
+        "{% endif %} or at {{ iro.email }}.",
+    ])
+    sign_off(doc)
+    return doc
+
+
+def return_instructions() -> DocxDocument:
+    doc = new_document(reference="{{ form.reference_code }}", letterhead=False)
+    doc.add_paragraph("How to send your form back", style="Title")
+    para(doc, "For the review of the care plan for {{ child.initials }} on "
+         "{{ review.scheduled_at|uk_day_date }}.")
+    para(doc, "{{ form.reference_code }}", bold_lead="Your reference: ")
+    para(doc, "{{ form.return_by|uk_date }}", bold_lead="Please send it back by: ")
+    doc.add_paragraph("By email", style="Heading 1")
+    para(doc, "Take a photo or scan of each page, or fill in the form on a computer, and email it "
+         "to {{ form.return_email }}. Put {{ form.reference_code }} in the subject line.")
+    doc.add_paragraph("By post", style="Heading 1")
+    para(doc, "Put the form in an envelope with {{ form.reference_code }} written on the back "
+         "and post it to:")
+    tag(doc, "for line in form.return_address_lines")
+    doc.add_paragraph("{{ line }}", style="Address")
+    tag(doc, "endfor")
+    doc.add_paragraph()
+    doc.add_paragraph("Giving it to someone", style="Heading 1")
+    para(doc, "You can also give it to your social worker or bring it to the review meeting.")
+    para(doc, "What you write is shared with the people at the review and kept on the council's "
+         "records for the child. It is not shared with anyone else without a good reason.",
+         "Small Print")
+    return doc

@@ -1,0 +1,255 @@
+"""The catalogue of document kinds and the fields each kind's context provides.
+
+This is the contract between the context builders (``workers.documents.contexts``), the templates
+staff edit in Word (``templates_docx/``) and the validator (``iro templates check``): a template may
+only use fields its kind declares. ``docs/templates.md`` is generated from here
+(``python -m workers.documents.catalogue > docs/templates.md``) and a test keeps it current.
+
+Field names are dotted paths; ``enclosures[].title`` is the ``title`` of each item when a template
+loops over ``enclosures``. Pure data, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Format = Literal["docx", "email"]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    description: str
+    optional: bool = False  # may be empty; the template must read well without it
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    title: str
+    format: Format
+    audience: str
+    fields: tuple[Field, ...]
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.docx" if self.format == "docx" else f"{self.name}.txt"
+
+    def field_names(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.fields)
+
+
+def _f(name: str, description: str, optional: bool = False) -> Field:
+    return Field(name, description, optional)
+
+
+COUNCIL = (
+    _f("council.name", "Council name for the letterhead, e.g. 'Example Borough Council'."),
+    _f("council.service", "Service name, e.g. 'Independent Reviewing Service'."),
+    _f("council.address_lines", "Council postal address, a list of lines."),
+    _f("council.phone", "Service telephone number."),
+    _f("council.email", "Service mailbox address (returns and replies go here)."),
+)
+LETTER = (
+    _f("letter.reference", "Our reference printed on the letter (review or escalation ref)."),
+    _f("letter.date", "Date of the letter (a date: use |uk_date)."),
+)
+RECIPIENT = (
+    _f("recipient.name", "Full name of the person the document is addressed to."),
+    _f("recipient.salutation", "How the letter greets them: 'Dear Ms Smith', 'Dear Sam'."),
+    _f(
+        "recipient.role",
+        "child, parent, carer, social_worker, guardian or other (wording adapts to it).",
+    ),
+    _f("recipient.is_child", "True when writing to the child or young person."),
+    _f("recipient.organisation", "Their organisation, e.g. fostering agency.", optional=True),
+    _f("recipient.address_lines", "Postal address lines (may be empty for email).", True),
+    _f("recipient.postcode", "Postcode, printed on its own line.", optional=True),
+)
+CHILD = (
+    _f("child.ref", "The child's case reference."),
+    _f("child.given_name", "The child's given name (what letters to the child use)."),
+    _f("child.full_name", "The child's full name."),
+    _f("child.initials", "The child's initials, e.g. 'S.J.' (for subjects and headers)."),
+    _f("child.date_of_birth", "Date of birth (a date)."),
+    _f("child.age", "Age in whole years at the review date."),
+    _f("child.placement", "Where the child lives now (placement description).", optional=True),
+    _f("child.legal_status", "Legal status, e.g. 'Section 20', 'Care order'.", optional=True),
+)
+REVIEW = (
+    _f("review.ref", "The review reference, e.g. 'R-1042'."),
+    _f("review.sequence", "1 for the first review, 2 for the second, …"),
+    _f("review.ordinal", "'first', 'second', 'third', … (wording)."),
+    _f("review.scheduled_at", "Date and time of the meeting (use |uk_day_date and |uk_time)."),
+    _f("review.venue", "Where the meeting is held.", optional=True),
+    _f("review.due_on", "Latest date allowed by reg 33 (a date)."),
+)
+IRO = (
+    _f("iro.name", "The Independent Reviewing Officer chairing the review."),
+    _f("iro.email", "The IRO's email address."),
+    _f("iro.phone", "The IRO's telephone number.", optional=True),
+)
+FORM = (
+    _f("form.reference_code", "Return reference code printed on the form (matches returns)."),
+    _f("form.return_by", "Date the form should be back (a date)."),
+    _f("form.return_email", "Email address to send the completed form to."),
+    _f("form.return_address_lines", "Postal address for returns, a list of lines."),
+)
+ENCLOSURES = (
+    _f("enclosures", "What is sent with the letter, a list (may be empty)."),
+    _f("enclosures[].title", "Name of the enclosed document."),
+    _f("enclosures[].action", "What to do with it, e.g. 'Fill in and return by 2 March 2026'."),
+)
+PARTICIPANTS = (
+    _f("participants", "Everyone invited, a list."),
+    _f("participants[].name", "Participant's name."),
+    _f("participants[].role", "Their role (child, parent, carer, …)."),
+    _f("participants[].relationship", "Relationship to the child or organisation.", True),
+    _f("participants[].attended", "True / False / None when not yet recorded."),
+    _f("participants[].views_in_writing", "True when their consultation form came back."),
+)
+RECORD = (
+    _f("participation.code", "SSDA903 participation code (PN0–PN7) if recorded.", optional=True),
+    _f("participation.meaning", "What the participation code means.", optional=True),
+    _f("participation_codes", "All participation codes, a list, for the IRO to choose from."),
+    _f("participation_codes[].code", "Code, e.g. 'PN1'."),
+    _f("participation_codes[].meaning", "Its meaning."),
+    _f("previous_decisions", "The previous review's decisions, a list (may be empty)."),
+    _f("previous_decisions[].number", "Decision number."),
+    _f("previous_decisions[].action", "What was decided."),
+    _f("previous_decisions[].responsible", "Who was responsible."),
+    _f("previous_decisions[].timescale", "By when."),
+    _f("decision_rows", "How many blank SMART decision rows to print (a list of numbers)."),
+    _f("review.held_on", "Date the review was held (a date).", optional=True),
+)
+ESCALATION = (
+    _f("escalation.ref", "Escalation reference, e.g. 'E-17'."),
+    _f("escalation.category", "Category title, e.g. 'Delay in review decisions'."),
+    _f("escalation.concern", "The IRO's concern, as written by the IRO."),
+    _f("escalation.raised_on", "Date the escalation was raised."),
+    _f("escalation.stage", "Title of the current stage, e.g. 'Deputy manager'."),
+    _f("escalation.stage_started_on", "Date this stage began."),
+    _f("escalation.response_due_on", "Date a response is due at this stage.", optional=True),
+    _f("escalation.ceiling_on", "Date by which the whole process should be resolved."),
+    _f("escalation.history", "Earlier steps, a list (may be empty)."),
+    _f("escalation.history[].on", "Date of the step."),
+    _f("escalation.history[].stage", "Stage title at the time."),
+    _f("escalation.history[].action", "raised, responded, advanced, referred, …"),
+    _f("escalation.history[].text", "Summary recorded for the step.", optional=True),
+)
+DEADLINE = (
+    _f("deadline.what", "What is due: 'review decisions' or 'review record'."),
+    _f("deadline.due_on", "Date it is due."),
+    _f("deadline.days_overdue", "Working days overdue (0 before the deadline)."),
+    _f("review.held_on", "Date the review was held."),
+)
+EMAIL_SIGN = (_f("mailbox.display_name", "Name the service signs emails with."),)
+
+_LETTER_BASE = COUNCIL + LETTER + RECIPIENT + CHILD + REVIEW + IRO
+
+
+def _kinds() -> dict[str, Kind]:
+    kinds: list[Kind] = [
+        Kind("invitation", "Invitation to a review", "docx", "every invitee (wording by role)",
+             _LETTER_BASE + FORM + ENCLOSURES),
+        Kind("reminder", "Reminder to return a consultation form", "docx",
+             "invitees who have not returned their form", _LETTER_BASE + FORM),
+        Kind("return_instructions", "How to return your form (in packs)", "docx",
+             "every invitee sent a form", COUNCIL + LETTER + RECIPIENT + CHILD + REVIEW + FORM),
+    ]
+    for band, words in (("4_7", "4 to 7"), ("8_11", "8 to 11"), ("12_15", "12 to 15"),
+                        ("16_plus", "16 and over")):
+        kinds.append(Kind(f"consultation_child_{band}", f"Child's booklet, ages {words}", "docx",
+                          "the child", COUNCIL + LETTER + CHILD + REVIEW + IRO + FORM))
+    for role, who in (("parent", "parents"), ("carer", "carers"),
+                      ("social_worker", "the social worker")):
+        kinds.append(Kind(f"consultation_{role}", f"Consultation form for {who}", "docx", who,
+                          COUNCIL + LETTER + RECIPIENT + CHILD + REVIEW + IRO + FORM))
+    kinds.append(Kind("review_record", "Draft review record (for the IRO)", "docx", "the IRO",
+                      COUNCIL + LETTER + CHILD + REVIEW + IRO + PARTICIPANTS + RECORD))
+    esc_base = COUNCIL + LETTER + RECIPIENT + CHILD + IRO + ESCALATION
+    for key, title in (
+        ("informal", "Informal alert"),
+        ("deputy_manager", "Escalation to the deputy manager"),
+        ("group_manager", "Escalation to the group manager"),
+        ("head_of_service", "Escalation to the head of service"),
+        ("assistant_director", "Escalation to the assistant director"),
+        ("cafcass", "Referral to CAFCASS"),
+    ):
+        kinds.append(Kind(f"escalation_{key}", title, "docx", "the stage's manager", esc_base))
+    mail_base = CHILD[:4] + REVIEW + IRO + EMAIL_SIGN
+    kinds += [
+        Kind("email_invitation", "Email carrying an invitation or pack", "email", "invitees",
+             (RECIPIENT[0], RECIPIENT[1], RECIPIENT[3]) + mail_base + FORM[:2]
+             + (_f("is_reminder", "True when this email carries a reminder."),)),
+        Kind("email_escalation", "Email carrying an escalation notice", "email", "managers",
+             (RECIPIENT[0], RECIPIENT[1]) + CHILD[:4] + IRO + EMAIL_SIGN + ESCALATION[:8]),
+        Kind("email_review_record", "Email to the IRO with the draft review record", "email",
+             "the IRO", mail_base + DEADLINE),
+        Kind("email_writeup_reminder", "Reminder to the IRO that a write-up is due", "email",
+             "the IRO", mail_base + DEADLINE),
+        Kind("email_writeup_overdue", "Notice that a write-up is overdue", "email",
+             "the IRO manager and the IRO",
+             (RECIPIENT[0], RECIPIENT[1]) + mail_base + DEADLINE),
+    ]
+    return {k.name: k for k in kinds}
+
+
+KINDS: dict[str, Kind] = _kinds()
+
+# Names fixed by config/rules.yaml: consultation.age_bands[*].template and
+# escalation.stages[*].template.
+CONSULTATION_KINDS = tuple(k for k in KINDS if k.startswith("consultation_"))
+ESCALATION_KINDS = tuple(k for k in KINDS if k.startswith("escalation_"))
+
+
+def get_kind(name: str) -> Kind:
+    """The kind called ``name``; a TemplateError lists the known kinds otherwise."""
+    from workers.errors import TemplateError
+
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise TemplateError(
+            f"unknown document kind {name!r}; known kinds: {', '.join(sorted(KINDS))}"
+        ) from None
+
+
+def catalogue_markdown() -> str:
+    """docs/templates.md: the field catalogue a template author reads."""
+    from workers.documents.filters import FILTERS
+
+    out = [
+        "# Template field catalogue",
+        "",
+        "<!-- Generated by `python -m workers.documents.catalogue > docs/templates.md`; "
+        "do not edit by hand. -->",
+        "",
+        "Templates live in `templates_docx/` (one file per kind; email bodies are `.txt` whose "
+        "first line is `Subject: …`). Write fields as `{{ child.given_name }}`; loops over table "
+        "rows as `{%tr for e in enclosures %}` … `{%tr endfor %}`; whole paragraphs as "
+        "`{%p if recipient.is_child %}` … `{%p endif %}`. Check your changes with "
+        "`iro templates check` and look at one with "
+        "`iro templates render KIND --data examples/template-data/KIND.yaml -o out.docx --pdf`.",
+        "",
+        "Values are escaped for you: never use `|safe`. A field marked *optional* may be empty.",
+        "",
+        "## Filters",
+        "",
+    ]
+    for name, fn in FILTERS.items():
+        doc = (fn.__doc__ or "").strip().splitlines()[0]
+        out.append(f"- `{name}`: {doc}")
+    for kind in KINDS.values():
+        out += ["", f"## `{kind.name}`: {kind.title}", "",
+                f"File `templates_docx/{kind.filename}`, for {kind.audience}.", "",
+                "| field | description |", "|---|---|"]
+        for field in kind.fields:
+            opt = " *(optional)*" if field.optional else ""
+            out.append(f"| `{field.name}` | {field.description}{opt} |")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    print(catalogue_markdown(), end="")

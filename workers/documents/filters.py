@@ -1,0 +1,117 @@
+"""Jinja filters for letters: UK dates and times, and names as they are printed.
+
+Pure functions; registered on the sandboxed environment by ``workers.documents.environment``.
+Empty optional values (``None`` or ``""``) render as an empty string rather than failing, so a
+letter with an unknown venue still goes out (the catalogue says which fields may be empty).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+_SMALL_WORDS = frozenset({"and", "of", "the", "for", "in", "on", "at", "to"})
+
+
+def _as_date(value: Any, filter_name: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.date):  # datetime is a date too
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"filter {filter_name} expects a date, got {type(value).__name__}")
+
+
+def uk_date(value: Any) -> str:
+    """``15 March 2026`` (GOV.UK style: no ordinal, no leading zero)."""
+    day = _as_date(value, "uk_date")
+    return "" if day is None else f"{day.day} {day:%B %Y}"
+
+
+def uk_day_date(value: Any) -> str:
+    """``Monday 15 March 2026``."""
+    day = _as_date(value, "uk_day_date")
+    return "" if day is None else f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def uk_time(value: Any) -> str:
+    """``10:30am``, ``2pm``, ``12 noon`` (GOV.UK style)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value) if "T" in value or " " in value else (
+            dt.time.fromisoformat(value)
+        )
+    if isinstance(value, dt.datetime):
+        value = value.time()
+    if not isinstance(value, dt.time):
+        raise ValueError(f"filter uk_time expects a time, got {type(value).__name__}")
+    if value.hour == 12 and value.minute == 0:
+        return "12 noon"
+    if value.hour == 0 and value.minute == 0:
+        return "midnight"
+    hour = value.hour % 12 or 12
+    suffix = "am" if value.hour < 12 else "pm"
+    return f"{hour}{suffix}" if value.minute == 0 else f"{hour}:{value.minute:02d}{suffix}"
+
+
+def initials(value: Any) -> str:
+    """``Zoë Łukasz-Smith`` → ``Z.Ł.`` (first letter of the first and last names)."""
+    words = str(value or "").split()
+    if not words:
+        return ""
+    letters = [words[0][:1]] + ([words[-1][:1]] if len(words) > 1 else [])
+    return "".join(f"{c.upper()}." for c in letters)
+
+
+def given_name(value: Any) -> str:
+    """The first word of a name: children are written to by their given name only."""
+    words = str(value or "").split()
+    return words[0] if words else ""
+
+
+def title_case_safe(value: Any) -> str:
+    """Capitalise names typed in lower or upper case without breaking O'Neil, McDonald or Łukasz.
+
+    Mixed-case input is trusted as typed (``McDonald``, ``van der Berg``); only all-lower or
+    all-upper text is changed, word by word, keeping hyphens and apostrophes.
+    """
+    text = str(value or "")
+    if text != text.lower() and text != text.upper():
+        return text
+
+    def cap(word: str, first: bool) -> str:
+        if not first and word.lower() in _SMALL_WORDS:
+            return word.lower()
+        parts = []
+        for chunk in word.lower().split("-"):
+            pieces = chunk.split("'")
+            parts.append("'".join(p[:1].upper() + p[1:] for p in pieces))
+        return "-".join(parts)
+
+    return " ".join(cap(w, i == 0) for i, w in enumerate(text.split(" ")))
+
+
+def join_lines(value: Any, sep: str = ", ") -> str:
+    """An address kept as a list of lines, printed on one line."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = value.splitlines()
+    return sep.join(str(v) for v in value if str(v).strip())
+
+
+FILTERS: dict[str, Callable[..., str]] = {
+    "uk_date": uk_date,
+    "uk_day_date": uk_day_date,
+    "uk_time": uk_time,
+    "initials": initials,
+    "given_name": given_name,
+    "title_case_safe": title_case_safe,
+    "join_lines": join_lines,
+}
