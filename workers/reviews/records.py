@@ -1,0 +1,113 @@
+"""Store look-ups and idempotent inserts for the review service (callers own the transaction)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from workers.errors import NotFoundError
+from workers.store.models import Child, Deadline, Dispatch, Participant, Review
+
+# Notices not yet claimed by a worker can still be called off; a claimed one is already going.
+CANCELLABLE = ("pending", "queued")
+
+
+def review_by_ref(session: Session, ref: str) -> Review:
+    review = session.scalars(select(Review).where(Review.ref == ref)).one_or_none()
+    if review is None:
+        raise NotFoundError(f"no review {ref!r} in the store; check the reference (iro caseload)")
+    return review
+
+
+def child_by_ref(session: Session, ref: str) -> Child:
+    child = session.scalars(select(Child).where(Child.ref == ref)).one_or_none()
+    if child is None:
+        raise NotFoundError(f"no child {ref!r} in the store; check the reference (iro caseload)")
+    return child
+
+
+def planned_review(session: Session, child: Child) -> Review | None:
+    """The child's next review still to be held (the latest planned one)."""
+    return session.scalars(
+        select(Review)
+        .where(Review.child_id == child.id, Review.status == "planned")
+        .order_by(Review.sequence.desc(), Review.id.desc())
+        .limit(1)
+    ).one_or_none()
+
+
+def deadline_by_key(session: Session, key: str) -> Deadline | None:
+    return session.scalars(select(Deadline).where(Deadline.key == key)).one_or_none()
+
+
+def ensure_deadline(session: Session, key: str, **values: Any) -> Deadline:
+    """The deadline with ``key``, created with ``values`` if it does not exist yet."""
+    existing = deadline_by_key(session, key)
+    if existing is not None:
+        return existing
+    deadline = Deadline(key=key, **values)
+    session.add(deadline)
+    session.flush()
+    return deadline
+
+
+def ensure_dispatch(session: Session, key: str, **values: Any) -> tuple[Dispatch, bool]:
+    """The dispatch with ``key`` and whether this call created it.
+
+    The unique key is what makes a notice go once: a second planner (another scheduler, a retry)
+    racing this one hits the constraint inside a savepoint and takes the row that won.
+    """
+    existing = session.scalars(select(Dispatch).where(Dispatch.key == key)).one_or_none()
+    if existing is not None:
+        return existing, False
+    dispatch = Dispatch(key=key, **values)
+    try:
+        with session.begin_nested():
+            session.add(dispatch)
+    except IntegrityError:
+        won = session.scalars(select(Dispatch).where(Dispatch.key == key)).one()
+        return won, False
+    return dispatch, True
+
+
+def cancel_pending(session: Session, key_prefix: str) -> int:
+    """Call off the notices under ``key_prefix`` that no worker has claimed; returns how many."""
+    result = session.execute(
+        update(Dispatch)
+        .where(Dispatch.key.startswith(key_prefix, autoescape=True))
+        .where(Dispatch.state.in_(CANCELLABLE))
+        .values(state="cancelled", updated_at=dt.datetime.now(dt.UTC))
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def copy_participants(session: Session, source: Review, target: Review) -> int:
+    """Invite the same people to the next review (refs kept, attendance cleared)."""
+    present = {p.ref for p in target.participants}
+    copied = 0
+    for person in source.participants:
+        if person.ref in present:
+            continue
+        session.add(
+            Participant(
+                review=target,
+                ref=person.ref,
+                role=person.role,
+                name=person.name,
+                organisation=person.organisation,
+                relationship_to_child=person.relationship_to_child,
+                email=person.email,
+                email_confirmed=person.email_confirmed,
+                address=person.address,
+                postcode=person.postcode,
+                channel=person.channel,
+            )
+        )
+        copied += 1
+    session.flush()
+    return copied
