@@ -105,6 +105,8 @@ def read_yaml(path: Path, *, required: bool = True) -> YamlSource:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         reason = "; ".join(x for x in (exc.context, exc.problem) if x) or "invalid YAML"
+        if "'\\t'" in reason:
+            reason += " (indent with spaces, not tabs)"
         raise source.fail([Problem(line, "YAML syntax", reason)]) from None
     except yaml.YAMLError as exc:
         raise source.fail([Problem(None, "YAML syntax", str(exc))]) from None
