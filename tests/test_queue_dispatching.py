@@ -1,0 +1,282 @@
+"""The dispatching core on real stores and a real SMTP server: claim, ask, send, classify."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from factories import make_child, make_participant, make_review, postgres_store, sqlite_store
+from fakes.smtp import SmtpServer
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from workers.compose import ComposeContext, Composers
+from workers.dispatching import Dispatcher, PauseHooks, RetryLater
+from workers.errors import ThrottledError
+from workers.mail.message import OutgoingMessage
+from workers.mail.mime import message_id_for
+from workers.mail.outbox import OutboxConfig, OutboxTransport
+from workers.mail.smtp import SmtpConfig, SmtpTransport
+from workers.store.models import AuditEvent, Dispatch, Participant, ServiceState, utcnow
+
+MAILBOX = "iro.service@council.example.gov.uk"
+ALLOWED = ("council.example.gov.uk", "cafcass.gov.uk")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> sessionmaker[Session]:
+    if request.param == "sqlite":
+        return sqlite_store(tmp_path)
+    return postgres_store(request.getfixturevalue("pg_database"))
+
+
+@pytest.fixture
+def smtp(smtp_server: SmtpServer) -> Iterator[SmtpTransport]:
+    transport = SmtpTransport(
+        SmtpConfig(host=smtp_server.host, port=smtp_server.port, mailbox=MAILBOX, timeout_seconds=5)
+    )
+    yield transport
+    transport.close()
+
+
+def make_letters(sessions: sessionmaker[Session], count: int, **overrides: object) -> list[int]:
+    with sessions() as session:
+        review = make_review(session, make_child(session, given_name="Zoë", family_name="O'Neil"))
+        ids = []
+        for n in range(count):
+            person = make_participant(session, review, "carer")
+            row = Dispatch(
+                key=f"{review.ref}/invitation/{person.ref}", kind="letter", channel="email",
+                review_id=review.id, participant_id=person.id, recipient=person.email or "",
+                reference_code=f"REF{review.id}X{n}", state="queued",
+            )
+            for name, value in overrides.items():
+                setattr(row, name, value)
+            session.add(row)
+            session.flush()
+            ids.append(row.id)
+        session.commit()
+    return ids
+
+
+def pause_hooks() -> PauseHooks:
+    # TODO: workers.mail.pause once it lands
+    def is_paused(session: Session) -> bool:
+        return session.get(ServiceState, "sending.paused") is not None
+
+    def pause(session: Session, reason: str) -> bool:
+        if is_paused(session):
+            return False
+        session.add(ServiceState(name="sending.paused", value=reason[:200]))
+        session.flush()
+        return True
+
+    return PauseHooks(is_paused, pause)
+
+
+def dispatcher(sessions: sessionmaker[Session], transport: object) -> Dispatcher:
+    return Dispatcher(
+        sessions=sessions,
+        transport=transport,  # type: ignore[arg-type]
+        compose=Composers(ComposeContext(allowed_domains=ALLOWED)),
+        pause=pause_hooks(),
+        lease=30,
+    )
+
+
+def row(sessions: sessionmaker[Session], dispatch_id: int) -> Dispatch:
+    with sessions() as session:
+        found = session.get(Dispatch, dispatch_id)
+        assert found is not None
+        return found
+
+
+def actions(sessions: sessionmaker[Session]) -> list[str]:
+    with sessions() as session:
+        return list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def test_sends_once_and_records_message_id(
+    sessions: sessionmaker[Session], smtp: SmtpTransport, smtp_server: SmtpServer
+) -> None:
+    [dispatch_id] = make_letters(sessions, 1)
+    d = dispatcher(sessions, smtp)
+
+    first = d.process(dispatch_id)
+    again = d.process(dispatch_id)
+
+    assert (first.kind, again.kind) == ("sent", "skipped")
+    sent = row(sessions, dispatch_id)
+    assert sent.state == "sent" and sent.attempts == 1 and sent.sent_at is not None
+    assert sent.message_id == message_id_for(sent.key, MAILBOX)
+    [msg] = smtp_server.wait_for(1)
+    assert msg["Message-ID"] == sent.message_id and msg["X-IRO-Dispatch"] == sent.key
+    # subjects carry the reference and initials, never the child's name
+    assert "(Z.O.)" in msg["Subject"] and "Zoë" not in msg["Subject"]
+    assert actions(sessions) == ["dispatch.sent"]
+
+
+def test_concurrent_copies_send_once(
+    sessions: sessionmaker[Session], smtp: SmtpTransport, smtp_server: SmtpServer
+) -> None:
+    ids = make_letters(sessions, 5)
+    d = dispatcher(sessions, smtp)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def work(dispatch_id: int) -> None:
+        kind = d.process(dispatch_id).kind
+        with lock:
+            outcomes.append(kind)
+
+    # eight copies of every message, all at once: what a reconciler plus a retry could produce
+    threads = [threading.Thread(target=work, args=(i,)) for i in ids for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert outcomes.count("sent") == 5 and outcomes.count("skipped") == 35
+    smtp_server.wait_for(5)
+    assert len(smtp_server.message_ids()) == 5 == len(set(smtp_server.message_ids()))
+
+
+def test_live_claim_is_left_alone_and_expired_one_is_taken_over(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    outbox = OutboxTransport(OutboxConfig(directory=tmp_path / "outbox", mailbox=MAILBOX))
+    live, expired, already = make_letters(sessions, 3, state="sending")
+    now = utcnow()
+    with sessions() as session:
+        for dispatch_id, claimed in ((live, now), (expired, now - dt.timedelta(minutes=5)),
+                                     (already, now - dt.timedelta(minutes=5))):
+            session.execute(update(Dispatch).where(Dispatch.id == dispatch_id)
+                            .values(claimed_at=claimed, attempts=1))
+        session.commit()
+    d = dispatcher(sessions, outbox)
+    # `already` went out before its worker died: the outbox has it, so it is not sent again
+    with sessions() as session:
+        done = session.get(Dispatch, already)
+        assert done is not None
+        msg = d.compose(session, done)
+    outbox.send(msg)
+    before = outbox.path_for(msg.dispatch_key).stat().st_mtime_ns
+
+    assert d.process(live).kind == "skipped"
+    assert d.process(expired).kind == "sent"
+    assert d.process(already).kind == "recovered"
+
+    assert row(sessions, live).state == "sending"
+    assert row(sessions, expired).attempts == 2
+    assert outbox.path_for(msg.dispatch_key).stat().st_mtime_ns == before
+    assert row(sessions, already).message_id == message_id_for(msg.dispatch_key, MAILBOX)
+
+
+def test_refused_recipient_fails_with_reason(
+    sessions: sessionmaker[Session], smtp: SmtpTransport, smtp_server: SmtpServer
+) -> None:
+    [dispatch_id] = make_letters(sessions, 1)
+    smtp_server.refuse_recipient(row(sessions, dispatch_id).recipient)
+
+    outcome = dispatcher(sessions, smtp).process(dispatch_id)
+
+    failed = row(sessions, dispatch_id)
+    assert outcome.kind == "failed" and failed.state == "failed"
+    assert "refused the recipient" in (failed.last_error or "")
+    assert failed.recipient not in (failed.last_error or "")  # no addresses in errors
+    assert actions(sessions) == ["dispatch.failed"]
+
+
+def test_address_outside_allow_list_fails_before_sending(
+    sessions: sessionmaker[Session], smtp: SmtpTransport, smtp_server: SmtpServer
+) -> None:
+    [dispatch_id] = make_letters(sessions, 1)
+    with sessions() as session:
+        d = session.get(Dispatch, dispatch_id)
+        assert d is not None
+        person = session.get(Participant, d.participant_id)
+        assert person is not None
+        person.email = d.recipient = "someone@gmail.example"
+        session.commit()
+
+    assert dispatcher(sessions, smtp).process(dispatch_id).kind == "failed"
+    assert "outside the allowed domains" in (row(sessions, dispatch_id).last_error or "")
+    assert smtp_server.received == []
+
+
+def test_connection_error_requeues_with_backoff(sessions: sessionmaker[Session]) -> None:
+    [dispatch_id] = make_letters(sessions, 1)
+    from fakes.smtp import free_port
+
+    dead = SmtpTransport(SmtpConfig(host="127.0.0.1", port=free_port(), mailbox=MAILBOX,
+                                    timeout_seconds=2))
+    d = dispatcher(sessions, dead)
+
+    with pytest.raises(RetryLater) as caught:
+        d.process(dispatch_id)
+
+    assert not caught.value.throttled and caught.value.delay_seconds >= 4
+    waiting = row(sessions, dispatch_id)
+    assert waiting.state == "queued" and "connection failed" in (waiting.last_error or "")
+    assert waiting.due_at > utcnow()
+    # a copy arriving before the back-off is over does nothing
+    assert d.process(dispatch_id).kind == "skipped"
+
+
+class ThrottlingOnce:
+    """The real SMTP transport behind a server that asks us to wait once (as EWS's ErrorServerBusy
+    or Graph's 429 do); the EWS and Graph tests cover those transports' own mapping."""
+
+    def __init__(self, inner: SmtpTransport) -> None:
+        self.inner, self.name, self.mailbox, self.calls = inner, inner.name, inner.mailbox, 0
+
+    def send(self, message: OutgoingMessage) -> str:
+        self.calls += 1
+        if self.calls == 1:
+            raise ThrottledError("dispatch throttled by the server", retry_after=42.0)
+        return self.inner.send(message)
+
+    def find_sent(self, dispatch_key: str) -> str | None:
+        return None
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_throttling_waits_the_servers_delay(
+    sessions: sessionmaker[Session], smtp: SmtpTransport, smtp_server: SmtpServer
+) -> None:
+    [dispatch_id] = make_letters(sessions, 1)
+    d = dispatcher(sessions, ThrottlingOnce(smtp))
+
+    with pytest.raises(RetryLater) as caught:
+        d.process(dispatch_id)
+    assert caught.value.throttled and caught.value.delay_seconds == 42.0
+    waiting = row(sessions, dispatch_id)
+    assert waiting.state == "queued"
+    assert dt.timedelta(seconds=40) < waiting.due_at - utcnow() <= dt.timedelta(seconds=42)
+
+    d.clock = lambda: utcnow() + dt.timedelta(seconds=43)  # the server's delay has passed
+    assert d.process(dispatch_id).kind == "sent"
+    assert len(smtp_server.wait_for(1)) == 1
+
+
+def test_wrong_password_pauses_all_sending_with_one_alert(
+    sessions: sessionmaker[Session], smtp_server: SmtpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    smtp_server.require_auth("iro", "right")
+    wrong = SmtpTransport(SmtpConfig(host=smtp_server.host, port=smtp_server.port,
+                                     mailbox=MAILBOX, username="iro", password="wrong"))
+    ids = make_letters(sessions, 3)
+    d = dispatcher(sessions, wrong)
+
+    outcomes = [d.process(i).kind for i in ids]
+
+    assert outcomes == ["paused", "paused", "paused"]
+    assert [row(sessions, i).state for i in ids] == ["queued"] * 3
+    assert [r for r in caplog.records if r.levelname == "CRITICAL"].__len__() == 1
+    assert actions(sessions).count("sending.paused") == 1
+    assert smtp_server.received == []

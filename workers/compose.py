@@ -1,0 +1,132 @@
+"""Dispatch → OutgoingMessage: one composer per dispatch kind.
+
+A composer reads the case record (the only source of recipients, DESIGN.md §6) and builds the
+email; the document engine renders any attachment. Other issues add kinds with
+``register_composer``. Subjects carry the meeting date, the review reference and the child's
+initials, never a full name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from workers.errors import BadInputError, NotFoundError, PermanentDeliveryError
+from workers.mail.message import OutgoingMessage
+from workers.store.models import Dispatch, Participant, Review
+
+ComposeFn = Callable[[Session, Dispatch, "ComposeContext"], OutgoingMessage]
+
+
+@dataclass(frozen=True)
+class ComposeContext:
+    """What composers may need beyond the row: the allow-list, the reply-to address."""
+
+    allowed_domains: Sequence[str] = ()
+    reply_to: str | None = None
+
+
+_COMPOSERS: dict[str, ComposeFn] = {}
+
+
+def register_composer(kind: str, fn: ComposeFn) -> None:
+    """Make ``fn`` the composer for dispatches of ``kind`` (the last registration wins)."""
+    _COMPOSERS[kind] = fn
+
+
+def composer_for(kind: str) -> ComposeFn:
+    try:
+        return _COMPOSERS[kind]
+    except KeyError:
+        known = ", ".join(sorted(_COMPOSERS)) or "none"
+        raise BadInputError(
+            f"no composer for dispatch kind {kind!r} (known: {known}); "
+            "register one in workers.compose or correct the dispatch"
+        ) from None
+
+
+@dataclass
+class Composers:
+    """The callable the dispatcher uses: picks the composer by the row's kind."""
+
+    context: ComposeContext = field(default_factory=ComposeContext)
+
+    def __call__(self, session: Session, dispatch: Dispatch) -> OutgoingMessage:
+        return composer_for(dispatch.kind)(session, dispatch, self.context)
+
+
+# -- helpers composers share ------------------------------------------------------------------
+
+
+def recipient_of(session: Session, dispatch: Dispatch, context: ComposeContext) -> Participant:
+    """The participant this dispatch goes to, with its address checked against the record.
+
+    The address on the dispatch must be the participant's recorded one, and its domain on the
+    allow-list unless the participant's personal address is recorded as confirmed.
+    """
+    if dispatch.participant_id is None:
+        raise NotFoundError(f"dispatch {dispatch.key} names no participant")
+    person = session.get(Participant, dispatch.participant_id)
+    elsewhere = dispatch.review_id is not None and person is not None and (
+        person.review_id != dispatch.review_id
+    )
+    if person is None or elsewhere:
+        raise PermanentDeliveryError(
+            f"dispatch {dispatch.key}: participant {dispatch.participant_id} is not on this review"
+        )
+    address = (person.email or "").strip()
+    if not address or address.lower() != dispatch.recipient.strip().lower():
+        raise PermanentDeliveryError(
+            f"dispatch {dispatch.key}: the address differs from participant {person.ref}'s "
+            "record; correct the case record and plan the mail-out again"
+        )
+    domain = address.rpartition("@")[2].lower()
+    allowed = {d.lower() for d in context.allowed_domains}
+    if allowed and domain not in allowed and not person.email_confirmed:
+        raise PermanentDeliveryError(
+            f"dispatch {dispatch.key}: participant {person.ref}'s address is outside the allowed "
+            "domains and not confirmed; confirm it on the case record or send by post"
+        )
+    return person
+
+
+def subject_line(review: Review, what: str) -> str:
+    """``Review R-1042 (A.B.) 14 March 2027: invitation`` — reference and initials only."""
+    when = review.scheduled_at.date() if review.scheduled_at else review.due_on
+    return f"Review {review.ref} ({review.child.initials}) {_long_date(when)}: {what}"
+
+
+def _long_date(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def compose_letter(
+    session: Session, dispatch: Dispatch, context: ComposeContext
+) -> OutgoingMessage:
+    """A plain-text invitation to a review (the placeholder until a kind has a Word template)."""
+    person = recipient_of(session, dispatch, context)
+    review = session.get(Review, dispatch.review_id) if dispatch.review_id else None
+    if review is None:
+        raise NotFoundError(f"dispatch {dispatch.key} names no review")
+    when = review.scheduled_at or dt.datetime.combine(review.due_on, dt.time(10), dt.UTC)
+    body = (
+        f"Dear {person.name},\n\n"
+        f"You are invited to the review {review.ref} on {_long_date(when.date())} "
+        f"at {when:%H:%M}.\n"
+        f"Venue: {review.venue or 'to be confirmed'}\n\n"
+        f"Please quote {dispatch.reference_code or review.ref} in any reply.\n\n"
+        "Independent Reviewing Service\n"
+    )
+    return OutgoingMessage(
+        dispatch_key=dispatch.key,
+        to=person.email or "",
+        subject=subject_line(review, "invitation"),
+        body_text=body,
+        reply_to=context.reply_to,
+    )
+
+
+register_composer("letter", compose_letter)

@@ -1,0 +1,278 @@
+"""Sending one dispatch, exactly once in effect: claim, ask, send, record.
+
+The dispatch row is the truth and the queue only carries its id, so any number of copies of a
+message may arrive (a retry, a reconciler re-enqueue, dramatiq's own recovery) and at most one
+of them does the work:
+
+1. **Claim** with a conditional UPDATE: ``pending``/``queued`` (and due) → ``sending``, or a
+   ``sending`` row whose lease expired (its worker died). A copy that loses the race does nothing.
+2. **Ask first** when the row was already ``sending``: ``transport.find_sent(key)`` (EWS and Graph
+   look in Sent Items); a hit is recorded as sent without sending again.
+3. For SMTP and the outbox the deterministic Message-ID is stored *with the claim*, before the
+   attempt: SMTP cannot be asked, so a resend after a crash carries the same id (the documented
+   window: killed after the server accepted, before our commit).
+4. **Send**, then commit ``sent`` with the message id and an audit event in one transaction.
+
+Errors are classified here; the actor only turns ``RetryLater`` into dramatiq's ``Retry``.
+Logs and stored errors carry dispatch ids and keys only, never names or addresses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from workers.errors import (
+    AuthenticationError,
+    BadInputError,
+    PermanentDeliveryError,
+    TemplateError,
+    ThrottledError,
+    TransientDeliveryError,
+)
+from workers.mail.message import OutgoingMessage, Transport
+from workers.mail.mime import message_id_for
+from workers.store import audit
+from workers.store.models import Dispatch, utcnow
+
+log = logging.getLogger(__name__)
+
+# Transports whose "did it go?" record is a Message-ID we choose (workers.mail.mime).
+MESSAGE_ID_TRANSPORTS = frozenset({"smtp", "outbox"})
+# Never hold a claim for less than this, whatever reconcile_after_seconds says: a shorter lease
+# would let a second worker take a dispatch that is still being sent.
+MIN_LEASE_SECONDS = 10
+BACKOFF_BASE_SECONDS = 5.0
+MAX_AUDIT_REASON = 200  # workers.store.audit keeps codes, not long text
+BACKOFF_MAX_SECONDS = 600.0
+
+Composer = Callable[[Session, Dispatch], OutgoingMessage]
+OutcomeKind = Literal["sent", "recovered", "skipped", "paused", "failed"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: OutcomeKind
+    dispatch_id: int
+    message_id: str | None = None
+
+
+class RetryLater(Exception):  # noqa: N818 - a signal to the actor, not an error a user sees
+    """Try this dispatch again after ``delay_seconds`` (the row is back in ``queued``)."""
+
+    def __init__(self, reason: str, delay_seconds: float, *, throttled: bool) -> None:
+        super().__init__(reason)
+        self.delay_seconds = delay_seconds
+        self.throttled = throttled
+
+
+def lease_seconds(reconcile_after_seconds: float) -> float:
+    """How long a claim holds before another worker may take the dispatch over."""
+    return max(float(reconcile_after_seconds), MIN_LEASE_SECONDS)
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential back-off with jitter for connection errors: 5 s, 10 s, 20 s … 10 min."""
+    base = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
+    return base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
+
+
+def claimable(now: dt.datetime, lease: float) -> object:
+    """The WHERE clause of a claim: due and waiting, or sending with an expired lease."""
+    return or_(
+        Dispatch.state.in_(("pending", "queued")) & (Dispatch.due_at <= now),
+        (Dispatch.state == "sending") & (Dispatch.claimed_at < now - dt.timedelta(seconds=lease)),
+    )
+
+
+@dataclass
+class PauseHooks:
+    """The shared "sending paused" flag (workers.mail.pause), injected so tests can see it."""
+
+    is_paused: Callable[[Session], bool]
+    pause: Callable[[Session, str], bool]  # True if this call paused it (then alert once)
+
+
+@dataclass
+class Dispatcher:
+    sessions: sessionmaker[Session]
+    transport: Transport
+    compose: Composer
+    pause: PauseHooks
+    lease: float = 30.0
+    clock: Callable[[], dt.datetime] = utcnow
+
+    def process(self, dispatch_id: int) -> Outcome:
+        """Do whatever this dispatch still needs. Raises RetryLater to be tried again."""
+        claimed = self._claim(dispatch_id)
+        if isinstance(claimed, Outcome):
+            return claimed
+        key, was_sending = claimed
+        if was_sending:
+            found = self.transport.find_sent(key)
+            if found is not None:
+                log.info("dispatch %s was already sent (found after a retry)", dispatch_id)
+                return self._record_sent(dispatch_id, found, recovered=True)
+        try:
+            with self.sessions() as session:
+                row = session.get(Dispatch, dispatch_id)
+                assert row is not None  # claimed above; dispatches are never deleted
+                message = self.compose(session, row)
+            message_id = self.transport.send(message)
+        except ThrottledError as exc:
+            self._requeue(dispatch_id, str(exc), exc.retry_after)
+            raise RetryLater(str(exc), exc.retry_after, throttled=True) from exc
+        except TransientDeliveryError as exc:
+            delay = backoff_seconds(self._attempts(dispatch_id))
+            self._requeue(dispatch_id, str(exc), delay)
+            raise RetryLater(str(exc), delay, throttled=False) from exc
+        except AuthenticationError as exc:
+            return self._pause_sending(dispatch_id, str(exc))
+        except (PermanentDeliveryError, TemplateError, BadInputError) as exc:
+            return self.fail(dispatch_id, str(exc))
+        return self._record_sent(dispatch_id, message_id, recovered=False)
+
+    # -- steps -------------------------------------------------------------------------------
+
+    def _claim(self, dispatch_id: int) -> tuple[str, bool] | Outcome:
+        now = self.clock()
+        with self.sessions() as session:
+            if self.pause.is_paused(session):
+                return Outcome("paused", dispatch_id)
+            row = session.execute(
+                select(Dispatch.key, Dispatch.state).where(Dispatch.id == dispatch_id)
+            ).first()
+            if row is None:
+                log.warning("dispatch %s does not exist; message dropped", dispatch_id)
+                return Outcome("skipped", dispatch_id)
+            key, state = row
+            values: dict[str, object] = {
+                "state": "sending",
+                "claimed_at": now,
+                "updated_at": now,
+                "attempts": Dispatch.attempts + 1,
+            }
+            if self.transport.name in MESSAGE_ID_TRANSPORTS:
+                values["message_id"] = message_id_for(key, self.transport.mailbox)
+            # The state read above is part of the condition, so a copy that raced us loses here.
+            result = session.execute(
+                update(Dispatch)
+                .where(Dispatch.id == dispatch_id, Dispatch.state == state)
+                .where(claimable(now, self.lease))  # type: ignore[arg-type]
+                .values(values)
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return Outcome("skipped", dispatch_id)
+        return key, state == "sending"
+
+    def _record_sent(self, dispatch_id: int, message_id: str, *, recovered: bool) -> Outcome:
+        now = self.clock()
+        with self.sessions() as session:
+            session.execute(
+                update(Dispatch)
+                .where(Dispatch.id == dispatch_id, Dispatch.state == "sending")
+                .values(
+                    state="sent", sent_at=now, updated_at=now, message_id=message_id,
+                    last_error=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            audit.record(
+                session, "dispatch.sent", "dispatch", dispatch_id,
+                transport=self.transport.name, recovered=recovered,
+            )
+            session.commit()
+        return Outcome("recovered" if recovered else "sent", dispatch_id, message_id)
+
+    def _requeue(self, dispatch_id: int, reason: str, delay: float) -> None:
+        """Back to ``queued``, not due before the delay (so no copy sends early)."""
+        now = self.clock()
+        with self.sessions() as session:
+            session.execute(
+                update(Dispatch)
+                .where(Dispatch.id == dispatch_id, Dispatch.state == "sending")
+                .values(
+                    state="queued", due_at=now + dt.timedelta(seconds=delay), updated_at=now,
+                    claimed_at=None, last_error=reason[:2000],
+                )
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+        log.info("dispatch %s will be retried in %.0f s", dispatch_id, delay)
+
+    def _attempts(self, dispatch_id: int) -> int:
+        with self.sessions() as session:
+            attempts = session.scalar(select(Dispatch.attempts).where(Dispatch.id == dispatch_id))
+            return int(attempts or 1)
+
+    def _pause_sending(self, dispatch_id: int, reason: str) -> Outcome:
+        """Credentials refused: pause everything, leave this dispatch queued, alert once."""
+        now = self.clock()
+        with self.sessions() as session:
+            session.execute(
+                update(Dispatch)
+                .where(Dispatch.id == dispatch_id, Dispatch.state == "sending")
+                .values(state="queued", due_at=now, updated_at=now, claimed_at=None,
+                        last_error=reason[:2000])
+                .execution_options(synchronize_session=False)
+            )
+            first = self.pause.pause(session, reason)
+            if first:
+                audit.record(session, "sending.paused", "dispatch", dispatch_id,
+                             transport=self.transport.name)
+            session.commit()
+        if first:
+            log.critical(
+                "ALERT: all sending is paused: the %s transport's credentials were refused "
+                "(dispatch %s). Fix the credentials, then run `iro dispatches resume`.",
+                self.transport.name, dispatch_id,
+            )
+        return Outcome("paused", dispatch_id)
+
+    def fail(
+        self,
+        dispatch_id: int,
+        reason: str,
+        *,
+        only_from: tuple[str, ...] = ("sending",),
+        keep_error: bool = False,
+    ) -> Outcome:
+        """The dispatch can never go as it is: ``failed`` with a reason a person can act on.
+
+        ``keep_error`` keeps the last error stored (retries exhausted) and appends ``reason``.
+        """
+        now = self.clock()
+        with self.sessions() as session:
+            previous = session.scalar(select(Dispatch.last_error).where(Dispatch.id == dispatch_id))
+            text = f"{previous} ({reason})" if keep_error and previous else reason
+            result = session.execute(
+                update(Dispatch)
+                .where(Dispatch.id == dispatch_id, Dispatch.state.in_(only_from))
+                .values(state="failed", updated_at=now, claimed_at=None, last_error=text[:2000])
+                .execution_options(synchronize_session=False)
+            )
+            changed = result.rowcount == 1  # type: ignore[attr-defined]
+            if changed:
+                audit.record(session, "dispatch.failed", "dispatch", dispatch_id,
+                             reason=text[:MAX_AUDIT_REASON])
+            session.commit()
+        if changed:
+            log.warning("dispatch %s failed: %s", dispatch_id, text)
+        return Outcome("failed" if changed else "skipped", dispatch_id)
+
+
+def default_pause_hooks() -> PauseHooks:
+    """The shared flag in workers.mail.pause (one row of ``service_state``)."""
+    import importlib
+
+    pause = importlib.import_module("workers.mail.pause")
+    return PauseHooks(is_paused=pause.is_paused, pause=pause.pause)
