@@ -90,6 +90,7 @@ class EscalationService:
     directory: DirectoryLike
     today: Callable[[], dt.date] = field(default=dt.date.today)
     now: Callable[[], dt.datetime] = field(default=utcnow)
+    planned: list[str] = field(default_factory=list)  # dispatch keys planned by this service
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -319,6 +320,7 @@ class EscalationService:
             )
             self.session.add(dispatch)
             self.session.flush()
+            self.planned.append(key)
             audit(
                 self.session,
                 "dispatch.planned",

@@ -1,0 +1,242 @@
+"""`iro escalate …` and `iro escalations`: the IRO's dispute resolution, from the command line.
+
+Notices are not sent here: each command plans dispatch rows and the workers send them (the store
+is the truth). Heavy imports stay inside the commands so `iro --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from workers.cli.context import AppContext, app_context
+from workers.errors import BadInputError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from workers.escalation.service import EscalationService
+    from workers.store.models import Escalation
+
+ON_HELP = "The date it happened, YYYY-MM-DD (default: today)."
+FORMATS = ("table", "csv", "json")
+
+
+def _date(text: str | None, name: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise BadInputError(f"{name}: expected a date like 2026-03-02, got {text!r}") from None
+
+
+def _service(app: AppContext, session: Session, on: dt.date | None) -> EscalationService:
+    from workers.escalation.policy import Policy
+    from workers.escalation.service import EscalationService
+
+    policy = Policy.from_rules(app.rules.escalation, app.calendar)
+    return EscalationService(
+        session, policy, app.directory, today=(lambda: on) if on else dt.date.today
+    )
+
+
+def _run(
+    ctx: typer.Context,
+    on: str | None,
+    action: str,
+    fn: Callable[[EscalationService], Escalation],
+) -> None:
+    """Open a session, run ``fn(service)``, commit; keep the audit of a refusal and re-raise."""
+    from workers.errors import RefusedError
+    from workers.escalation.service import commit_refusal, escalation_ref
+
+    app = app_context(ctx)
+    day = _date(on, "--on")
+    with app.sessions() as session:
+        svc = _service(app, session, day)
+        try:
+            row = fn(svc)
+        except RefusedError:
+            commit_refusal(session)
+            raise
+        session.commit()
+        due = f"; response due {row.response_due_on}" if row.response_due_on else ""
+        typer.echo(
+            f"{escalation_ref(row.id)} {action}: stage {row.stage}, {row.status}{due}; "
+            f"{len(svc.planned)} notice(s) planned"
+        )
+
+
+def raise_cmd(
+    ctx: typer.Context,
+    child_ref: Annotated[str, typer.Argument(metavar="CHILD_REF", help="The child's reference.")],
+    concern: Annotated[str, typer.Option("--concern", help="What the concern is.")],
+    category: Annotated[str, typer.Option("--category", help="A category from rules.yaml.")],
+    stage: Annotated[
+        str | None, typer.Option("--stage", help="Start at this stage (default: the first).")
+    ] = None,
+    review: Annotated[
+        str | None, typer.Option("--review", metavar="REVIEW_REF", help="The review it arose at.")
+    ] = None,
+    iro: Annotated[
+        str | None, typer.Option("--iro", metavar="EMAIL", help="Default: the child's IRO.")
+    ] = None,
+    on: Annotated[str | None, typer.Option("--on", help=ON_HELP)] = None,
+) -> None:
+    """Raise an escalation and plan its stage notice to the stage's recipients."""
+    _run(
+        ctx,
+        on,
+        "raised",
+        lambda svc: svc.raise_(
+            child_ref,
+            concern=concern,
+            category=category,
+            stage=stage,
+            review_ref=review,
+            iro_email=iro,
+        ),
+    )
+
+
+def respond(
+    ctx: typer.Context,
+    escalation_id: Annotated[int, typer.Argument(metavar="ID")],
+    text: Annotated[str, typer.Option("--text", help="The manager's response.")],
+    by: Annotated[str, typer.Option("--by", metavar="EMAIL", help="Who responded.")] = "",
+    on: Annotated[str | None, typer.Option("--on", help=ON_HELP)] = None,
+) -> None:
+    """Record a manager's response at the current stage."""
+    _run(ctx, on, "response recorded", lambda svc: svc.respond(escalation_id, text=text, by=by))
+
+
+def advance(
+    ctx: typer.Context,
+    escalation_id: Annotated[int, typer.Argument(metavar="ID")],
+    to: Annotated[
+        str | None, typer.Option("--to", metavar="STAGE", help="Bypass to this later stage.")
+    ] = None,
+    by: Annotated[str, typer.Option("--by", metavar="EMAIL", help="Default: the IRO.")] = "",
+    on: Annotated[str | None, typer.Option("--on", help=ON_HELP)] = None,
+) -> None:
+    """Move to the next stage (or bypass to --to), planning that stage's notice."""
+    _run(ctx, on, "advanced", lambda svc: svc.advance(escalation_id, to=to, by=by))
+
+
+def resolve(
+    ctx: typer.Context,
+    escalation_id: Annotated[int, typer.Argument(metavar="ID")],
+    outcome: Annotated[str, typer.Option("--outcome", help="How it was resolved.")],
+    by: Annotated[str, typer.Option("--by", metavar="EMAIL", help="The IRO or IRO manager.")],
+    on: Annotated[str | None, typer.Option("--on", help=ON_HELP)] = None,
+) -> None:
+    """Close it. Only the IRO who raised it, or the IRO manager, may; others are refused."""
+    _run(ctx, on, "resolved", lambda svc: svc.resolve(escalation_id, outcome=outcome, by=by))
+
+
+def refer_cafcass(
+    ctx: typer.Context,
+    escalation_id: Annotated[int, typer.Argument(metavar="ID")],
+    by: Annotated[str, typer.Option("--by", metavar="EMAIL", help="Default: the IRO.")] = "",
+    on: Annotated[str | None, typer.Option("--on", help=ON_HELP)] = None,
+) -> None:
+    """Refer to CAFCASS, alongside the internal process (the stage does not change)."""
+    _run(ctx, on, "referred to CAFCASS", lambda svc: svc.refer_cafcass(escalation_id, by=by))
+
+
+def escalations(
+    ctx: typer.Context,
+    open_only: Annotated[bool, typer.Option("--open", help="Only open escalations.")] = False,
+    child: Annotated[str | None, typer.Option("--child", metavar="REF")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    on: Annotated[str | None, typer.Option("--on", help="Count days up to this date.")] = None,
+) -> None:
+    """List escalations with stage, working days at stage and in total."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if fmt not in FORMATS:
+        raise BadInputError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    from sqlalchemy import select
+
+    from workers.escalation.views import LIST_FIELDS, list_row
+    from workers.store.models import Child, Escalation
+
+    app = app_context(ctx)
+    today = _date(on, "--on") or dt.date.today()
+    with app.sessions() as session:
+        svc = _service(app, session, today)
+        query = select(Escalation, Child.ref).join(Child, Child.id == Escalation.child_id)
+        if open_only:
+            query = query.where(Escalation.status == "open")
+        if child:
+            query = query.where(Child.ref == child)
+        rows = [
+            list_row(svc.policy, esc, ref, today).as_dict()
+            for esc, ref in session.execute(query.order_by(Escalation.id))
+        ]
+    _print(rows, list(LIST_FIELDS), fmt, "Escalations")
+
+
+def _print(rows: list[dict[str, object]], fields: list[str], fmt: str, title: str) -> None:
+    if fmt == "json":
+        import json
+
+        typer.echo(json.dumps(rows, indent=2))
+    elif fmt == "csv":
+        import csv
+        import sys
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title)
+        for name in fields:
+            table.add_column(name.replace("_", " "))
+        for row in rows:
+            table.add_row(*(str(row[name]) for name in fields))
+        Console(width=200).print(table)
+
+
+def show(
+    ctx: typer.Context,
+    escalation_id: Annotated[int, typer.Argument(metavar="ID")],
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """The history of one escalation: every step, with who and when."""
+    if fmt not in FORMATS:
+        raise BadInputError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    from dataclasses import asdict
+
+    from workers.escalation.service import escalation_ref
+    from workers.escalation.views import history
+
+    app = app_context(ctx)
+    with app.sessions() as session:
+        row = _service(app, session, None).get(escalation_id)
+        lines = [asdict(x) for x in history(row)]
+        title = f"{escalation_ref(row.id)} ({row.category}, {row.status})"
+    _print(lines, ["on", "action", "stage", "by", "text"], fmt, title)
+
+
+def register(app: typer.Typer) -> None:
+    escalate = typer.Typer(
+        help="Raise and move on escalations (dispute resolution).", no_args_is_help=True
+    )
+    escalate.command("raise")(raise_cmd)
+    escalate.command("respond")(respond)
+    escalate.command("advance")(advance)
+    escalate.command("resolve")(resolve)
+    escalate.command("refer-cafcass")(refer_cafcass)
+    app.add_typer(escalate, name="escalate")
+    listing = typer.Typer(help="List escalations, or show one's history.")
+    listing.callback(invoke_without_command=True)(escalations)
+    listing.command("show")(show)
+    app.add_typer(listing, name="escalations")
