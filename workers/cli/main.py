@@ -65,7 +65,7 @@ def _register() -> None:
 
 
 # Modules under workers/cli/ that define `register(app)`.
-SUBCOMMANDS: list[str] = ["calendar", "db", "config", "escalations"]
+SUBCOMMANDS: list[str] = ["calendar", "db", "config", "escalations", "reviews"]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,238 @@
+"""`iro review held|recorded|decisions-sent|schedule` and `iro caseload`.
+
+Heavy imports (SQLAlchemy, the store) stay inside the commands so `iro --help` stays fast.
+Output names reviews and children by reference and initials only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from workers.cli.calendar import parse_date
+from workers.cli.context import AppContext, app_context
+from workers.errors import BadInputError, ConfigError
+
+if TYPE_CHECKING:
+    from workers.reviews.caseload import Caseload
+
+DateOption = Annotated[
+    str, typer.Option("--date", metavar="YYYY-MM-DD", help="The day it happened.")
+]
+
+
+def _today() -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo("Europe/London")).date()
+
+
+def _check_store(app: AppContext) -> None:
+    from workers.store.session import current_revision, display_url
+
+    url = app.settings.database_url
+    if current_revision(url) is None:
+        raise ConfigError(
+            f"the store at {display_url(url)} has no tables yet: run `iro db upgrade`"
+        )
+
+
+def held(
+    ctx: typer.Context,
+    review_ref: Annotated[str, typer.Argument(metavar="REVIEW_REF")],
+    date: DateOption,
+    participation: Annotated[
+        str | None,
+        typer.Option("--participation", metavar="PN0..PN7", help="How the child took part."),
+    ] = None,
+    attended: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--attended",
+            metavar="ROLE_OR_ID",
+            help="Who came: a participant ref or a role (repeat the option).",
+        ),
+    ] = None,
+) -> None:
+    """Record a review meeting: start the write-up clocks, send the draft record to the IRO,
+    plan the reminders and plan the next review with its invitation round."""
+    from workers.reviews.service import mark_held
+
+    held_on = parse_date(date, "--date")
+    app = app_context(ctx)
+    _check_store(app)
+    with app.sessions() as session:
+        result = mark_held(
+            session,
+            app.rules,
+            app.directory,
+            app.calendar,
+            review_ref,
+            held_on,
+            participation=participation,
+            attended=attended or (),
+            today=_today(),
+        )
+        session.commit()
+        review, plan = result.review, result.plan
+        timing = (
+            "in timescale"
+            if plan.timeliness.in_timescale
+            else f"OUT OF TIMESCALE, {plan.timeliness.days_late} days late"
+        )
+        typer.echo(f"review {review.ref} held {held_on.isoformat()} ({timing})")
+        for clock in plan.clocks:
+            reminders = ", ".join(d.isoformat() for d in clock.reminders) or "none"
+            typer.echo(
+                f"  {clock.kind} due {clock.due_on.isoformat()} (reminders {reminders}; "
+                f"overdue notice {clock.overdue_on.isoformat()})"
+            )
+        typer.echo(f"  draft record to the IRO; {result.dispatches_planned} notices planned")
+        if result.next_review is not None and plan.next is not None:
+            typer.echo(
+                f"  next review {result.next_review.ref} ({plan.next.kind}) due "
+                f"{plan.next.due_on.isoformat()}; invitations from "
+                f"{plan.next.invitations_on.isoformat()}"
+            )
+        else:
+            typer.echo("  no next review: the child has ceased to be looked after")
+
+
+def _stop(ctx: typer.Context, review_ref: str, date: str, kind: str) -> None:
+    from workers.reviews.service import stop_writeup
+
+    met_on = parse_date(date, "--date")
+    if met_on > _today():
+        raise BadInputError(f"--date {met_on.isoformat()} is in the future")
+    app = app_context(ctx)
+    _check_store(app)
+    with app.sessions() as session:
+        stop = stop_writeup(session, app.calendar, review_ref, kind, met_on)  # type: ignore[arg-type]
+        session.commit()
+    verdict = "in time" if stop.in_time else "LATE"
+    typer.echo(
+        f"review {review_ref}: {kind} {met_on.isoformat()}, "
+        f"{stop.working_days_taken} working days after the meeting ({verdict})"
+    )
+
+
+def recorded(
+    ctx: typer.Context,
+    review_ref: Annotated[str, typer.Argument(metavar="REVIEW_REF")],
+    date: DateOption,
+) -> None:
+    """The review record was written: stop its clock."""
+    _stop(ctx, review_ref, date, "record")
+
+
+def decisions_sent(
+    ctx: typer.Context,
+    review_ref: Annotated[str, typer.Argument(metavar="REVIEW_REF")],
+    date: DateOption,
+) -> None:
+    """The review's decisions were sent out: stop their clock."""
+    _stop(ctx, review_ref, date, "decisions")
+
+
+def schedule(
+    ctx: typer.Context,
+    child_ref: Annotated[str, typer.Argument(metavar="CHILD_REF")],
+    date: DateOption,
+    time: Annotated[
+        str, typer.Option("--time", metavar="HH:MM", help="Meeting time, London.")
+    ] = "10:00",
+) -> None:
+    """Bring the child's next review forward (an earlier review); its statutory date stays."""
+    from workers.reviews.service import schedule_early
+
+    on = parse_date(date, "--date")
+    try:
+        at = dt.time.fromisoformat(time)
+    except ValueError:
+        raise BadInputError(f"--time: expected HH:MM, got {time!r}") from None
+    app = app_context(ctx)
+    _check_store(app)
+    with app.sessions() as session:
+        review = schedule_early(
+            session, app.rules, app.calendar, child_ref, on, at=at, today=_today()
+        )
+        session.commit()
+        typer.echo(
+            f"review {review.ref} brought forward to {on.isoformat()} {at:%H:%M} "
+            f"(statutory date {review.due_on.isoformat()})"
+        )
+
+
+def caseload(
+    ctx: typer.Context,
+    iro: Annotated[
+        str | None, typer.Option("--iro", metavar="EMAIL", help="Only this IRO.")
+    ] = None,
+    output: Annotated[str, typer.Option("--format", metavar="table|json")] = "table",
+    on: Annotated[
+        str | None, typer.Option("--on", metavar="DATE", help="As of this date, not today.")
+    ] = None,
+) -> None:
+    """Each IRO's children: next reviews, write-ups in progress and overdue items."""
+    if output not in ("table", "json"):
+        raise BadInputError(f"--format: expected table or json, got {output!r}")
+    today = parse_date(on, "--on") if on else _today()
+    from workers.reviews.caseload import as_json, caseloads
+    from workers.store.deadline_queries import due_items
+
+    app = app_context(ctx)
+    _check_store(app)
+    with app.sessions() as session:
+        items = due_items(
+            session, app.calendar, app.rules.review_timescales, today=today, iro_email=iro
+        )
+    loads = caseloads(items)
+    if output == "json":
+        typer.echo(json.dumps({"as_of": today.isoformat(), "iros": as_json(loads)}))
+    else:
+        _tables(loads, today)
+
+
+def _tables(loads: list[Caseload], today: dt.date) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    if not loads:
+        console.print(f"No children (as of {today.isoformat()}).")
+    for load in loads:
+        table = Table(
+            title=f"{load.iro_email}: {len(load.children)} children, {load.overdue_count} overdue "
+            f"(as of {today.isoformat()})",
+            title_justify="left",
+        )
+        for name in ("Child", "Initials", "Next review", "Due", "Write-ups", "Overdue"):
+            table.add_column(name)
+        for c in load.children:
+            table.add_row(
+                c.child_ref,
+                c.initials,
+                c.next_review_ref or "(not planned)",
+                c.next_review_due.isoformat() if c.next_review_due else "",
+                "\n".join(c.write_ups),
+                "\n".join(c.overdue),
+                style="red" if c.overdue else None,
+            )
+        console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(
+        help="After a review meeting: held, decisions sent, record written, an earlier review.",
+        no_args_is_help=True,
+    )
+    group.command("held")(held)
+    group.command("recorded")(recorded)
+    group.command("decisions-sent")(decisions_sent)
+    group.command("schedule")(schedule)
+    app.add_typer(group, name="review")
+    app.command("caseload")(caseload)
