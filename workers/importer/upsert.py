@@ -1,0 +1,153 @@
+"""Writing an ``ImportPlan`` into the store: children by ref, reviews by ref, participants by
+review + ref. Only changed values are assigned, so importing the same file twice changes nothing
+(no ``updated_at`` churn). The caller owns the transaction: on any error it rolls back, so an
+import is all-or-nothing.
+
+Participants missing from the file are left alone (dispatches may already point at them). A review
+already held, recorded or cancelled is history: a row that would change it is an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workers.importer.records import ImportPlan, RowError, raise_errors
+from workers.store import audit
+from workers.store.models import Child, Participant, Review
+
+CHUNK = 500  # refs per IN (...) query: well under SQLite's and PostgreSQL's parameter limits
+M = TypeVar("M", Child, Review, Participant)
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+@dataclass
+class ImportSummary:
+    rows: int
+    children: Counts = field(default_factory=Counts)
+    reviews: Counts = field(default_factory=Counts)
+    participants: Counts = field(default_factory=Counts)
+
+    @property
+    def changed(self) -> bool:
+        return any(c.created or c.updated for c in (self.children, self.reviews, self.participants))
+
+    def as_details(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "children": asdict(self.children),
+            "reviews": asdict(self.reviews),
+            "participants": asdict(self.participants),
+        }
+
+
+def _assign(obj: Any, values: dict[str, Any]) -> list[str]:
+    """Set only what differs; return the names changed."""
+    changed = [k for k, value in values.items() if getattr(obj, k) != value]
+    for key in changed:
+        setattr(obj, key, values[key])
+    return changed
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _existing_by_ref(session: Session, model: type[M], refs: Sequence[str]) -> dict[str, M]:
+    found: dict[str, M] = {}
+    for chunk in _chunks(refs):
+        for obj in session.scalars(select(model).where(model.ref.in_(chunk))):
+            found[obj.ref] = obj
+    return found
+
+
+def upsert_plan(session: Session, plan: ImportPlan, actor: str = "system") -> ImportSummary:
+    """Create or update everything in ``plan`` and audit it; does not commit."""
+    summary = ImportSummary(rows=plan.rows)
+    errors: list[RowError] = []
+
+    children = _existing_by_ref(session, Child, list(plan.children))
+    for ref, child_rec in plan.children.items():
+        values = {k: v for k, v in asdict(child_rec).items() if k != "ref"}
+        summary.children.add(_upsert(session, Child, children, ref, values))
+    session.flush()  # ids for the reviews
+
+    reviews = _existing_by_ref(session, Review, list(plan.reviews))
+    for ref, rec in plan.reviews.items():
+        child = children[rec.child_ref]
+        values = {
+            "child_id": child.id,
+            "sequence": rec.sequence,
+            "due_on": rec.due_on,
+            "scheduled_at": rec.scheduled_at,
+            "venue": rec.venue,
+            "iro_email": rec.iro_email,
+        }
+        existing = reviews.get(ref)
+        line = plan.lines[f"review:{ref}"]
+        if existing is not None and existing.child_id != child.id:
+            errors.append(
+                RowError(line, "review_ref", f"{ref} belongs to another child in the store")
+            )
+            continue
+        if existing is not None and existing.status != "planned":
+            differs = [k for k, v in values.items() if getattr(existing, k) != v]
+            if differs:
+                errors.append(
+                    RowError(
+                        line,
+                        "review_ref",
+                        f"{ref} is already {existing.status}; "
+                        f"the import would change {', '.join(differs)}",
+                    )
+                )
+                continue
+        summary.reviews.add(_upsert(session, Review, reviews, ref, values))
+    raise_errors(plan.source, errors)
+    session.flush()
+
+    review_ids = [r.id for r in reviews.values()]
+    participants: dict[tuple[int, str], Participant] = {}
+    for chunk in _chunks(review_ids):
+        for p in session.scalars(select(Participant).where(Participant.review_id.in_(chunk))):
+            participants[(p.review_id, p.ref)] = p
+    for p_rec in plan.participants:
+        review = reviews[p_rec.review_ref]
+        values = {k: v for k, v in asdict(p_rec).items() if k not in ("review_ref", "ref")}
+        existing_p = participants.get((review.id, p_rec.ref))
+        if existing_p is None:
+            session.add(Participant(review_id=review.id, ref=p_rec.ref, **values))
+            summary.participants.add("created")
+        else:
+            summary.participants.add("updated" if _assign(existing_p, values) else "unchanged")
+    session.flush()
+
+    if summary.changed:  # a re-import that changes nothing leaves the store exactly as it was
+        audit.record(session, "import.reviews", "import", None, actor=actor, **summary.as_details())
+    return summary
+
+
+def _upsert(
+    session: Session, model: type[M], existing: dict[str, M], ref: str, values: dict[str, Any]
+) -> str:
+    obj = existing.get(ref)
+    if obj is None:
+        obj = model(ref=ref, **values)
+        session.add(obj)
+        existing[ref] = obj
+        return "created"
+    return "updated" if _assign(obj, values) else "unchanged"

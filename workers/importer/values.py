@@ -1,0 +1,78 @@
+"""Parsing one CSV field: dates, times, emails, postcodes, yes/no. Pure; raise ValueError(reason).
+
+Reasons never contain the value of a personal column: ``rows`` decides whether to echo it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+# Deliberately plain: one @, no spaces, a dotted domain. Deliverability is the mail server's call.
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# Royal Mail postcode shape (outward code, space optional, inward code), plus GIR 0AA.
+_POSTCODE = re.compile(r"^(GIR ?0AA|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})$")
+_TRUE = frozenset({"yes", "y", "true", "1"})
+_FALSE = frozenset({"no", "n", "false", "0", ""})
+
+
+def parse_date(text: str) -> dt.date:
+    """ISO ``2026-12-03`` or UK ``03/12/2026`` (day first, as UK exports write it)."""
+    value = text.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return dt.date.fromisoformat(value)
+        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", value):
+            return dt.datetime.strptime(value, "%d/%m/%Y").date()
+    except ValueError:
+        raise ValueError("not a real date") from None
+    raise ValueError("expected a date as YYYY-MM-DD or DD/MM/YYYY")
+
+
+def parse_time(text: str) -> dt.time:
+    """24-hour ``HH:MM``."""
+    value = text.strip()
+    if not re.fullmatch(r"\d{1,2}:\d{2}", value):
+        raise ValueError("expected a 24-hour time as HH:MM")
+    hours, minutes = (int(part) for part in value.split(":"))
+    if hours > 23 or minutes > 59:
+        raise ValueError("not a real time of day")
+    return dt.time(hours, minutes)
+
+
+def parse_email(text: str) -> str:
+    value = text.strip()
+    if not _EMAIL.match(value) or ".." in value:
+        raise ValueError("not a valid email address")
+    local, domain = value.rsplit("@", 1)
+    return f"{local}@{domain.lower()}"
+
+
+def parse_postcode(text: str) -> str:
+    """A UK postcode, normalised to upper case with one space: ``br1 1aa`` → ``BR1 1AA``."""
+    compact = "".join(text.split()).upper()
+    if not _POSTCODE.match(compact):
+        raise ValueError("not a UK postcode")
+    return f"{compact[:-3]} {compact[-3:]}"
+
+
+def parse_yes_no(text: str) -> bool:
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError("expected yes or no")
+
+
+def parse_positive_int(text: str) -> int:
+    value = text.strip()
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError("expected a whole number, 1 or more")
+    return int(value)
+
+
+def parse_address(text: str) -> str:
+    """Address lines separated by `` | `` or newlines, stored one line per line."""
+    lines = [line.strip() for part in text.splitlines() for line in part.split("|")]
+    return "\n".join(line for line in lines if line)
