@@ -8,7 +8,7 @@ from docx.document import Document as DocxDocument
 from docx.enum.table import WD_ROW_HEIGHT_RULE
 from docx.shared import Mm, Pt
 
-from templatebuild.layout import repeat_header, shade
+from templatebuild.layout import repeat_header, set_widths, shade
 
 
 def para(doc: DocxDocument, text: str, style: str | None = None, *, bold_lead: str = "") -> None:
@@ -52,7 +52,8 @@ def by_role(
 
 def table(doc: DocxDocument, headers: Sequence[str], cells: Sequence[str], *,
           loop: str | None = None, widths_mm: Sequence[float] | None = None,
-          blank_rows: int = 0, row_height_mm: float | None = None) -> None:
+          blank_rows: int = 0, row_height_mm: float | None = None,
+          loop_row_height_mm: float | None = None) -> None:
     """A bordered table with a shaded, repeating header row.
 
     With ``loop`` (``"e in enclosures"``) the body row is repeated for each item (docxtpl
@@ -83,10 +84,11 @@ def table(doc: DocxDocument, headers: Sequence[str], cells: Sequence[str], *,
         if row_height_mm:
             row.height = Mm(row_height_mm)
             row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+    if loop and loop_row_height_mm:
+        tbl.rows[2].height = Mm(loop_row_height_mm)
+        tbl.rows[2].height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
     if widths_mm:
-        for row in tbl.rows:
-            for cell, width in zip(row.cells, widths_mm, strict=True):
-                cell.width = Mm(width)
+        set_widths(tbl, widths_mm)
     doc.add_paragraph().paragraph_format.space_after = Pt(4)
 
 

@@ -8,6 +8,8 @@ Arial 12pt (RNIB clear print guidance: a sans-serif font of at least 12pt).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_SECTION_START
@@ -38,6 +40,9 @@ def _east_asia(style: object) -> None:
         rpr.insert(0, fonts)
     for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
         fonts.set(qn(attr), FONT)
+    # theme fonts win over named ones: drop them so headings are Arial too
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(attr), None)
 
 
 def setup_styles(doc: DocxDocument, friendly: bool = False) -> None:
@@ -163,8 +168,7 @@ def address_block(doc: DocxDocument, *, to_child: bool = False) -> None:
     table.autofit = False
     no_borders(table)
     left, right = table.rows[0].cells
-    left.width, right.width = Mm(95), Mm(75)
-    table.columns[0].width, table.columns[1].width = Mm(95), Mm(75)
+    set_widths(table, (95, 75))
     p = left.paragraphs[0]
     p.style = "Address"
     p.add_run("{{ recipient.name }}")
@@ -205,3 +209,13 @@ def repeat_header(row: object) -> None:
     tr_pr = row._tr.get_or_add_trPr()  # type: ignore[attr-defined]
     el = OxmlElement("w:tblHeader")
     tr_pr.append(el)
+
+
+def set_widths(table: object, widths_mm: Sequence[float]) -> None:
+    """Column widths in both the grid (LibreOffice reads it) and every cell (Word reads those)."""
+    table.autofit = False  # type: ignore[attr-defined]
+    for column, width in zip(table.columns, widths_mm, strict=True):  # type: ignore[attr-defined]
+        column.width = Mm(width)
+    for row in table.rows:  # type: ignore[attr-defined]
+        for cell, width in zip(row.cells, widths_mm, strict=True):
+            cell.width = Mm(width)

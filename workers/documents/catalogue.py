@@ -133,7 +133,7 @@ ESCALATION = (
     _f("escalation.response_due_on", "Date a response is due at this stage.", optional=True),
     _f("escalation.ceiling_on", "Date by which the whole process should be resolved."),
     _f("escalation.history", "Earlier steps, a list (may be empty)."),
-    _f("escalation.history[].on", "Date of the step."),
+    _f("escalation.history[].date", "Date of the step."),
     _f("escalation.history[].stage", "Stage title at the time."),
     _f("escalation.history[].action", "raised, responded, advanced, referred, …"),
     _f("escalation.history[].text", "Summary recorded for the step.", optional=True),

@@ -1,0 +1,202 @@
+"""Consultation forms: the child's booklet for each age band, and forms for adults."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from docx.document import Document as DocxDocument
+from docx.enum.table import WD_ROW_HEIGHT_RULE
+from docx.shared import Mm
+
+from templatebuild.blocks import para, write_box
+from templatebuild.layout import new_document, set_widths, shade
+
+RETURN = ("{{ form.reference_code }}", "{{ form.return_by|uk_date }}")
+
+
+def _return_panel(doc: DocxDocument, child_words: bool) -> None:
+    tbl = doc.add_table(rows=2, cols=2)
+    tbl.style = "Table Grid"
+    labels = (("My reference", "Please send it back by") if child_words
+              else ("Reference (please quote)", "Please return by"))
+    for row, label, value in zip(tbl.rows, labels, RETURN, strict=True):
+        row.cells[0].paragraphs[0].add_run(label).bold = True
+        row.cells[1].paragraphs[0].add_run(value)
+        shade(row.cells[0])
+    set_widths(tbl, (70, 100))
+    doc.add_paragraph()
+
+
+def _choice(doc: DocxDocument, prompt: str, options: Sequence[str]) -> None:
+    doc.add_paragraph(prompt, style="Heading 2")
+    tbl = doc.add_table(rows=1, cols=len(options))
+    tbl.style = "Table Grid"
+    for cell, text in zip(tbl.rows[0].cells, options, strict=True):
+        cell.paragraphs[0].add_run(f"☐  {text}")
+    tbl.rows[0].height = Mm(14)
+    tbl.rows[0].height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+    doc.add_paragraph()
+
+
+def _booklet(title: str, intro: Sequence[str], questions: Sequence[tuple[str, float]],
+             choices: Sequence[tuple[str, Sequence[str]]]) -> DocxDocument:
+    doc = new_document(reference="{{ form.reference_code }}", letterhead=False, friendly=True)
+    doc.add_paragraph(title, style="Title")
+    for text in intro:
+        para(doc, text)
+    _return_panel(doc, child_words=True)
+    for prompt, options in choices:
+        _choice(doc, prompt, options)
+    for prompt, height in questions:
+        write_box(doc, prompt, height)
+    para(doc, "Thank you! You can give this back to your carer or social worker, bring it to "
+         "your meeting, or post it in the envelope. {{ iro.name }} will read it before your "
+         "review.")
+    return doc
+
+
+def child_4_7() -> DocxDocument:
+    return _booklet(
+        "My review",
+        ["Hello {{ child.given_name }}!",
+         "Soon there will be a meeting about you. It is called a review. "
+         "{{ iro.name }} wants to know what you think.",
+         "You can draw or write. A grown-up can help you."],
+        [("This is me. I can draw a picture.", 70),
+         ("Things I like", 45), ("Things that make me sad or worried", 45),
+         ("People who are important to me", 40),
+         ("Something I want {{ iro.name }} to know", 40)],
+        [("How do I feel about where I live?", ("Happy", "OK", "Sad"))],
+    )
+
+
+def child_8_11() -> DocxDocument:
+    return _booklet(
+        "My review booklet",
+        ["Hi {{ child.given_name }},",
+         "Your review is on {{ review.scheduled_at|uk_day_date }}. It is a meeting to check "
+         "that things are going well for you and to plan what happens next. "
+         "{{ iro.name }} will be in charge of the meeting and wants to hear from you.",
+         "Fill in as much or as little as you like. You can ask someone to help you."],
+        [("What is going well for me at home?", 40), ("What is going well at school?", 40),
+         ("Seeing my family and friends: what works, what I would change", 40),
+         ("Is anything worrying me?", 40),
+         ("What I would like to happen next", 40)],
+        [("How do I feel about where I live?", ("Happy", "OK", "Not happy")),
+         ("Would I like to come to my review?", ("Yes", "No", "Talk first"))],
+    )
+
+
+def child_12_15() -> DocxDocument:
+    return _booklet(
+        "Your review: what you think",
+        ["Hi {{ child.given_name }},",
+         "Your review is on {{ review.scheduled_at|uk_day_date }} at "
+         "{{ review.scheduled_at|uk_time }}. The review checks your care plan and decides what "
+         "needs to happen next. {{ iro.name }}, your Independent Reviewing Officer, chairs it "
+         "and wants your views to shape it.",
+         "You can also talk to {{ iro.name }} on their own, or ask for an advocate to help you "
+         "say what you want."],
+        [("Where I live: what is good and what is not", 40),
+         ("School or college", 35), ("Family, friends and contact", 35),
+         ("Health and how I am feeling", 35), ("Things I want to change or to ask for", 40),
+         ("Who I would like at my review, and who I would not", 30)],
+        [("Would you like to come to your review?", ("Yes", "No", "Part of it")),
+         ("Would you like an advocate?", ("Yes", "No", "Not sure"))],
+    )
+
+
+def child_16_plus() -> DocxDocument:
+    return _booklet(
+        "Your review: your views",
+        ["Hi {{ child.given_name }},",
+         "Your review is on {{ review.scheduled_at|uk_day_date }} at "
+         "{{ review.scheduled_at|uk_time }}. It will look at your care plan and your pathway "
+         "plan for when you leave care. {{ iro.name }} chairs it. You can chair part of it "
+         "yourself if you want to.",
+         "Write as much or as little as you want, or tell {{ iro.name }} in person."],
+        [("Where I live now and where I want to live next", 40),
+         ("Education, training or work", 35), ("Money and managing on my own", 35),
+         ("Health and wellbeing", 30), ("Family, friends and support", 30),
+         ("What my pathway plan should say", 40)],
+        [("Would you like to come to your review?", ("Yes", "No", "Part of it")),
+         ("Would you like to chair part of it?", ("Yes", "No", "Talk first"))],
+    )
+
+
+def _adult(title: str, intro: str, questions: Sequence[tuple[str, float]]) -> DocxDocument:
+    doc = new_document(reference="{{ form.reference_code }}", letterhead=False)
+    doc.add_paragraph(title, style="Title")
+    tbl = doc.add_table(rows=5, cols=2)
+    tbl.style = "Table Grid"
+    when = "{{ review.scheduled_at|uk_day_date }} at {{ review.scheduled_at|uk_time }}"
+    facts = (("Child", "{{ child.full_name }} (date of birth {{ child.date_of_birth|uk_date }})"),
+             ("Review", when),
+             ("Independent Reviewing Officer", "{{ iro.name }}, {{ iro.email }}"),
+             ("Reference (please quote)", RETURN[0]), ("Please return by", RETURN[1]))
+    for row, (label, value) in zip(tbl.rows, facts, strict=True):
+        row.cells[0].paragraphs[0].add_run(label).bold = True
+        row.cells[1].paragraphs[0].add_run(value)
+        shade(row.cells[0])
+    set_widths(tbl, (60, 110))
+    doc.add_paragraph()
+    para(doc, intro)
+    for prompt, height in questions:
+        write_box(doc, prompt, height)
+    doc.add_paragraph("Completed by", style="Heading 2")
+    sign = doc.add_table(rows=3, cols=2)
+    sign.style = "Table Grid"
+    for row, label in zip(sign.rows, ("Name", "Signature", "Date"), strict=True):
+        row.cells[0].paragraphs[0].add_run(label).bold = True
+        row.height = Mm(12)
+    set_widths(sign, (40, 130))
+    return doc
+
+
+def parent() -> DocxDocument:
+    return _adult(
+        "Consultation form for parents",
+        "Your views will be shared at {{ child.given_name }}'s review. Please write as much as "
+        "you wish; you can add pages. If you would like help to fill this in, contact "
+        "{{ iro.name }}.",
+        [("How do you think {{ child.given_name }} is getting on?", 45),
+         ("Contact with {{ child.given_name }}: how is it going?", 40),
+         ("Is there anything you are worried about?", 40),
+         ("What would you like the review to consider or decide?", 45)],
+    )
+
+
+def carer() -> DocxDocument:
+    return _adult(
+        "Consultation form for carers",
+        "Please tell the review how {{ child.given_name }} has been since the last review. "
+        "Your form is shared at the review.",
+        [("Health (appointments, dental, emotional wellbeing)", 35),
+         ("Education (attendance, progress, support)", 35),
+         ("Contact with family and friends", 30), ("Hobbies, interests and achievements", 30),
+         ("Concerns, and support you need as a carer", 35)],
+    )
+
+
+def social_worker() -> DocxDocument:
+    return _adult(
+        "Consultation form for the social worker",
+        "Please complete and return this with your report and the updated care plan at least "
+        "three working days before the review.",
+        [("Progress on the previous review's decisions", 40),
+         ("Changes since the last review (placement, legal status, contact)", 35),
+         ("The child's wishes and feelings, and how they were gathered", 35),
+         ("Permanence plan and any delay", 30), ("Recommendations for the review", 40)],
+    )
+
+
+def builders() -> dict[str, Callable[[], DocxDocument]]:
+    return {
+        "consultation_child_4_7": child_4_7,
+        "consultation_child_8_11": child_8_11,
+        "consultation_child_12_15": child_12_15,
+        "consultation_child_16_plus": child_16_plus,
+        "consultation_parent": parent,
+        "consultation_carer": carer,
+        "consultation_social_worker": social_worker,
+    }

@@ -1,0 +1,262 @@
+"""Pure builders of template contexts from store rows, rules and directory entries.
+
+No database queries, no I/O: callers load the rows (child, review, participants, escalation) and
+pass them in. A document for one child can never be addressed to a participant of another: each
+builder checks the rows belong together and raises RefusedError otherwise (DESIGN.md §6).
+The keys produced here are exactly the fields listed in ``workers.documents.catalogue``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from dateutil.relativedelta import relativedelta
+
+from workers.errors import RefusedError
+
+if TYPE_CHECKING:
+    from workers.store.models import Child, Escalation, Participant, Review
+
+Context = dict[str, Any]
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+             "ninth", "tenth", "eleventh", "twelfth")
+
+
+class Contact(Protocol):
+    """A directory person (workers.directory.Person) or anything with these attributes."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def phone(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """What the letterhead prints. Defaults are placeholders; councils set their own."""
+
+    name: str = "Example Borough Council"
+    service: str = "Independent Reviewing Service"
+    address_lines: tuple[str, ...] = ("Civic Centre", "Stockwell Close", "Exampleton", "EX1 3UH")
+    phone: str = "020 8000 0000"
+    email: str = "iro.service@council.example.gov.uk"
+
+
+@dataclass(frozen=True)
+class FormReturn:
+    """Where and by when a consultation form comes back, and the code that matches it."""
+
+    reference_code: str
+    return_by: dt.date
+    return_email: str
+    return_address_lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Enclosure:
+    title: str
+    action: str = ""
+
+
+@dataclass(frozen=True)
+class PreviousDecision:
+    number: int
+    action: str
+    responsible: str = ""
+    timescale: str = ""
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    on: dt.date
+    stage: str
+    action: str
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Common:
+    """What every letter needs besides the case rows."""
+
+    letterhead: Letterhead
+    iro: Contact
+    letter_date: dt.date
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def ordinal(n: int) -> str:
+    return _ORDINALS[n - 1] if 1 <= n <= len(_ORDINALS) else f"{n}th"
+
+
+def council(lh: Letterhead) -> Context:
+    return {"name": lh.name, "service": lh.service, "address_lines": list(lh.address_lines),
+            "phone": lh.phone, "email": lh.email}
+
+
+def person(p: Contact) -> Context:
+    return {"name": p.name, "email": p.email, "phone": getattr(p, "phone", "") or ""}
+
+
+def child_context(child: Child, on: dt.date) -> Context:
+    """The child, with age in whole years on ``on`` (the review date)."""
+    return {
+        "ref": child.ref,
+        "given_name": child.given_name,
+        "full_name": f"{child.given_name} {child.family_name}".strip(),
+        "initials": child.initials,
+        "date_of_birth": child.date_of_birth,
+        "age": relativedelta(on, child.date_of_birth).years,
+        "placement": child.placement or "",
+        "legal_status": child.legal_status or "",
+    }
+
+
+def review_context(review: Review) -> Context:
+    return {
+        "ref": review.ref,
+        "sequence": review.sequence,
+        "ordinal": ordinal(review.sequence),
+        "scheduled_at": review.scheduled_at,
+        "venue": review.venue or "",
+        "due_on": review.due_on,
+        "held_on": review.held_on,
+    }
+
+
+def recipient_context(p: Participant) -> Context:
+    is_child = p.role == "child"
+    first = p.name.split()[0] if p.name.split() else p.name
+    return {
+        "name": p.name,
+        "salutation": f"Dear {first if is_child else p.name}",
+        "role": p.role,
+        "is_child": is_child,
+        "organisation": p.organisation or "",
+        "address_lines": [ln.strip() for ln in (p.address or "").splitlines() if ln.strip()],
+        "postcode": p.postcode or "",
+    }
+
+
+def contact_recipient(p: Contact, title: str = "") -> Context:
+    """A manager or officer from the directory as a recipient (escalations, write-up notices)."""
+    return {"name": p.name, "salutation": f"Dear {p.name}", "role": "other", "is_child": False,
+            "organisation": title, "address_lines": [], "postcode": ""}
+
+
+def form_context(form: FormReturn | None) -> Context:
+    if form is None:
+        return {"reference_code": "", "return_by": None, "return_email": "",
+                "return_address_lines": []}
+    return {"reference_code": form.reference_code, "return_by": form.return_by,
+            "return_email": form.return_email,
+            "return_address_lines": list(form.return_address_lines)}
+
+
+def _check_case(child: Child, review: Review, participant: Participant | None = None) -> None:
+    if review.child_id != child.id:
+        raise RefusedError(f"review {review.ref} does not belong to child {child.ref}")
+    if participant is not None and participant.review_id != review.id:
+        raise RefusedError(
+            f"participant {participant.ref} is not invited to review {review.ref}; refusing to "
+            "address a document to them"
+        )
+
+
+def _base(child: Child, review: Review, common: Common) -> Context:
+    on = review.scheduled_at.date() if review.scheduled_at else review.due_on
+    return {
+        "council": council(common.letterhead),
+        "letter": {"reference": review.ref, "date": common.letter_date},
+        "child": child_context(child, on),
+        "review": review_context(review),
+        "iro": person(common.iro),
+        **common.extra,
+    }
+
+
+def letter(child: Child, review: Review, participant: Participant, common: Common, *,
+           form: FormReturn | None = None, enclosures: Iterable[Enclosure] = ()) -> Context:
+    """invitation, reminder, return_instructions and the consultation forms."""
+    _check_case(child, review, participant)
+    ctx = _base(child, review, common)
+    ctx["recipient"] = recipient_context(participant)
+    ctx["form"] = form_context(form)
+    ctx["enclosures"] = [{"title": e.title, "action": e.action} for e in enclosures]
+    return ctx
+
+
+def review_record(child: Child, review: Review, participants: Sequence[Participant],
+                  common: Common, *, returned_ids: Iterable[int] = (),
+                  previous_decisions: Iterable[PreviousDecision] = (),
+                  participation_codes: Mapping[str, str] | None = None,
+                  decision_rows: int = 6) -> Context:
+    """The draft review record sent to the IRO when a review is marked held."""
+    _check_case(child, review)
+    for p in participants:
+        _check_case(child, review, p)
+    returned = set(returned_ids)
+    codes = dict(participation_codes or {})
+    ctx = _base(child, review, common)
+    ctx["participants"] = [
+        {"name": p.name, "role": p.role.replace("_", " "),
+         "relationship": p.relationship_to_child or p.organisation or "",
+         "attended": p.attended, "views_in_writing": p.id in returned}
+        for p in participants
+    ]
+    code = review.participation or ""
+    ctx["participation"] = {"code": code, "meaning": codes.get(code, "")}
+    ctx["participation_codes"] = [{"code": k, "meaning": v} for k, v in codes.items()]
+    ctx["previous_decisions"] = [
+        {"number": d.number, "action": d.action, "responsible": d.responsible,
+         "timescale": d.timescale} for d in previous_decisions
+    ]
+    ctx["decision_rows"] = list(range(1, decision_rows + 1))
+    return ctx
+
+
+def escalation_notice(child: Child, escalation: Escalation, common: Common, *,
+                      recipient: Contact, recipient_title: str, stage_title: str,
+                      category_title: str, ceiling_on: dt.date,
+                      history: Iterable[HistoryItem] = ()) -> Context:
+    """An escalation-stage notice (informal alert … CAFCASS referral) to the stage's manager."""
+    if escalation.child_id != child.id:
+        raise RefusedError(f"escalation E-{escalation.id} does not belong to child {child.ref}")
+    ref = f"E-{escalation.id}"
+    return {
+        "council": council(common.letterhead),
+        "letter": {"reference": ref, "date": common.letter_date},
+        "recipient": contact_recipient(recipient, recipient_title),
+        "child": child_context(child, escalation.raised_on),
+        "iro": person(common.iro),
+        "escalation": {
+            "ref": ref, "category": category_title, "concern": escalation.concern,
+            "raised_on": escalation.raised_on, "stage": stage_title,
+            "stage_started_on": escalation.stage_started_on,
+            "response_due_on": escalation.response_due_on, "ceiling_on": ceiling_on,
+            "history": [{"date": h.on, "stage": h.stage, "action": h.action, "text": h.text}
+                        for h in history],
+        },
+        **common.extra,
+    }
+
+
+def writeup_email(child: Child, review: Review, common: Common, *, what: str,
+                  due_on: dt.date, days_overdue: int = 0, mailbox_name: str,
+                  recipient: Contact | None = None) -> Context:
+    """email_review_record, email_writeup_reminder and email_writeup_overdue."""
+    _check_case(child, review)
+    ctx = _base(child, review, common)
+    ctx["deadline"] = {"what": what, "due_on": due_on, "days_overdue": days_overdue}
+    ctx["mailbox"] = {"display_name": mailbox_name}
+    ctx["recipient"] = contact_recipient(recipient or common.iro)
+    return ctx
+
+
+def with_mailbox(ctx: Context, mailbox_name: str, **extra: Any) -> Context:
+    """Add what the email bodies need (email_invitation, email_escalation) to a letter context."""
+    return {**ctx, "mailbox": {"display_name": mailbox_name}, **extra}
