@@ -14,13 +14,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from workers.compose import ComposeContext, Composers
-from workers.dispatching import Dispatcher, PauseHooks, RetryLater
+from workers.dispatching import Dispatcher, RetryLater, default_pause_hooks
 from workers.errors import ThrottledError
 from workers.mail.message import OutgoingMessage
 from workers.mail.mime import message_id_for
 from workers.mail.outbox import OutboxConfig, OutboxTransport
 from workers.mail.smtp import SmtpConfig, SmtpTransport
-from workers.store.models import AuditEvent, Dispatch, Participant, ServiceState, utcnow
+from workers.store.models import AuditEvent, Dispatch, Participant, utcnow
 
 MAILBOX = "iro.service@council.example.gov.uk"
 ALLOWED = ("council.example.gov.uk", "cafcass.gov.uk")
@@ -62,27 +62,12 @@ def make_letters(sessions: sessionmaker[Session], count: int, **overrides: objec
     return ids
 
 
-def pause_hooks() -> PauseHooks:
-    # TODO: workers.mail.pause once it lands
-    def is_paused(session: Session) -> bool:
-        return session.get(ServiceState, "sending.paused") is not None
-
-    def pause(session: Session, reason: str) -> bool:
-        if is_paused(session):
-            return False
-        session.add(ServiceState(name="sending.paused", value=reason[:200]))
-        session.flush()
-        return True
-
-    return PauseHooks(is_paused, pause)
-
-
 def dispatcher(sessions: sessionmaker[Session], transport: object) -> Dispatcher:
     return Dispatcher(
         sessions=sessions,
         transport=transport,  # type: ignore[arg-type]
         compose=Composers(ComposeContext(allowed_domains=ALLOWED)),
-        pause=pause_hooks(),
+        pause=default_pause_hooks(),
         lease=30,
     )
 

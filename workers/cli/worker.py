@@ -1,0 +1,268 @@
+"""`iro worker`, `iro scheduler`, `iro run` and `iro dispatches`: running and watching the queue.
+
+Heavy imports (dramatiq, sqlalchemy) stay inside the commands so `iro --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from workers.cli.context import app_context
+
+if TYPE_CHECKING:
+    import dramatiq
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from workers.scheduler import Scheduler
+    from workers.settings import Settings
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("worker")(worker)
+    app.command("scheduler")(scheduler)
+    app.command("run")(run)
+    dispatches_app = typer.Typer(
+        help="List dispatches and why they failed; retry one; resume after a pause.",
+        invoke_without_command=True,
+    )
+    dispatches_app.callback()(dispatches)
+    dispatches_app.command("retry")(retry)
+    dispatches_app.command("resume")(resume)
+    app.add_typer(dispatches_app, name="dispatches")
+
+
+def worker(
+    ctx: typer.Context,
+    processes: Annotated[int | None, typer.Option(help="Worker processes [settings].")] = None,
+    threads: Annotated[int | None, typer.Option(help="Threads per process [settings].")] = None,
+) -> int:
+    """Run dramatiq worker processes that send dispatches (needs IRO_REDIS_URL)."""
+    from dramatiq.cli import main as dramatiq_main
+    from dramatiq.cli import make_argument_parser
+
+    from workers.errors import ConfigError
+
+    context = app_context(ctx)
+    settings = context.settings  # fail here, once, on a bad config
+    if not settings.redis_url:
+        raise ConfigError(
+            "`iro worker` needs a queue shared with the scheduler: set IRO_REDIS_URL, "
+            "or use `iro run` for the in-process queue"
+        )
+    # dramatiq's worker processes import workers.worker_entry, which reads this variable
+    os.environ["IRO_CONFIG_DIR"] = str(context.config_dir)
+    args = make_argument_parser().parse_args(
+        [
+            "workers.worker_entry",
+            "--processes", str(processes or settings.worker.processes),
+            "--threads", str(threads or settings.worker.threads),
+            "--skip-logging" if not context.debug else "--verbose",
+        ]
+    )
+    return int(dramatiq_main(args) or 0)
+
+
+def scheduler(ctx: typer.Context) -> None:
+    """Run the periodic jobs (enqueue due dispatches, reconcile, scans) every tick."""
+    context = app_context(ctx)
+    settings = context.settings
+    from workers import actors
+    from workers.broker import make_broker
+
+    broker = make_broker(settings)
+    actors.declare(broker)
+    make_scheduler(settings, context.sessions, broker).run_forever()
+
+
+def run(
+    ctx: typer.Context,
+    once: Annotated[
+        bool, typer.Option("--once", help="Send what is due now, print a summary, exit.")
+    ] = False,
+) -> None:
+    """Scheduler and worker in one process (the embedded default: SQLite, in-process queue)."""
+    from workers import actors
+    from workers.broker import is_in_process, make_broker, start_embedded_worker
+    from workers.store.session import upgrade
+
+    context = app_context(ctx)
+    settings = context.settings
+    upgrade(settings.database_url)
+    broker = make_broker(settings)
+    actors.declare(broker)
+    actors.use(lambda: actors.build_dispatcher(settings))
+    sched = make_scheduler(settings, context.sessions, broker)
+    enqueued: set[int] = set()
+    send = sched.enqueue
+
+    def tracked(ids: list[int]) -> int:
+        enqueued.update(ids)
+        return send(ids)
+
+    sched.enqueue = tracked
+    running = start_embedded_worker(broker, settings.worker.threads)
+    try:
+        if not once:
+            sched.run_forever()
+            return
+        sched.reconcile_after = 0  # nothing else is running: anything queued was lost
+        sched.run_now(["reconcile", "enqueue_due"])
+        if is_in_process(broker):
+            broker.join(actors.QUEUE, fail_fast=False)  # type: ignore[call-arg]
+        else:
+            broker.join(actors.QUEUE)
+    finally:
+        running.stop()
+    _print_summary(context.sessions, enqueued)
+
+
+def make_scheduler(
+    settings: Settings, sessions: sessionmaker[Session], broker: dramatiq.Broker
+) -> Scheduler:
+    from workers import actors
+    from workers.dispatching import default_pause_hooks, lease_seconds
+    from workers.scheduler import Scheduler
+
+    lease = lease_seconds(settings.scheduler.reconcile_after_seconds)
+    return Scheduler(
+        sessions=sessions,
+        enqueue=lambda ids: actors.enqueue(broker, ids, lease=lease),
+        tick_seconds=settings.scheduler.tick_seconds,
+        reconcile_after=settings.scheduler.reconcile_after_seconds,
+        lease=lease,
+        is_paused=default_pause_hooks().is_paused,
+    )
+
+
+def _print_summary(sessions: sessionmaker[Session], ids: set[int]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from sqlalchemy import func, select
+
+    from workers.store.models import Dispatch
+
+    table = Table(title=f"{len(ids)} dispatches processed")
+    table.add_column("state")
+    table.add_column("count", justify="right")
+    with sessions() as session:
+        rows = session.execute(
+            select(Dispatch.state, func.count())
+            .where(Dispatch.id.in_(ids))
+            .group_by(Dispatch.state)
+            .order_by(Dispatch.state)
+        ).all()
+    for state, count in rows:
+        table.add_row(state, str(count))
+    Console().print(table)
+
+
+# -- iro dispatches ----------------------------------------------------------------------------
+
+COLUMNS = ("id", "key", "kind", "channel", "state", "attempts", "due_at", "sent_at", "last_error")
+
+
+def dispatches(
+    ctx: typer.Context,
+    failed: Annotated[bool, typer.Option("--failed", help="Only failed and bounced.")] = False,
+    fmt: Annotated[Format, typer.Option("--format", help="table, csv or json.")] = Format.table,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 200,
+) -> None:
+    """List dispatches (ids and references only) and why any failed."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from sqlalchemy import select
+
+    from workers.store.models import Dispatch
+
+    query = select(Dispatch).order_by(Dispatch.id.desc()).limit(limit)
+    if failed:
+        query = query.where(Dispatch.state.in_(("failed", "bounced")))
+    with app_context(ctx).sessions() as session:
+        rows = [_as_dict(d) for d in session.scalars(query)]
+    _emit(rows, fmt)
+
+
+def _as_dict(d: Any) -> dict[str, Any]:
+    out = {c: getattr(d, c) for c in COLUMNS}
+    for c in ("due_at", "sent_at"):
+        out[c] = out[c].isoformat(timespec="seconds") if out[c] else ""
+    out["last_error"] = out["last_error"] or ""
+    return out
+
+
+def _emit(rows: list[dict[str, Any]], fmt: Format) -> None:
+    import csv
+    import json
+    import sys
+
+    if fmt is Format.json:
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif fmt is Format.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*COLUMNS)
+        for r in rows:
+            table.add_row(*(str(r[c]) for c in COLUMNS))
+        Console().print(table)
+
+
+def retry(
+    ctx: typer.Context, dispatch_id: Annotated[int, typer.Argument(metavar="ID")]
+) -> None:
+    """Queue a failed (or stuck) dispatch again; the scheduler sends it on its next tick."""
+    from workers.errors import NotFoundError, RefusedError
+    from workers.store import audit
+    from workers.store.models import Dispatch, utcnow
+
+    with app_context(ctx).sessions() as session:
+        d = session.get(Dispatch, dispatch_id)
+        if d is None:
+            raise NotFoundError(f"dispatch {dispatch_id} does not exist; see `iro dispatches`")
+        if d.state in ("sent", "sending", "cancelled"):
+            raise RefusedError(f"dispatch {dispatch_id} is {d.state}; only failed, bounced, "
+                               "pending or queued dispatches can be retried")
+        previous = d.state
+        d.state, d.due_at, d.claimed_at = "pending", utcnow(), None
+        audit.record(session, "dispatch.retried", "dispatch", d.id, previous_state=previous)
+        session.commit()
+    typer.echo(f"dispatch {dispatch_id}: pending (was {previous}); the scheduler will send it")
+
+
+def resume(ctx: typer.Context) -> None:
+    """Lift the pause set after an authentication failure; queued dispatches go again."""
+    from sqlalchemy import update
+
+    from workers.dispatching import lift_pause
+    from workers.store import audit
+    from workers.store.models import Dispatch, utcnow
+
+    with app_context(ctx).sessions() as session:
+        was_paused = lift_pause(session)
+        now = utcnow()
+        # back to pending, so the next tick enqueues them at once instead of after reconcile_after
+        count = session.execute(
+            update(Dispatch).where(Dispatch.state == "queued")
+            .values(state="pending", due_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if was_paused:
+            audit.record(session, "sending.resumed", "service", None, requeued=count)
+        session.commit()
+    typer.echo("sending resumed" if was_paused else "sending was not paused",)
+    typer.echo(f"{count} queued dispatches will be sent on the scheduler's next tick")

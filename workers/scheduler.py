@@ -1,0 +1,217 @@
+"""Periodic jobs: enqueue due dispatches, reconcile what the queue lost, and hooks for later jobs.
+
+Each job runs at most once per time slot (``period`` seconds) across every scheduler: a slot is
+claimed by a conditional update of a ``service_state`` row, so two schedulers (a second machine,
+a restarted one) never run the same slot twice. The built-in jobs are also safe on their own:
+every state change is a conditional UPDATE, and messages are enqueued only after the commit.
+
+Other issues add jobs (deadline scans, reminders, inbox poll) with ``register_job``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from workers.store.models import Dispatch, ServiceState, utcnow
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000  # rows per statement, so a huge backlog never builds one giant transaction
+SLOT_PREFIX = "scheduler.slot."
+
+Enqueue = Callable[[list[int]], int]
+
+
+@dataclass(frozen=True)
+class JobContext:
+    sessions: sessionmaker[Session]
+    enqueue: Enqueue  # sends dispatch ids to the workers; call only after committing
+    now: dt.datetime
+    reconcile_after: float  # seconds a queued dispatch may wait before we assume it was lost
+    lease: float  # seconds a claim holds (workers.dispatching.lease_seconds)
+    paused: bool  # sending is paused after an authentication failure
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    run: Callable[[JobContext], int]  # returns how many things it did, for the summary
+    period: float | None = None  # seconds; None → every scheduler tick
+
+
+_JOBS: dict[str, Job] = {}
+
+
+def register_job(job: Job) -> None:
+    """Add (or replace) a periodic job. Jobs must be idempotent for their slot."""
+    _JOBS[job.name] = job
+
+
+def registered_jobs() -> list[Job]:
+    return list(_JOBS.values())
+
+
+# -- the built-in jobs -------------------------------------------------------------------------
+
+
+def enqueue_due(ctx: JobContext) -> int:
+    """pending and due → queued (conditional), then enqueue the ids this scheduler moved."""
+    if ctx.paused:
+        return 0  # they stay pending; `iro dispatches resume` lifts the pause
+    total = 0
+    while True:
+        with ctx.sessions() as session:
+            ids = session.scalars(
+                select(Dispatch.id)
+                .where(Dispatch.state == "pending", Dispatch.channel == "email",
+                       Dispatch.due_at <= ctx.now)
+                .order_by(Dispatch.due_at, Dispatch.id)
+                .limit(BATCH)
+            ).all()
+            if not ids:
+                return total
+            moved = _move(session, ids, ("pending",), ctx.now, state="queued")
+            session.commit()
+        total += ctx.enqueue(moved)  # after the commit: a crash here leaves them for reconcile
+        if len(ids) < BATCH:
+            return total
+
+
+def reconcile(ctx: JobContext) -> int:
+    """Re-enqueue what the queue lost.
+
+    ``queued`` for longer than ``reconcile_after`` (and due): its message went with a killed
+    worker or a flushed Redis. ``sending`` past its lease: its worker died mid-send; the actor
+    asks the transport before sending again. Touching ``updated_at`` makes each re-enqueue
+    happen once per ``reconcile_after``, whichever scheduler wins.
+    """
+    if ctx.paused:
+        return 0
+    cutoff = ctx.now - dt.timedelta(seconds=ctx.reconcile_after)
+    lease_cutoff = ctx.now - dt.timedelta(seconds=ctx.lease)
+    lost_queued = (
+        (Dispatch.state == "queued") & (Dispatch.updated_at <= cutoff) & (Dispatch.due_at <= cutoff)
+    )
+    lost_sending = (
+        (Dispatch.state == "sending") & (Dispatch.claimed_at < lease_cutoff)
+        & (Dispatch.updated_at <= cutoff)
+    )
+    total = 0
+    for condition, state in ((lost_queued, "queued"), (lost_sending, "sending")):
+        with ctx.sessions() as session:
+            ids = session.scalars(select(Dispatch.id).where(condition).limit(BATCH)).all()
+            if not ids:
+                continue
+            moved = _touch(session, ids, condition, ctx.now)
+            session.commit()
+        if moved:
+            log.warning("reconciler: re-enqueued %d %s dispatches", len(moved), state)
+            total += ctx.enqueue(moved)
+    return total
+
+
+def _move(session: Session, ids: Iterable[int], from_states: tuple[str, ...],
+          now: dt.datetime, *, state: str) -> list[int]:
+    result = session.execute(
+        update(Dispatch)
+        .where(Dispatch.id.in_(list(ids)), Dispatch.state.in_(from_states))
+        .values(state=state, updated_at=now)
+        .returning(Dispatch.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(result.scalars().all())
+
+
+def _touch(session: Session, ids: Iterable[int], condition: object, now: dt.datetime) -> list[int]:
+    result = session.execute(
+        update(Dispatch)
+        .where(Dispatch.id.in_(list(ids)))
+        .where(condition)  # type: ignore[arg-type]
+        .values(updated_at=now)
+        .returning(Dispatch.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(result.scalars().all())
+
+
+register_job(Job("enqueue_due", enqueue_due))
+register_job(Job("reconcile", reconcile))
+
+
+# -- slots and ticks ---------------------------------------------------------------------------
+
+
+def claim_slot(session: Session, job: str, slot: int) -> bool:
+    """True if this caller won ``slot`` for ``job`` (compared as zero-padded text)."""
+    name, value = SLOT_PREFIX + job, f"{slot:015d}"
+    won = session.execute(
+        update(ServiceState)
+        .where(ServiceState.name == name, ServiceState.value < value)
+        .values(value=value, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if won:
+        session.commit()
+        return True
+    try:
+        session.add(ServiceState(name=name, value=value))
+        session.commit()
+        return True
+    except IntegrityError:  # the row exists: someone else has this slot (or a later one)
+        session.rollback()
+        return False
+
+
+@dataclass
+class Scheduler:
+    sessions: sessionmaker[Session]
+    enqueue: Enqueue
+    tick_seconds: float = 60.0
+    reconcile_after: float = 30.0
+    lease: float = 30.0
+    is_paused: Callable[[Session], bool] = field(default=lambda _session: False)
+    clock: Callable[[], dt.datetime] = utcnow
+
+    def context(self) -> JobContext:
+        now = self.clock()
+        with self.sessions() as session:
+            paused = self.is_paused(session)
+        return JobContext(self.sessions, self.enqueue, now, self.reconcile_after, self.lease,
+                          paused)
+
+    def tick(self, *, jobs: Iterable[Job] | None = None) -> dict[str, int]:
+        """Run every job whose slot this scheduler wins; returns what each did."""
+        ctx = self.context()
+        done: dict[str, int] = {}
+        for job in jobs if jobs is not None else registered_jobs():
+            period = job.period or self.tick_seconds
+            slot = int(ctx.now.timestamp() // period)
+            with self.sessions() as session:
+                if not claim_slot(session, job.name, slot):
+                    continue
+            try:
+                done[job.name] = job.run(ctx)
+            except Exception:  # one failing job must not stop the others; the next slot retries
+                log.exception("scheduler job %s failed", job.name)
+        return done
+
+    def run_now(self, names: Iterable[str]) -> dict[str, int]:
+        """Run the named jobs once, ignoring slots (``iro run --once``)."""
+        ctx = self.context()
+        return {name: _JOBS[name].run(ctx) for name in names}
+
+    def run_forever(self, stop: Callable[[], bool] = lambda: False) -> None:
+        while not stop():
+            started = time.monotonic()
+            done = self.tick()
+            if any(done.values()):
+                log.info("scheduler tick: %s", done)
+            time.sleep(max(0.0, self.tick_seconds - (time.monotonic() - started)))

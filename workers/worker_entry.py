@@ -1,0 +1,21 @@
+"""The module `iro worker` hands to dramatiq's CLI: it builds the broker from the settings.
+
+This is the one module with side effects at import, on purpose: dramatiq's worker processes
+import it to find their broker (``dramatiq workers.worker_entry``). Nothing else imports it.
+The settings folder comes from IRO_CONFIG_DIR, which `iro --config DIR worker` sets.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+
+from workers import actors
+from workers.broker import make_broker
+from workers.cli.context import default_config_dir
+from workers.settings import load_settings
+
+settings = load_settings(default_config_dir())
+broker = make_broker(settings)
+dramatiq.set_broker(broker)
+actors.declare(broker)
+actors.use(lambda: actors.build_dispatcher(settings))
