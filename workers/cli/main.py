@@ -65,7 +65,9 @@ def _register() -> None:
 
 
 # Modules under workers/cli/ that define `register(app)`.
-SUBCOMMANDS: list[str] = ["calendar", "db", "config", "deadlines", "escalations", "reviews", "imports"]
+SUBCOMMANDS: list[str] = [
+    "calendar", "db", "config", "deadlines", "escalations", "reviews", "imports", "worker",
+]
 
 
 def main(argv: list[str] | None = None) -> None:
