@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["fakes.smtp", "fakes.ews_server"]  # smtp_server, ews_server (tests/fakes/)
+pytest_plugins = ["fakes.smtp", "fakes.ews_server", "fakes.graph_server"]  # tests/fakes/
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"
