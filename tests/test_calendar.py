@@ -238,3 +238,16 @@ def test_cli_bad_input_exits_2_naming_the_argument(
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_from_the_shipped_rules_closures_count_only_internally() -> None:
+    from workers.rules import load_rules
+
+    rules = load_rules(Path(__file__).resolve().parent.parent / "config" / "rules.yaml")
+    cal = WorkingCalendar.from_rules(rules.calendar)
+    closed = rules.calendar.closure_days()
+    assert closed, "the shipped rules should show a Christmas closure"
+    for d in closed:
+        assert not cal.is_working_day(d)
+        if d.weekday() < 5 and not cal.is_bank_holiday(d):
+            assert cal.is_working_day(d, statutory=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -234,3 +235,18 @@ def test_unknown_escalation_stage(cal: WorkingCalendar) -> None:
             stage_started_on=D("2025-12-17"),
             raised_on=D("2025-12-17"),
         )
+
+
+def test_the_shipped_rules_drive_planning(cal: WorkingCalendar) -> None:
+    # workers.rules models satisfy planning's Protocols; the shipped defaults are DESIGN.md §2's
+    from workers.rules import load_rules
+
+    rules = load_rules(Path(__file__).resolve().parent.parent / "config" / "rules.yaml")
+    first = statutory_due_date(
+        rules.review_timescales, cal, looked_after_since=D("2025-12-19"), sequence=1
+    )
+    assert first == D("2026-01-21")  # as in DUE_CASES
+    _, record = write_up_deadlines(rules.write_up, cal, held_on=D("2025-12-15"))
+    assert record.due_on == D("2026-01-14")  # as in the Christmas write-up test
+    plan = mailout_dates(rules.mailout, cal, review_on=D("2026-01-14"))
+    assert plan.invitations_on == D("2025-12-15")
