@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import ssl
 import zipfile
+from pathlib import Path
 
 import pytest
 from fakes.smtp import SmtpServer, free_port
@@ -172,3 +174,47 @@ def test_header_injection_in_the_subject_is_refused_without_echoing_it() -> None
     with pytest.raises(PermanentDeliveryError, match="R-1/x/P-1") as info:
         build_mime(bad, sender=MAILBOX)
     assert "evil" not in str(info.value)
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_starttls_and_implicit_tls_with_login(tmp_path: Path, security: str) -> None:
+    from fakes.graph_server import make_certificate
+    from fakes.smtp import start_smtp_server
+
+    cert, key = make_certificate(tmp_path)
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert, key)
+    option = {"tls_context": server_ctx, "require_starttls": True}
+    if security == "tls":
+        option = {"ssl_context": server_ctx}
+    server, controller = start_smtp_server(**option)
+    try:
+        server.require_auth("svc-iro", "s3cret")
+        t = transport(
+            server,
+            security=security,
+            username="svc-iro",
+            password="s3cret",
+            ssl_context=ssl.create_default_context(cafile=str(cert)),
+        )
+        t.send(letter())
+        t.close()
+        assert server.wait_for(1)[0][DISPATCH_HEADER] == "R-1042/invitation/P-3"
+    finally:
+        controller.stop()
+
+
+def test_untrusted_certificate_is_not_sent_to(tmp_path: Path) -> None:
+    from fakes.graph_server import make_certificate
+    from fakes.smtp import start_smtp_server
+
+    cert, key = make_certificate(tmp_path)
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert, key)
+    server, controller = start_smtp_server(tls_context=server_ctx)
+    try:
+        with pytest.raises(TransientDeliveryError, match="TLS"):
+            transport(server, security="starttls").send(letter())  # system trust store only
+        assert server.received == []
+    finally:
+        controller.stop()

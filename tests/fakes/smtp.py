@@ -135,7 +135,9 @@ class SmtpServer:
         return AuthResult(success=False, handled=False)
 
 
-def start_smtp_server(host: str = "127.0.0.1") -> tuple[SmtpServer, Controller]:
+def start_smtp_server(host: str = "127.0.0.1", **options: Any) -> tuple[SmtpServer, Controller]:
+    """``options`` go to aiosmtpd: ``tls_context=`` offers STARTTLS, ``ssl_context=`` is
+    implicit TLS."""
     port = free_port(host)
     server = SmtpServer(host=host, port=port)
     controller = Controller(
@@ -144,6 +146,7 @@ def start_smtp_server(host: str = "127.0.0.1") -> tuple[SmtpServer, Controller]:
         port=port,
         authenticator=server.authenticate,
         auth_require_tls=False,  # loopback tests; production uses STARTTLS/TLS
+        **options,
     )
     controller.start()
     return server, controller
