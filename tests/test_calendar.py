@@ -251,3 +251,21 @@ def test_from_the_shipped_rules_closures_count_only_internally() -> None:
         assert not cal.is_working_day(d)
         if d.weekday() < 5 and not cal.is_bank_holiday(d):
             assert cal.is_working_day(d, statutory=True)
+
+
+@pytest.mark.parametrize("statutory", [True, False])
+def test_between_agrees_with_counting_day_by_day_over_long_spans(
+    cal: WorkingCalendar, statutory: bool
+) -> None:
+    # between counts weekdays by arithmetic; check it against the plainest count there is
+    start = D("2025-10-01")
+    for i in range(0, 200, 7):
+        a = start + dt.timedelta(days=i)
+        for span in (1, 6, 30, 95, 183, 400):
+            b = a + dt.timedelta(days=span)
+            days = [a + dt.timedelta(days=k) for k in range(1, span + 1)]
+            expected = sum(cal.is_working_day(d, statutory) for d in days)
+            assert cal.between(a, b, statutory) == expected, (a, b)
+            assert cal.between(b, a, statutory) == -sum(
+                cal.is_working_day(d - dt.timedelta(days=1), statutory) for d in days
+            ), (b, a)

@@ -61,6 +61,7 @@ class WorkingCalendar:
         self.country = country
         self.subdivision = subdivision
         self.closures: frozenset[dt.date] = frozenset(closures)
+        self._off_cache: dict[tuple[int, bool], frozenset[dt.date]] = {}
 
     @classmethod
     def from_rules(cls, calendar_rules: CalendarRulesLike) -> WorkingCalendar:
@@ -105,13 +106,31 @@ class WorkingCalendar:
         return -self._count(b, a - _ONE_DAY, statutory)
 
     def _count(self, first: dt.date, last: dt.date, statutory: bool) -> int:
-        count = 0
-        d = first
-        while d <= last:
-            if self.is_working_day(d, statutory):
-                count += 1
-            d += _ONE_DAY
-        return count
+        """Working days in ``first``..``last`` inclusive: weekdays by arithmetic, less the weekday
+        holidays (and closures) inside, so a six-month span costs no more than a week."""
+        if last < first:
+            return 0
+        weeks, rest = divmod((last - first).days + 1, 7)
+        start = first.weekday()
+        weekdays = weeks * 5 + sum(1 for i in range(rest) if (start + i) % 7 < 5)
+        days_off = sum(
+            1
+            for year in range(first.year, last.year + 1)
+            for d in self._weekdays_off(year, statutory)
+            if first <= d <= last
+        )
+        return weekdays - days_off
+
+    def _weekdays_off(self, year: int, statutory: bool) -> frozenset[dt.date]:
+        key = (year, statutory)
+        if key not in self._off_cache:
+            # asking about one date fills in that whole year (holidays' ``expand=True``)
+            _ = dt.date(year, 1, 1) in self._holidays
+            off = {d for d in self._holidays if d.year == year and d.weekday() < 5}
+            if not statutory:
+                off |= {d for d in self.closures if d.year == year and d.weekday() < 5}
+            self._off_cache[key] = frozenset(off)
+        return self._off_cache[key]
 
     @staticmethod
     def add_months(d: dt.date, n: int) -> dt.date:
