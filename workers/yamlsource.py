@@ -172,13 +172,10 @@ def _scalar(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
         return node.value
 
 
-def validate(source: YamlSource, model: type[M], extra: dict[str, Any] | None = None) -> M:
+def validate(source: YamlSource, model: type[M]) -> M:
     """Validate ``source.data`` against ``model``; every error becomes a file:line problem."""
-    data = dict(source.data)
-    if extra:
-        data.update(extra)
     try:
-        return model.model_validate(data)
+        return model.model_validate(source.data)
     except ValidationError as exc:
         raise source.fail(problems_from(exc, source, model)) from None
 
