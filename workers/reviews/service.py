@@ -53,6 +53,7 @@ def mark_held(
     participation: str | None = None,
     attended: Sequence[str] = (),
     today: dt.date | None = None,
+    now: dt.datetime | None = None,
     actor: str = "system",
 ) -> HeldResult:
     review = records.review_by_ref(session, review_ref)
@@ -94,9 +95,10 @@ def mark_held(
             due_on=clock.due_on,
             statutory=False,
         )
-    overdue_to = _overdue_recipient(rules, directory, child, review)
+    overdue_to = overdue_recipient(rules, directory, child, review)
+    moment = now or dt.datetime.now(dt.UTC)
     planned = sum(
-        _plan_notice(session, review, notice, overdue_to, actor) for notice in plan.notices
+        _plan_notice(session, review, notice, overdue_to, moment, actor) for notice in plan.notices
     )
     following = _plan_next(session, child, review, plan.next) if plan.next else None
     audit.record(
@@ -141,7 +143,7 @@ def _mark_attendance(review: Review, attended: Sequence[str]) -> None:
         person.attended = person.ref in wanted or person.role in wanted
 
 
-def _overdue_recipient(rules: Rules, directory: Directory, child: Child, review: Review) -> str:
+def overdue_recipient(rules: Rules, directory: Directory, child: Child, review: Review) -> str:
     key = rules.write_up.overdue_notice_to
     person = directory.resolve(key, team_key=child.team, iro_email=review.iro_email)
     if person is None:
@@ -153,14 +155,20 @@ def _overdue_recipient(rules: Rules, directory: Directory, child: Child, review:
 
 
 def _plan_notice(
-    session: Session, review: Review, notice: PlannedNotice, overdue_to: str, actor: str
+    session: Session,
+    review: Review,
+    notice: PlannedNotice,
+    overdue_to: str,
+    now: dt.datetime,
+    actor: str,
 ) -> bool:
     recipient = review.iro_email if notice.to == "iro" else overdue_to
     params: dict[str, str] = {"review_ref": review.ref}
     if notice.deadline is not None:
         params["deadline_key"] = deadline_key(review.ref, notice.deadline)
         params["deadline"] = notice.deadline
-    due_at = dt.datetime.now(dt.UTC) if notice.kind == "review_record" else send_at(notice.on)
+    # the draft record goes straight away; the reminders and notices on their day
+    due_at = now if notice.kind == "review_record" else send_at(notice.on)
     dispatch, created = records.ensure_dispatch(
         session,
         notice.key,
