@@ -271,51 +271,14 @@ class Dispatcher:
 
 
 def default_pause_hooks() -> PauseHooks:
-    """The shared flag in workers.mail.pause; until that lands, the same row read directly."""
-    import importlib
+    """The shared "sending paused" flag (workers.mail.pause)."""
+    from workers.mail import pause
 
-    try:
-        pause = importlib.import_module("workers.mail.pause")
-    except ModuleNotFoundError:
-        return PauseHooks(is_paused=_flag_is_set, pause=_set_flag)
     return PauseHooks(is_paused=pause.is_paused, pause=pause.pause)
-
-
-PAUSE_FLAG = "sending.paused"
-
-
-def _flag_is_set(session: Session) -> bool:
-    from workers.store.models import ServiceState
-
-    return session.get(ServiceState, PAUSE_FLAG) is not None
-
-
-def _set_flag(session: Session, reason: str) -> bool:
-    from sqlalchemy.exc import IntegrityError
-
-    from workers.store.models import ServiceState
-
-    if _flag_is_set(session):
-        return False
-    try:
-        with session.begin_nested():  # another worker may pause at the same moment
-            session.add(ServiceState(name=PAUSE_FLAG, value=reason[:MAX_AUDIT_REASON]))
-    except IntegrityError:
-        return False
-    return True
 
 
 def lift_pause(session: Session) -> bool:
     """Clear the flag (the caller commits); True if sending was paused."""
-    import importlib
+    from workers.mail import pause
 
-    try:
-        pause = importlib.import_module("workers.mail.pause")
-    except ModuleNotFoundError:
-        from sqlalchemy import delete
-
-        from workers.store.models import ServiceState
-
-        deleted = session.execute(delete(ServiceState).where(ServiceState.name == PAUSE_FLAG))
-        return bool(deleted.rowcount)  # type: ignore[attr-defined]
     return bool(pause.resume(session))
