@@ -84,6 +84,7 @@ REVIEW = (
     _f("review.scheduled_at", "Date and time of the meeting (use |uk_day_date and |uk_time)."),
     _f("review.venue", "Where the meeting is held.", optional=True),
     _f("review.due_on", "Latest date allowed by reg 33 (a date)."),
+    _f("review.held_on", "Date the review was held (a date; empty before).", optional=True),
 )
 IRO = (
     _f("iro.name", "The Independent Reviewing Officer chairing the review."),
@@ -121,7 +122,6 @@ RECORD = (
     _f("previous_decisions[].responsible", "Who was responsible."),
     _f("previous_decisions[].timescale", "By when."),
     _f("decision_rows", "How many blank SMART decision rows to print (a list of numbers)."),
-    _f("review.held_on", "Date the review was held (a date).", optional=True),
 )
 ESCALATION = (
     _f("escalation.ref", "Escalation reference, e.g. 'E-17'."),
@@ -142,7 +142,6 @@ DEADLINE = (
     _f("deadline.what", "What is due: 'review decisions' or 'review record'."),
     _f("deadline.due_on", "Date it is due."),
     _f("deadline.days_overdue", "Working days overdue (0 before the deadline)."),
-    _f("review.held_on", "Date the review was held."),
 )
 EMAIL_SIGN = (_f("mailbox.display_name", "Name the service signs emails with."),)
 

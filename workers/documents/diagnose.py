@@ -81,6 +81,10 @@ def xml_error(
     """The filled-in part is not well-formed: find the template paragraph it came from."""
     rendered_lines = rendered.split("\n")
     lineno = exc.lineno or 0
+    try:  # the rendered text still has one paragraph per line: parse it to find the paragraph
+        etree.fromstring(rendered.encode("utf-8"), etree.XMLParser(recover=False))
+    except etree.XMLSyntaxError as located:
+        lineno = located.lineno or lineno
     produced = (
         _TAG.sub("", rendered_lines[lineno - 1]) if 0 < lineno <= len(rendered_lines) else ""
     )

@@ -1,0 +1,69 @@
+"""UK dates, times and names as letters print them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from workers.documents import filters
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (dt.date(2026, 3, 15), "15 March 2026"),
+    (dt.datetime(2026, 3, 5, 10, 30), "5 March 2026"),
+    ("2026-01-01", "1 January 2026"),
+    (None, ""),
+    ("", ""),
+])
+def test_uk_date(value: object, expected: str) -> None:
+    assert filters.uk_date(value) == expected
+
+
+def test_uk_day_date() -> None:
+    assert filters.uk_day_date(dt.date(2026, 3, 16)) == "Monday 16 March 2026"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (dt.time(10, 30), "10:30am"),
+    (dt.time(14, 0), "2pm"),
+    (dt.time(12, 0), "12 noon"),
+    (dt.time(0, 0), "midnight"),
+    (dt.time(0, 15), "12:15am"),
+    (dt.datetime(2026, 3, 5, 9, 5), "9:05am"),
+    (None, ""),
+])
+def test_uk_time(value: object, expected: str) -> None:
+    assert filters.uk_time(value) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("Zoë Łukasz-Smith", "Z.Ł."),
+    ("Sam", "S."),
+    ("sam de la cruz", "S.C."),
+    ("", ""),
+])
+def test_initials(value: str, expected: str) -> None:
+    assert filters.initials(value) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("JANE O'NEIL-SMITH", "Jane O'Neil-Smith"),
+    ("zoë łukasz", "Zoë Łukasz"),
+    ("McDonald", "McDonald"),
+    ("van der Berg", "van der Berg"),
+    ("SMITH AND SONS", "Smith and Sons"),
+])
+def test_title_case_safe(value: str, expected: str) -> None:
+    assert filters.title_case_safe(value) == expected
+
+
+def test_given_name_and_join_lines() -> None:
+    assert filters.given_name("Zoë Anne Łukasz") == "Zoë"
+    assert filters.join_lines(["Civic Centre", "", "EX1 3UH"]) == "Civic Centre, EX1 3UH"
+    assert filters.join_lines("a\nb") == "a, b"
+
+
+def test_wrong_type_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="uk_date expects a date"):
+        filters.uk_date(42)

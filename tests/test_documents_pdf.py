@@ -1,0 +1,59 @@
+"""PDF with real LibreOffice: warm and cold conversion make real pages; packs concatenate."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from workers.documents.engine import DocumentEngine
+from workers.documents.examples import example_context
+from workers.documents.packs import build_pack
+from workers.documents.pdf import PdfConverter, check_pdf
+from workers.errors import ServiceUnavailableError, TemplateError
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = [pytest.mark.libreoffice, pytest.mark.slow]
+
+
+def _docx(kind: str) -> bytes:
+    return DocumentEngine(ROOT / "templates_docx").render(kind, example_context(kind))
+
+
+def _text(pdf: bytes) -> str:
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_warm_converter_makes_pages_and_a_pack(soffice: str) -> None:
+    kinds = ["invitation", "consultation_parent", "return_instructions"]
+    with PdfConverter(soffice, timeout=120) as conv:
+        pdfs = [conv.convert(_docx(k), k) for k in kinds]
+        again = conv.convert(_docx("invitation"))  # the same soffice serves the next letter
+    counts = [check_pdf(p) for p in pdfs]
+    assert all(c >= 1 for c in counts) and check_pdf(again) >= 1
+    assert "Invitation to a looked after review for Sam Smith" in _text(pdfs[0])
+    pack = build_pack(pdfs)
+    assert len(PdfReader(io.BytesIO(pack)).pages) == sum(counts)
+    text = _text(pack)
+    assert "How to send your form back" in text and "Consultation form for parents" in text
+
+
+def test_cold_converter(soffice: str) -> None:
+    with PdfConverter(soffice, warm=False) as conv:
+        pdf = conv.convert(_docx("reminder"))
+    assert "IRO-7KQ2-PX" in _text(pdf)
+
+
+def test_missing_libreoffice_is_a_clear_error() -> None:
+    with pytest.raises(ServiceUnavailableError, match="not installed"), \
+            PdfConverter("/nonexistent/soffice") as conv:
+        conv.convert(b"x")
+
+
+def test_empty_or_broken_pdf_is_refused() -> None:
+    with pytest.raises(TemplateError, match="empty PDF"):
+        check_pdf(b"")
+    with pytest.raises(TemplateError):
+        build_pack([b"not a pdf"])
