@@ -142,11 +142,13 @@ def enqueue(broker: dramatiq.Broker, dispatch_ids: Iterable[int], *, lease: floa
 
 def build_dispatcher(settings: Settings) -> Dispatcher:
     """Store, transport, composers and the pause flag for a worker process."""
+    from workers.assembly import install
     from workers.compose import ComposeContext, Composers
     from workers.dispatching import default_pause_hooks, lease_seconds
     from workers.mail.factory import make_transport
     from workers.store.session import open_store
 
+    install()
     context = ComposeContext(
         allowed_domains=tuple(settings.email.allowed_domains),
         reply_to=settings.mailbox.reply_to_address,

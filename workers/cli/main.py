@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -48,6 +49,9 @@ def root(
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
 ) -> None:
+    if config is not None:
+        # Later loaders (worker processes, scheduler jobs) read the folder from the environment.
+        os.environ["IRO_CONFIG_DIR"] = str(config)
     ctx.obj = AppContext(config_dir=config or default_config_dir(), debug=debug)
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,

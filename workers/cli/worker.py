@@ -130,9 +130,11 @@ def make_scheduler(
     settings: Settings, sessions: sessionmaker[Session], broker: dramatiq.Broker
 ) -> Scheduler:
     from workers import actors
+    from workers.assembly import install
     from workers.dispatching import default_pause_hooks, lease_seconds
     from workers.scheduler import Scheduler
 
+    install()
     lease = lease_seconds(settings.scheduler.reconcile_after_seconds)
     return Scheduler(
         sessions=sessions,

@@ -1,0 +1,69 @@
+"""Wiring: every dispatch kind's composer and every periodic job, installed once per process.
+
+The capabilities (reviews, escalations, mail-outs) each offer a ``register`` function rather than
+registering at import (house style: no side effects at import). The worker processes need the
+composers; the scheduler needs the jobs; ``iro run`` needs both. Each reads the configuration
+from IRO_CONFIG_DIR, which the CLI sets from ``--config``.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workers.documents.engine import DocumentEngine
+
+_lock = threading.Lock()
+_installed = False
+
+
+def install() -> None:
+    """Register all composers and jobs (idempotent; safe from several threads)."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        _install_reviews()
+        _install_escalations()
+        _install_mailouts()
+        _installed = True
+
+
+def _install_reviews() -> None:
+    from workers.reviews import scan
+
+    scan.register()  # the write-up composers and the reminder/overdue scan
+
+
+def _install_escalations() -> None:
+    from workers.cli.context import AppContext
+    from workers.escalation import timers
+    from workers.escalation.notices import EscalationComposers
+    from workers.escalation.policy import Policy
+
+    timers.register()
+    app = AppContext()
+    policy = Policy.from_rules(app.rules.escalation, app.calendar)
+    EscalationComposers(policy, app.directory, _engine(Path(app.settings.templates_dir))).register()
+
+
+def _install_mailouts() -> None:
+    """Mail-out composers, reminders and the inbox poll (issue 5), when that package is present."""
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec("workers.mailout") is None:
+        return
+    if importlib.util.find_spec("workers.mailout.wiring") is None:
+        return
+    importlib.import_module("workers.mailout.wiring").register()
+
+
+@cache
+def _engine(templates_dir: Path) -> DocumentEngine:
+    from workers.documents.engine import DocumentEngine
+
+    return DocumentEngine(templates_dir)  # one per process: it caches the compiled templates
