@@ -1,0 +1,33 @@
+"""Shared set-up for the mail-out, print and returns tests: the shipped rules and a config."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from workers.directory import load_directory
+from workers.mailout.documents import MailoutConfig
+from workers.rules import load_rules
+from workers.settings import load_settings
+from workers.workcalendar import WorkingCalendar
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "config"
+RULES = load_rules(CONFIG / "rules.yaml")
+DIRECTORY = load_directory(CONFIG / "directory.yaml")
+CAL = WorkingCalendar.from_rules(RULES.calendar)
+TODAY = dt.date(2026, 12, 1)  # factories' reviews meet on 12 Jan 2027
+
+
+def make_config(tmp_path: Path, *, pdf: bool = False, today: dt.date = TODAY,
+                **env: str) -> MailoutConfig:
+    environ: dict[str, Any] = {
+        "IRO_TEMPLATES_DIR": str(ROOT / "templates_docx"),
+        "IRO_DOCUMENTS_DIR": str(tmp_path / "documents"),
+        "IRO_PRINT_DIR": str(tmp_path / "print"),
+        "IRO_OUTBOX_DIR": str(tmp_path / "outbox"),
+        **env,
+    }
+    settings = load_settings(CONFIG, environ=environ)
+    return MailoutConfig(RULES, DIRECTORY, CAL, settings, pdf=pdf, today=lambda: today)

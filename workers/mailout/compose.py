@@ -1,0 +1,144 @@
+"""Composers for mail-out dispatches: one email per recipient, the letter pack attached.
+
+The pack (invitation or reminder, the consultation form, how to return it) is one PDF where
+LibreOffice is installed, else the Word documents. The subject carries the meeting date, the
+review reference, the child's initials and the form code, nothing else
+(``LAC review 15/03/2026 - ref R-1042 (J.S.) - form C-XXXXXXXX``); replies go to the team mailbox.
+The address is checked against the case record again at send time (``recipient_of``).
+
+A reminder whose form has come back is called off here, at the last moment: its row becomes
+``cancelled`` (audited) and the dispatcher, finding it no longer ``sending``, leaves it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from functools import cache
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from workers.compose import ComposeContext, recipient_of, register_composer
+from workers.documents.contexts import with_mailbox
+from workers.errors import NotFoundError, RefusedError
+from workers.mail.message import Attachment, OutgoingMessage
+from workers.mailout.documents import (
+    DOCX,
+    PDF,
+    MailoutConfig,
+    letter_context,
+    load_config,
+    pdf_enabled,
+    render_letter,
+    review_on,
+    to_pdf,
+)
+from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
+from workers.store import audit
+from workers.store.models import Child, Dispatch, Participant, Return, Review, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def subject_for(review: Review, child: Child, code: str | None, *, reminder: bool) -> str:
+    """``LAC review 15/03/2026 - ref R-1042 (J.S.) - form C-XXXXXXXX``: no names, ever."""
+    when = review_on(review)
+    text = f"LAC review {when:%d/%m/%Y} - ref {review.ref} ({child.initials})"
+    if code:
+        text += f" - form {code}"
+    return f"Reminder: {text}" if reminder else text
+
+
+def form_returned(session: Session, dispatch: Dispatch) -> bool:
+    """True when the form this reminder chases has been recorded as returned."""
+    letter_key = dispatch.params.get("letter_key")
+    if not letter_key:
+        return False
+    return session.scalar(
+        select(Return.id).join(Dispatch, Return.dispatch_id == Dispatch.id)
+        .where(Dispatch.key == letter_key)
+    ) is not None
+
+
+def call_off(session: Session, dispatch: Dispatch, reason: str) -> None:
+    session.execute(
+        update(Dispatch).where(Dispatch.id == dispatch.id, Dispatch.state == "sending")
+        .values(state="cancelled", updated_at=utcnow(), claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(session, "dispatch.cancelled", "dispatch", dispatch.id, reason=reason)
+    session.commit()
+    log.info("dispatch %s called off: %s", dispatch.id, reason)
+
+
+def letter_parts(session: Session, dispatch: Dispatch) -> tuple[Review, Child, Participant]:
+    review = session.get(Review, dispatch.review_id) if dispatch.review_id else None
+    person = session.get(Participant, dispatch.participant_id) if dispatch.participant_id else None
+    if review is None or person is None:
+        raise NotFoundError(f"dispatch {dispatch.key} names no review or participant")
+    if person.review_id != review.id:
+        raise RefusedError(f"dispatch {dispatch.key}: participant {person.ref} is not on review "
+                           f"{review.ref}; refusing to address it")
+    return review, review.child, person
+
+
+def pack(cfg: MailoutConfig, session: Session, dispatch: Dispatch) -> tuple[
+        Review, Child, Participant, list[Attachment]]:
+    """The review, child, participant and the documents of this dispatch's letter."""
+    review, child, person = letter_parts(session, dispatch)
+    reminder = dispatch.kind == REMINDER_KIND
+    form = dispatch.params.get("form")
+    code = dispatch.reference_code or dispatch.params.get("form_code")
+    return_by = dt.date.fromisoformat(str(dispatch.params["return_by"]))
+    docs = render_letter(cfg, child, review, person, form=form, code=code, return_by=return_by,
+                         reminder=reminder)
+    stem = f"{review.ref}-{person.ref}-{'reminder' if reminder else 'invitation'}"
+    if pdf_enabled(cfg):
+        from workers.documents.packs import build_pack
+
+        pdfs = [to_pdf(cfg, data, f"{stem}/{kind}") for kind, data in docs]
+        return review, child, person, [Attachment(f"{stem}.pdf", build_pack(pdfs), PDF)]
+    return review, child, person, [
+        Attachment(f"{stem}-{n}-{kind}.docx", data, DOCX)
+        for n, (kind, data) in enumerate(docs, start=1)
+    ]
+
+
+def compose_letter(session: Session, dispatch: Dispatch, cfg: MailoutConfig,
+                   ctx: ComposeContext) -> OutgoingMessage:
+    from workers.documents.emails import render_email
+
+    reminder = dispatch.kind == REMINDER_KIND
+    if reminder and form_returned(session, dispatch):
+        call_off(session, dispatch, "form_returned")
+        raise RefusedError(f"dispatch {dispatch.key}: the form is back; reminder called off")
+    person = recipient_of(session, dispatch, ctx)  # the record's address, allow-listed
+    review, child, _, attachments = pack(cfg, session, dispatch)
+    code = dispatch.reference_code or dispatch.params.get("form_code")
+    letter = letter_context(cfg, child, review, person, form=dispatch.params.get("form"),
+                            code=code, return_by=dt.date.fromisoformat(
+                                str(dispatch.params["return_by"])))
+    mail = render_email(cfg.settings.templates_dir, "email_invitation",
+                        with_mailbox(letter, cfg.settings.mailbox.display_name,
+                                     is_reminder=reminder))
+    return OutgoingMessage(
+        dispatch_key=dispatch.key,
+        to=person.email or "",
+        subject=subject_for(review, child, code, reminder=reminder),
+        body_text=mail.body,
+        reply_to=ctx.reply_to or cfg.settings.mailbox.reply_to_address,
+        attachments=tuple(attachments),
+    )
+
+
+def register(load: Callable[[], MailoutConfig] | None = None) -> None:
+    """Make these the composers of mail-out dispatches (once per worker process)."""
+    loader = load or cache(load_config)
+
+    def bound(session: Session, dispatch: Dispatch, ctx: ComposeContext) -> OutgoingMessage:
+        return compose_letter(session, dispatch, loader(), ctx)
+
+    register_composer(INVITATION_KIND, bound)
+    register_composer(REMINDER_KIND, bound)

@@ -1,0 +1,143 @@
+"""The documents of one letter: invitation (or reminder), the form, the return instructions.
+
+Shared by the preflight (does every template render?), ``--dry-run`` (write them for a look), the
+email composer and the print batch, so what is checked is exactly what is sent. Contexts come
+from ``workers.documents.contexts``, which refuses a participant of another review.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from workers.documents import contexts
+from workers.mailout.plan import documents_for, reminder_documents
+
+if TYPE_CHECKING:
+    from workers.directory import Directory
+    from workers.documents.engine import DocumentEngine
+    from workers.documents.pdf import PdfConverter
+    from workers.rules import Rules
+    from workers.settings import Settings
+    from workers.store.models import Child, Participant, Review
+    from workers.workcalendar import WorkingCalendar
+
+LONDON = ZoneInfo("Europe/London")
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF = "application/pdf"
+TITLES = {"invitation": "Invitation", "reminder": "Reminder",
+          "return_instructions": "How to return your form"}
+
+
+def london_today() -> dt.date:
+    return dt.datetime.now(LONDON).date()
+
+
+@dataclass(frozen=True)
+class MailoutConfig:
+    """What mail-outs, composers and print batches need, loaded once per process."""
+
+    rules: Rules
+    directory: Directory
+    calendar: WorkingCalendar
+    settings: Settings
+    letterhead: contexts.Letterhead = field(default_factory=contexts.Letterhead)
+    pdf: bool = True  # convert to PDF where LibreOffice is installed
+    today: Any = london_today  # Callable[[], dt.date]; Any so the dataclass stays hashable
+
+    @property
+    def engine(self) -> DocumentEngine:
+        return _engine(Path(self.settings.templates_dir))
+
+    @property
+    def allowed_domains(self) -> tuple[str, ...]:
+        return tuple(self.settings.email.allowed_domains)
+
+
+@cache
+def _engine(templates_dir: Path) -> DocumentEngine:
+    from workers.documents.engine import DocumentEngine
+
+    return DocumentEngine(templates_dir)  # one per process: it caches compiled templates
+
+
+def review_on(review: Review) -> dt.date:
+    """The meeting day in London (the date letters and age bands count from)."""
+    if review.scheduled_at is None:
+        return review.due_on
+    return review.scheduled_at.astimezone(LONDON).date()
+
+
+def form_title(kind: str) -> str:
+    from workers.documents.catalogue import get_kind
+
+    return get_kind(kind).title
+
+
+def letter_context(cfg: MailoutConfig, child: Child, review: Review, person: Participant, *,
+                   form: str | None, code: str | None, return_by: dt.date) -> dict[str, Any]:
+    iro = cfg.directory.iro(review.iro_email)
+    contact: contexts.Contact = iro if iro is not None else _Iro(review.iro_email)
+    common = contexts.Common(cfg.letterhead, contact, cfg.today())
+    ret = contexts.FormReturn(code or "", return_by, cfg.settings.mailbox.address,
+                              cfg.letterhead.address_lines) if form else None
+    enclosures = [contexts.Enclosure(form_title(form), f"Fill in and return by "
+                                     f"{return_by.day} {return_by:%B %Y}"),
+                  contexts.Enclosure(TITLES["return_instructions"])] if form else []
+    return contexts.letter(child, review, person, common, form=ret, enclosures=enclosures)
+
+
+@dataclass(frozen=True)
+class _Iro:
+    email: str
+    name: str = "Your Independent Reviewing Officer"
+    phone: str = ""
+
+
+def render_letter(cfg: MailoutConfig, child: Child, review: Review, person: Participant, *,
+                  form: str | None, code: str | None, return_by: dt.date,
+                  reminder: bool = False) -> list[tuple[str, bytes]]:
+    """(template kind, .docx bytes) for each document of the letter, in print order."""
+    ctx = letter_context(cfg, child, review, person, form=form, code=code, return_by=return_by)
+    kinds = reminder_documents(form) if reminder and form else documents_for(form)
+    return [(kind, cfg.engine.render(kind, ctx)) for kind in kinds]
+
+
+_pdf_lock = threading.Lock()
+_converter: PdfConverter | None = None
+
+
+def to_pdf(cfg: MailoutConfig, docx: bytes, name: str) -> bytes:
+    """One document as PDF with this process's warm LibreOffice (serialised: not thread-safe)."""
+    from workers.documents.pdf import PdfConverter
+
+    global _converter
+    with _pdf_lock:
+        if _converter is None:
+            lo = cfg.settings.libreoffice
+            _converter = PdfConverter(lo.soffice, lo.timeout_seconds)
+        return _converter.convert(docx, name)
+
+
+def pdf_enabled(cfg: MailoutConfig) -> bool:
+    from workers.documents.pdf import libreoffice_available, tell_missing_once
+
+    if not cfg.pdf:
+        return False
+    if libreoffice_available(cfg.settings.libreoffice.soffice):
+        return True
+    tell_missing_once(cfg.settings.libreoffice.soffice)
+    return False
+
+
+def load_config(config_dir: Path | None = None) -> MailoutConfig:
+    """Rules, directory, calendar and settings from the config folder (IRO_CONFIG_DIR)."""
+    from workers.cli.context import AppContext, default_config_dir
+
+    app = AppContext(config_dir=config_dir or default_config_dir())
+    return MailoutConfig(app.rules, app.directory, app.calendar, app.settings)
