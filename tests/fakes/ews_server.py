@@ -182,7 +182,10 @@ class FakeEwsServer:
         ids = []
         for elem in kids(container):
             if etree.QName(elem).localname == "DistinguishedFolderId":
-                ids.append(self.mailbox.by_distinguished(elem.get("Id") or "").id)
+                # a folder this mailbox lacks (exchangelib probes e.g. junkemail): not found
+                dist = elem.get("Id") or ""
+                known = {f.distinguished: f.id for f in self.mailbox.folders.values()}
+                ids.append(known.get(dist, f"missing:{dist}"))
             else:
                 ids.append(elem.get("Id") or "")
         return ids

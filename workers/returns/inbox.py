@@ -1,0 +1,42 @@
+"""What an inbox reader hands over, and the small interface every reader implements.
+
+Readers (EWS ``sync_items``, Graph delta) keep their own watermark so each message is seen once,
+and translate their library's errors into ``workers.errors`` at the boundary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class InboxAttachment:
+    filename: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class InboxMessage:
+    id: str  # the reader's id for this message (to move it)
+    message_id: str  # the Internet Message-ID (a return is recorded once per message)
+    subject: str
+    body: str
+    received_at: dt.datetime
+    is_report: bool = False  # a delivery status notification (NDR), never a return
+    attachments: tuple[InboxAttachment, ...] = field(default=())
+
+
+class InboxReader(Protocol):
+    name: str
+    state: str | None  # the watermark (EWS sync state, Graph delta link); saved by the poll
+
+    def fetch(self) -> list[InboxMessage]:
+        """Messages that arrived since the last call (the reader keeps the watermark)."""
+        ...
+
+    def move_to_processed(self, message: InboxMessage) -> None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,147 @@
+"""Polling the team mailbox: returns recorded, bounces marked, the rest left for a person.
+
+Each matched message (a return or a bounce) is recorded and committed, then moved to the
+processed folder. An unmatched one is left in the inbox and listed (an ``inbox.unmatched`` audit
+event with its Message-ID; `iro returns unmatched`). The reader's watermark is saved in
+``service_state`` after each poll, so a message is considered once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from workers.errors import RefusedError
+from workers.mailout.documents import LONDON
+from workers.returns import service
+from workers.returns.inbox import InboxMessage, InboxReader
+from workers.returns.matching import classify
+from workers.scheduler import Job, JobContext
+from workers.store import audit
+from workers.store.models import Return, Review, ServiceState, utcnow
+
+log = logging.getLogger(__name__)
+JOB_NAME = "returns_inbox"
+PERIOD_SECONDS = 300.0
+
+
+@dataclass
+class PollSummary:
+    returns: int = 0
+    bounces: int = 0
+    unmatched: list[str] = field(default_factory=list)  # Message-IDs left for a person
+
+    @property
+    def total(self) -> int:
+        return self.returns + self.bounces + len(self.unmatched)
+
+
+def watermark_name(reader: InboxReader) -> str:
+    return f"returns.{reader.name}.watermark"
+
+
+def load_watermark(sessions: sessionmaker[Session], name: str) -> str | None:
+    with sessions() as session:
+        row = session.get(ServiceState, name)
+        return row.value if row and row.value else None
+
+
+def save_watermark(sessions: sessionmaker[Session], name: str, value: str | None) -> None:
+    with sessions() as session:
+        row = session.get(ServiceState, name)
+        if row is None:
+            session.add(ServiceState(name=name, value=value or ""))
+        else:
+            row.value, row.updated_at = value or "", utcnow()
+        session.commit()
+
+
+def process(
+    sessions: sessionmaker[Session], reader: InboxReader, documents_dir: Path
+) -> PollSummary:
+    summary = PollSummary()
+    for message in reader.fetch():
+        outcome = _one(sessions, message, documents_dir)
+        if outcome == "return":
+            summary.returns += 1
+        elif outcome == "bounce":
+            summary.bounces += 1
+        else:
+            summary.unmatched.append(message.message_id)
+            continue  # left in the inbox for a person
+        reader.move_to_processed(message)
+    if summary.total:
+        log.info("inbox poll: %d returns, %d bounces, %d unmatched", summary.returns,
+                 summary.bounces, len(summary.unmatched))
+    return summary
+
+
+def _one(sessions: sessionmaker[Session], message: InboxMessage, documents_dir: Path) -> str:
+    with sessions() as session:
+        match = classify(message, lambda codes: service.issued(session, codes))
+        if match.outcome == "bounce":
+            targets = [service.dispatch_by_code(session, match.code)] if match.code else []
+            targets += service.dispatches_by_message_ids(session, match.message_ids)
+            if not targets:
+                return _unmatched(session, message, "bounce_unmatched")
+            for dispatch in {d.id: d for d in targets}.values():
+                service.record_bounce(session, dispatch, source_message_id=message.message_id)
+            session.commit()
+            return "bounce"
+        if match.outcome == "unmatched" or match.code is None:
+            return _unmatched(session, message, "no_code")
+        if session.scalar(select(Return.id).where(
+                Return.source_message_id == message.message_id)) is not None:
+            return "return"  # seen before (a poll that died before moving it): just move it
+        letter = service.dispatch_by_code(session, match.code)
+        review = session.get(Review, letter.review_id)
+        assert review is not None  # a mail-out dispatch always has its review
+        kept = [service.keep_file(documents_dir, letter, review, a.filename, a.content)
+                for a in message.attachments]
+        try:
+            service.record_return(
+                session, letter, received_on=message.received_at.astimezone(LONDON).date(),
+                channel="email", source_message_id=message.message_id,
+                file_path=kept[0] if kept else None)
+        except RefusedError:
+            session.rollback()
+            return _unmatched(session, message, "already_returned")
+        session.commit()
+        return "return"
+
+
+def _unmatched(session: Session, message: InboxMessage, reason: str) -> str:
+    audit.record(session, "inbox.unmatched", "message", None, reason=reason,
+                 message_id=message.message_id[:200],
+                 received_at=message.received_at)
+    session.commit()
+    log.info("inbox message %s left for a person (%s)", message.message_id[:80], reason)
+    return "unmatched"
+
+
+def poll(sessions: sessionmaker[Session], reader: InboxReader, documents_dir: Path) -> PollSummary:
+    """One poll with the saved watermark (readers built with ``state=None`` get it here)."""
+    name = watermark_name(reader)
+    if reader.state is None:
+        reader.state = load_watermark(sessions, name)
+    summary = process(sessions, reader, documents_dir)
+    save_watermark(sessions, name, reader.state)
+    return summary
+
+
+def make_job(build: Callable[[], InboxReader | None], documents_dir: Callable[[], Path]) -> Job:
+    def run(ctx: JobContext) -> int:
+        reader = build()
+        if reader is None:
+            return 0  # the outbox transport has no inbox
+        try:
+            return poll(ctx.sessions, reader, documents_dir()).total
+        finally:
+            reader.close()
+
+    return Job(JOB_NAME, run, period=PERIOD_SECONDS)
