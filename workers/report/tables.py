@@ -1,0 +1,176 @@
+"""The annual report as titled tables: one shape every output format (rich, csv, json, docx) reads.
+
+Pure. Cells hold numbers (int, float) or text; ``None`` means "no figure" (nothing to divide by).
+Rows and wording follow the 2013–14 annual report the manager writes (``docs`` of the service):
+the escalations table puts earlier years beside the current one, oldest first.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from workers.report.figures import (
+    NOT_RECORDED,
+    AnnualReport,
+    ReturnRate,
+    Reviews,
+)
+
+Cell = int | float | str | None
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str  # stable, for csv/json and for the template to place charts
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    note: str = ""
+
+
+def stage_name(key: str) -> str:
+    return "CAFCASS" if key == "cafcass" else key.replace("_", " ").capitalize()
+
+
+def month_name(year: int, month: int) -> str:
+    return f"{calendar.month_abbr[month]} {year}"
+
+
+def _population(r: AnnualReport) -> Table:
+    p = r.population
+    return Table("population", "Looked after children", ("", "Children"), (
+        ("Fewest on any day", p.fewest),
+        ("Most on any day", p.most),
+        (f"At the start ({r.period.start:%d %b %Y})", p.at_start),
+        (f"At the end ({r.period.end:%d %b %Y})", p.at_end),
+        ("Admissions into care", p.admissions),
+        ("Left care", p.leavers),
+    ))
+
+
+def _reviews(r: AnnualReport) -> Table:
+    v = r.reviews
+    return Table("reviews", "Reviews held", ("", "Figure"), (
+        ("Reviews held", v.held),
+        ("Held within statutory timescales", v.in_timescale),
+        ("% within statutory timescales", v.in_timescale_pct),
+        ("IROs chairing reviews", len(v.iros)),
+        ("Average reviews per IRO per month", v.average_per_iro_month),
+    ), note="Timescales: Care Planning, Placement and Case Review (England) Regulations 2010, "
+             "reg 33. The % is of reviews whose timeliness was recorded.")
+
+
+def _by_month(v: Reviews) -> Table:
+    totals: dict[tuple[int, int], int] = {}
+    iros: dict[tuple[int, int], int] = {}
+    for m in v.per_iro_month:
+        totals[(m.year, m.month)] = totals.get((m.year, m.month), 0) + m.reviews
+        iros[(m.year, m.month)] = iros.get((m.year, m.month), 0) + 1
+    rows = tuple(
+        (month_name(*ym), totals[ym], iros[ym], round(totals[ym] / iros[ym], 2))
+        for ym in v.months
+    )
+    return Table("reviews_by_month", "Reviews per month",
+                 ("Month", "Reviews held", "IROs chairing", "Average per IRO"), rows)
+
+
+def _by_iro(v: Reviews) -> Table:
+    rows = []
+    for iro in v.iros:
+        months = [m for m in v.per_iro_month if m.iro == iro]
+        held = sum(m.reviews for m in months)
+        rows.append((iro, held, len(months), round(held / len(months), 2)))
+    return Table("reviews_by_iro", "Reviews per IRO",
+                 ("IRO", "Reviews held", "Months chairing", "Average per month"), tuple(rows))
+
+
+def _write_up(r: AnnualReport) -> Table:
+    w = r.write_up
+    return Table("write_up", "Review records written up", ("", "Figure"), (
+        ("Reviews held with a record due", w.reviews),
+        ("Records written up", w.recorded),
+        ("Not yet written up", w.outstanding),
+        ("Average working days to write up", w.average_working_days),
+        (f"Written up within {w.standard_days} working days", w.within_standard),
+        (f"% within {w.standard_days} working days", w.within_pct),
+    ), note="IRO Handbook 2010: the full record of the review within 15 working days.")
+
+
+def _participation(r: AnnualReport, codes: Mapping[str, str]) -> tuple[Table, Table]:
+    p = r.participation
+    share = Table("participation", "Participation of children over 4", ("", "Figure"), (
+        ("Reviews of children over 4", p.over_four),
+        ("Child took part (PN1–PN6)", p.took_part),
+        ("% who took part", p.took_part_pct),
+    ), note="SSDA903 participation codes; PN0 is a child under 4, PN7 a child whose views were "
+            "not conveyed.")
+    ordered = sorted(c for c in p.by_code if c != NOT_RECORDED)
+    if NOT_RECORDED in p.by_code:
+        ordered.append(NOT_RECORDED)
+    by_code = Table("participation_codes", "Participation by code",
+                    ("Code", "Meaning", "Reviews"),
+                    tuple((c, codes.get(c, ""), p.by_code[c]) for c in ordered))
+    return share, by_code
+
+
+def _returns(key: str, title: str, rates: tuple[ReturnRate, ...]) -> Table:
+    rows: list[tuple[Cell, ...]] = [
+        (rate.role.replace("_", " "), rate.sent, rate.returned, rate.pct) for rate in rates
+    ]
+    if rates:
+        sent = sum(rate.sent for rate in rates)
+        back = sum(rate.returned for rate in rates)
+        rows.append(("all", sent, back, ReturnRate("all", sent, back).pct))
+    return Table(key, title, ("Role", "Sent", "Returned", "% returned"), tuple(rows))
+
+
+def _escalations(r: AnnualReport) -> Table:
+    years = tuple(reversed(r.escalations))  # oldest first, as the annual report shows them
+    rows: list[tuple[Cell, ...]] = [
+        ("Children where issues were escalated", *(y.children for y in years))
+    ]
+    for stage in r.stages:
+        what = "resolved after referral to" if stage == "cafcass" else "resolved by"
+        rows.append((f"… {what} {stage_name(stage)}",
+                     *(y.resolved_by_stage.get(stage, 0) for y in years)))
+    others = sorted({s for y in years for s in y.resolved_by_stage} - set(r.stages))
+    for stage in others:
+        rows.append((f"… resolved at {stage_name(stage)}",
+                     *(y.resolved_by_stage.get(stage, 0) for y in years)))
+    rows.append(("… not yet resolved", *(y.open for y in years)))
+    rows.append(("Children referred to CAFCASS at any point", *(y.cafcass_referred for y in years)))
+    return Table("escalations", "IRO escalations", ("", *(y.period.label for y in years)),
+                 tuple(rows), note="Counted in children, by the stage at which the IRO closed "
+                                   "the escalation.")
+
+
+def report_tables(
+    report: AnnualReport, participation_codes: Mapping[str, str] | None = None
+) -> list[Table]:
+    share, by_code = _participation(report, participation_codes or {})
+    tables = [
+        _population(report),
+        _reviews(report),
+        _by_month(report.reviews),
+        _by_iro(report.reviews),
+        _write_up(report),
+        share,
+        by_code,
+        _returns("consultation", "Consultation returns by role", report.consultation),
+    ]
+    if report.questionnaires:
+        tables.append(_returns("questionnaires", "Stakeholder questionnaire returns",
+                               report.questionnaires))
+    tables.append(_escalations(report))
+    return tables
+
+
+def show(cell: Cell) -> str:
+    """A cell as text for people: no figure is a dash; fractions to two places."""
+    if cell is None:
+        return "–"
+    if isinstance(cell, float):
+        return f"{cell:.2f}"
+    return str(cell)
