@@ -1,9 +1,174 @@
-"""`iro print-batch` and `iro returns` (registered by workers.cli.mailout)."""
+"""`iro print-batch` and `iro returns` (registered by workers.cli.mailout).
+
+Output carries references, roles, codes and dates only.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from workers.cli.context import app_context
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    batch_app = typer.Typer(
+        help="Gather the day's postal letters into one PDF and a manifest; mark a batch printed.",
+        invoke_without_command=True,
+    )
+    batch_app.callback()(print_batch)
+    batch_app.command("mark-printed")(mark_printed)
+    app.add_typer(batch_app, name="print-batch")
+    app.command("returns")(returns)
+
+
+def print_batch(
+    ctx: typer.Context,
+    date: Annotated[str | None, typer.Option("--date", metavar="YYYY-MM-DD",
+                                             help="Letters due by this day [today].")] = None,
+) -> None:
+    """Build the print batch for a day (letters due by then, not yet in a batch)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from workers.cli.mailout import config_of, parse_day
+    from workers.mailout.documents import london_today
+    from workers.mailout.printing import build_batch
+
+    app = app_context(ctx)
+    day = parse_day(date, "--date") or london_today()
+    result = build_batch(app.sessions, config_of(app), day)
+    if result.called_off:
+        typer.echo(f"{result.called_off} reminders called off: their forms are back")
+    if result.batch_id is None:
+        typer.echo(f"nothing to print for {day.isoformat()}")
+        return
+    typer.echo(f"print batch {result.batch_id}: {result.letters} letters, {result.pages} pages")
+    typer.echo(f"  PDF:      {result.pdf_path}")
+    typer.echo(f"  manifest: {result.manifest_path}")
+    typer.echo(f"when posted: iro print-batch mark-printed {result.batch_id}")
+
+
+def mark_printed(ctx: typer.Context,
+                 batch_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
+    """Record a batch's letters as sent (printed and posted)."""
+    from workers.mailout.printing import mark_printed as mark
+
+    count = mark(app_context(ctx).sessions, batch_id)
+    typer.echo(f"print batch {batch_id}: {count} letters recorded as sent")
+
+
+def returns(
+    ctx: typer.Context,
+    args: Annotated[list[str] | None, typer.Argument(
+        metavar="REVIEW_REF | record CODE | unmatched",
+        help="A review's returns; `record CODE` for a form that came by post; `unmatched` for "
+             "inbox messages left for a person.")] = None,
+    received: Annotated[str | None, typer.Option("--received", metavar="YYYY-MM-DD",
+                                                 help="record: the day it came [today].")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="record: the scanned form.")] = None,
+    summary: Annotated[bool, typer.Option("--summary", help="Return rates by role.")] = False,
+    start: Annotated[str | None, typer.Option("--from", metavar="YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option("--to", metavar="YYYY-MM-DD")] = None,
+) -> None:
+    """Consultation returns: per review, record a posted one, or rates by role (--summary)."""
+    from workers.errors import BadInputError
+
+    words = list(args or [])
+    if summary:
+        return _summary(ctx, start, end)
+    if words[:1] == ["record"] and len(words) == 2:
+        return _record(ctx, words[1], received, file)
+    if words[:1] == ["unmatched"] and len(words) == 1:
+        return _unmatched(ctx)
+    if len(words) == 1:
+        return _review(ctx, words[0])
+    raise BadInputError("usage: iro returns REVIEW_REF | iro returns record CODE [--received D] "
+                        "[--file F] | iro returns unmatched | "
+                        "iro returns --summary --from D --to D")
+
+
+def _record(ctx: typer.Context, code: str, received: str | None, file: Path | None) -> None:
+    from workers.cli.mailout import parse_day
+    from workers.errors import BadInputError
+    from workers.mailout.documents import london_today
+    from workers.returns import service
+    from workers.store.models import Review
+
+    app = app_context(ctx)
+    day = parse_day(received, "--received") or london_today()
+    if file is not None and not file.is_file():
+        raise BadInputError(f"--file {file}: no such file")
+    with app.sessions() as session:
+        letter = service.dispatch_by_code(session, code)
+        review = session.get(Review, letter.review_id)
+        assert review is not None
+        kept = (service.keep_file(app.settings.documents_dir, letter, review, file.name,
+                                  file.read_bytes()) if file else None)
+        done = service.record_return(session, letter, received_on=day, channel="post",
+                                     file_path=kept, actor="cli")
+        session.commit()
+    typer.echo(f"form {done.code} recorded as returned on {day.isoformat()}"
+               + (f"; {done.reminders_called_off} reminders called off"
+                  if done.reminders_called_off else ""))
+
+
+def _review(ctx: typer.Context, review_ref: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from workers.returns.report import review_returns
+
+    with app_context(ctx).sessions() as session:
+        rows, rate = review_returns(session, review_ref)
+    table = Table(title=f"Returns for review {review_ref}")
+    for col in ("participant", "role", "channel", "form", "state", "sent", "reminded",
+                "returned"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r.participant_ref, r.role, r.channel, r.form_code or "-", r.state,
+                      r.sent_at.date().isoformat() if r.sent_at else "",
+                      ", ".join(d.isoformat() for d in r.reminded),
+                      f"{r.returned_on.isoformat()} ({r.returned_by})" if r.returned_on else "")
+    console = Console()
+    console.print(table)
+    shown = f"{rate.rate:.0%}" if rate.rate is not None else "n/a (no form sent yet)"
+    console.print(f"return rate: {rate.returned} of {rate.sent} forms sent ({shown})")
+
+
+def _summary(ctx: typer.Context, start: str | None, end: str | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from workers.cli.mailout import parse_day
+    from workers.errors import BadInputError
+    from workers.returns.report import summary
+
+    first, last = parse_day(start, "--from"), parse_day(end, "--to")
+    if first is None or last is None or first > last:
+        raise BadInputError("--summary needs --from and --to (YYYY-MM-DD), --from first")
+    with app_context(ctx).sessions() as session:
+        rates = summary(session, first, last)
+    table = Table(title=f"Return rates by role, reviews {first} to {last}")
+    for col in ("role", "forms sent", "returned", "rate"):
+        table.add_column(col)
+    for r in rates:
+        table.add_row(r.role, str(r.sent), str(r.returned),
+                      f"{r.rate:.0%}" if r.rate is not None else "")
+    Console().print(table)
+
+
+def _unmatched(ctx: typer.Context) -> None:
+    from sqlalchemy import select
+
+    from workers.store.models import AuditEvent
+
+    with app_context(ctx).sessions() as session:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.action == "inbox.unmatched")
+                                 .order_by(AuditEvent.at)).all()
+        for e in events:
+            typer.echo(f"{e.at:%Y-%m-%d %H:%M} {e.details.get('reason', '')}: "
+                       f"{e.details.get('message_id', '')}")
+    if not events:
+        typer.echo("no unmatched inbox messages")

@@ -1,9 +1,42 @@
-"""What ``workers.assembly.install`` calls: the mail-out composers and scheduler jobs."""
+"""What ``workers.assembly.install`` calls: the mail-out composers and the scheduler's jobs."""
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workers.returns.inbox import InboxReader
+    from workers.settings import Settings
+
 
 def register() -> None:
-    from workers.mailout import compose
+    from workers.mailout import compose, jobs
+    from workers.mailout.documents import load_config
+    from workers.returns import poll
+    from workers.scheduler import register_job
 
-    compose.register()
+    load = cache(load_config)
+    compose.register(load)
+    register_job(jobs.make_job(load))
+    register_job(poll.make_job(lambda: inbox_reader(load().settings),
+                               lambda: Path(load().settings.documents_dir)))
+
+
+def inbox_reader(settings: Settings) -> InboxReader | None:
+    """The team mailbox's inbox for the configured transport (None: no inbox to poll)."""
+    e = settings.ews
+    if settings.transport == "ews" and e.endpoint:
+        from workers.mail.ews import EwsConfig
+        from workers.returns.ews_inbox import EwsInbox
+
+        secret = e.password.get_secret_value() if e.password else None
+        client_secret = e.client_secret.get_secret_value() if e.client_secret else None
+        return EwsInbox(EwsConfig(
+            endpoint=e.endpoint, mailbox=settings.mailbox.address, auth=e.auth,
+            username=e.username, password=secret, tenant_id=e.tenant_id, client_id=e.client_id,
+            client_secret=client_secret, version=e.version, verify_tls=e.verify_tls,
+            timeout_seconds=e.timeout_seconds,
+        ), settings.mailbox.processed_folder)
+    return None  # Graph delta and IMAP readers are not built yet

@@ -1,0 +1,157 @@
+"""The day's print batch: every postal letter due, in one PDF, and a manifest CSV.
+
+Grouped by recipient, each recipient's letters starting on a new sheet (a group with an odd page
+count gets a blank page, so duplex printing never puts two people's letters on one sheet). The
+address sits where a DL window envelope shows it (the templates' layout). The manifest lists
+dispatch ids, references, form codes and page ranges, never names or addresses. Building a batch
+claims its dispatches (``print_batch_id``); `mark-printed` records them sent, one
+``dispatch.printed`` audit event each.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from workers.errors import NotFoundError, RefusedError, ServiceUnavailableError
+from workers.mailout.compose import form_returned, pack
+from workers.mailout.documents import LONDON, MailoutConfig, pdf_enabled
+from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
+from workers.store import audit
+from workers.store.models import Dispatch, Participant, PrintBatch, Review, utcnow
+
+log = logging.getLogger(__name__)
+MANIFEST_COLUMNS = ("sequence", "dispatch_id", "key", "kind", "review_ref", "participant_ref",
+                    "form_code", "first_page", "pages")
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    batch_id: int | None  # None: nothing to print that day
+    letters: int
+    pages: int
+    pdf_path: Path | None
+    manifest_path: Path | None
+    called_off: int  # reminders whose form had come back
+
+
+def day_end(day: dt.date) -> dt.datetime:
+    """The first moment after ``day`` in London, as UTC."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), LONDON).astimezone(dt.UTC)
+
+
+def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.date, *,
+                actor: str = "system") -> BatchResult:
+    from pypdf import PdfReader, PdfWriter
+
+    if not pdf_enabled(cfg):
+        raise ServiceUnavailableError(
+            "a print batch needs LibreOffice to make the PDF; install libreoffice-writer-nogui "
+            "(make system-deps)")
+    with sessions() as session:
+        rows = list(session.execute(
+            select(Dispatch, Review.ref, Participant.ref)
+            .join(Review, Dispatch.review_id == Review.id)
+            .join(Participant, Dispatch.participant_id == Participant.id)
+            .where(Dispatch.channel == "post", Dispatch.state == "pending",
+                   Dispatch.print_batch_id.is_(None),
+                   Dispatch.kind.in_((INVITATION_KIND, REMINDER_KIND)),
+                   Dispatch.due_at < day_end(day))
+            .order_by(Review.ref, Participant.ref, Dispatch.id)
+        ).all())
+        called_off = 0
+        wanted = []
+        for dispatch, review_ref, person_ref in rows:
+            if dispatch.kind == REMINDER_KIND and form_returned(session, dispatch):
+                dispatch.state = "cancelled"
+                audit.record(session, "dispatch.cancelled", "dispatch", dispatch.id,
+                             reason="form_returned")
+                called_off += 1
+                continue
+            wanted.append((dispatch, review_ref, person_ref))
+        if not wanted:
+            session.commit()
+            return BatchResult(None, 0, 0, None, None, called_off)
+        batch = PrintBatch(batch_date=day)
+        session.add(batch)
+        session.flush()
+        # Claim the letters first, conditionally: a second batch built at the same moment
+        # finds them taken and gives up rather than printing them twice.
+        ids = [d.id for d, _, _ in wanted]
+        claimed = session.execute(
+            update(Dispatch).where(Dispatch.id.in_(ids), Dispatch.print_batch_id.is_(None))
+            .values(print_batch_id=batch.id).execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if claimed != len(ids):
+            session.rollback()
+            raise RefusedError("another print batch is being built for these letters; run "
+                               "`iro print-batch` again when it has finished")
+        writer = PdfWriter()
+        manifest: list[dict[str, object]] = []
+        groups: dict[int, list[tuple[Dispatch, str, str]]] = {}
+        for item in wanted:
+            groups.setdefault(item[0].participant_id or 0, []).append(item)
+        for group in groups.values():
+            if len(writer.pages) % 2:
+                writer.add_blank_page()  # each recipient starts on a new sheet
+            for dispatch, review_ref, person_ref in group:
+                first = len(writer.pages) + 1
+                _, _, _, attachments = pack(cfg, session, dispatch)
+                for attachment in attachments:
+                    writer.append(PdfReader(io.BytesIO(attachment.content)))
+                manifest.append({
+                    "sequence": len(manifest) + 1, "dispatch_id": dispatch.id,
+                    "key": dispatch.key, "kind": dispatch.kind, "review_ref": review_ref,
+                    "participant_ref": person_ref,
+                    "form_code": dispatch.reference_code or dispatch.params.get("form_code") or "",
+                    "first_page": first, "pages": len(writer.pages) - first + 1,
+                })
+        if len(writer.pages) % 2:
+            writer.add_blank_page()
+        folder = Path(cfg.settings.print_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = f"print-{day.isoformat()}-batch-{batch.id}"
+        pdf_path, manifest_path = folder / f"{stem}.pdf", folder / f"{stem}.csv"
+        with pdf_path.open("wb") as fh:
+            writer.write(fh)
+        with manifest_path.open("w", newline="", encoding="utf-8") as fh:
+            out = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS)
+            out.writeheader()
+            out.writerows(manifest)
+        batch.pdf_path, batch.manifest_path = str(pdf_path), str(manifest_path)
+        pages = len(writer.pages)
+        audit.record(session, "print_batch.created", "print_batch", batch.id, actor=actor,
+                     batch_date=day, letters=len(manifest), pages=pages)
+        session.commit()
+        log.info("print batch %s: %d letters, %d pages", batch.id, len(manifest), pages)
+        return BatchResult(batch.id, len(manifest), pages, pdf_path, manifest_path, called_off)
+
+
+def mark_printed(sessions: sessionmaker[Session], batch_id: int, *, actor: str = "system") -> int:
+    """Record the batch's letters as sent (posted); returns how many."""
+    now = utcnow()
+    with sessions() as session:
+        batch = session.get(PrintBatch, batch_id)
+        if batch is None:
+            raise NotFoundError(f"no print batch {batch_id}; see the names in the print folder")
+        if batch.printed_at is not None:
+            raise RefusedError(f"print batch {batch_id} was already marked printed at "
+                               f"{batch.printed_at:%Y-%m-%d %H:%M} UTC")
+        rows = session.scalars(select(Dispatch).where(Dispatch.print_batch_id == batch_id,
+                                                      Dispatch.state == "pending")).all()
+        for dispatch in rows:
+            dispatch.state, dispatch.sent_at, dispatch.updated_at = "sent", now, now
+            audit.record(session, "dispatch.printed", "dispatch", dispatch.id, actor=actor,
+                         print_batch_id=batch_id)
+        batch.printed_at = now
+        audit.record(session, "print_batch.printed", "print_batch", batch_id, actor=actor,
+                     letters=len(rows))
+        session.commit()
+    return len(rows)
