@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -85,7 +86,7 @@ def cluster(
     url = postgres_url(pg_database)
     upgrade(url)
     config = tmp_path / "config"
-    config.mkdir()
+    shutil.copytree(Path(__file__).resolve().parents[1] / "config", config)  # composers read it
     env = {
         **os.environ,
         "IRO_DATABASE_URL": url,
@@ -96,6 +97,7 @@ def cluster(
         "IRO_MAILBOX_ADDRESS": MAILBOX,
         "IRO_SCHEDULER_TICK_SECONDS": "1",
         "IRO_SCHEDULER_RECONCILE_AFTER_SECONDS": "10",
+        "IRO_TEMPLATES_DIR": str(Path(__file__).resolve().parents[1] / "templates_docx"),
     }
     c = Cluster(env, config, tmp_path, [])
     yield c

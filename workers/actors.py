@@ -146,6 +146,7 @@ def build_dispatcher(settings: Settings) -> Dispatcher:
     from workers.compose import ComposeContext, Composers
     from workers.dispatching import default_pause_hooks, lease_seconds
     from workers.mail.factory import make_transport
+    from workers.mail.ratelimit import make_rate_limiter
     from workers.store.session import open_store
 
     install()
@@ -159,4 +160,5 @@ def build_dispatcher(settings: Settings) -> Dispatcher:
         compose=Composers(context),
         pause=default_pause_hooks(),
         lease=lease_seconds(settings.scheduler.reconcile_after_seconds),
+        limiter=make_rate_limiter(settings),
     )

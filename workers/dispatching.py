@@ -11,7 +11,10 @@ of them does the work:
 3. For SMTP and the outbox the deterministic Message-ID is stored *with the claim*, before the
    attempt: SMTP cannot be asked, so a resend after a crash carries the same id (the documented
    window: killed after the server accepted, before our commit).
-4. **Send**, then commit ``sent`` with the message id and an audit event in one transaction.
+4. **Wait your turn**: the per-mailbox rate limit (workers.mail.ratelimit) is asked just before
+   composing; over the limit, the row goes back to ``queued`` due when a slot frees and dramatiq
+   retries the message after that delay — no sleeping in a worker thread, no attempt counted.
+5. **Send**, then commit ``sent`` with the message id and an audit event in one transaction.
 
 Errors are classified here; the actor only turns ``RetryLater`` into dramatiq's ``Retry``.
 Logs and stored errors carry dispatch ids and keys only, never names or addresses.
@@ -23,8 +26,8 @@ import datetime as dt
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Literal, NoReturn
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,6 +42,7 @@ from workers.errors import (
 )
 from workers.mail.message import OutgoingMessage, Transport
 from workers.mail.mime import message_id_for
+from workers.mail.ratelimit import RateLimiter, Unlimited
 from workers.store import audit
 from workers.store.models import Dispatch, utcnow
 
@@ -108,6 +112,7 @@ class Dispatcher:
     pause: PauseHooks
     lease: float = 30.0
     clock: Callable[[], dt.datetime] = utcnow
+    limiter: RateLimiter = field(default_factory=Unlimited)
 
     def process(self, dispatch_id: int) -> Outcome:
         """Do whatever this dispatch still needs. Raises RetryLater to be tried again."""
@@ -121,17 +126,20 @@ class Dispatcher:
                 log.info("dispatch %s was already sent (found after a retry)", dispatch_id)
                 return self._record_sent(dispatch_id, found, recovered=True)
         try:
+            wait = self.limiter.try_acquire(self.transport.mailbox)
+            if wait > 0:
+                self._wait_for_slot(dispatch_id, wait)
             with self.sessions() as session:
                 row = session.get(Dispatch, dispatch_id)
                 assert row is not None  # claimed above; dispatches are never deleted
                 message = self.compose(session, row)
             message_id = self.transport.send(message)
         except ThrottledError as exc:
-            self._requeue(dispatch_id, str(exc), exc.retry_after)
+            self._requeue(dispatch_id, str(exc), exc.retry_after, cause="throttled")
             raise RetryLater(str(exc), exc.retry_after, throttled=True) from exc
         except TransientDeliveryError as exc:
             delay = backoff_seconds(self._attempts(dispatch_id))
-            self._requeue(dispatch_id, str(exc), delay)
+            self._requeue(dispatch_id, str(exc), delay, cause="transient")
             raise RetryLater(str(exc), delay, throttled=False) from exc
         except AuthenticationError as exc:
             return self._pause_sending(dispatch_id, str(exc))
@@ -193,21 +201,51 @@ class Dispatcher:
             session.commit()
         return Outcome("recovered" if recovered else "sent", dispatch_id, message_id)
 
-    def _requeue(self, dispatch_id: int, reason: str, delay: float) -> None:
-        """Back to ``queued``, not due before the delay (so no copy sends early)."""
+    def _wait_for_slot(self, dispatch_id: int, wait: float) -> NoReturn:
+        """Over the mailbox's rate: due again when a slot frees, the attempt not counted.
+
+        Jitter spreads the waiters, so they do not all come back at the same instant for the
+        one slot that freed.
+        """
+        delay = wait * random.uniform(1.0, 1.25) + random.uniform(0.0, 1.0)  # noqa: S311
+        self._requeue(dispatch_id, None, delay, uncount=True)
+        raise RetryLater(f"dispatch {dispatch_id}: mailbox rate limit", delay, throttled=True)
+
+    def _requeue(
+        self,
+        dispatch_id: int,
+        reason: str | None,
+        delay: float,
+        *,
+        cause: str | None = None,
+        uncount: bool = False,
+    ) -> None:
+        """Back to ``queued``, not due before the delay (so no copy sends early).
+
+        ``cause`` records the deferral (with its delay) as an audit event; ``uncount`` takes back
+        the attempt the claim counted (a rate-limit wait is not an attempt).
+        """
         now = self.clock()
+        values: dict[str, object] = {
+            "state": "queued", "due_at": now + dt.timedelta(seconds=delay), "updated_at": now,
+            "claimed_at": None,
+        }
+        if reason is not None:
+            values["last_error"] = reason[:2000]
+        if uncount:
+            values["attempts"] = Dispatch.attempts - 1
         with self.sessions() as session:
             session.execute(
                 update(Dispatch)
                 .where(Dispatch.id == dispatch_id, Dispatch.state == "sending")
-                .values(
-                    state="queued", due_at=now + dt.timedelta(seconds=delay), updated_at=now,
-                    claimed_at=None, last_error=reason[:2000],
-                )
+                .values(values)
                 .execution_options(synchronize_session=False)
             )
+            if cause is not None:
+                audit.record(session, "dispatch.deferred", "dispatch", dispatch_id,
+                             cause=cause, delay_seconds=round(delay, 3))
             session.commit()
-        log.info("dispatch %s will be retried in %.0f s", dispatch_id, delay)
+        log.info("dispatch %s will be retried in %.1f s", dispatch_id, delay)
 
     def _attempts(self, dispatch_id: int) -> int:
         with self.sessions() as session:
