@@ -90,8 +90,9 @@ class Child(Timestamped, Base):
     given_name: Mapped[str] = mapped_column(String(300))
     family_name: Mapped[str] = mapped_column(String(300))
     date_of_birth: Mapped[dt.date] = mapped_column(Date)
-    looked_after_since: Mapped[dt.date] = mapped_column(Date)
-    ceased_on: Mapped[dt.date | None] = mapped_column(Date)
+    # indexed for the annual report's looked-after population sweep (migration 0002)
+    looked_after_since: Mapped[dt.date] = mapped_column(Date, index=True)
+    ceased_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
     team: Mapped[str] = mapped_column(String(120))
     iro_email: Mapped[str] = mapped_column(String(320))
     placement: Mapped[str] = mapped_column(Text, default="")
@@ -120,7 +121,7 @@ class Review(Timestamped, Base):
     # planned → held → recorded; or cancelled
     status: Mapped[str] = mapped_column(String(20), default="planned")
     requested_early: Mapped[bool] = mapped_column(Boolean, default=False)
-    held_on: Mapped[dt.date | None] = mapped_column(Date)
+    held_on: Mapped[dt.date | None] = mapped_column(Date, index=True)  # report by year
     participation: Mapped[str | None] = mapped_column(String(3))  # SSDA903 PN0…PN7
     in_timescale: Mapped[bool | None]
     days_late: Mapped[int | None]
@@ -180,7 +181,7 @@ class Dispatch(Timestamped, Base):
     due_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[dt.datetime | None]
-    sent_at: Mapped[dt.datetime | None]
+    sent_at: Mapped[dt.datetime | None] = mapped_column(index=True)  # return rates by year
     message_id: Mapped[str | None] = mapped_column(String(400))
     last_error: Mapped[str | None] = mapped_column(Text)
     print_batch_id: Mapped[int | None] = mapped_column(ForeignKey("print_batches.id"))
@@ -243,7 +244,7 @@ class Escalation(Timestamped, Base):
     concern: Mapped[str] = mapped_column(Text)
     stage: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(12), default="open")  # open | resolved
-    raised_on: Mapped[dt.date] = mapped_column(Date)
+    raised_on: Mapped[dt.date] = mapped_column(Date, index=True)  # report by year
     stage_started_on: Mapped[dt.date] = mapped_column(Date)
     response_due_on: Mapped[dt.date | None] = mapped_column(Date)
     cafcass_referred_on: Mapped[dt.date | None] = mapped_column(Date)
