@@ -19,14 +19,18 @@ from pathlib import Path
 import pytest
 from factories import postgres_url
 from fakes.smtp import SmtpServer
-from sqlalchemy import select
+from sqlalchemy import select, update
 from test_crash import Cluster, wait_until
 from test_queue_dispatching import MAILBOX, make_letters
 
+from workers import actors
+from workers.broker import make_redis_broker, queue_sizes
+from workers.queue_ledger import InProcessLedger, make_ledger
+from workers.scheduler import Scheduler
 from workers.store.models import Dispatch, utcnow
 from workers.store.session import open_store, upgrade
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 LIMIT = 12
 LETTERS = 20
@@ -79,6 +83,7 @@ def rows(url: str) -> list[Dispatch]:
         return list(session.scalars(select(Dispatch).order_by(Dispatch.id)))
 
 
+@pytest.mark.slow
 def test_two_workers_never_exceed_the_mailbox_limit(
     limited: Cluster, smtp_server: SmtpServer
 ) -> None:
@@ -121,3 +126,63 @@ def test_two_workers_never_exceed_the_mailbox_limit(
     for i, start in enumerate(times):
         in_window = [t for t in times[i:] if t - start < WINDOW - margin]
         assert len(in_window) <= LIMIT, f"{len(in_window)} sent within a window from {start}"
+
+
+# -- the reconciler and a backlog waiting under the limit ----------------------------------------
+
+
+def test_reconciler_re_enqueues_only_what_redis_lost(pg_database: str, redis_url: str) -> None:
+    """A backlog older than reconcile_after is waiting, not lost: no copies pile up; a message
+    Redis dropped (deleted, or the whole db flushed) is sent again, once."""
+    url = postgres_url(pg_database)
+    upgrade(url)
+    sessions = open_store(url)
+    ids = make_letters(sessions, 12)  # queued
+    broker = make_redis_broker(redis_url, namespace="iro-ledger-test")
+    ledger = make_ledger(broker, actors.QUEUE)
+    actors.enqueue(broker, ids[:8], lease=30, ledger=ledger)
+    # four wait in the delay queue, as a rate-limited retry does
+    actor = actors.declare(broker)
+    for dispatch_id in ids[8:]:
+        ledger.record(dispatch_id, actor.send_with_options(args=(dispatch_id,), delay=600_000))
+    sched = Scheduler(sessions=sessions, enqueue=lambda got: actors.enqueue(
+        broker, got, lease=30, ledger=ledger), reconcile_after=30, lease=30,
+        holding=ledger.holding)
+    long_ago = utcnow() - dt.timedelta(hours=1)
+    with sessions() as session:
+        session.execute(update(Dispatch).values(updated_at=long_ago, due_at=long_ago))
+        session.commit()
+
+    for _ in range(3):  # pass after pass: nothing is lost, nothing is added
+        assert sched.run_now(["reconcile"]) == {"reconcile": 0}
+        with sessions() as session:
+            session.execute(update(Dispatch).values(updated_at=long_ago))
+            session.commit()
+    assert queue_sizes(broker, actors.QUEUE) == {"waiting": 8, "delayed": 4}
+
+    # Redis loses two waiting messages and one delayed one
+    client = broker.client  # type: ignore[attr-defined]
+    lost = [ids[0], ids[1], ids[9]]
+    for dispatch_id in lost:
+        message_id = client.get(f"iro-ledger-test:ledger:{actors.QUEUE}:{dispatch_id}")
+        for name in ledger.hashes:  # type: ignore[attr-defined]
+            client.hdel(name, message_id)
+    assert ledger.holding(ids) == set(ids) - set(lost)
+    assert sched.run_now(["reconcile"]) == {"reconcile": 3}
+    assert ledger.holding(ids) == set(ids)
+    with sessions() as session:
+        session.execute(update(Dispatch).values(updated_at=long_ago))
+        session.commit()
+    assert sched.run_now(["reconcile"]) == {"reconcile": 0}
+
+    client.flushdb()  # Redis restarted without persistence: every message is lost
+    assert sched.run_now(["reconcile"]) == {"reconcile": 12}
+    assert ledger.holding(ids) == set(ids)
+
+
+def test_in_process_ledger_holds_what_this_process_enqueued() -> None:
+    ledger = InProcessLedger()
+    ledger.record(5, object())
+    ledger.record(7, object())
+    assert ledger.holding([5, 6, 7]) == {5, 7}
+    assert ledger.holding([]) == set()

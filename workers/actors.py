@@ -26,6 +26,7 @@ from workers.dispatching import Dispatcher, RetryLater
 from workers.errors import ConfigError
 
 if TYPE_CHECKING:
+    from workers.queue_ledger import QueueLedger
     from workers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -122,17 +123,26 @@ def declare(broker: dramatiq.Broker) -> dramatiq.Actor[Any, Any]:
     )(send_dispatch)
 
 
-def enqueue(broker: dramatiq.Broker, dispatch_ids: Iterable[int], *, lease: float) -> int:
+def enqueue(
+    broker: dramatiq.Broker,
+    dispatch_ids: Iterable[int],
+    *,
+    lease: float,
+    ledger: QueueLedger | None = None,
+) -> int:
     """Send one message per id. Call only after the commit that made them ``queued``.
 
     Each message's time limit stays under the claim lease, so a stuck send is interrupted before
-    another worker may take the dispatch over.
+    another worker may take the dispatch over. ``ledger`` notes each message, so the reconciler
+    can tell a waiting message from a lost one (workers.queue_ledger).
     """
     actor = declare(broker)
     time_limit_ms = max(1_000, int(lease * 800))
     count = 0
     for dispatch_id in dispatch_ids:
-        actor.send_with_options(args=(dispatch_id,), time_limit=time_limit_ms)
+        message = actor.send_with_options(args=(dispatch_id,), time_limit=time_limit_ms)
+        if ledger is not None:
+            ledger.record(dispatch_id, message)
         count += 1
     return count
 

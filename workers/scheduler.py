@@ -28,6 +28,11 @@ BATCH = 1000  # rows per statement, so a huge backlog never builds one giant tra
 SLOT_PREFIX = "scheduler.slot."
 
 Enqueue = Callable[[list[int]], int]
+Holding = Callable[[list[int]], set[int]]  # which ids the queue still holds a message for
+
+
+def _nothing_known(ids: list[int]) -> set[int]:
+    return set()
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class JobContext:
     reconcile_after: float  # seconds a queued dispatch may wait before we assume it was lost
     lease: float  # seconds a claim holds (workers.dispatching.lease_seconds)
     paused: bool  # sending is paused after an authentication failure
+    holding: Holding = _nothing_known  # workers.queue_ledger: what the queue has not lost
 
 
 @dataclass(frozen=True)
@@ -88,10 +94,12 @@ def enqueue_due(ctx: JobContext) -> int:
 def reconcile(ctx: JobContext) -> int:
     """Re-enqueue what the queue lost.
 
-    ``queued`` for longer than ``reconcile_after`` (and due): its message went with a killed
-    worker or a flushed Redis. ``sending`` past its lease: its worker died mid-send; the actor
-    asks the transport before sending again. Touching ``updated_at`` makes each re-enqueue
-    happen once per ``reconcile_after``, whichever scheduler wins.
+    Candidates: ``queued`` for longer than ``reconcile_after`` (and due) — its message may have
+    gone with a flushed Redis; ``sending`` past its lease — its worker may have died mid-send (the
+    actor asks the transport before sending again). A candidate whose message the queue still
+    holds (``ctx.holding``, workers.queue_ledger) is left alone: a backlog waiting under a rate
+    limit is not lost, and re-enqueueing it would pile up copies. Touching ``updated_at`` makes
+    each re-enqueue happen once per ``reconcile_after``, whichever scheduler wins.
     """
     if ctx.paused:
         return 0
@@ -107,7 +115,9 @@ def reconcile(ctx: JobContext) -> int:
     total = 0
     for condition, state in ((lost_queued, "queued"), (lost_sending, "sending")):
         with ctx.sessions() as session:
-            ids = session.scalars(select(Dispatch.id).where(condition).limit(BATCH)).all()
+            candidates = list(session.scalars(select(Dispatch.id).where(condition).limit(BATCH)))
+            held = ctx.holding(candidates) if candidates else set()
+            ids = [i for i in candidates if i not in held]
             if not ids:
                 continue
             moved = _touch(session, ids, condition, ctx.now)
@@ -179,13 +189,14 @@ class Scheduler:
     lease: float = 30.0
     is_paused: Callable[[Session], bool] = field(default=lambda _session: False)
     clock: Callable[[], dt.datetime] = utcnow
+    holding: Holding = _nothing_known
 
     def context(self) -> JobContext:
         now = self.clock()
         with self.sessions() as session:
             paused = self.is_paused(session)
         return JobContext(self.sessions, self.enqueue, now, self.reconcile_after, self.lease,
-                          paused)
+                          paused, self.holding)
 
     def tick(self, *, jobs: Iterable[Job] | None = None) -> dict[str, int]:
         """Run every job whose slot this scheduler wins; returns what each did."""

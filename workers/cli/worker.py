@@ -132,13 +132,16 @@ def make_scheduler(
     from workers import actors
     from workers.assembly import install
     from workers.dispatching import default_pause_hooks, lease_seconds
+    from workers.queue_ledger import make_ledger
     from workers.scheduler import Scheduler
 
     install()
     lease = lease_seconds(settings.scheduler.reconcile_after_seconds)
+    ledger = make_ledger(broker, actors.QUEUE)
     return Scheduler(
         sessions=sessions,
-        enqueue=lambda ids: actors.enqueue(broker, ids, lease=lease),
+        enqueue=lambda ids: actors.enqueue(broker, ids, lease=lease, ledger=ledger),
+        holding=ledger.holding,
         tick_seconds=settings.scheduler.tick_seconds,
         reconcile_after=settings.scheduler.reconcile_after_seconds,
         lease=lease,
