@@ -109,9 +109,10 @@ def _participation(r: AnnualReport, codes: Mapping[str, str]) -> tuple[Table, Ta
     ordered = sorted(c for c in p.by_code if c != NOT_RECORDED)
     if NOT_RECORDED in p.by_code:
         ordered.append(NOT_RECORDED)
-    by_code = Table("participation_codes", "Participation by code",
-                    ("Code", "Meaning", "Reviews"),
-                    tuple((c, codes.get(c, ""), p.by_code[c]) for c in ordered))
+    # the meaning goes with the code in one cell: text in a figure column would be misaligned
+    by_code = Table("participation_codes", "Participation by code", ("Code", "Reviews"),
+                    tuple((f"{c}: {codes[c]}" if c in codes else c, p.by_code[c])
+                          for c in ordered))
     return share, by_code
 
 
