@@ -97,12 +97,13 @@ def test_population_sweep_by_hand(store: sessionmaker[Session]) -> None:
         make_child(session, looked_after_since=d(2025, 6, 6))
         make_child(session, looked_after_since=d(2025, 7, 1))  # after the period
         make_child(session, looked_after_since=d(2023, 1, 1), ceased_on=d(2025, 5, 31))
+        make_child(session, looked_after_since=d(2025, 6, 4), ceased_on=d(2025, 6, 4))  # same day
         session.commit()
         # day:   1 2 3 4 5 6 7 8 9 10
         # count: 2 2 2 2 3 4 4 3 3 3
         got = queries.population(session, period)
     assert (got.at_start, got.fewest, got.most, got.at_end) == (2, 2, 4, 3)
-    assert (got.admissions, got.leavers) == (3, 2)
+    assert (got.admissions, got.leavers) == (4, 3)
 
 
 def test_empty_store_reports_zeros(store: sessionmaker[Session]) -> None:

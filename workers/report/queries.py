@@ -52,13 +52,14 @@ def population(session: Session, period: Period) -> Population:
         (Child.ceased_on.is_(None)) | (Child.ceased_on > period.start),
     )
     baseline = session.scalar(select(func.count()).where(in_care_at_start)) or 0
+    # a same-day (or inverted) episode is never in care at the end of any day: neither event
+    real_episode = Child.ceased_on.is_(None) | (Child.ceased_on > Child.looked_after_since)
     after_start = and_(
-        Child.looked_after_since > period.start, Child.looked_after_since <= period.end
+        Child.looked_after_since > period.start, Child.looked_after_since <= period.end,
+        real_episode,
     )
     left_after_start = and_(
-        Child.ceased_on > period.start,
-        Child.ceased_on <= period.end,
-        Child.ceased_on > Child.looked_after_since,  # a same-day or inverted episode never counts
+        Child.ceased_on > period.start, Child.ceased_on <= period.end, real_episode
     )
     events = union_all(
         select(Child.looked_after_since.label("day"), literal(1).label("delta")).where(after_start),
