@@ -47,7 +47,14 @@ def _install_escalations() -> None:
     timers.register()
     app = AppContext()
     policy = Policy.from_rules(app.rules.escalation, app.calendar)
-    EscalationComposers(policy, app.directory, _engine(Path(app.settings.templates_dir))).register()
+    from workers.documents.contexts import Letterhead
+
+    EscalationComposers(
+        policy,
+        app.directory,
+        _engine(Path(app.settings.templates_dir)),
+        letterhead=Letterhead.from_settings(app.settings.letterhead),
+    ).register()
 
 
 def _install_mailouts() -> None:

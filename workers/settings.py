@@ -40,6 +40,16 @@ class MailboxSettings(_Model):
         return self.reply_to or self.address
 
 
+class LetterheadSettings(_Model):
+    """What the top of every letter prints: each council sets its own."""
+
+    name: str = "Example Borough Council"
+    service: str = "Independent Reviewing Service"
+    address_lines: list[str] = ["Civic Centre", "Stockwell Close", "Exampleton", "EX1 3UH"]
+    phone: str = "020 8000 0000"
+    email: str = "iro.service@council.example.gov.uk"
+
+
 class EmailPolicy(_Model):
     allowed_domains: list[str] = [
         "council.example.gov.uk",
@@ -102,6 +112,28 @@ class LibreOfficeSettings(_Model):
     timeout_seconds: float = Field(default=120, gt=0)
 
 
+class WebSettings(_Model):
+    """`iro web`: cookies and sessions. The signing key comes only from IRO_WEB_SECRET_KEY."""
+
+    secure_cookies: bool | None = None  # None → Secure unless served on localhost
+    session_hours: int = Field(default=8, ge=1, le=24)
+    secret_key: SecretStr | None = None  # IRO_WEB_SECRET_KEY only; None → a new key per start
+
+
+class OidcSettings(_Model):
+    """OpenID Connect sign-in (Entra ID). No discovery_url → local accounts only."""
+
+    discovery_url: str | None = None  # …/v2.0/.well-known/openid-configuration
+    client_id: str | None = None
+    redirect_url: str | None = None  # None → <this site>/auth/oidc/callback
+    scopes: list[str] = ["openid", "profile", "email"]
+    roles_claim: str = "roles"  # Entra app roles; "groups" for group ids
+    role_map: dict[str, Literal["business_support", "iro", "manager"]] = {}  # claim value → role
+    email_claims: list[str] = ["email", "preferred_username", "upn"]  # first present wins
+    timeout_seconds: float = Field(default=10, gt=0)
+    client_secret: SecretStr | None = None  # IRO_OIDC_CLIENT_SECRET only
+
+
 class Settings(_Model):
     config_dir: Path = Field(default=Path("config"), exclude=True)  # set by the loader
     database_url: str = "sqlite:///var/iro.sqlite3"
@@ -112,6 +144,7 @@ class Settings(_Model):
     print_dir: Path = Path("var/print")
     templates_dir: Path = Path("templates_docx")
     mailbox: MailboxSettings = MailboxSettings()
+    letterhead: LetterheadSettings = LetterheadSettings()
     email: EmailPolicy = EmailPolicy()
     smtp: SmtpSettings = SmtpSettings()
     ews: EwsSettings = EwsSettings()
@@ -120,6 +153,8 @@ class Settings(_Model):
     worker: WorkerSettings = WorkerSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     libreoffice: LibreOfficeSettings = LibreOfficeSettings()
+    web: WebSettings = WebSettings()
+    oidc: OidcSettings = OidcSettings()
 
     @property
     def rate_limit_per_minute(self) -> int | None:

@@ -46,6 +46,17 @@ class Letterhead:
     phone: str = "020 8000 0000"
     email: str = "iro.service@council.example.gov.uk"
 
+    @classmethod
+    def from_settings(cls, letterhead: Any) -> Letterhead:
+        """From ``settings.letterhead`` (service.yaml's ``letterhead:`` section)."""
+        return cls(
+            name=letterhead.name,
+            service=letterhead.service,
+            address_lines=tuple(letterhead.address_lines),
+            phone=letterhead.phone,
+            email=letterhead.email,
+        )
+
 
 @dataclass(frozen=True)
 class FormReturn:

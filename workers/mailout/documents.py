@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,9 +46,12 @@ class MailoutConfig:
     directory: Directory
     calendar: WorkingCalendar
     settings: Settings
-    letterhead: contexts.Letterhead = field(default_factory=contexts.Letterhead)
     pdf: bool = True  # convert to PDF where LibreOffice is installed
     today: Any = london_today  # Callable[[], dt.date]; Any so the dataclass stays hashable
+
+    @property
+    def letterhead(self) -> contexts.Letterhead:
+        return contexts.Letterhead.from_settings(self.settings.letterhead)
 
     @property
     def engine(self) -> DocumentEngine:

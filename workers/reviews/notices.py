@@ -38,6 +38,7 @@ class NoticeConfig:
     calendar: Calendar
     templates_dir: Path
     mailbox_name: str = "Independent Reviewing Service"
+    letterhead: Any = None  # contexts.Letterhead; None → the placeholder letterhead
     today: Callable[[], dt.date] = field(default=lambda: dt.datetime.now(LONDON).date())
 
 
@@ -77,7 +78,7 @@ def compose_review_record(
         .where(Dispatch.review_id == review.id, Dispatch.participant_id.is_not(None))
     ).all()
     common = contexts.Common(
-        letterhead=contexts.Letterhead(),
+        letterhead=cfg.letterhead or contexts.Letterhead(),
         iro=iro if iro is not None else _Contact(review.iro_email, review.iro_email),
         letter_date=cfg.today(),
     )
@@ -229,6 +230,7 @@ def register(load: Callable[[], NoticeConfig]) -> None:
 def load_from_config_dir() -> NoticeConfig:
     """Rules, directory and templates from IRO_CONFIG_DIR (default ./config), read once."""
     from workers.cli.context import AppContext
+    from workers.documents import contexts
 
     app = AppContext()
     return NoticeConfig(
@@ -237,4 +239,5 @@ def load_from_config_dir() -> NoticeConfig:
         app.calendar,
         Path(app.settings.templates_dir),
         app.settings.mailbox.display_name,
+        letterhead=contexts.Letterhead.from_settings(app.settings.letterhead),
     )
