@@ -1,4 +1,4 @@
-"""Build templates_docx/annual_report.docx, the Word template of `iro report --format docx`.
+"""Build templates_docx/reports/annual_report.docx, the Word template of `iro report --format docx`.
 
 Run ``.venv/bin/python scripts/build_report_template.py [OUT_DIR]`` after changing the wording
 here; commit both. The template is ordinary Word with the house styles, so the IRO manager can
@@ -79,7 +79,7 @@ def annual_report() -> DocxDocument:
 def main(argv: list[str]) -> int:
     from build_templates import _stable
 
-    out = Path(argv[1]) if len(argv) > 1 else ROOT / "templates_docx"
+    out = Path(argv[1]) if len(argv) > 1 else ROOT / "templates_docx" / "reports"
     out.mkdir(parents=True, exist_ok=True)
     doc = annual_report()
     doc.core_properties.title = "IRO annual report figures"

@@ -18,7 +18,9 @@ from workers.report import charts
 from workers.report.figures import AnnualReport
 from workers.report.tables import Table, show
 
-TEMPLATE = "annual_report.docx"
+# In a sub-folder: `iro templates check` validates the letter kinds at the top level only, and
+# this is no letter (its fields are the report's tables, not a case's).
+TEMPLATE = "reports/annual_report.docx"
 CHART_WIDTH_MM = 220
 CHARTS = {
     "reviews_by_month": (charts.reviews_per_iro_month,
