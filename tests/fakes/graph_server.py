@@ -5,7 +5,8 @@ speaks TLS with a throw-away CA (``server.ca_path``) and serves
 ``/{tenant}/v2.0/.well-known/openid-configuration`` and ``/{tenant}/oauth2/v2.0/token``.
 Graph: ``/v1.0/users/{mailbox}/sendMail``, drafts (``/messages``), attachments,
 ``createUploadSession`` with its upload PUTs, ``/send``, and Sent Items filtered on
-``singleValueExtendedProperties``. Faults: ``fail_next(429, retry_after=7)``, ``fail_next(401)``.
+``singleValueExtendedProperties``; an inbox (``deliver``; delta, attachments, move, child folders:
+tests/fakes/graph_mailbox.py). Faults: ``fail_next(429, retry_after=7)``, ``fail_next(401)``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+
+from fakes.graph_mailbox import GraphInboxMessage, GraphMailbox
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 CLIENT_ID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
@@ -101,6 +104,7 @@ class FakeGraphServer:
         self.sent: list[dict[str, Any]] = []  # Graph message JSON, attachments decoded to bytes
         self.uploads: dict[str, Upload] = {}
         self.upload_puts = 0
+        self.inbox = GraphMailbox()
         self._tokens: set[str] = set()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -138,6 +142,11 @@ class FakeGraphServer:
         path_contains: str = "",
     ) -> None:
         self.faults.append(GraphFault(status, retry_after, code, path_contains))
+
+    def deliver(self, **fields: Any) -> GraphInboxMessage:
+        """Put a message in the inbox, as if received (fields of GraphInboxMessage)."""
+        with self._lock:
+            return self.inbox.deliver(**fields)
 
     # -- HTTP ----------------------------------------------------------------------------------
 
@@ -253,6 +262,11 @@ class FakeGraphServer:
             r"/mailFolders(/SentItems|\('SentItems'\))/messages", path
         ):
             return 200, {}, {"value": self._find(query.get("$filter", [""])[0])}
+        with self._lock:
+            user = f"{self.base_url}/users/{self.mailbox}"
+            reply = self.inbox.handle(method, path, query, doc, user)
+        if reply is not None:
+            return reply
         return 400, {}, {"error": {"code": "BadRequest", "message": f"fake: {method} {path}"}}
 
     def _upload_put(

@@ -39,4 +39,15 @@ def inbox_reader(settings: Settings) -> InboxReader | None:
             client_secret=client_secret, version=e.version, verify_tls=e.verify_tls,
             timeout_seconds=e.timeout_seconds,
         ), settings.mailbox.processed_folder)
-    return None  # Graph delta and IMAP readers are not built yet
+    g = settings.graph
+    if settings.transport == "graph" and g.tenant_id and g.client_id and g.client_secret:
+        from workers.mail.graph import GraphConfig
+        from workers.returns.graph_inbox import GraphInbox
+
+        return GraphInbox(GraphConfig(
+            tenant_id=g.tenant_id, client_id=g.client_id,
+            client_secret=g.client_secret.get_secret_value(), mailbox=settings.mailbox.address,
+            authority_host=g.authority_host, base_url=g.base_url,
+            timeout_seconds=g.timeout_seconds,
+        ), settings.mailbox.processed_folder)
+    return None  # the IMAP reader is not built yet

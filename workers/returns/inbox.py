@@ -27,6 +27,8 @@ class InboxMessage:
     received_at: dt.datetime
     is_report: bool = False  # a delivery status notification (NDR), never a return
     attachments: tuple[InboxAttachment, ...] = field(default=())
+    sender_domain: str = ""  # the sender's domain only (no name, no local part)
+    sent_at: dt.datetime | None = None  # the Date header, where the reader has it
 
 
 class InboxReader(Protocol):

@@ -118,7 +118,9 @@ def _one(sessions: sessionmaker[Session], message: InboxMessage, documents_dir: 
 def _unmatched(session: Session, message: InboxMessage, reason: str) -> str:
     audit.record(session, "inbox.unmatched", "message", None, reason=reason,
                  message_id=message.message_id[:200],
-                 received_at=message.received_at)
+                 received_at=message.received_at, sent_at=message.sent_at,
+                 sender_domain=message.sender_domain[:100],
+                 attachments=len(message.attachments))
     session.commit()
     log.info("inbox message %s left for a person (%s)", message.message_id[:80], reason)
     return "unmatched"

@@ -1,0 +1,134 @@
+"""Returns through the team mailbox over Microsoft Graph: msal and httpx against the local fake.
+
+The scenarios of tests/test_returns.py (EWS): codes in the subject, the body, a quoted reply, in
+lower case or spaced; an NDR marks its dispatch bounced and is never a return; a message without a
+code is left in the inbox and listed; attachments kept; a second poll sees nothing.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+import pytest
+from fakes.graph_mailbox import GraphAttachment
+from fakes.graph_server import CLIENT_ID, CLIENT_SECRET, TENANT, FakeGraphServer
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from test_returns import MAILBOX, queued  # noqa: F401 - the shared fixture
+
+from workers.errors import AuthenticationError
+from workers.mail.graph import GraphConfig
+from workers.mailout.plan import REMINDER_KIND
+from workers.returns.graph_inbox import GraphInbox
+from workers.returns.poll import poll
+from workers.store.models import AuditEvent, Dispatch, Return, ServiceState
+
+Queued = tuple[sessionmaker[Session], list[str], int]
+OUR_ID = "<iro." + "a" * 32 + "@council.example.gov.uk>"
+
+
+def _reader(server: FakeGraphServer, secret: str = CLIENT_SECRET) -> GraphInbox:
+    return GraphInbox(GraphConfig(
+        tenant_id=TENANT, client_id=CLIENT_ID, client_secret=secret, mailbox=MAILBOX,
+        authority_host=server.origin, base_url=server.base_url, timeout_seconds=10,
+        ca_bundle=str(server.ca_path)))
+
+
+def test_replies_matched_wherever_the_code_is(graph_server: FakeGraphServer, tmp_path: Path,
+                                              queued: Queued) -> None:  # noqa: F811
+    sessions, codes, no_form_id = queued
+    c0, c1, c2, c3 = codes
+    pdf = b"%PDF-1.4 scanned form"
+    graph_server.deliver(subject=f"RE: LAC review 12/01/2027 - ref R-1 (Z.O.) - form {c0}",
+                         body="Form attached.", message_id="<r0@example.net>",
+                         attachments=[GraphAttachment("../my form.pdf", pdf, "application/pdf")])
+    graph_server.deliver(subject="my views", body=f"Hello, my code is {c1.lower()} thanks",
+                         message_id="<r1@example.net>")
+    graph_server.deliver(subject="Re: your letter", message_id="<r2@example.net>",
+                         body=f"Here it is.\n\n> From: IRO service\n> Please keep the reference "
+                              f"c - {c2[2:6]} {c2[6:]} in the subject line.")
+    graph_server.deliver(subject=f"Re:   form   C-{c3[2:6]}-{c3[6:]} ", body="",
+                         message_id="<r3@example.net>", body_type="html")
+    graph_server.deliver(subject="question about the meeting", body="What time is it?",
+                         message_id="<q@example.net>", sender="carer@Example.org")
+    # An NDR whose subject says nothing: found by its message class alone.
+    graph_server.deliver(subject="Delivery notice", item_class="REPORT.IPM.Note.NDR",
+                         sender="MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@council.example",
+                         message_id="<ndr@example.net>",
+                         body=f"<p>Delivery has failed.</p><pre>Message-ID: {escape(OUR_ID)}</pre>",
+                         body_type="html")
+
+    summary = poll(sessions, _reader(graph_server), tmp_path / "documents")
+
+    assert (summary.returns, summary.bounces, summary.unmatched) == (4, 1, ["<q@example.net>"])
+    # six messages, two a page: the reader followed @odata.nextLink to the delta link
+    deltas = [p for m, p in graph_server.requests if p.endswith("/messages/delta")]
+    assert len(deltas) == 3
+    with sessions() as s:
+        returns = s.scalars(select(Return).order_by(Return.id)).all()
+        letters = [s.get(Dispatch, r.dispatch_id) for r in returns]
+        assert sorted(d.reference_code or "" for d in letters if d) == sorted(codes)
+        first = next(r for r in returns if r.source_message_id == "<r0@example.net>")
+        kept = Path(first.file_path or "")
+        assert kept.read_bytes() == pdf and kept.is_relative_to(tmp_path / "documents")
+        assert ".." not in kept.name
+        bounced = s.get(Dispatch, no_form_id)
+        assert bounced is not None and bounced.state == "bounced"
+        assert s.scalar(select(Return.id).where(Return.dispatch_id == no_form_id)) is None
+        reminders = s.scalars(select(Dispatch).where(Dispatch.kind == REMINDER_KIND)).all()
+        assert reminders and {d.state for d in reminders} == {"cancelled"}
+        events = s.scalars(select(AuditEvent)).all()
+        actions = [e.action for e in events]
+        assert actions.count("return.recorded") == 4 and "dispatch.bounced" in actions
+        (left,) = [e for e in events if e.action == "inbox.unmatched"]
+        assert left.details["sender_domain"] == "example.org"
+        assert "carer" not in str(left.details)
+        state = s.get(ServiceState, "returns.graph.watermark")
+        assert state is not None and "$deltatoken=" in state.value
+    # matched ones moved to a Processed folder the reader created; the unmatched one stays
+    assert [m.message_id for m in graph_server.inbox.in_folder("Inbox")] == ["<q@example.net>"]
+    assert len(graph_server.inbox.in_folder("Processed")) == 5
+    # the delta link holds: a second poll sees nothing again (the moves come back as @removed)
+    again = poll(sessions, _reader(graph_server), tmp_path / "documents")
+    assert again.total == 0
+    # a new reply after that is seen, and goes to the same folder (found, not made again)
+    graph_server.deliver(subject="late", body="nothing here", message_id="<late@example.net>")
+    graph_server.deliver(subject=f"form {c0} again", message_id="<dup@example.net>")
+    third = poll(sessions, _reader(graph_server), tmp_path / "documents")
+    assert third.unmatched == ["<late@example.net>", "<dup@example.net>"]
+    assert list(graph_server.inbox.folders.values()).count("Processed") == 1
+
+
+def test_an_expired_delta_link_starts_a_new_round(graph_server: FakeGraphServer, tmp_path: Path,
+                                                  queued: Queued) -> None:  # noqa: F811
+    sessions, codes, _ = queued
+    graph_server.deliver(subject=f"form {codes[0]}", message_id="<a@example.net>")
+    assert poll(sessions, _reader(graph_server), tmp_path / "documents").returns == 1
+    graph_server.fail_next(410, code="SyncStateNotFound", path_contains="/messages/delta")
+    graph_server.deliver(subject=f"form {codes[1]}", message_id="<b@example.net>")
+    summary = poll(sessions, _reader(graph_server), tmp_path / "documents")
+    assert summary.returns == 1
+    with sessions() as s:
+        assert len(s.scalars(select(Return)).all()) == 2
+
+
+def test_refused_credentials_name_the_setting(graph_server: FakeGraphServer, tmp_path: Path,
+                                              queued: Queued) -> None:  # noqa: F811
+    sessions, _, _ = queued
+    with pytest.raises(AuthenticationError, match="IRO_GRAPH_CLIENT_SECRET"):
+        poll(sessions, _reader(graph_server, secret="wrong"), tmp_path / "documents")
+
+
+def test_wiring_builds_the_graph_reader_from_settings() -> None:
+    from pydantic import SecretStr
+
+    from workers.mailout.wiring import inbox_reader
+    from workers.settings import GraphSettings, Settings
+
+    graph = GraphSettings(tenant_id=TENANT, client_id=CLIENT_ID,
+                          client_secret=SecretStr(CLIENT_SECRET))
+    reader = inbox_reader(Settings(transport="graph", graph=graph))
+    assert isinstance(reader, GraphInbox) and reader.config.mailbox == MAILBOX
+    reader.close()
+    assert inbox_reader(Settings(transport="graph")) is None  # no app registration yet
