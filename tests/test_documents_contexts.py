@@ -108,7 +108,7 @@ def test_escalation_notice_context_renders() -> None:
         history=[contexts.HistoryItem(dt.date(2026, 2, 2), "Informal alert", "raised")])
     text = docx_text(DocumentEngine(ROOT / "templates_docx").render(
         "escalation_group_manager", ctx))
-    assert "PEP & <plan> missing" in text and "E-17" in text and "Pat Jones" in text
+    assert "PEP & <plan> missing" in text and "ESC-17" in text and "Pat Jones" in text
     esc.child_id = 5
     with pytest.raises(RefusedError):
         contexts.escalation_notice(child, esc, COMMON, recipient=Person("P", "p@x"),

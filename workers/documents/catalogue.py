@@ -124,7 +124,7 @@ RECORD = (
     _f("decision_rows", "How many blank SMART decision rows to print (a list of numbers)."),
 )
 ESCALATION = (
-    _f("escalation.ref", "Escalation reference, e.g. 'E-17'."),
+    _f("escalation.ref", "Escalation reference, e.g. 'ESC-17'."),
     _f("escalation.category", "Category title, e.g. 'Delay in review decisions'."),
     _f("escalation.concern", "The IRO's concern, as written by the IRO."),
     _f("escalation.raised_on", "Date the escalation was raised."),

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from dateutil.relativedelta import relativedelta
 
 from workers.errors import RefusedError
+from workers.escalation.refs import escalation_ref
 
 if TYPE_CHECKING:
     from workers.store.models import Child, Escalation, Participant, Review
@@ -235,9 +236,9 @@ def escalation_notice(child: Child, escalation: Escalation, common: Common, *,
                       category_title: str, ceiling_on: dt.date,
                       history: Iterable[HistoryItem] = ()) -> Context:
     """An escalation-stage notice (informal alert … CAFCASS referral) to the stage's manager."""
+    ref = escalation_ref(escalation.id)
     if escalation.child_id != child.id:
-        raise RefusedError(f"escalation E-{escalation.id} does not belong to child {child.ref}")
-    ref = f"E-{escalation.id}"
+        raise RefusedError(f"escalation {ref} does not belong to child {child.ref}")
     return {
         "council": council(common.letterhead),
         "letter": {"reference": ref, "date": common.letter_date},

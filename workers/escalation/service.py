@@ -24,6 +24,7 @@ from workers.errors import NotFoundError, RefusedError
 from workers.escalation import machine as m
 from workers.escalation.policy import Policy
 from workers.escalation.recipients import DirectoryLike, addressees
+from workers.escalation.refs import escalation_ref as escalation_ref  # the one spelling
 from workers.store.audit import record
 from workers.store.models import (
     Child,
@@ -39,10 +40,6 @@ log = logging.getLogger(__name__)
 
 NOTICE_KIND = "escalation_notice"
 OVERDUE_KIND = "escalation_overdue"
-
-
-def escalation_ref(escalation_id: int) -> str:
-    return f"ESC-{escalation_id}"
 
 
 def state_of(row: Escalation) -> m.State:
