@@ -93,6 +93,7 @@ class GraphSettings(_Model):
 class ImapSettings(_Model):
     host: str | None = None
     port: int = Field(default=993, ge=1, le=65535)
+    security: Literal["tls", "starttls", "none"] = "tls"
     username: str | None = None
     password: SecretStr | None = None  # IRO_IMAP_PASSWORD only
 

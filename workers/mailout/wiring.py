@@ -50,4 +50,14 @@ def inbox_reader(settings: Settings) -> InboxReader | None:
             authority_host=g.authority_host, base_url=g.base_url,
             timeout_seconds=g.timeout_seconds,
         ), settings.mailbox.processed_folder)
-    return None  # the IMAP reader is not built yet
+    i = settings.imap
+    if settings.transport == "smtp" and i.host:
+        from workers.returns.imap_inbox import ImapConfig, ImapInbox
+
+        return ImapInbox(ImapConfig(
+            host=i.host, port=i.port, security=i.security,
+            username=i.username or settings.mailbox.address,
+            password=i.password.get_secret_value() if i.password else "",
+            timeout_seconds=settings.smtp.timeout_seconds,
+        ), settings.mailbox.processed_folder)
+    return None  # the outbox, or SMTP without imap.host: no inbox to poll
