@@ -71,7 +71,7 @@ def _register() -> None:
 # Modules under workers/cli/ that define `register(app)`.
 SUBCOMMANDS: list[str] = [
     "calendar", "db", "config", "deadlines", "escalations", "reviews", "imports", "worker",
-    "templates", "mailout", "report",
+    "templates", "mailout", "report", "web",
 ]
 
 

@@ -231,20 +231,10 @@ def retry(
     ctx: typer.Context, dispatch_id: Annotated[int, typer.Argument(metavar="ID")]
 ) -> None:
     """Queue a failed (or stuck) dispatch again; the scheduler sends it on its next tick."""
-    from workers.errors import NotFoundError, RefusedError
-    from workers.store import audit
-    from workers.store.models import Dispatch, utcnow
+    from workers.dispatching import retry as retry_dispatch
 
     with app_context(ctx).sessions() as session:
-        d = session.get(Dispatch, dispatch_id)
-        if d is None:
-            raise NotFoundError(f"dispatch {dispatch_id} does not exist; see `iro dispatches`")
-        if d.state in ("sent", "sending", "cancelled"):
-            raise RefusedError(f"dispatch {dispatch_id} is {d.state}; only failed, bounced, "
-                               "pending or queued dispatches can be retried")
-        previous = d.state
-        d.state, d.due_at, d.claimed_at = "pending", utcnow(), None
-        audit.record(session, "dispatch.retried", "dispatch", d.id, previous_state=previous)
+        previous = retry_dispatch(session, dispatch_id, actor="cli")
         session.commit()
     typer.echo(f"dispatch {dispatch_id}: pending (was {previous}); the scheduler will send it")
 

@@ -66,31 +66,9 @@ def compose_review_record(
     session: Session, dispatch: Dispatch, cfg: NoticeConfig, ctx: ComposeContext
 ) -> OutgoingMessage:
     """The draft review record, pre-filled, to the chairing IRO."""
-    from workers.documents import contexts
-    from workers.documents.engine import DocumentEngine
-
     review = _review(session, dispatch)
     to = _check_recipient(dispatch, review.iro_email)
-    iro = cfg.directory.iro(review.iro_email)
-    returned = session.scalars(
-        select(Dispatch.participant_id)
-        .join(Return, Return.dispatch_id == Dispatch.id)
-        .where(Dispatch.review_id == review.id, Dispatch.participant_id.is_not(None))
-    ).all()
-    common = contexts.Common(
-        letterhead=cfg.letterhead or contexts.Letterhead(),
-        iro=iro if iro is not None else _Contact(review.iro_email, review.iro_email),
-        letter_date=cfg.today(),
-    )
-    context = contexts.review_record(
-        review.child,
-        review,
-        review.participants,
-        common,
-        returned_ids=[i for i in returned if i is not None],
-        participation_codes=cfg.rules.participation_codes,
-    )
-    document = _engine(cfg.templates_dir, DocumentEngine).render("review_record", context)
+    document = render_draft_record(session, review, cfg)
     decisions = _deadline(session, review, "decisions")
     record = _deadline(session, review, "record")
     body = (
@@ -110,6 +88,34 @@ def compose_review_record(
         reply_to=ctx.reply_to,
         attachments=(Attachment(f"{review.ref}-draft-review-record.docx", document, DOCX),),
     )
+
+
+def render_draft_record(session: Session, review: Review, cfg: NoticeConfig) -> bytes:
+    """The pre-filled draft review record (.docx) for ``review``: the attachment of the notice
+    to the IRO, and what the web page lets the IRO download again."""
+    from workers.documents import contexts
+    from workers.documents.engine import DocumentEngine
+
+    iro = cfg.directory.iro(review.iro_email)
+    returned = session.scalars(
+        select(Dispatch.participant_id)
+        .join(Return, Return.dispatch_id == Dispatch.id)
+        .where(Dispatch.review_id == review.id, Dispatch.participant_id.is_not(None))
+    ).all()
+    common = contexts.Common(
+        letterhead=cfg.letterhead or contexts.Letterhead(),
+        iro=iro if iro is not None else _Contact(review.iro_email, review.iro_email),
+        letter_date=cfg.today(),
+    )
+    context = contexts.review_record(
+        review.child,
+        review,
+        review.participants,
+        common,
+        returned_ids=[i for i in returned if i is not None],
+        participation_codes=cfg.rules.participation_codes,
+    )
+    return bytes(_engine(cfg.templates_dir, DocumentEngine).render("review_record", context))
 
 
 def compose_reminder(

@@ -293,3 +293,18 @@ class ServiceState(Base):
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WebUser(Timestamped, Base):
+    """A local account for `iro web` (the embedded default; production signs in with OIDC).
+
+    The password is kept only as a scrypt hash (``workers.web.passwords``).
+    """
+
+    __tablename__ = "web_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    role: Mapped[str] = mapped_column(String(20))  # business_support | iro | manager
+    password_hash: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

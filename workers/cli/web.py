@@ -1,0 +1,99 @@
+"""`iro web` (the pages for business support, IROs and managers) and `iro users add`.
+
+Heavy imports (FastAPI, uvicorn, SQLAlchemy) stay inside the commands so `iro --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from workers.cli.context import app_context
+
+if TYPE_CHECKING:
+    from workers.cli.context import AppContext
+
+PASSWORD_VARIABLE = "IRO_NEW_USER_PASSWORD"
+
+
+def web(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8080,
+    with_worker: Annotated[bool, typer.Option(
+        "--with-worker", help="Also send letters in this process (scheduler and worker threads, "
+                              "as `iro run`): the embedded default in one command.")] = False,
+) -> None:
+    """Serve the web pages. Cookies are Secure unless --host is a loopback address."""
+    import uvicorn
+
+    from workers.store.session import upgrade
+    from workers.web.app import create_app
+
+    app = app_context(ctx)
+    settings = app.settings
+    upgrade(settings.database_url)
+    web_app = create_app(settings, rules=app.rules, directory=app.directory,
+                         calendar=app.calendar, sessions=app.sessions, host=host)
+    stop = start_sender(app) if with_worker else None
+    try:
+        uvicorn.run(web_app, host=host, port=port, log_level="info", server_header=False)
+    finally:
+        if stop is not None:
+            stop()
+
+
+def start_sender(app: AppContext) -> Callable[[], None]:
+    """Scheduler and worker threads in this process (as `iro run`); returns how to stop them."""
+    from workers import actors
+    from workers.broker import make_broker, start_embedded_worker
+    from workers.cli.worker import make_scheduler
+
+    settings = app.settings
+    broker = make_broker(settings)
+    actors.declare(broker)
+    actors.use(lambda: actors.build_dispatcher(settings))
+    scheduler = make_scheduler(settings, app.sessions, broker)
+    running = start_embedded_worker(broker, settings.worker.threads)
+    halt = threading.Event()
+    thread = threading.Thread(target=scheduler.run_forever, kwargs={"stop": halt.is_set},
+                              name="iro-web-scheduler", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        halt.set()
+        running.stop()
+
+    return stop
+
+
+def add_user(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(metavar="EMAIL")],
+    role: Annotated[str, typer.Option("--role", metavar="business_support|iro|manager")],
+) -> None:
+    """Create a local account (or reset its password and role). The password comes from
+    IRO_NEW_USER_PASSWORD or a prompt, never from the command line."""
+    from workers.store.session import upgrade
+    from workers.web.accounts import add_user as add
+
+    password = os.environ.get(PASSWORD_VARIABLE)
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    app = app_context(ctx)
+    upgrade(app.settings.database_url)
+    with app.sessions() as session:
+        user = add(session, email, role, password, actor="cli")
+        session.commit()
+        typer.echo(f"account {user.email}: {user.role}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("web")(web)
+    users = typer.Typer(help="Local accounts for `iro web`.", no_args_is_help=True)
+    users.command("add")(add_user)
+    app.add_typer(users, name="users")

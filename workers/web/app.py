@@ -1,0 +1,148 @@
+"""The web application: ``create_app(settings, ...)`` wires sessions, pages and error pages.
+
+Every route checks the signed-in user's role on the server (``security.require``) and every POST
+its CSRF token. Errors from the services become a page with their one-line message (they carry
+references, never names); an unexpected error becomes a plain 500 page, the traceback logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from workers.errors import (
+    BadInputError,
+    IroError,
+    NotFoundError,
+    RefusedError,
+    ServiceUnavailableError,
+)
+from workers.web.context import WebContext, london_today
+from workers.web.pages import render
+from workers.web.security import SignInRequired, current_user
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from workers.directory import Directory
+    from workers.rules import Rules
+    from workers.settings import Settings
+    from workers.workcalendar import WorkingCalendar
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+SESSION_COOKIE = "iro_session"
+
+
+def create_app(
+    settings: Settings,
+    *,
+    rules: Rules | None = None,
+    directory: Directory | None = None,
+    calendar: WorkingCalendar | None = None,
+    sessions: sessionmaker[Session] | None = None,
+    today: Callable[[], dt.date] = london_today,
+    host: str = "127.0.0.1",
+    pdf: bool = True,
+) -> FastAPI:
+    """The app over the store and config in ``settings`` (each part may be given, for tests)."""
+    from workers.directory import load_directory
+    from workers.rules import load_rules
+    from workers.store.session import open_store
+    from workers.web import auth, iro, manager, oidc, support_ops, support_reviews
+    from workers.workcalendar import WorkingCalendar
+
+    rules = rules or load_rules(settings.config_dir / "rules.yaml")
+    context = WebContext(
+        settings=settings,
+        rules=rules,
+        directory=directory or load_directory(settings.config_dir / "directory.yaml"),
+        calendar=calendar or WorkingCalendar.from_rules(rules.calendar),
+        sessions=sessions or open_store(settings.database_url),
+        today=today,
+        pdf=pdf,
+    )
+    app = FastAPI(title="IRO service", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.web = context
+    app.state.oidc = oidc.client_from_settings(settings)
+    secure = settings.web.secure_cookies
+    if secure is None:
+        secure = host not in LOOPBACK
+    key = settings.web.secret_key
+    app.add_middleware(
+        SessionMiddleware,
+        # a key per start when none is set: sessions end when the server restarts
+        secret_key=key.get_secret_value() if key else secrets.token_urlsafe(32),
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.web.session_hours * 3600,
+        same_site="lax",
+        https_only=secure,
+    )
+    app.middleware("http")(_security_headers)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for module in (auth, support_reviews, support_ops, iro, manager):
+        app.include_router(module.router)
+    _error_pages(app)
+
+    @app.get("/")
+    async def home(request: Request) -> Response:
+        user = current_user(request)
+        return RedirectResponse(user.home if user else "/sign-in", status_code=303)
+
+    return app
+
+
+async def _security_headers(request: Request, call_next: Any) -> Response:
+    response: Response = await call_next(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Cache-Control", "no-store")  # children's records: keep no copy
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'")
+    return response
+
+
+STATUS = {NotFoundError: 404, RefusedError: 409, BadInputError: 400,
+          ServiceUnavailableError: 503}
+
+
+def _error_pages(app: FastAPI) -> None:
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
+        if request.headers.get("HX-Request"):
+            return Response(status_code=401, headers={"HX-Redirect": "/sign-in"})
+        return RedirectResponse("/sign-in", status_code=303)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        titles = {403: "Not allowed", 404: "Not found", 405: "Not allowed"}
+        return render(request, "error.html", status=exc.status_code,
+                      title=titles.get(exc.status_code, "Something went wrong"),
+                      message=str(exc.detail))
+
+    @app.exception_handler(IroError)
+    async def service_error(request: Request, exc: IroError) -> Response:
+        status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 500)
+        return render(request, "error.html", status=status, title="That could not be done",
+                      message=str(exc))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return render(request, "error.html", status=500, title="Something went wrong",
+                      message="An unexpected error happened and was logged. Try again, and "
+                              "tell the service desk if it happens again.")

@@ -1,0 +1,73 @@
+"""What every page needs, built once by ``create_app``: settings, rules, directory, store."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi import Request
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from workers.directory import Directory
+    from workers.escalation.policy import Policy
+    from workers.escalation.service import EscalationService
+    from workers.mailout.documents import MailoutConfig
+    from workers.reviews.notices import NoticeConfig
+    from workers.rules import Rules
+    from workers.settings import Settings
+    from workers.workcalendar import WorkingCalendar
+
+
+def london_today() -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo("Europe/London")).date()
+
+
+@dataclass
+class WebContext:
+    settings: Settings
+    rules: Rules
+    directory: Directory
+    calendar: WorkingCalendar
+    sessions: sessionmaker[Session]
+    today: Callable[[], dt.date] = london_today
+    pdf: bool = True  # print batches and packs as PDF (LibreOffice)
+
+    @property
+    def mailout(self) -> MailoutConfig:
+        from workers.mailout.documents import MailoutConfig
+
+        return MailoutConfig(self.rules, self.directory, self.calendar, self.settings,
+                             pdf=self.pdf, today=self.today)
+
+    @property
+    def notices(self) -> NoticeConfig:
+        from workers.reviews.notices import NoticeConfig
+
+        return NoticeConfig(self.rules, self.directory, self.calendar,
+                            Path(self.settings.templates_dir),
+                            self.settings.mailbox.display_name, self.today)
+
+    @property
+    def policy(self) -> Policy:
+        from workers.escalation.policy import Policy
+
+        return Policy.from_rules(self.rules.escalation, self.calendar)
+
+    def escalations(self, session: Session) -> EscalationService:
+        """The same service `iro escalate` uses, on ``session`` (the caller commits)."""
+        from workers.escalation.service import EscalationService
+
+        return EscalationService(session, self.policy, self.directory, today=self.today)
+
+
+def web_context(request: Request) -> WebContext:
+    ctx = request.app.state.web
+    assert isinstance(ctx, WebContext)
+    return ctx

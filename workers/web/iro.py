@@ -1,0 +1,179 @@
+"""IRO pages: my caseload and write-ups, the draft review record, my escalations and their steps.
+
+An IRO sees only their own children: every route checks the child's (or review's, or
+escalation's) IRO against the signed-in email, and refuses with 403 otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workers.errors import BadInputError, RefusedError
+from workers.store import audit
+from workers.store.models import Child, Deadline, Escalation, Review
+from workers.web.accounts import User
+from workers.web.context import web_context
+from workers.web.pages import flash, render
+from workers.web.security import require
+
+router = APIRouter(prefix="/iro")
+Iro = Annotated[User, Depends(require("iro"))]
+NOT_YOURS = "This child is not on your caseload."
+
+
+def _mine(owner: str, user: User) -> None:
+    if owner.strip().lower() != user.email:
+        raise HTTPException(403, NOT_YOURS)
+
+
+@router.get("")
+def caseload(request: Request, user: Iro) -> Response:
+    from workers.reviews.caseload import caseloads
+    from workers.store.deadline_queries import due_items
+
+    ctx = web_context(request)
+    today = ctx.today()
+    with ctx.sessions() as session:
+        items = due_items(session, ctx.calendar, ctx.rules.review_timescales, today=today,
+                          iro_email=user.email)
+        held = list(session.execute(
+            select(Review, Child).join(Child, Child.id == Review.child_id)
+            .where(func.lower(Review.iro_email) == user.email, Review.status == "held")
+            .order_by(Review.held_on, Review.ref)))
+        deadlines = {(d.review_id, d.kind): d for d in session.scalars(
+            select(Deadline).where(Deadline.review_id.in_([r.id for r, _ in held]),
+                                   Deadline.kind.in_(("decisions", "record"))))}
+    loads = caseloads(items)
+    children = loads[0].children if loads else []
+    writeups = [(r, c, deadlines.get((r.id, "decisions")), deadlines.get((r.id, "record")))
+                for r, c in held]
+    return render(request, "iro/caseload.html", children=children, writeups=writeups,
+                  today=today, overdue=sum(len(c.overdue) for c in children))
+
+
+@router.get("/reviews/{review_ref}/draft-record.docx")
+def draft_record(request: Request, review_ref: str, user: Iro) -> Response:
+    from workers.reviews.notices import render_draft_record
+    from workers.reviews.records import review_by_ref
+
+    ctx = web_context(request)
+    with ctx.sessions() as session:
+        review = review_by_ref(session, review_ref)
+        _mine(review.iro_email, user)
+        document = render_draft_record(session, review, ctx.notices)
+        audit.record(session, "review_record.downloaded", "review", review.id, actor=user.email,
+                     review_ref=review.ref)
+        session.commit()
+    return Response(document, media_type="application/vnd.openxmlformats-officedocument."
+                    "wordprocessingml.document", headers={
+                        "Content-Disposition":
+                            f'attachment; filename="{review.ref}-draft-review-record.docx"'})
+
+
+def _my_children(session: Session, user: User) -> list[Child]:
+    return list(session.scalars(
+        select(Child).where(func.lower(Child.iro_email) == user.email, Child.ceased_on.is_(None))
+        .order_by(Child.ref)))
+
+
+@router.get("/escalations")
+def escalations(request: Request, user: Iro) -> Response:
+    from workers.escalation.views import list_row
+
+    ctx = web_context(request)
+    today = ctx.today()
+    with ctx.sessions() as session:
+        rows = [list_row(ctx.policy, esc, ref, today) for esc, ref in session.execute(
+            select(Escalation, Child.ref).join(Child, Child.id == Escalation.child_id)
+            .where(func.lower(Escalation.iro_email) == user.email)
+            .order_by(Escalation.status.desc(), Escalation.id.desc()))]
+        children = [(c.ref, c.initials) for c in _my_children(session, user)]
+    return render(request, "iro/escalations.html", rows=rows, children=children,
+                  categories=ctx.rules.escalation.categories, stages=ctx.rules.escalation.stages)
+
+
+@router.post("/escalations")
+def raise_escalation(request: Request, user: Iro, child_ref: Annotated[str, Form()],
+                     category: Annotated[str, Form()], concern: Annotated[str, Form()],
+                     stage: Annotated[str, Form()] = "") -> Response:
+    from workers.escalation.service import escalation_ref
+
+    ctx = web_context(request)
+    with ctx.sessions() as session:
+        child = session.scalars(select(Child).where(Child.ref == child_ref)).one_or_none()
+        if child is None or child.iro_email.strip().lower() != user.email:
+            raise HTTPException(403, NOT_YOURS)
+        try:
+            row = ctx.escalations(session).raise_(child_ref, concern=concern, category=category,
+                                                  stage=stage or None, iro_email=user.email)
+        except BadInputError as exc:
+            flash(request, str(exc), "error")
+            return RedirectResponse("/iro/escalations", status_code=303)
+        session.commit()
+        ref, esc_id = escalation_ref(row.id), row.id
+    flash(request, f"{ref} raised; the stage notice is on its way.")
+    return RedirectResponse(f"/iro/escalations/{esc_id}", status_code=303)
+
+
+def _own_escalation(session: Session, escalation_id: int, user: User) -> Escalation:
+    from workers.errors import NotFoundError
+
+    row = session.get(Escalation, escalation_id)
+    if row is None:
+        raise NotFoundError(f"no escalation {escalation_id}")
+    _mine(row.iro_email, user)
+    return row
+
+
+@router.get("/escalations/{escalation_id}")
+def escalation(request: Request, escalation_id: int, user: Iro) -> Response:
+    from workers.escalation.views import history, list_row
+
+    ctx = web_context(request)
+    with ctx.sessions() as session:
+        row = _own_escalation(session, escalation_id, user)
+        child = session.get(Child, row.child_id)
+        assert child is not None
+        summary = list_row(ctx.policy, row, child.ref, ctx.today())
+        steps = history(row)
+        concern = row.concern
+    later = [s for s in ctx.rules.escalation.stages if s.key != summary.stage]
+    return render(request, "iro/escalation.html", summary=summary, steps=steps, concern=concern,
+                  later=later, stage_titles={s.key: s.title for s in ctx.rules.escalation.stages})
+
+
+@router.post("/escalations/{escalation_id}/{action}")
+def act(request: Request, escalation_id: int, action: str, user: Iro,
+        to: Annotated[str, Form()] = "", outcome: Annotated[str, Form()] = "") -> Response:
+    from workers.escalation.service import commit_refusal, escalation_ref
+
+    if action not in ("advance", "resolve", "refer-cafcass"):
+        raise HTTPException(404, "No such action.")
+    ctx = web_context(request)
+    target = f"/iro/escalations/{escalation_id}"
+    with ctx.sessions() as session:
+        _own_escalation(session, escalation_id, user)
+        svc = ctx.escalations(session)
+        try:
+            if action == "advance":
+                row = svc.advance(escalation_id, to=to or None, by=user.email)
+            elif action == "resolve":
+                row = svc.resolve(escalation_id, outcome=outcome, by=user.email)
+            else:
+                row = svc.refer_cafcass(escalation_id, by=user.email)
+        except RefusedError as exc:
+            commit_refusal(session)
+            flash(request, str(exc), "error")
+            return RedirectResponse(target, status_code=303)
+        except BadInputError as exc:
+            flash(request, str(exc), "error")
+            return RedirectResponse(target, status_code=303)
+        session.commit()
+        text = f"{escalation_ref(row.id)}: stage {row.stage.replace('_', ' ')}, {row.status}."
+    flash(request, text)
+    return RedirectResponse(target, status_code=303)

@@ -1,0 +1,170 @@
+"""Manager pages: escalations at my stage awaiting my response, overdue write-ups across the
+team, and the annual report with its charts.
+
+A manager may see and respond to an escalation only while its current stage is addressed to them
+(the stage's recipients resolved from directory.yaml and the child's team); the IRO manager may
+see every escalation. Write-ups are listed by reference and initials.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from workers.errors import BadInputError, NotFoundError
+from workers.store.models import Child, Escalation
+from workers.web.accounts import User
+from workers.web.context import WebContext, web_context
+from workers.web.pages import flash, render
+from workers.web.security import require
+
+if TYPE_CHECKING:
+    from workers.escalation.views import ListRow
+    from workers.report.figures import AnnualReport
+
+router = APIRouter(prefix="/manager")
+Manager = Annotated[User, Depends(require("manager"))]
+WRITE_UPS = ("decisions", "record")
+
+
+def addressed_to(ctx: WebContext, row: Escalation, child: Child) -> set[str]:
+    """Who the escalation's current stage is addressed to (emails, lower case)."""
+    stage = ctx.policy.stage(row.stage)
+    people = (ctx.directory.resolve(key, team_key=child.team, iro_email=row.iro_email)
+              for key in stage.recipients)
+    return {p.email.lower() for p in people if p is not None}
+
+
+def _is_iro_manager(ctx: WebContext, user: User) -> bool:
+    return ctx.directory.iro_manager.email.lower() == user.email
+
+
+@router.get("")
+def home(request: Request, user: Manager) -> Response:
+    from workers.escalation.service import state_of
+    from workers.escalation.views import list_row
+    from workers.store.deadline_queries import due_items
+
+    ctx = web_context(request)
+    today = ctx.today()
+    awaiting: list[ListRow] = []
+    answered: list[ListRow] = []
+    with ctx.sessions() as session:
+        for row, child in session.execute(
+                select(Escalation, Child).join(Child, Child.id == Escalation.child_id)
+                .where(Escalation.status == "open").order_by(Escalation.response_due_on)):
+            if user.email not in addressed_to(ctx, row, child):
+                continue
+            line = list_row(ctx.policy, row, child.ref, today)
+            (answered if state_of(row).responded_at_stage() else awaiting).append(line)
+        overdue = [i for i in due_items(session, ctx.calendar, ctx.rules.review_timescales,
+                                        today=today, overdue_only=True) if i.kind in WRITE_UPS]
+    return render(request, "manager/home.html", awaiting=awaiting, answered=answered,
+                  overdue=overdue, today=today,
+                  stage_titles={s.key: s.title for s in ctx.rules.escalation.stages})
+
+
+def _visible(ctx: WebContext, session: object, escalation_id: int,
+             user: User) -> tuple[Escalation, Child, bool]:
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    row = session.get(Escalation, escalation_id)
+    if row is None:
+        raise NotFoundError(f"no escalation {escalation_id}")
+    child = session.get(Child, row.child_id)
+    assert child is not None
+    mine = row.status == "open" and user.email in addressed_to(ctx, row, child)
+    if not mine and not _is_iro_manager(ctx, user):
+        raise HTTPException(403, "This escalation is not at a stage addressed to you.")
+    return row, child, mine
+
+
+@router.get("/escalations/{escalation_id}")
+def escalation(request: Request, escalation_id: int, user: Manager) -> Response:
+    from workers.escalation.views import history, list_row
+
+    ctx = web_context(request)
+    with ctx.sessions() as session:
+        row, child, mine = _visible(ctx, session, escalation_id, user)
+        summary = list_row(ctx.policy, row, child.ref, ctx.today())
+        steps, concern = history(row), row.concern
+    return render(request, "manager/escalation.html", summary=summary, steps=steps,
+                  concern=concern, can_respond=mine,
+                  stage_titles={s.key: s.title for s in ctx.rules.escalation.stages})
+
+
+@router.post("/escalations/{escalation_id}/respond")
+def respond(request: Request, escalation_id: int, user: Manager,
+            text: Annotated[str, Form()]) -> Response:
+    from workers.escalation.service import escalation_ref
+
+    ctx = web_context(request)
+    target = f"/manager/escalations/{escalation_id}"
+    with ctx.sessions() as session:
+        _, _, mine = _visible(ctx, session, escalation_id, user)
+        if not mine:
+            raise HTTPException(403, "Only those the current stage is addressed to may respond.")
+        try:
+            ctx.escalations(session).respond(escalation_id, text=text, by=user.email)
+        except BadInputError as exc:
+            flash(request, str(exc), "error")
+            return RedirectResponse(target, status_code=303)
+        session.commit()
+    flash(request, f"Your response to {escalation_ref(escalation_id)} is recorded.")
+    return RedirectResponse(target, status_code=303)
+
+
+def _period(ctx: WebContext, start: str, end: str) -> tuple[dt.date, dt.date]:
+    """The dates asked for, else the last complete report year (1 April to 31 March)."""
+    if start and end:
+        try:
+            first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+        except ValueError:
+            raise BadInputError("from and to: expected dates as YYYY-MM-DD") from None
+        if last < first:
+            raise BadInputError("to is before from")
+        return first, last
+    today = ctx.today()
+    year = today.year - 1 if today.month >= 4 else today.year - 2
+    return dt.date(year, 4, 1), dt.date(year + 1, 3, 31)
+
+
+def _figures(ctx: WebContext, first: dt.date, last: dt.date) -> AnnualReport:
+    from workers.report.annual import build_report
+    from workers.report.figures import Period
+
+    stages = tuple(s.key for s in ctx.rules.escalation.stages if s.key != "informal")
+    with ctx.sessions() as session:
+        return build_report(session, Period(first, last),
+                            standard_days=ctx.rules.write_up.record.due.amount, stages=stages)
+
+
+@router.get("/report")
+def report(request: Request, user: Manager, start: str = "", end: str = "") -> Response:
+    from workers.report.tables import report_tables
+
+    ctx = web_context(request)
+    first, last = _period(ctx, start, end)
+    figures = _figures(ctx, first, last)
+    tables = report_tables(figures, dict(ctx.rules.participation_codes))
+    return render(request, "manager/report.html", tables=tables, first=first, last=last,
+                  label=figures.period.label)
+
+
+@router.get("/report/chart/{name}.png")
+def chart(request: Request, name: str, user: Manager, start: str = "",
+          end: str = "") -> Response:
+    from workers.report import charts
+
+    draw = {"reviews": charts.reviews_per_iro_month,
+            "escalations": charts.escalations_by_stage}.get(name)
+    if draw is None:
+        raise HTTPException(404, "No such chart.")
+    ctx = web_context(request)
+    first, last = _period(ctx, start, end)
+    return Response(draw(_figures(ctx, first, last)), media_type="image/png")

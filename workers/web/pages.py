@@ -1,0 +1,52 @@
+"""Rendering pages: one Jinja environment, autoescaped, StrictUndefined; every page gets the user,
+the CSRF token and the navigation for the user's roles."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from workers.web.accounts import ROLE_TITLES
+from workers.web.security import CSRF_FIELD, CSRF_HEADER, csrf_token, current_user
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+NAV = {
+    "business_support": [("/support", "Upcoming reviews"), ("/support/dispatches", "Failed"),
+                         ("/support/print", "Print batch"), ("/support/import", "Import")],
+    "iro": [("/iro", "My caseload"), ("/iro/escalations", "My escalations")],
+    "manager": [("/manager", "Awaiting me"), ("/manager/report", "Report")],
+}
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(csrf_field=CSRF_FIELD, csrf_header=CSRF_HEADER, role_titles=ROLE_TITLES)
+    env.filters["day"] = lambda d: f"{d:%a} {d.day} {d:%b %Y}" if d else ""
+    env.filters["pct"] = lambda x: f"{x:.0%}" if x is not None else "n/a"
+    return env
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    user = current_user(request)
+    nav = [item for role in ("business_support", "iro", "manager")
+           if user and user.has(role) for item in NAV[role]]
+    here = request.url.path
+    current = max((href for href, _ in nav if here == href or here.startswith(href + "/")),
+                  key=len, default="")
+    flash = request.session.pop("flash", None)
+    html = environment().get_template(name).render(
+        request=request, user=user, nav=nav, current=current,
+        csrf_token=csrf_token(request), flash=flash, **context)
+    return HTMLResponse(html, status_code=status)
+
+
+def flash(request: Request, message: str, kind: str = "ok") -> None:
+    """A one-line message shown on the next page (after a redirect)."""
+    request.session["flash"] = {"message": message, "kind": kind}

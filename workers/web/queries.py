@@ -1,0 +1,154 @@
+"""Read-only page data: reviews with their mail-out state, letter progress, failed letters.
+
+Children are named by reference and initials; participants by reference and role (the review page
+adds the name, for the officer who sends the letters). Sessions are passed in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workers.mailout.plan import INVITATION_KIND
+from workers.store.models import Child, Dispatch, Participant, PrintBatch, Review
+
+FINAL = frozenset({"sent", "failed", "bounced", "cancelled"})
+
+
+@dataclass(frozen=True)
+class Progress:
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def sent(self) -> int:
+        return self.counts.get("sent", 0)
+
+    @property
+    def problems(self) -> int:
+        return self.counts.get("failed", 0) + self.counts.get("bounced", 0)
+
+    @property
+    def done(self) -> bool:
+        return self.total > 0 and all(state in FINAL for state in self.counts)
+
+    @property
+    def label(self) -> str:
+        if not self.total:
+            return "not started"
+        text = f"{self.sent} of {self.total} sent"
+        if self.problems:
+            text += f", {self.problems} failed"
+        return text if not self.done or self.problems else "all sent"
+
+
+@dataclass(frozen=True)
+class ReviewLine:
+    ref: str
+    child_ref: str
+    initials: str
+    iro_email: str
+    meets_on: dt.date
+    due_on: dt.date
+    status: str
+    progress: Progress
+
+
+def _meets_on(review: Review) -> dt.date:
+    from workers.mailout.documents import review_on
+
+    return review_on(review)
+
+
+def progress_by_review(session: Session, review_ids: list[int]) -> dict[int, Progress]:
+    if not review_ids:
+        return {}
+    counts: dict[int, Counter[str]] = {}
+    for review_id, state, n in session.execute(
+        select(Dispatch.review_id, Dispatch.state, func.count())
+        .where(Dispatch.review_id.in_(review_ids), Dispatch.kind == INVITATION_KIND)
+        .group_by(Dispatch.review_id, Dispatch.state)
+    ):
+        if review_id is not None:
+            counts.setdefault(review_id, Counter())[state] = n
+    return {rid: Progress(dict(c)) for rid, c in counts.items()}
+
+
+def upcoming_reviews(session: Session, *, iro_email: str | None = None,
+                     limit: int = 200) -> list[ReviewLine]:
+    """Planned reviews, soonest first (meeting date, else the statutory date)."""
+    query = select(Review, Child).join(Child, Child.id == Review.child_id).where(
+        Review.status == "planned")
+    if iro_email:
+        query = query.where(func.lower(Review.iro_email) == iro_email.lower())
+    rows = list(session.execute(query))
+    rows.sort(key=lambda rc: (_meets_on(rc[0]), rc[0].ref))
+    rows = rows[:limit]
+    progress = progress_by_review(session, [r.id for r, _ in rows])
+    return [ReviewLine(r.ref, c.ref, c.initials, r.iro_email, _meets_on(r), r.due_on, r.status,
+                       progress.get(r.id, Progress())) for r, c in rows]
+
+
+@dataclass(frozen=True)
+class LetterLine:
+    dispatch_id: int
+    participant_ref: str
+    role: str
+    channel: str
+    state: str
+    attempts: int
+    sent_at: dt.datetime | None
+    last_error: str | None
+
+
+def letters(session: Session, review_id: int) -> list[LetterLine]:
+    """The review's invitation letters and their states (what the progress panel polls)."""
+    return [LetterLine(d.id, p.ref, p.role, d.channel, d.state, d.attempts, d.sent_at,
+                       d.last_error)
+            for d, p in session.execute(
+                select(Dispatch, Participant)
+                .join(Participant, Participant.id == Dispatch.participant_id)
+                .where(Dispatch.review_id == review_id, Dispatch.kind == INVITATION_KIND)
+                .order_by(Participant.id, Dispatch.id))]
+
+
+@dataclass(frozen=True)
+class FailedLine:
+    dispatch_id: int
+    kind: str
+    channel: str
+    state: str
+    attempts: int
+    review_ref: str | None
+    participant_ref: str | None
+    updated_at: dt.datetime
+    last_error: str | None
+
+
+def failed_dispatches(session: Session, limit: int = 500) -> list[FailedLine]:
+    rows = session.execute(
+        select(Dispatch, Review.ref, Participant.ref)
+        .outerjoin(Review, Review.id == Dispatch.review_id)
+        .outerjoin(Participant, Participant.id == Dispatch.participant_id)
+        .where(Dispatch.state.in_(("failed", "bounced")))
+        .order_by(Dispatch.updated_at.desc(), Dispatch.id.desc()).limit(limit))
+    return [FailedLine(d.id, d.kind, d.channel, d.state, d.attempts, rref, pref, d.updated_at,
+                       d.last_error) for d, rref, pref in rows]
+
+
+def print_batches(session: Session, limit: int = 30) -> list[PrintBatch]:
+    return list(session.scalars(select(PrintBatch).order_by(PrintBatch.id.desc()).limit(limit)))
+
+
+def postal_letters_waiting(session: Session, before: dt.datetime) -> int:
+    """Postal letters due but not yet in a batch (what "build the batch" would print)."""
+    return session.scalar(select(func.count()).select_from(Dispatch).where(
+        Dispatch.channel == "post", Dispatch.state == "pending",
+        Dispatch.print_batch_id.is_(None), Dispatch.due_at < before)) or 0

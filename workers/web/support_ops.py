@@ -1,0 +1,152 @@
+"""Business support: failed and bounced letters (retry), the day's print batch, CSV import.
+
+Each action calls the service the CLI calls (``dispatching.retry``, ``printing.build_batch`` and
+``mark_printed``, ``importer``) with the signed-in user's email as the audit actor.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from workers.errors import BadInputError, ImportRowError, NotFoundError
+from workers.store import audit
+from workers.web import queries
+from workers.web.accounts import User
+from workers.web.context import web_context
+from workers.web.pages import flash, render
+from workers.web.security import require
+
+router = APIRouter(prefix="/support")
+Support = Annotated[User, Depends(require("business_support"))]
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+@router.get("/dispatches")
+def failed(request: Request, user: Support) -> Response:
+    ctx = web_context(request)
+    with ctx.sessions() as session:
+        rows = queries.failed_dispatches(session)
+    return render(request, "support/dispatches.html", rows=rows)
+
+
+@router.post("/dispatches/{dispatch_id}/retry")
+def retry(request: Request, dispatch_id: int, user: Support) -> Response:
+    from workers.dispatching import retry as retry_dispatch
+
+    ctx = web_context(request)
+    with ctx.sessions() as session:
+        previous = retry_dispatch(session, dispatch_id, actor=user.email)
+        session.commit()
+    flash(request, f"Letter {dispatch_id} (was {previous}) will be sent again on the next run.")
+    return RedirectResponse("/support/dispatches", status_code=303)
+
+
+@router.get("/print")
+def print_page(request: Request, user: Support) -> Response:
+    from workers.mailout.printing import day_end
+
+    ctx = web_context(request)
+    today = ctx.today()
+    with ctx.sessions() as session:
+        batches = queries.print_batches(session)
+        waiting = queries.postal_letters_waiting(session, day_end(today))
+    return render(request, "support/print.html", batches=batches, waiting=waiting, today=today)
+
+
+@router.post("/print/build")
+def build(request: Request, user: Support) -> Response:
+    from workers.mailout.printing import build_batch
+
+    ctx = web_context(request)
+    result = build_batch(ctx.sessions, ctx.mailout, ctx.today(), actor=user.email)
+    if result.batch_id is None:
+        flash(request, "Nothing to print today.", "warn")
+    else:
+        flash(request, f"Print batch {result.batch_id}: {result.letters} letters, "
+                       f"{result.pages} pages. Download it below.")
+    return RedirectResponse("/support/print", status_code=303)
+
+
+@router.post("/print/{batch_id}/printed")
+def printed(request: Request, batch_id: int, user: Support) -> Response:
+    from workers.mailout.printing import mark_printed
+
+    count = mark_printed(web_context(request).sessions, batch_id, actor=user.email)
+    flash(request, f"Print batch {batch_id}: {count} letters recorded as posted.")
+    return RedirectResponse("/support/print", status_code=303)
+
+
+@router.get("/print/{batch_id}/{part}")
+def download(request: Request, batch_id: int, part: str, user: Support) -> Response:
+    from workers.store.models import PrintBatch
+
+    if part not in ("batch.pdf", "manifest.csv"):
+        raise NotFoundError(f"print batch {batch_id} has no {part}")
+    ctx = web_context(request)
+    with ctx.sessions() as session:
+        batch = session.get(PrintBatch, batch_id)
+        if batch is None:
+            raise NotFoundError(f"no print batch {batch_id}")
+        path = Path(batch.pdf_path if part == "batch.pdf" else batch.manifest_path)
+        audit.record(session, "print_batch.downloaded", "print_batch", batch_id,
+                     actor=user.email, part=part)
+        session.commit()
+    if not path.is_file():
+        raise NotFoundError(f"print batch {batch_id}: its file is no longer in the print folder")
+    media = "application/pdf" if part == "batch.pdf" else "text/csv"
+    return FileResponse(path, media_type=media,
+                        filename=f"print-{batch.batch_date.isoformat()}-batch-{batch_id}-{part}")
+
+
+@router.get("/import")
+def import_page(request: Request, user: Support) -> Response:
+    return render(request, "support/import.html", errors=None, summary=None, source=None,
+                  dry_run=False, rows=0)
+
+
+@router.post("/import")
+async def import_file(request: Request, user: Support, file: Annotated[UploadFile, File()],
+                      dry_run: Annotated[bool, Form()] = False) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    name = Path(file.filename or "upload.csv").name
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise BadInputError(f"{name}: larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB")
+    return await run_in_threadpool(_import, request, user, name, data, dry_run)
+
+
+def _import(request: Request, user: User, name: str, data: bytes, dry_run: bool) -> Response:
+    from sqlalchemy.exc import IntegrityError
+
+    from workers.importer.rows import ImportContext, parse_reviews_csv
+    from workers.importer.upsert import upsert_plan
+
+    ctx = web_context(request)
+    context = ImportContext(
+        roles=frozenset(ctx.rules.roles),
+        teams=frozenset(t.key for t in ctx.directory.teams),
+        iro_emails=frozenset(p.email.lower() for p in ctx.directory.iros),
+        timescales=ctx.rules.review_timescales,
+        calendar=ctx.calendar,
+    )
+    try:
+        plan = parse_reviews_csv(data, name, context)
+    except ImportRowError as exc:
+        lines = str(exc).splitlines()
+        return render(request, "support/import.html", status=400, errors=lines, summary=None,
+                      source=name, dry_run=dry_run, rows=0)
+    summary = None
+    if not dry_run:
+        try:
+            with ctx.sessions.begin() as session:
+                summary = upsert_plan(session, plan, actor=user.email)
+        except IntegrityError:
+            raise BadInputError(f"{name}: another change to the same records happened at the "
+                                "same time; nothing was imported: import it again") from None
+    return render(request, "support/import.html", errors=None, summary=summary, source=name,
+                  dry_run=dry_run, rows=plan.rows)

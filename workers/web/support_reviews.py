@@ -1,0 +1,175 @@
+"""Business support: upcoming reviews, a review's letters (check, send, progress), its returns.
+
+"Send invitations" calls the same ``run_mailout`` as `iro mailout` (preflight first, all rows in
+one transaction, never twice); the workers send the letters and the page polls their states.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from workers.errors import BadInputError, PreflightError, RefusedError
+from workers.web import queries
+from workers.web.accounts import User
+from workers.web.context import WebContext, web_context
+from workers.web.pages import flash, render
+from workers.web.security import require
+
+router = APIRouter(prefix="/support")
+Support = Annotated[User, Depends(require("business_support"))]
+
+
+@dataclass(frozen=True)
+class Check:
+    """The preflight's answer for a review not yet sent: ready (with the plan) or problems."""
+
+    ready: bool
+    summary: str
+    problems: tuple[str, ...] = ()
+    letters: tuple[tuple[str, str, str, str], ...] = ()  # participant ref, role, channel, docs
+    return_by: dt.date | None = None
+
+
+def preflight(ctx: WebContext, review_ref: str) -> Check:
+    """Plan and check every letter (templates rendered to a temporary folder, then deleted)."""
+    from workers.mailout.service import run_mailout
+
+    with tempfile.TemporaryDirectory(prefix="iro-web-check-") as folder:
+        try:
+            result = run_mailout(ctx.sessions, ctx.mailout, review_ref, dry_run_dir=Path(folder))
+        except PreflightError as exc:
+            lines = str(exc).splitlines()
+            return Check(False, lines[0], tuple(ln.strip().lstrip("- ") for ln in lines[1:]))
+        except RefusedError as exc:
+            return Check(False, str(exc))
+    letters = tuple(
+        (x.participant_ref, x.role, x.channel,
+         "invitation" + (f" + {x.form.replace('_', ' ')} + return instructions" if x.form else ""))
+        for x in result.plan.letters)
+    skipped = tuple(f"participant {ref}: {why}" for ref, why in result.plan.skipped)
+    return Check(True, f"{len(letters)} letters ready to go; forms back by "
+                       f"{result.plan.return_by:%d %B %Y}", skipped, letters,
+                 result.plan.return_by)
+
+
+@router.get("")
+def upcoming(request: Request, user: Support) -> Response:
+    ctx = web_context(request)
+    with ctx.sessions() as session:
+        reviews = queries.upcoming_reviews(session)
+    return render(request, "support/upcoming.html", reviews=reviews, today=ctx.today())
+
+
+@router.get("/reviews/{review_ref}")
+def review_page(request: Request, review_ref: str, user: Support) -> Response:
+    from workers.mailout.documents import review_on
+    from workers.reviews.records import review_by_ref
+
+    ctx = web_context(request)
+    with ctx.sessions() as session:
+        review = review_by_ref(session, review_ref)
+        child = review.child
+        people = list(review.participants)
+        letters = queries.letters(session, review.id)
+        meets_on = review_on(review)
+    progress = queries.Progress(_count(letters))
+    check = preflight(ctx, review.ref) if not letters and review.status == "planned" else None
+    return render(request, "support/review.html", review=review, child=child, people=people,
+                  meets_on=meets_on, check=check, letters=letters, progress=progress)
+
+
+def _count(letters: list[queries.LetterLine]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for line in letters:
+        counts[line.state] = counts.get(line.state, 0) + 1
+    return counts
+
+
+@router.get("/reviews/{review_ref}/progress")
+def progress_fragment(request: Request, review_ref: str, user: Support) -> Response:
+    from workers.reviews.records import review_by_ref
+
+    ctx = web_context(request)
+    with ctx.sessions() as session:
+        review = review_by_ref(session, review_ref)
+        letters = queries.letters(session, review.id)
+    return render(request, "support/progress.html", review=review, letters=letters,
+                  progress=queries.Progress(_count(letters)))
+
+
+@router.get("/reviews/{review_ref}/send")
+def confirm_send(request: Request, review_ref: str, user: Support) -> Response:
+    from workers.reviews.records import review_by_ref
+
+    ctx = web_context(request)
+    with ctx.sessions() as session:
+        review = review_by_ref(session, review_ref)
+        child = review.child
+    check = preflight(ctx, review.ref)
+    return render(request, "support/confirm_send.html", review=review, child=child, check=check)
+
+
+@router.post("/reviews/{review_ref}/send")
+def send(request: Request, review_ref: str, user: Support) -> Response:
+    from workers.mailout.service import run_mailout
+
+    ctx = web_context(request)
+    result = run_mailout(ctx.sessions, ctx.mailout, review_ref, actor=user.email)
+    if result.created:
+        flash(request, f"Invitations for review {result.review_ref} queued: "
+                       f"{len(result.plan.letters)} letters. Progress is shown below.")
+    else:
+        flash(request, f"Review {result.review_ref}: the invitations were already queued; "
+                       "nothing was sent twice.", "warn")
+    return RedirectResponse(f"/support/reviews/{result.review_ref}", status_code=303)
+
+
+@router.get("/reviews/{review_ref}/returns")
+def returns_page(request: Request, review_ref: str, user: Support) -> Response:
+    from workers.returns.report import review_returns
+
+    ctx = web_context(request)
+    with ctx.sessions() as session:
+        rows, rate = review_returns(session, review_ref)
+    return render(request, "support/returns.html", review_ref=review_ref, rows=rows, rate=rate,
+                  today=ctx.today())
+
+
+@router.post("/reviews/{review_ref}/returns")
+def record_return(request: Request, review_ref: str, user: Support, code: Annotated[str, Form()],
+                  received_on: Annotated[str, Form()] = "") -> Response:
+    from workers.returns import service
+    from workers.reviews.records import review_by_ref
+
+    ctx = web_context(request)
+    target = f"/support/reviews/{review_ref}/returns"
+    try:
+        day = dt.date.fromisoformat(received_on) if received_on else ctx.today()
+        if day > ctx.today():
+            raise BadInputError(f"received on {day.isoformat()} is in the future")
+        with ctx.sessions() as session:
+            review = review_by_ref(session, review_ref)
+            letter = service.dispatch_by_code(session, code)
+            if letter.review_id != review.id:
+                raise RefusedError(f"form {letter.reference_code} belongs to another review; "
+                                   "nothing was recorded")
+            done = service.record_return(session, letter, received_on=day, channel="post",
+                                         actor=user.email)
+            session.commit()
+    except ValueError:
+        flash(request, "Received on: expected a date", "error")
+        return RedirectResponse(target, status_code=303)
+    except BadInputError as exc:
+        flash(request, str(exc), "error")
+        return RedirectResponse(target, status_code=303)
+    called_off = (f"; {done.reminders_called_off} reminders called off"
+                  if done.reminders_called_off else "")
+    flash(request, f"Form {done.code} recorded as returned on {day:%d %B %Y}{called_off}.")
+    return RedirectResponse(target, status_code=303)
