@@ -183,7 +183,13 @@ def _kinds() -> dict[str, Kind]:
              (RECIPIENT[0], RECIPIENT[1], RECIPIENT[3]) + mail_base + FORM[:2]
              + (_f("is_reminder", "True when this email carries a reminder."),)),
         Kind("email_escalation", "Email carrying an escalation notice", "email", "managers",
-             (RECIPIENT[0], RECIPIENT[1]) + CHILD[:4] + IRO + EMAIL_SIGN + ESCALATION[:8]),
+             (RECIPIENT[0], RECIPIENT[1]) + CHILD[:4] + IRO + EMAIL_SIGN + ESCALATION[:8]
+             + (_f("is_copy", "True when copied for information (no response asked)."),)),
+        Kind("email_escalation_alert", "Escalation response overdue or past the total time",
+             "email", "the IRO (and the IRO manager, copied, past the total time)",
+             (RECIPIENT[0], RECIPIENT[1]) + CHILD[:4] + IRO + EMAIL_SIGN + ESCALATION[:8]
+             + (_f("alert.kind", "'overdue' (no response by the stage's date) or 'ceiling' "
+                   "(past the total time allowed)."),)),
         Kind("email_review_record", "Email to the IRO with the draft review record", "email",
              "the IRO", (RECIPIENT[0], RECIPIENT[1]) + mail_base + DEADLINE),
         Kind("email_writeup_reminder", "Reminder to the IRO that a write-up is due", "email",

@@ -8,7 +8,7 @@ since the body is text/plain. Subjects carry references and initials only, never
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,18 @@ def check_subject(email: CompiledEmail) -> list[str]:
     used = [f for f in NAME_FIELDS if re.search(re.escape(f) + r"\b", email.subject_source)]
     return [f"field {f} puts a name in the subject; use child.initials and references"
             for f in used]
+
+
+def refuse_names_in_subject(template: str, subject: str, names: Iterable[str]) -> None:
+    """At send time too: a subject that came out carrying a person's name is not sent, whatever
+    the template did to get it there (a filter, a loop). The error names no one."""
+    lowered = subject.casefold()
+    for name in names:
+        if len(name.strip()) > 1 and name.strip().casefold() in lowered:
+            raise TemplateError(
+                f"{template}:subject: the rendered subject carries a person's name; subjects "
+                "carry references and initials only (use child.initials)"
+            )
 
 
 _cache: dict[Path, tuple[tuple[int, int], CompiledEmail]] = {}

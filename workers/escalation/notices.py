@@ -3,7 +3,9 @@ overdue / ceiling alerts to the IRO.
 
 The address on each dispatch is checked against the addressees worked out again from
 directory.yaml, so a row edited by hand cannot send a child's concern elsewhere (DESIGN.md §6).
-Subjects carry the escalation reference and the child's initials, never a name.
+Subject and body come from the staff-editable email templates (``email_escalation`` for a stage
+notice, ``email_escalation_alert`` for the overdue and ceiling alerts; issue 3 §1). Subjects
+carry the escalation reference and the child's initials, never a name: checked again here.
 """
 
 from __future__ import annotations
@@ -11,26 +13,32 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workers.compose import ComposeContext, register_composer
 from workers.directory import Directory, Person
-from workers.documents.contexts import Common, HistoryItem, Letterhead, escalation_notice
+from workers.documents.contexts import (
+    Common,
+    HistoryItem,
+    Letterhead,
+    escalation_notice,
+    with_mailbox,
+)
+from workers.documents.emails import refuse_names_in_subject, render_email
 from workers.documents.engine import DocumentEngine
 from workers.errors import NotFoundError, PermanentDeliveryError
 from workers.escalation.machine import Notice, NoticeKind
 from workers.escalation.policy import Policy
 from workers.escalation.recipients import addressees
-from workers.escalation.service import NOTICE_KIND, OVERDUE_KIND, escalation_ref
+from workers.escalation.refs import escalation_ref
+from workers.escalation.service import NOTICE_KIND, OVERDUE_KIND
 from workers.mail.message import Attachment, OutgoingMessage
-from workers.store.models import Child, Dispatch, Escalation
+from workers.store.models import Child, Deadline, Dispatch, Escalation
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-def _long(day: dt.date | None) -> str:
-    return f"{day.day} {day:%B %Y}" if day else "not set"
 
 
 @dataclass
@@ -41,6 +49,7 @@ class EscalationComposers:
     letterhead: Letterhead = field(default_factory=Letterhead)
     today: Callable[[], dt.date] = dt.date.today
     category_titles: dict[str, str] = field(default_factory=dict)
+    mailbox_name: str = ""  # how emails are signed; the letterhead's service name when empty
 
     def _load(self, session: Session, d: Dispatch) -> tuple[Escalation, Child, Notice]:
         esc = session.get(Escalation, d.escalation_id) if d.escalation_id else None
@@ -73,8 +82,11 @@ class EscalationComposers:
             name="Independent Reviewing Officer", email=email
         )
 
-    def notice(self, session: Session, d: Dispatch, context: ComposeContext) -> OutgoingMessage:
-        esc, child, notice = self._load(session, d)
+    def _context(
+        self, session: Session, d: Dispatch, esc: Escalation, child: Child, notice: Notice
+    ) -> dict[str, Any]:
+        """The notice's context (the Word document's and the email's): the stage the notice is
+        about, its response date from the deadline row, the person it goes to."""
         stage = self.policy.stage(notice.stage)
         as_ = str(d.params.get("as", ""))
         person = self.directory.resolve(as_, team_key=child.team, iro_email=esc.iro_email)
@@ -90,56 +102,54 @@ class EscalationComposers:
             recipient=recipient,
             recipient_title=stage.title if d.params.get("role") == "to" else "copy",
             stage_title=stage.title,
-            category_title=self.category_titles.get(esc.category, esc.category),
+            category_title=self.category_titles.get(esc.category, esc.category.replace("_", " ")),
             ceiling_on=self.policy.ceiling_date(esc.raised_on),
             history=history,
         )
+        due = session.scalars(
+            select(Deadline.due_on).where(
+                Deadline.key == f"{escalation_ref(esc.id)}/response/{notice.stage}"
+            )
+        ).first()
+        ctx["escalation"]["response_due_on"] = due
+        return with_mailbox(
+            ctx, self.mailbox_name or self.letterhead.service,
+            is_copy=d.params.get("role") != "to",
+        )  # fmt: skip
+
+    def _email(self, kind: str, ctx: dict[str, Any], child: Child) -> tuple[str, str]:
+        text = render_email(self.engine.templates_dir, kind, ctx)
+        refuse_names_in_subject(
+            kind, text.subject, (child.given_name, child.family_name, ctx["recipient"]["name"])
+        )
+        return text.subject, text.body
+
+    def notice(self, session: Session, d: Dispatch, context: ComposeContext) -> OutgoingMessage:
+        esc, child, notice = self._load(session, d)
+        stage = self.policy.stage(notice.stage)
+        ctx = self._context(session, d, esc, child, notice)
         document = self.engine.render(stage.template, ctx)
-        ref = escalation_ref(esc.id)
-        copy = "" if d.params.get("role") == "to" else " (copy for information)"
-        due = (
-            f"A response is due by {_long(esc.response_due_on)}.\n"
-            if esc.response_due_on and d.params.get("role") == "to"
-            else ""
-        )
-        body = (
-            f"Dear {recipient.name},\n\n"
-            f"Please find attached escalation notice {ref}{copy}: {stage.title}, concerning "
-            f"child {child.ref} ({child.initials}).\n{due}\n"
-            f"{self.letterhead.service}\n"
-        )
+        subject, body = self._email("email_escalation", ctx, child)
         return OutgoingMessage(
             dispatch_key=d.key,
             to=d.recipient,
-            subject=f"Escalation {ref} ({child.initials}): {stage.title}{copy}",
+            subject=subject,
             body_text=body,
             reply_to=context.reply_to,
-            attachments=(Attachment(f"{ref}-{stage.key}.docx", document, DOCX),),
+            attachments=(
+                Attachment(f"{escalation_ref(esc.id)}-{stage.key}.docx", document, DOCX),
+            ),
         )
 
     def alert(self, session: Session, d: Dispatch, context: ComposeContext) -> OutgoingMessage:
         esc, child, notice = self._load(session, d)
-        ref = escalation_ref(esc.id)
-        title = self.policy.stage(notice.stage).title
-        if notice.kind == "ceiling":
-            what = "has passed the total time allowed"
-            detail = (
-                f"It was raised on {_long(esc.raised_on)} and should have been resolved by "
-                f"{_long(self.policy.ceiling_date(esc.raised_on))}; it is at: {title}."
-            )
-        else:
-            what = "response overdue"
-            due = d.params.get("due_on") or esc.response_due_on
-            detail = f"No response is recorded at: {title}. It was due by {due}."
-        body = (
-            f"Escalation {ref} for child {child.ref} ({child.initials}) {what}.\n{detail}\n\n"
-            "Record a response with `iro escalate respond`, move it on with "
-            "`iro escalate advance`, or close it with `iro escalate resolve`.\n"
-        )
+        ctx = self._context(session, d, esc, child, notice)
+        ctx["alert"] = {"kind": notice.kind}
+        subject, body = self._email("email_escalation_alert", ctx, child)
         return OutgoingMessage(
             dispatch_key=d.key,
             to=d.recipient,
-            subject=f"Escalation {ref} ({child.initials}): {what}",
+            subject=subject,
             body_text=body,
             reply_to=context.reply_to,
         )
