@@ -11,7 +11,7 @@ Which days count:
   Handbook 2010, ch. 3-5 and the local dispute resolution protocol), so closure days extend them.
 
 The parameter types are Protocols that ``workers.rules`` models satisfy, so this module needs
-nothing but the offsets and the calendar.
+nothing but the offsets and a calendar's ``apply``/``add``.
 """
 
 from __future__ import annotations
@@ -23,18 +23,33 @@ from typing import Protocol
 
 from workers.errors import BadInputError, ConfigError
 from workers.offsets import Offset
-from workers.workcalendar import WorkingCalendar
+
+# --- what planning reads of the calendar (workers.workcalendar.WorkingCalendar satisfies it) ---
+
+
+class OffsetCalendar(Protocol):
+    def apply(self, offset: Offset, anchor_date: dt.date, statutory: bool = ...) -> dt.date: ...
+
+
+class PlanningCalendar(OffsetCalendar, Protocol):
+    def add(self, d: dt.date, n: int, statutory: bool = ...) -> dt.date: ...
+
 
 # --- what planning reads from the rules (workers.rules satisfies these) -----------------------
 
 
-class ReviewTimescalesLike(Protocol):
-    @property
-    def first(self) -> Offset: ...
+class LaterTimescalesLike(Protocol):
+    """The timescales of the second and later reviews, counted from the previous one."""
+
     @property
     def second(self) -> Offset: ...
     @property
     def subsequent(self) -> Offset: ...
+
+
+class ReviewTimescalesLike(LaterTimescalesLike, Protocol):
+    @property
+    def first(self) -> Offset: ...
 
 
 class ReminderLike(Protocol):
@@ -133,7 +148,7 @@ class EscalationDates:
 def _resolve(
     field: str,
     offset: Offset,
-    calendar: WorkingCalendar,
+    calendar: OffsetCalendar,
     anchors: Mapping[str, dt.date | None],
     *,
     statutory: bool,
@@ -152,7 +167,7 @@ def _resolve(
 
 def statutory_due_date(
     timescales: ReviewTimescalesLike,
-    calendar: WorkingCalendar,
+    calendar: PlanningCalendar,
     *,
     looked_after_since: dt.date,
     sequence: int,
@@ -166,13 +181,37 @@ def statutory_due_date(
     """
     if sequence < 1:
         raise BadInputError(f"review sequence must be 1 or more, got {sequence}")
-    if sequence == 1:
-        field, offset = "review_timescales.first", timescales.first
-    elif sequence == 2:
+    if sequence > 1:
+        return later_review_due_date(
+            timescales,
+            calendar,
+            sequence=sequence,
+            previous_review_on=previous_review_on,
+            looked_after_since=looked_after_since,
+        )
+    anchors = {"looked_after": looked_after_since, "previous_review": previous_review_on}
+    return _resolve(
+        "review_timescales.first", timescales.first, calendar, anchors, statutory=True
+    )
+
+
+def later_review_due_date(
+    timescales: LaterTimescalesLike,
+    calendar: PlanningCalendar,
+    *,
+    sequence: int,
+    previous_review_on: dt.date | None,
+    looked_after_since: dt.date | None = None,
+) -> dt.date:
+    """The latest date of review ``sequence`` (2 or more): reg 33(1)(b)/(c), counted from the date
+    the previous review was held."""
+    if sequence < 2:
+        raise BadInputError(f"a later review's sequence is 2 or more, got {sequence}")
+    if sequence == 2:
         field, offset = "review_timescales.second", timescales.second
     else:
         field, offset = "review_timescales.subsequent", timescales.subsequent
-    if sequence > 1 and previous_review_on is None:
+    if previous_review_on is None:
         raise BadInputError(
             f"review {sequence}: the date review {sequence - 1} was held is needed (reg 33 counts "
             "from the previous review)"
@@ -183,7 +222,7 @@ def statutory_due_date(
 
 def review_due_deadline(
     timescales: ReviewTimescalesLike,
-    calendar: WorkingCalendar,
+    calendar: PlanningCalendar,
     *,
     looked_after_since: dt.date,
     sequence: int,
@@ -203,47 +242,77 @@ def review_due_deadline(
     return PlannedDeadline("review_due", started, due, statutory=True)
 
 
+def overdue_notice_day(due_on: dt.date, calendar: PlanningCalendar) -> dt.date:
+    """The first internal working day after an internal deadline: when the overdue notice goes."""
+    return calendar.add(due_on, 1, statutory=False)
+
+
+def write_up_deadline(
+    kind: str,
+    rule: DeadlineRuleLike,
+    calendar: PlanningCalendar,
+    *,
+    held_on: dt.date,
+    overdue_notice_to: str = "",
+) -> PlannedDeadline:
+    """One write-up deadline (``decisions`` or ``record``) of a review held on ``held_on``, in
+    internal working days, with its reminder dates and the day the overdue notice goes.
+
+    """
+    due = _resolve(f"write_up.{kind}.due", rule.due, calendar, {"held": held_on}, statutory=False)
+    return PlannedDeadline(
+        kind,
+        held_on,
+        due,
+        statutory=False,
+        reminders=write_up_reminders(kind, rule, calendar, held_on=held_on, due_on=due),
+        overdue_notice_on=overdue_notice_day(due, calendar),
+        overdue_notice_to=overdue_notice_to,
+    )
+
+
+def write_up_reminders(
+    kind: str,
+    rule: DeadlineRuleLike,
+    calendar: PlanningCalendar,
+    *,
+    held_on: dt.date,
+    due_on: dt.date,
+) -> tuple[dt.date, ...]:
+    """The reminder days of a write-up deadline, ascending.
+
+    A reminder on or before the meeting day could never be useful, and one on the due date
+    itself would arrive with the deadline: only days strictly between the two are kept, and
+    two offsets landing on one day make one reminder.
+    """
+    anchors = {"due": due_on, "held": held_on}
+    field = f"write_up.{kind}.reminders"
+    days = {_resolve(field, r, calendar, anchors, statutory=False) for r in rule.reminders}
+    return tuple(sorted(d for d in days if held_on < d < due_on))
+
+
 def write_up_deadlines(
-    write_up: WriteUpRulesLike, calendar: WorkingCalendar, *, held_on: dt.date
+    write_up: WriteUpRulesLike, calendar: PlanningCalendar, *, held_on: dt.date
 ) -> tuple[PlannedDeadline, PlannedDeadline]:
-    """The decisions and review-record deadlines of a review held on ``held_on``, in internal
-    working days (IRO Handbook: the record within 15 working days of the meeting), each with its
-    reminder dates and the day the overdue notice goes if it is still unmet."""
-    plans = []
-    for kind, rule in (("decisions", write_up.decisions), ("record", write_up.record)):
-        due = _resolve(
-            f"write_up.{kind}.due", rule.due, calendar, {"held": held_on}, statutory=False
-        )
-        anchors = {"due": due, "held": held_on}
-        reminders = sorted(
-            {
-                _resolve(f"write_up.{kind}.reminders", r, calendar, anchors, statutory=False)
-                for r in rule.reminders
-            }
-        )
-        plans.append(
-            PlannedDeadline(
-                kind,
-                held_on,
-                due,
-                statutory=False,
-                reminders=tuple(reminders),
-                overdue_notice_on=calendar.add(due, 1),
-                overdue_notice_to=write_up.overdue_notice_to,
-            )
-        )
-    return plans[0], plans[1]
+    """The decisions and review-record deadlines of a review held on ``held_on`` (IRO Handbook:
+    the record within 15 working days of the meeting)."""
+    to = write_up.overdue_notice_to
+    return (
+        write_up_deadline("decisions", write_up.decisions, calendar, held_on=held_on,
+                          overdue_notice_to=to),
+        write_up_deadline("record", write_up.record, calendar, held_on=held_on,
+                          overdue_notice_to=to),
+    )
 
 
 def mailout_dates(
-    mailout: MailoutRulesLike, calendar: WorkingCalendar, *, review_on: dt.date
+    mailout: MailoutRulesLike, calendar: PlanningCalendar, *, review_on: dt.date
 ) -> MailoutPlan:
     """When invitations and consultation forms go, the return-by date and the reminders, for a
     review on ``review_on`` (internal working days: letters are the council's own standard)."""
-    anchors = {"review": review_on}
 
     def at(field: str, offset: Offset) -> dt.date:
-        return _resolve(f"mailout.{field}", offset, calendar, anchors, statutory=False)
+        return mailout_day(field, offset, calendar, review_on=review_on)
 
     reminders = sorted(
         (
@@ -261,26 +330,65 @@ def mailout_dates(
     )
 
 
+def mailout_day(
+    field: str, offset: Offset, calendar: PlanningCalendar, *, review_on: dt.date
+) -> dt.date:
+    """One mail-out offset (``mailout.<field>``) applied to the review date, in internal days."""
+    return _resolve(f"mailout.{field}", offset, calendar, {"review": review_on}, statutory=False)
+
+
+def response_due_date(
+    escalation: EscalationRulesLike,
+    calendar: OffsetCalendar,
+    *,
+    stage: str,
+    stage_started_on: dt.date,
+    raised_on: dt.date | None = None,
+) -> dt.date | None:
+    """When the manager at escalation ``stage`` must respond (None: the stage has no response
+    timescale, e.g. informal). The local dispute resolution protocol; internal working days."""
+    by_key = {s.key: (i, s) for i, s in enumerate(escalation.stages)}
+    if stage not in by_key:
+        raise BadInputError(f"unknown escalation stage {stage!r}; expected one of {list(by_key)}")
+    index, rule = by_key[stage]
+    if rule.response_due is None:
+        return None
+    anchors = {"stage_start": stage_started_on, "raised": raised_on}
+    field = f"escalation.stages[{index}].response_due"
+    return _resolve(field, rule.response_due, calendar, anchors, statutory=False)
+
+
+def ceiling_date(
+    escalation: EscalationRulesLike, calendar: OffsetCalendar, *, raised_on: dt.date
+) -> dt.date:
+    """The date the whole escalation should be resolved by (typically 20 working days after it
+    was raised; internal working days)."""
+    return _resolve(
+        "escalation.total_ceiling",
+        escalation.total_ceiling,
+        calendar,
+        {"raised": raised_on},
+        statutory=False,
+    )
+
+
 def escalation_dates(
     escalation: EscalationRulesLike,
-    calendar: WorkingCalendar,
+    calendar: OffsetCalendar,
     *,
     stage: str,
     stage_started_on: dt.date,
     raised_on: dt.date,
 ) -> EscalationDates:
     """The response due date of an escalation ``stage`` started on ``stage_started_on``, and the
-    ceiling for the whole escalation (the local dispute resolution protocol; internal days)."""
-    by_key = {s.key: (i, s) for i, s in enumerate(escalation.stages)}
-    if stage not in by_key:
-        raise BadInputError(f"unknown escalation stage {stage!r}; expected one of {list(by_key)}")
-    index, rule = by_key[stage]
-    anchors = {"stage_start": stage_started_on, "raised": raised_on}
-    due = None
-    if rule.response_due is not None:
-        field = f"escalation.stages[{index}].response_due"
-        due = _resolve(field, rule.response_due, calendar, anchors, statutory=False)
-    ceiling = _resolve(
-        "escalation.total_ceiling", escalation.total_ceiling, calendar, anchors, statutory=False
+    ceiling for the whole escalation."""
+    due = response_due_date(
+        escalation,
+        calendar,
+        stage=stage,
+        stage_started_on=stage_started_on,
+        raised_on=raised_on,
     )
-    return EscalationDates(stage, stage_started_on, due, ceiling)
+    return EscalationDates(
+        stage, stage_started_on, due, ceiling_date(escalation, calendar, raised_on=raised_on)
+    )

@@ -1,7 +1,8 @@
 """What the escalation machine needs from rules.yaml and the calendar, as small protocols.
 
 ``workers.rules.Stage``/``EscalationRules`` and ``workers.workcalendar.WorkingCalendar`` fit them;
-keeping them as protocols keeps the machine pure and testable on its own.
+keeping them as protocols keeps the machine pure and testable on its own. The dates themselves
+come from ``workers.planning`` (one calculation for every caller).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from workers import planning
 from workers.errors import BadInputError
 from workers.offsets import Offset
 
@@ -81,13 +83,13 @@ class Policy:
         return any(s.key == CAFCASS for s in self.stages)
 
     def response_due(self, stage_key: str, started_on: dt.date) -> dt.date | None:
-        offset = self.stage(stage_key).response_due
-        if offset is None:
-            return None
-        return self.calendar.apply(offset, started_on, statutory=False)
+        self.stage(stage_key)  # an unknown stage is refused naming the stages rules.yaml has
+        return planning.response_due_date(
+            self, self.calendar, stage=stage_key, stage_started_on=started_on
+        )
 
     def ceiling_date(self, raised_on: dt.date) -> dt.date:
-        return self.calendar.apply(self.total_ceiling, raised_on, statutory=False)
+        return planning.ceiling_date(self, self.calendar, raised_on=raised_on)
 
     def working_days(self, start: dt.date, end: dt.date) -> int:
         return self.calendar.between(start, end, statutory=False)

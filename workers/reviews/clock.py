@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from workers import planning
 from workers.offsets import Offset
 from workers.reviews.calendar import Calendar
 
@@ -48,25 +49,19 @@ class WriteUpClock:
 
 def overdue_on(due_on: dt.date, calendar: Calendar) -> dt.date:
     """The first internal working day after the deadline."""
-    return calendar.add(due_on, 1, statutory=False)
+    return planning.overdue_notice_day(due_on, calendar)
 
 
 def start_clock(
     rule: DeadlineRule, kind: WriteUpKind, held_on: dt.date, calendar: Calendar
 ) -> WriteUpClock:
-    due_on = calendar.apply(rule.due, held_on, statutory=False)
-    # A reminder on or before the meeting day could never be useful; a reminder configured
-    # further back than the deadline is long is dropped rather than sent the same day as the record.
-    reminders = sorted(
-        {
-            day
-            for day in (
-                calendar.apply(offset, due_on, statutory=False) for offset in rule.reminders
-            )
-            if held_on < day < due_on
-        }
+    """The dates come from ``workers.planning.write_up_deadline`` (reminders kept only strictly
+    between the meeting and the deadline)."""
+    planned = planning.write_up_deadline(kind, rule, calendar, held_on=held_on)
+    assert planned.overdue_notice_on is not None  # write-up deadlines always have one
+    return WriteUpClock(
+        kind, held_on, planned.due_on, planned.reminders, planned.overdue_notice_on
     )
-    return WriteUpClock(kind, held_on, due_on, tuple(reminders), overdue_on(due_on, calendar))
 
 
 def start_clocks(

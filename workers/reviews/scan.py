@@ -16,6 +16,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from workers.planning import write_up_reminders
 from workers.reviews import records
 from workers.reviews.clock import WRITE_UP_KINDS, WriteUpClock, overdue_on
 from workers.reviews.held import LONDON, notices_for
@@ -65,15 +66,10 @@ def _plan_missing(
     prefix = deadline.key + "/"
     planned = set(session.scalars(select(Dispatch.key).where(Dispatch.key.startswith(prefix))))
     rule = getattr(cfg.rules.write_up, deadline.kind)
-    reminders = tuple(
-        sorted(
-            day
-            for day in {
-                cfg.calendar.apply(o, deadline.due_on, statutory=False) for o in rule.reminders
-            }
-            if deadline.started_on < day < deadline.due_on and day >= today
-        )
+    days = write_up_reminders(
+        deadline.kind, rule, cfg.calendar, held_on=deadline.started_on, due_on=deadline.due_on
     )
+    reminders = tuple(day for day in days if day >= today)
     clock = WriteUpClock(
         deadline.kind,  # type: ignore[arg-type]
         deadline.started_on,

@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from workers import planning
 from workers.offsets import Offset
 from workers.reviews.calendar import Calendar
 
@@ -79,8 +80,9 @@ def next_review(
 ) -> NextReview:
     """The review after the one held on ``held_on``: counted from the date it was actually held."""
     sequence = held_sequence + 1
-    offset = timescales.second if sequence == 2 else timescales.subsequent
-    due_on = calendar.apply(offset, held_on, statutory=True)
+    due_on = planning.later_review_due_date(
+        timescales, calendar, sequence=sequence, previous_review_on=held_on
+    )
     return _planned(mailout, calendar, sequence, due_on, latest_meeting_date(due_on, calendar))
 
 
@@ -118,5 +120,7 @@ def _planned(
         kind=review_kind(sequence),
         due_on=due_on,
         meeting_on=meeting_on,
-        invitations_on=calendar.apply(mailout.invitations, meeting_on, statutory=False),
+        invitations_on=planning.mailout_day(
+            "invitations", mailout.invitations, calendar, review_on=meeting_on
+        ),
     )
