@@ -72,7 +72,7 @@ def test_replies_matched_wherever_the_code_is(ews_server: FakeEwsServer, tmp_pat
     ews_server.deliver(subject=f"Re:   form   C-{c3[2:6]}-{c3[6:]} ", body="",
                        message_id="<r3@example.net>")
     ews_server.deliver(subject="question about the meeting", body="What time is it?",
-                       message_id="<q@example.net>")
+                       message_id="<q@example.net>", author="carer@Example.org")
     ews_server.deliver(subject="Undeliverable: LAC review 12/01/2027 - ref R-1 (Z.O.)",
                        item_class="REPORT.IPM.Note.NDR", message_id="<ndr@example.net>",
                        body="Delivery has failed. Original message: Message-ID: "
@@ -98,6 +98,9 @@ def test_replies_matched_wherever_the_code_is(ews_server: FakeEwsServer, tmp_pat
         actions = [e.action for e in s.scalars(select(AuditEvent))]
         assert actions.count("return.recorded") == 4 and "dispatch.bounced" in actions
         assert actions.count("inbox.unmatched") == 1
+        left = next(e for e in s.scalars(select(AuditEvent))
+                    if e.action == "inbox.unmatched")
+        assert left.details["sender_domain"] == "example.org" and left.details["sent_at"]
     # matched ones moved to Processed; the unmatched one stays for a person
     assert [i.message_id for i in ews_server.folder_items("Inbox")] == ["<q@example.net>"]
     assert len(ews_server.folder_items("Processed")) == 5

@@ -163,3 +163,18 @@ def test_wiring_builds_the_imap_reader_for_smtp_when_imap_host_is_set(
         assert poll(sessions, reader, tmp_path / "documents").returns == 1
     finally:
         reader.close()
+
+
+def test_iro_returns_unmatched_lists_domain_and_dates_without_names(
+        imap_server: FakeImapServer, tmp_path: Path, queued: Queued) -> None:  # noqa: F811
+    from test_mailout_round import iro
+
+    sessions, _, _ = queued
+    imap_server.deliver(mail("About Zoë O'Neil", "no code here", "<z@example.net>",
+                             sender="jo.bloggs@Carers.example.org").as_bytes())
+    assert poll(sessions, _reader(imap_server), tmp_path / "documents").unmatched
+    out = iro(tmp_path / "store", "returns", "unmatched")  # the queued store's database file
+    assert out.returncode == 0, out.stderr
+    assert "carers.example.org" in out.stdout and "<z@example.net>" in out.stdout
+    assert "2027-01-04 09:30" in out.stdout and "no_code" in out.stdout
+    assert "Zoë" not in out.stdout and "bloggs" not in out.stdout, out.stdout

@@ -160,6 +160,8 @@ def _summary(ctx: typer.Context, start: str | None, end: str | None) -> None:
 
 
 def _unmatched(ctx: typer.Context) -> None:
+    from rich.console import Console
+    from rich.table import Table
     from sqlalchemy import select
 
     from workers.store.models import AuditEvent
@@ -167,8 +169,18 @@ def _unmatched(ctx: typer.Context) -> None:
     with app_context(ctx).sessions() as session:
         events = session.scalars(select(AuditEvent).where(AuditEvent.action == "inbox.unmatched")
                                  .order_by(AuditEvent.at)).all()
-        for e in events:
-            typer.echo(f"{e.at:%Y-%m-%d %H:%M} {e.details.get('reason', '')}: "
-                       f"{e.details.get('message_id', '')}")
-    if not events:
+        rows = [(e.details.get("received_at") or f"{e.at:%Y-%m-%dT%H:%M}",
+                 e.details.get("sent_at") or "", e.details.get("sender_domain") or "",
+                 str(e.details.get("attachments", "")), e.details.get("reason", ""),
+                 e.details.get("message_id", "")) for e in events]
+    if not rows:
         typer.echo("no unmatched inbox messages")
+        return
+    # Sender's domain and dates only: the sender's name and the subject may name a child.
+    table = Table(title="Inbox messages left for a person")
+    for col in ("received", "sent", "sender domain", "attachments", "why", "Message-ID"):
+        table.add_column(col, overflow="fold")
+    for received, sent, domain, attachments, reason, message_id in rows:
+        table.add_row(str(received)[:16].replace("T", " "), str(sent)[:16].replace("T", " "),
+                      domain, attachments, reason, message_id)
+    Console(width=160).print(table)

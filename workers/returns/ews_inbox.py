@@ -75,6 +75,8 @@ class EwsInbox:
             received_at=dt.datetime.fromtimestamp(received.timestamp(), dt.UTC),
             is_report=str(item.item_class or "").upper().startswith(REPORT_CLASS),
             attachments=attachments,
+            sender_domain=_domain(item.sender or item.author),
+            sent_at=item.datetime_sent,
         )
 
     def move_to_processed(self, message: InboxMessage) -> None:
@@ -89,6 +91,11 @@ class EwsInbox:
     def close(self) -> None:
         if self._account is not None:
             self._account.protocol.close()
+
+
+def _domain(mailbox: Any) -> str:
+    address = str(getattr(mailbox, "email_address", "") or "")
+    return address.rpartition("@")[2].lower() if "@" in address else ""
 
 
 def _translate(exc: BaseException, cfg: EwsConfig) -> Exception:
