@@ -163,7 +163,6 @@ def build_dispatcher(settings: Settings) -> Dispatcher:
     context = ComposeContext(
         allowed_domains=tuple(settings.email.allowed_domains),
         reply_to=settings.mailbox.reply_to_address,
-        templates_dir=settings.templates_dir,
     )
     return Dispatcher(
         sessions=open_store(settings.database_url),

@@ -11,20 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from workers.errors import BadInputError, NotFoundError, PermanentDeliveryError
-from workers.mail.message import Attachment, OutgoingMessage
+from workers.mail.message import OutgoingMessage
 from workers.store.models import Dispatch, Participant, Review
-
-if TYPE_CHECKING:
-    from workers.documents.engine import DocumentEngine
-
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 ComposeFn = Callable[[Session, Dispatch, "ComposeContext"], OutgoingMessage]
 
@@ -35,7 +27,6 @@ class ComposeContext:
 
     allowed_domains: Sequence[str] = ()
     reply_to: str | None = None
-    templates_dir: Path = Path("templates_docx")  # settings.templates_dir
 
 
 _COMPOSERS: dict[str, ComposeFn] = {}
@@ -112,41 +103,20 @@ def _long_date(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-@dataclass(frozen=True)
-class _IroContact:
-    """The review's IRO as the letter signs it: the directory entry is not needed for this."""
-
-    email: str
-    name: str = "Your Independent Reviewing Officer"
-    phone: str = ""
-
-
-@cache
-def _engine(templates_dir: Path) -> DocumentEngine:
-    from workers.documents.engine import DocumentEngine
-
-    return DocumentEngine(templates_dir)  # one per process: it caches the compiled template
-
-
 def compose_letter(
     session: Session, dispatch: Dispatch, context: ComposeContext
 ) -> OutgoingMessage:
-    """The invitation to a review, rendered from its Word template and attached."""
-    from workers.documents import contexts
-
+    """A plain-text invitation to a review (the placeholder until a kind has a Word template)."""
     person = recipient_of(session, dispatch, context)
     review = session.get(Review, dispatch.review_id) if dispatch.review_id else None
     if review is None:
         raise NotFoundError(f"dispatch {dispatch.key} names no review")
     when = review.scheduled_at or dt.datetime.combine(review.due_on, dt.time(10), dt.UTC)
-    common = contexts.Common(contexts.Letterhead(), _IroContact(review.iro_email), dt.date.today())
-    document = _engine(context.templates_dir).render(
-        "invitation", contexts.letter(review.child, review, person, common)
-    )
     body = (
         f"Dear {person.name},\n\n"
         f"You are invited to the review {review.ref} on {_long_date(when.date())} "
-        f"at {when:%H:%M}. The invitation is attached.\n\n"
+        f"at {when:%H:%M}.\n"
+        f"Venue: {review.venue or 'to be confirmed'}\n\n"
         f"Please quote {dispatch.reference_code or review.ref} in any reply.\n\n"
         "Independent Reviewing Service\n"
     )
@@ -156,7 +126,6 @@ def compose_letter(
         subject=subject_line(review, "invitation"),
         body_text=body,
         reply_to=context.reply_to,
-        attachments=(Attachment(f"{review.ref}-{person.ref}-invitation.docx", document, DOCX),),
     )
 
 
