@@ -132,3 +132,14 @@ def test_wiring_builds_the_graph_reader_from_settings() -> None:
     assert isinstance(reader, GraphInbox) and reader.config.mailbox == MAILBOX
     reader.close()
     assert inbox_reader(Settings(transport="graph")) is None  # no app registration yet
+
+
+def test_a_read_receipt_is_not_a_bounce(graph_server: FakeGraphServer, tmp_path: Path,
+                                         queued: Queued) -> None:  # noqa: F811
+    sessions, codes, _ = queued
+    graph_server.deliver(subject=f"Read: form {codes[0]}", item_class="REPORT.IPM.Note.IPNRN",
+                         message_id="<read@example.net>")
+    summary = poll(sessions, _reader(graph_server), tmp_path / "documents")
+    assert summary.bounces == 0
+    with sessions() as s:
+        assert not s.scalars(select(Dispatch).where(Dispatch.state == "bounced")).all()

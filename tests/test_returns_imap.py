@@ -178,3 +178,12 @@ def test_iro_returns_unmatched_lists_domain_and_dates_without_names(
     assert "carers.example.org" in out.stdout and "<z@example.net>" in out.stdout
     assert "2027-01-04 09:30" in out.stdout and "no_code" in out.stdout
     assert "Zoë" not in out.stdout and "bloggs" not in out.stdout, out.stdout
+
+
+def test_a_delay_notice_is_not_a_bounce() -> None:
+    from workers.returns.imap_inbox import parse
+
+    failed = parse(bounce(OUR_ID), "7", None)
+    delayed = parse(bounce(OUR_ID).replace(b"Action: failed", b"Action: delayed"), "8", None)
+    assert failed.is_report and not delayed.is_report
+    assert OUR_ID in failed.body and failed.sender_domain == "mx.council.example.gov.uk"

@@ -102,8 +102,8 @@ class GraphInbox:
         message_class = next((str(p.get("value") or "") for p in
                               row.get("singleValueExtendedProperties") or []
                               if _is_message_class(str(p.get("id", "")))), "")
-        is_report = message_class.upper().startswith(REPORT_CLASS) or \
-            local.lower() in SYSTEM_SENDERS
+        # Only a non-delivery report: delivery and read receipts (.DR, .IPNRN) are no bounce.
+        is_report = _is_ndr(message_class) or local.lower() in SYSTEM_SENDERS
         attachments = self._attachments(str(row["id"])) if row.get("hasAttachments") else ()
         return InboxMessage(
             id=str(row["id"]),
@@ -203,6 +203,11 @@ def _translate(response: httpx.Response, mailbox: str) -> Exception:
         return ServiceUnavailableError(f"{where}: busy; the next poll tries again "
                                        f"(asked to wait {wait:g}s)")
     return ServiceUnavailableError(f"{where}: the request was refused")
+
+
+def _is_ndr(message_class: str) -> bool:
+    upper = message_class.upper()
+    return upper.startswith(REPORT_CLASS) and ".NDR" in upper
 
 
 def _is_message_class(prop_id: str) -> bool:

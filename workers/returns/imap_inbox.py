@@ -163,7 +163,8 @@ def parse(raw: bytes, uid: str, received: dt.datetime | None, validity: str = ""
     """An RFC 5322 message as the poll sees it (pure)."""
     msg = BytesParser(policy=email.policy.default, _class=EmailMessage).parsebytes(raw)
     report = (msg.get_content_type() == "multipart/report"
-              and str(msg.get_param("report-type", "")).lower() == "delivery-status")
+              and str(msg.get_param("report-type", "")).lower() == "delivery-status"
+              and _failed(msg))
     sender = parseaddr(str(msg.get("From", "")))[1]
     return InboxMessage(
         id=uid,
@@ -201,6 +202,16 @@ def _report_text(msg: EmailMessage) -> str:
             out += [f"{k}: {v}" for inner in part.get_payload()
                     if isinstance(inner, Message) for k, v in inner.items()]
     return "\n".join(out)
+
+
+def _failed(msg: EmailMessage) -> bool:
+    """A DSN also reports success or delay (RFC 3464 §2.3.3): only ``Action: failed`` bounced."""
+    for part in msg.walk():
+        if part.get_content_type() == "message/delivery-status":
+            blocks = part.get_payload()
+            return any(str(b.get("Action", "")).strip().lower() == "failed"
+                       for b in blocks if isinstance(b, Message))
+    return True  # no machine-readable status: a report sent as a bounce counts as one
 
 
 def _attachments(msg: EmailMessage) -> tuple[InboxAttachment, ...]:
