@@ -48,11 +48,14 @@ class WebContext:
 
     @property
     def notices(self) -> NoticeConfig:
+        from workers.documents.contexts import Letterhead
         from workers.reviews.notices import NoticeConfig
 
         return NoticeConfig(self.rules, self.directory, self.calendar,
                             Path(self.settings.templates_dir),
-                            self.settings.mailbox.display_name, self.today)
+                            mailbox_name=self.settings.mailbox.display_name,
+                            letterhead=Letterhead.from_settings(self.settings.letterhead),
+                            today=self.today)
 
     @property
     def policy(self) -> Policy:
