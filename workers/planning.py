@@ -10,97 +10,28 @@ Which days count:
 * mail-out, write-up and escalation dates are the council's **internal** standards (the IRO
   Handbook 2010, ch. 3-5 and the local dispute resolution protocol), so closure days extend them.
 
-The parameter types are Protocols that ``workers.rules`` models satisfy, so this module needs
-nothing but the offsets and a calendar's ``apply``/``add``.
+The parameter types are Protocols (``workers.planning_inputs``) that ``workers.rules`` models
+and ``WorkingCalendar`` satisfy, so this module needs nothing but the offsets.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
 from workers.errors import BadInputError, ConfigError
 from workers.offsets import Offset
-
-# --- what planning reads of the calendar (workers.workcalendar.WorkingCalendar satisfies it) ---
-
-
-class OffsetCalendar(Protocol):
-    def apply(self, offset: Offset, anchor_date: dt.date, statutory: bool = ...) -> dt.date: ...
-
-
-class PlanningCalendar(OffsetCalendar, Protocol):
-    def add(self, d: dt.date, n: int, statutory: bool = ...) -> dt.date: ...
-
-
-# --- what planning reads from the rules (workers.rules satisfies these) -----------------------
-
-
-class LaterTimescalesLike(Protocol):
-    """The timescales of the second and later reviews, counted from the previous one."""
-
-    @property
-    def second(self) -> Offset: ...
-    @property
-    def subsequent(self) -> Offset: ...
-
-
-class ReviewTimescalesLike(LaterTimescalesLike, Protocol):
-    @property
-    def first(self) -> Offset: ...
-
-
-class ReminderLike(Protocol):
-    @property
-    def at(self) -> Offset: ...
-    @property
-    def to(self) -> Sequence[str]: ...
-    @property
-    def only_if_not_returned(self) -> bool: ...
-
-
-class MailoutRulesLike(Protocol):
-    @property
-    def invitations(self) -> Offset: ...
-    @property
-    def consultation_forms(self) -> Offset: ...
-    @property
-    def return_by(self) -> Offset: ...
-    @property
-    def reminders(self) -> Sequence[ReminderLike]: ...
-
-
-class DeadlineRuleLike(Protocol):
-    @property
-    def due(self) -> Offset: ...
-    @property
-    def reminders(self) -> Sequence[Offset]: ...
-
-
-class WriteUpRulesLike(Protocol):
-    @property
-    def decisions(self) -> DeadlineRuleLike: ...
-    @property
-    def record(self) -> DeadlineRuleLike: ...
-    @property
-    def overdue_notice_to(self) -> str: ...
-
-
-class StageLike(Protocol):
-    @property
-    def key(self) -> str: ...
-    @property
-    def response_due(self) -> Offset | None: ...
-
-
-class EscalationRulesLike(Protocol):
-    @property
-    def stages(self) -> Sequence[StageLike]: ...
-    @property
-    def total_ceiling(self) -> Offset: ...
-
+from workers.planning_inputs import (
+    DeadlineRuleLike,
+    EscalationRulesLike,
+    LaterTimescalesLike,
+    MailoutRulesLike,
+    OffsetCalendar,
+    PlanningCalendar,
+    ReviewTimescalesLike,
+    WriteUpRulesLike,
+)
 
 # --- results ----------------------------------------------------------------------------------
 
@@ -190,9 +121,7 @@ def statutory_due_date(
             looked_after_since=looked_after_since,
         )
     anchors = {"looked_after": looked_after_since, "previous_review": previous_review_on}
-    return _resolve(
-        "review_timescales.first", timescales.first, calendar, anchors, statutory=True
-    )
+    return _resolve("review_timescales.first", timescales.first, calendar, anchors, statutory=True)
 
 
 def later_review_due_date(
@@ -298,10 +227,12 @@ def write_up_deadlines(
     the record within 15 working days of the meeting)."""
     to = write_up.overdue_notice_to
     return (
-        write_up_deadline("decisions", write_up.decisions, calendar, held_on=held_on,
-                          overdue_notice_to=to),
-        write_up_deadline("record", write_up.record, calendar, held_on=held_on,
-                          overdue_notice_to=to),
+        write_up_deadline(
+            "decisions", write_up.decisions, calendar, held_on=held_on, overdue_notice_to=to
+        ),
+        write_up_deadline(
+            "record", write_up.record, calendar, held_on=held_on, overdue_notice_to=to
+        ),
     )
 
 
