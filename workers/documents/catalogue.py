@@ -142,6 +142,15 @@ DEADLINE = (
     _f("deadline.what", "What is due: 'review decisions' or 'review record'."),
     _f("deadline.due_on", "Date it is due."),
     _f("deadline.days_overdue", "Working days overdue (0 before the deadline)."),
+    _f("deadline.days_left", "Working days from today to the due date (0 once due)."),
+)
+OVERDUE_LIST = (
+    _f("overdue", "Every write-up of this IRO overdue today, a list (may be empty)."),
+    _f("overdue[].ref", "The review reference."),
+    _f("overdue[].initials", "The child's initials."),
+    _f("overdue[].what", "'review decisions' or 'review record'."),
+    _f("overdue[].due_on", "Date it was due."),
+    _f("overdue[].days_overdue", "Working days overdue today."),
 )
 EMAIL_SIGN = (_f("mailbox.display_name", "Name the service signs emails with."),)
 
@@ -191,12 +200,13 @@ def _kinds() -> dict[str, Kind]:
              + (_f("alert.kind", "'overdue' (no response by the stage's date) or 'ceiling' "
                    "(past the total time allowed)."),)),
         Kind("email_review_record", "Email to the IRO with the draft review record", "email",
-             "the IRO", (RECIPIENT[0], RECIPIENT[1]) + mail_base + DEADLINE),
+             "the IRO", (RECIPIENT[0], RECIPIENT[1]) + mail_base + DEADLINE
+             + (_f("decisions_due_on", "Date the review decisions are due.", optional=True),)),
         Kind("email_writeup_reminder", "Reminder to the IRO that a write-up is due", "email",
              "the IRO", (RECIPIENT[0], RECIPIENT[1]) + mail_base + DEADLINE),
         Kind("email_writeup_overdue", "Notice that a write-up is overdue", "email",
              "the IRO manager and the IRO",
-             (RECIPIENT[0], RECIPIENT[1]) + mail_base + DEADLINE),
+             (RECIPIENT[0], RECIPIENT[1]) + mail_base + DEADLINE + OVERDUE_LIST),
     ]
     return {k.name: k for k in kinds}
 

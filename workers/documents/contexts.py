@@ -257,15 +257,32 @@ def escalation_notice(child: Child, escalation: Escalation, common: Common, *,
     }
 
 
+@dataclass(frozen=True)
+class OverdueItem:
+    """One overdue write-up in the overdue notice's list: references and initials only."""
+
+    ref: str
+    initials: str
+    what: str
+    due_on: dt.date
+    days_overdue: int
+
+
 def writeup_email(child: Child, review: Review, common: Common, *, what: str,
                   due_on: dt.date, days_overdue: int = 0, mailbox_name: str,
-                  recipient: Contact | None = None) -> Context:
+                  recipient: Contact | None = None, days_left: int = 0,
+                  decisions_due_on: dt.date | None = None,
+                  overdue: Iterable[OverdueItem] = ()) -> Context:
     """email_review_record, email_writeup_reminder and email_writeup_overdue."""
     _check_case(child, review)
     ctx = _base(child, review, common)
-    ctx["deadline"] = {"what": what, "due_on": due_on, "days_overdue": days_overdue}
+    ctx["deadline"] = {"what": what, "due_on": due_on, "days_overdue": days_overdue,
+                       "days_left": days_left}
     ctx["mailbox"] = {"display_name": mailbox_name}
     ctx["recipient"] = contact_recipient(recipient or common.iro)
+    ctx["decisions_due_on"] = decisions_due_on
+    ctx["overdue"] = [{"ref": o.ref, "initials": o.initials, "what": o.what,
+                       "due_on": o.due_on, "days_overdue": o.days_overdue} for o in overdue]
     return ctx
 
 

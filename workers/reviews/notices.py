@@ -2,7 +2,9 @@
 
 Registered with ``workers.compose.register_composer`` by ``register(load)``. Recipients are checked
 again at send time against the case record (the review's IRO) and the directory (the person
-``write_up.overdue_notice_to`` names). Subjects and bodies carry references and initials only.
+``write_up.overdue_notice_to`` names). Subjects and bodies come from the staff-editable email
+templates (email_review_record, email_writeup_reminder, email_writeup_overdue; issue 3 §1) and
+carry references and initials only; a rendered subject with a name in it is refused.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workers.compose import ComposeContext, register_composer, subject_line
+from workers.compose import ComposeContext, register_composer
 from workers.directory import Directory
 from workers.errors import NotFoundError, PermanentDeliveryError
 from workers.mail.message import Attachment, OutgoingMessage
@@ -27,8 +29,12 @@ from workers.reviews.held import LONDON
 from workers.rules import Rules
 from workers.store.models import Deadline, Dispatch, Return, Review
 
+if TYPE_CHECKING:
+    from workers.documents import contexts
+    from workers.documents.emails import EmailText
+
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-WHAT = {"decisions": "the review decisions", "record": "the review record"}
+WHAT = {"decisions": "review decisions", "record": "review record"}  # deadline.what
 
 
 @dataclass(frozen=True)
@@ -58,10 +64,6 @@ def _check_recipient(dispatch: Dispatch, expected: str) -> str:
     return expected
 
 
-def _long(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
 def compose_review_record(
     session: Session, dispatch: Dispatch, cfg: NoticeConfig, ctx: ComposeContext
 ) -> OutgoingMessage:
@@ -71,20 +73,18 @@ def compose_review_record(
     document = render_draft_record(session, review, cfg)
     decisions = _deadline(session, review, "decisions")
     record = _deadline(session, review, "record")
-    body = (
-        f"The review {review.ref} ({review.child.initials}) was held on "
-        f"{_long(review.held_on or cfg.today())}. The draft review record is attached, filled "
-        "in with who was invited, who attended, whose views came back and the participation "
-        "code.\n\n"
-        f"Decisions due: {_long(decisions.due_on) if decisions else 'see iro caseload'}\n"
-        f"Review record due: {_long(record.due_on) if record else 'see iro caseload'}\n\n"
-        f"{cfg.mailbox_name}\n"
-    )
+    if record is None:
+        raise NotFoundError(f"dispatch {dispatch.key}: no record deadline for {review.ref}")
+    text = _email(
+        cfg, "email_review_record", review,
+        what="record", due_on=record.due_on,
+        decisions_due_on=decisions.due_on if decisions else None,
+    )  # fmt: skip
     return OutgoingMessage(
         dispatch_key=dispatch.key,
         to=to,
-        subject=subject_line(review, "draft review record"),
-        body_text=body,
+        subject=text.subject,
+        body_text=text.body,
         reply_to=ctx.reply_to,
         attachments=(Attachment(f"{review.ref}-draft-review-record.docx", document, DOCX),),
     )
@@ -96,22 +96,16 @@ def render_draft_record(session: Session, review: Review, cfg: NoticeConfig) -> 
     from workers.documents import contexts
     from workers.documents.engine import DocumentEngine
 
-    iro = cfg.directory.iro(review.iro_email)
     returned = session.scalars(
         select(Dispatch.participant_id)
         .join(Return, Return.dispatch_id == Dispatch.id)
         .where(Dispatch.review_id == review.id, Dispatch.participant_id.is_not(None))
     ).all()
-    common = contexts.Common(
-        letterhead=cfg.letterhead or contexts.Letterhead(),
-        iro=iro if iro is not None else _Contact(review.iro_email, review.iro_email),
-        letter_date=cfg.today(),
-    )
     context = contexts.review_record(
         review.child,
         review,
         review.participants,
-        common,
+        _common(cfg, review),
         returned_ids=[i for i in returned if i is not None],
         participation_codes=cfg.rules.participation_codes,
     )
@@ -128,20 +122,15 @@ def compose_reminder(
     if deadline is None:
         raise NotFoundError(f"dispatch {dispatch.key}: no {kind} deadline for {review.ref}")
     left = cfg.calendar.between(cfg.today(), deadline.due_on, statutory=False)
-    body = (
-        f"A reminder: {WHAT.get(kind, kind)} for review {review.ref} "
-        f"({review.child.initials}), held on {_long(deadline.started_on)}, "
-        f"{'is' if kind == 'record' else 'are'} due by {_long(deadline.due_on)} "
-        f"({left} working day{'s' if left != 1 else ''} from today).\n\n"
-        "When done, record it with `iro review "
-        f"{'recorded' if kind == 'record' else 'decisions-sent'} {review.ref} --date ...`.\n\n"
-        f"{cfg.mailbox_name}\n"
-    )
+    text = _email(
+        cfg, "email_writeup_reminder", review, what=kind, due_on=deadline.due_on,
+        days_left=max(left, 0),
+    )  # fmt: skip
     return OutgoingMessage(
         dispatch_key=dispatch.key,
         to=to,
-        subject=subject_line(review, f"reminder, {kind} due {deadline.due_on:%d/%m/%Y}"),
-        body_text=body,
+        subject=text.subject,
+        body_text=text.body,
         reply_to=ctx.reply_to,
     )
 
@@ -150,6 +139,8 @@ def compose_overdue(
     session: Session, dispatch: Dispatch, cfg: NoticeConfig, ctx: ComposeContext
 ) -> OutgoingMessage:
     """To the IRO manager (copy to the IRO): this deadline, and everything else overdue."""
+    from workers.documents.contexts import OverdueItem
+
     review = _review(session, dispatch)
     who = cfg.directory.resolve(
         cfg.rules.write_up.overdue_notice_to, team_key=review.child.team, iro_email=review.iro_email
@@ -160,25 +151,56 @@ def compose_overdue(
         )
     to = _check_recipient(dispatch, who.email)
     kind = str(dispatch.params.get("deadline", ""))
+    deadline = _deadline(session, review, kind)
+    if deadline is None:
+        raise NotFoundError(f"dispatch {dispatch.key}: no {kind} deadline for {review.ref}")
     today = cfg.today()
-    lines = [
-        f"- {r.ref} ({r.child.initials}): {WHAT.get(d.kind, d.kind)} due {_long(d.due_on)}, "
-        f"{cfg.calendar.between(d.due_on, today, statutory=False)} working days overdue"
+    overdue = [
+        OverdueItem(r.ref, r.child.initials, WHAT.get(d.kind, d.kind), d.due_on,
+                    cfg.calendar.between(d.due_on, today, statutory=False))
         for d, r in _overdue(session, review.iro_email, today)
-    ]
-    body = (
-        f"{WHAT.get(kind, kind).capitalize()} for review {review.ref} ({review.child.initials}) "
-        f"passed its date unmet. Overdue write-ups of {review.iro_email} today:\n\n"
-        + ("\n".join(lines) or "- (none: met since this notice was planned)")
-        + f"\n\n{cfg.mailbox_name}\n"
-    )
+    ]  # fmt: skip
+    text = _email(
+        cfg, "email_writeup_overdue", review, what=kind, due_on=deadline.due_on,
+        days_overdue=max(cfg.calendar.between(deadline.due_on, today, statutory=False), 0),
+        recipient=who, overdue=overdue,
+    )  # fmt: skip
     return OutgoingMessage(
         dispatch_key=dispatch.key,
         to=to,
         cc=(review.iro_email,) if review.iro_email.lower() != to.lower() else (),
-        subject=subject_line(review, f"{kind} overdue"),
-        body_text=body,
+        subject=text.subject,
+        body_text=text.body,
         reply_to=ctx.reply_to,
+    )
+
+
+def _email(
+    cfg: NoticeConfig, kind: str, review: Review, *, what: str, due_on: dt.date, **more: Any
+) -> EmailText:
+    """Subject and body from the staff-editable template ``kind`` (issue 3 §1)."""
+    from workers.documents import contexts
+    from workers.documents.emails import refuse_names_in_subject, render_email
+
+    common = _common(cfg, review)
+    context = contexts.writeup_email(
+        review.child, review, common, what=WHAT.get(what, what), due_on=due_on,
+        mailbox_name=cfg.mailbox_name, **more,
+    )  # fmt: skip
+    text = render_email(cfg.templates_dir, kind, context)
+    names = (review.child.given_name, review.child.family_name, context["recipient"]["name"])
+    refuse_names_in_subject(kind, text.subject, names)
+    return text
+
+
+def _common(cfg: NoticeConfig, review: Review) -> contexts.Common:
+    from workers.documents import contexts
+
+    iro = cfg.directory.iro(review.iro_email)
+    return contexts.Common(
+        letterhead=cfg.letterhead or contexts.Letterhead(),
+        iro=iro if iro is not None else _Contact(review.iro_email, review.iro_email),
+        letter_date=cfg.today(),
     )
 
 
