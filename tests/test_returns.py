@@ -129,3 +129,20 @@ def test_posted_return_recorded_by_code(tmp_path: Path, queued) -> None:  # type
             service.record_return(s, letter, received_on=dt.date(2026, 12, 21), channel="post")
         with pytest.raises(NotFoundError):
             service.dispatch_by_code(s, "C-00000000")
+
+
+def test_a_read_receipt_is_filed_not_returned_or_bounced(  # type: ignore[no-untyped-def]
+        ews_server: FakeEwsServer, tmp_path: Path, queued) -> None:
+    sessions, codes, _ = queued
+    ews_server.deliver(subject=f"Read: LAC review - form {codes[0]}", body="",
+                       item_class="REPORT.IPM.Note.IPNRN", message_id="<read@example.net>")
+    ews_server.deliver(subject=f"Delivered: LAC review - form {codes[1]}", body="",
+                       item_class="REPORT.IPM.Note.DR", message_id="<dr@example.net>")
+
+    summary = poll(sessions, _reader(ews_server), tmp_path / "documents")
+
+    assert (summary.returns, summary.bounces, summary.receipts) == (0, 0, 2)
+    with sessions() as s:
+        assert not s.scalars(select(Return)).all()
+        assert not s.scalars(select(Dispatch).where(Dispatch.state == "bounced")).all()
+    assert not ews_server.folder_items("Inbox")  # filed away, not left for a person

@@ -187,3 +187,23 @@ def test_a_delay_notice_is_not_a_bounce() -> None:
     delayed = parse(bounce(OUR_ID).replace(b"Action: failed", b"Action: delayed"), "8", None)
     assert failed.is_report and not delayed.is_report
     assert OUR_ID in failed.body and failed.sender_domain == "mx.council.example.gov.uk"
+
+
+def test_a_read_receipt_quoting_the_code_is_neither_bounce_nor_return() -> None:
+    from workers.returns.imap_inbox import parse
+    from workers.returns.matching import classify
+
+    mdn = (
+        b"From: carer@example.org\r\nTo: iro.service@council.example.gov.uk\r\n"
+        b"Subject: Read: LAC review - form C-ABCDEFGH\r\nMessage-ID: <mdn@example.org>\r\n"
+        b"MIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=disposition-notification; boundary="b"\r\n'
+        b"\r\n--b\r\nContent-Type: text/plain\r\n\r\nYour message was read.\r\n"
+        b"--b\r\nContent-Type: message/disposition-notification\r\n\r\n"
+        b"Disposition: manual-action/MDN-sent-manually; displayed\r\n--b--\r\n"
+    )
+    receipt = parse(mdn, "9", None)
+    assert receipt.is_receipt and not receipt.is_report
+    assert classify(receipt, lambda codes: set(codes)).outcome == "receipt"
+    delayed = parse(bounce(OUR_ID).replace(b"Action: failed", b"Action: delayed"), "8", None)
+    assert delayed.is_receipt

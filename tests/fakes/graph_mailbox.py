@@ -123,7 +123,7 @@ class GraphMailbox:
         return None
 
     def _delta(self, query: dict[str, list[str]], base: str) -> Reply:
-        with_class = "0x001A" in query.get("$expand", [""])[0].upper()
+        with_class = "0X001A" in query.get("$expand", [""])[0].upper()
         token = query.get("$deltatoken", query.get("$skiptoken", ["0:0"]))[0]
         since, offset = (int(p) for p in token.split(":"))
         changed: list[dict[str, Any]] = [

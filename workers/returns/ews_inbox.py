@@ -73,7 +73,8 @@ class EwsInbox:
             subject=item.subject or "",
             body=body,
             received_at=dt.datetime.fromtimestamp(received.timestamp(), dt.UTC),
-            is_report=str(item.item_class or "").upper().startswith(REPORT_CLASS),
+            is_report=_report_kind(item.item_class) == "ndr",
+            is_receipt=_report_kind(item.item_class) == "receipt",
             attachments=attachments,
             sender_domain=_domain(item.sender or item.author),
             sent_at=item.datetime_sent,
@@ -110,3 +111,11 @@ def _translate(exc: BaseException, cfg: EwsConfig) -> Exception:
             "mailbox.processed_folder")
     return ServiceUnavailableError(
         f"cannot read the inbox over EWS at {cfg.endpoint}: {type(exc).__name__}")
+
+
+def _report_kind(item_class: str | None) -> str | None:
+    """``REPORT.IPM.Note.NDR`` is a bounce; ``.DR``, ``.IPNRN``, ``.IPNNRN`` are receipts."""
+    upper = str(item_class or "").upper()
+    if not upper.startswith(REPORT_CLASS):
+        return None
+    return "ndr" if ".NDR" in upper else "receipt"

@@ -112,6 +112,7 @@ class GraphInbox:
             body=text,
             received_at=_when(row.get("receivedDateTime")) or dt.datetime.now(dt.UTC),
             is_report=is_report,
+            is_receipt=not is_report and message_class.upper().startswith(REPORT_CLASS),
             attachments=attachments,
             sender_domain=domain.lower(),
             sent_at=_when(row.get("sentDateTime")),

@@ -162,9 +162,12 @@ class ImapInbox:
 def parse(raw: bytes, uid: str, received: dt.datetime | None, validity: str = "") -> InboxMessage:
     """An RFC 5322 message as the poll sees it (pure)."""
     msg = BytesParser(policy=email.policy.default, _class=EmailMessage).parsebytes(raw)
-    report = (msg.get_content_type() == "multipart/report"
-              and str(msg.get_param("report-type", "")).lower() == "delivery-status"
-              and _failed(msg))
+    report_type = (str(msg.get_param("report-type", "")).lower()
+                   if msg.get_content_type() == "multipart/report" else "")
+    report = report_type == "delivery-status" and _failed(msg)
+    # a read receipt (RFC 8098) or a "delivered"/"delayed" status: no bounce, no return
+    receipt = report_type == "disposition-notification" or (
+        report_type == "delivery-status" and not report)
     sender = parseaddr(str(msg.get("From", "")))[1]
     return InboxMessage(
         id=uid,
@@ -173,6 +176,7 @@ def parse(raw: bytes, uid: str, received: dt.datetime | None, validity: str = ""
         body=_report_text(msg) if report else _body(msg),
         received_at=received or _date(msg) or dt.datetime.now(dt.UTC),
         is_report=report,
+        is_receipt=receipt,
         attachments=() if report else _attachments(msg),
         sender_domain=sender.rpartition("@")[2].lower(),
         sent_at=_date(msg),

@@ -26,6 +26,8 @@ class InboxMessage:
     body: str
     received_at: dt.datetime
     is_report: bool = False  # a delivery status notification (NDR), never a return
+    # a delivery or read receipt: neither a bounce nor a return, though it may quote the code
+    is_receipt: bool = False
     attachments: tuple[InboxAttachment, ...] = field(default=())
     sender_domain: str = ""  # the sender's domain only (no name, no local part)
     sent_at: dt.datetime | None = None  # the Date header, where the reader has it

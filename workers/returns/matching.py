@@ -5,6 +5,7 @@ body (a quoted reply carries it in the quoted text too). People retype codes: an
 a split in the middle (``workers.mailout.codes``). Only a code that was issued matches, so a
 chance string in a letter never does.
 
+A delivery or read receipt is neither: it is filed away and counted, nothing recorded.
 A delivery report (EWS ``REPORT.IPM.Note.NDR``, a ``multipart/report`` delivery status) is a
 bounce, never a return: it is matched to the dispatch by the code it quotes or by our Message-ID
 (``<iro.…@…>``, the deterministic id every message carries).
@@ -25,7 +26,7 @@ _BOUNCE_SUBJECT = re.compile(
     r"^\s*(undeliverable|undelivered mail|delivery status notification \(failure\)|"
     r"mail delivery (failed|system)|returned mail|failure notice)", re.IGNORECASE)
 
-Outcome = Literal["return", "bounce", "unmatched"]
+Outcome = Literal["return", "bounce", "receipt", "unmatched"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ def candidates(message: InboxMessage) -> list[str]:
 
 def classify(message: InboxMessage, issued: Callable[[Iterable[str]], set[str]]) -> Match:
     """``issued(codes)`` says which of these codes the store gave out."""
+    if message.is_receipt:  # "Read: … C-XXXXXXXX" quotes the code but returns no form
+        return Match("receipt")
     codes = candidates(message)
     known = issued(codes) if codes else set()
     code = next((c for c in codes if c in known), None)

@@ -34,11 +34,12 @@ PERIOD_SECONDS = 300.0
 class PollSummary:
     returns: int = 0
     bounces: int = 0
+    receipts: int = 0  # delivery and read receipts, filed away
     unmatched: list[str] = field(default_factory=list)  # Message-IDs left for a person
 
     @property
     def total(self) -> int:
-        return self.returns + self.bounces + len(self.unmatched)
+        return self.returns + self.bounces + self.receipts + len(self.unmatched)
 
 
 def watermark_name(reader: InboxReader) -> str:
@@ -71,6 +72,8 @@ def process(
             summary.returns += 1
         elif outcome == "bounce":
             summary.bounces += 1
+        elif outcome == "receipt":
+            summary.receipts += 1
         else:
             summary.unmatched.append(message.message_id)
             continue  # left in the inbox for a person
@@ -84,6 +87,8 @@ def process(
 def _one(sessions: sessionmaker[Session], message: InboxMessage, documents_dir: Path) -> str:
     with sessions() as session:
         match = classify(message, lambda codes: service.issued(session, codes))
+        if match.outcome == "receipt":
+            return "receipt"
         if match.outcome == "bounce":
             targets = [service.dispatch_by_code(session, match.code)] if match.code else []
             targets += service.dispatches_by_message_ids(session, match.message_ids)
