@@ -9,12 +9,6 @@ from IRO_CONFIG_DIR, which the CLI sets from ``--config``.
 from __future__ import annotations
 
 import threading
-from functools import cache
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from workers.documents.engine import DocumentEngine
 
 _lock = threading.Lock()
 _installed = False
@@ -48,11 +42,12 @@ def _install_escalations() -> None:
     app = AppContext()
     policy = Policy.from_rules(app.rules.escalation, app.calendar)
     from workers.documents.contexts import Letterhead
+    from workers.documents.engine import shared_engine
 
     EscalationComposers(
         policy,
         app.directory,
-        _engine(Path(app.settings.templates_dir)),
+        shared_engine(app.settings.templates_dir),
         letterhead=Letterhead.from_settings(app.settings.letterhead),
     ).register()
 
@@ -67,10 +62,3 @@ def _install_mailouts() -> None:
     if importlib.util.find_spec("workers.mailout.wiring") is None:
         return
     importlib.import_module("workers.mailout.wiring").register()
-
-
-@cache
-def _engine(templates_dir: Path) -> DocumentEngine:
-    from workers.documents.engine import DocumentEngine
-
-    return DocumentEngine(templates_dir)  # one per process: it caches the compiled templates

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from workers.documents.filters import uk_date
 from workers.errors import BadInputError, NotFoundError, PermanentDeliveryError
 from workers.mail.message import OutgoingMessage
 from workers.store.models import Dispatch, Participant, Review
@@ -96,11 +97,7 @@ def recipient_of(session: Session, dispatch: Dispatch, context: ComposeContext) 
 def subject_line(review: Review, what: str) -> str:
     """``Review R-1042 (A.B.) 14 March 2027: invitation`` — reference and initials only."""
     when = review.scheduled_at.date() if review.scheduled_at else review.due_on
-    return f"Review {review.ref} ({review.child.initials}) {_long_date(when)}: {what}"
-
-
-def _long_date(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
+    return f"Review {review.ref} ({review.child.initials}) {uk_date(when)}: {what}"
 
 
 def compose_letter(
@@ -114,7 +111,7 @@ def compose_letter(
     when = review.scheduled_at or dt.datetime.combine(review.due_on, dt.time(10), dt.UTC)
     body = (
         f"Dear {person.name},\n\n"
-        f"You are invited to the review {review.ref} on {_long_date(when.date())} "
+        f"You are invited to the review {review.ref} on {uk_date(when.date())} "
         f"at {when:%H:%M}.\n"
         f"Venue: {review.venue or 'to be confirmed'}\n\n"
         f"Please quote {dispatch.reference_code or review.ref} in any reply.\n\n"

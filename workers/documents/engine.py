@@ -192,3 +192,18 @@ class DocumentEngine:
 
     def render_file(self, path: Path, context: Mapping[str, Any]) -> bytes:
         return self.compiled(Path(path)).render(context)
+
+
+_SHARED: dict[Path, DocumentEngine] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_engine(templates_dir: Path | str) -> DocumentEngine:
+    """The process's one engine for a templates folder, shared by every composer, mail-out and
+    notice: the compiled templates it holds are where the speed comes from, so keep one."""
+    key = Path(templates_dir).resolve()
+    with _SHARED_LOCK:
+        engine = _SHARED.get(key)
+        if engine is None:
+            engine = _SHARED[key] = DocumentEngine(key)
+        return engine

@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from workers.documents import contexts
+from workers.documents.filters import uk_date
 from workers.mailout.plan import documents_for, reminder_documents
 
 if TYPE_CHECKING:
@@ -55,18 +55,13 @@ class MailoutConfig:
 
     @property
     def engine(self) -> DocumentEngine:
-        return _engine(Path(self.settings.templates_dir))
+        from workers.documents.engine import shared_engine
+
+        return shared_engine(self.settings.templates_dir)
 
     @property
     def allowed_domains(self) -> tuple[str, ...]:
         return tuple(self.settings.email.allowed_domains)
-
-
-@cache
-def _engine(templates_dir: Path) -> DocumentEngine:
-    from workers.documents.engine import DocumentEngine
-
-    return DocumentEngine(templates_dir)  # one per process: it caches compiled templates
 
 
 def review_on(review: Review) -> dt.date:
@@ -90,7 +85,7 @@ def letter_context(cfg: MailoutConfig, child: Child, review: Review, person: Par
     ret = contexts.FormReturn(code or "", return_by, cfg.settings.mailbox.address,
                               cfg.letterhead.address_lines) if form else None
     enclosures = [contexts.Enclosure(form_title(form), f"Fill in and return by "
-                                     f"{return_by.day} {return_by:%B %Y}"),
+                                     f"{uk_date(return_by)}"),
                   contexts.Enclosure(TITLES["return_instructions"])] if form else []
     return contexts.letter(child, review, person, common, form=ret, enclosures=enclosures)
 
