@@ -19,7 +19,7 @@ from workers.escalation.policy import Policy
 from workers.escalation.recipients import DirectoryLike
 from workers.escalation.service import EscalationService
 from workers.scheduler import Job, JobContext, register_job
-from workers.store.models import Escalation
+from workers.store.models import Escalation, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,14 @@ class ScanReport:
 
 
 def scan(
-    sessions: sessionmaker[Session], policy: Policy, directory: DirectoryLike, today: dt.date
+    sessions: sessionmaker[Session],
+    policy: Policy,
+    directory: DirectoryLike,
+    today: dt.date,
+    now: Callable[[], dt.datetime] = utcnow,
 ) -> ScanReport:
+    """``now`` stamps the notices it plans as due (the scheduler's clock, so they go at its next
+    enqueue)."""
     report = ScanReport()
     with sessions() as session:
         ids = list(
@@ -52,7 +58,7 @@ def scan(
         )
     for escalation_id in ids:
         with sessions() as session:
-            svc = EscalationService(session, policy, directory, today=lambda: today)
+            svc = EscalationService(session, policy, directory, today=lambda: today, now=now)
             row = session.get(Escalation, escalation_id)
             if row is None or row.status != "open":
                 continue
@@ -85,7 +91,7 @@ def make_job(
 
     def run(ctx: JobContext) -> int:
         policy, directory = load()
-        report = scan(ctx.sessions, policy, directory, today(ctx.now))
+        report = scan(ctx.sessions, policy, directory, today(ctx.now), now=lambda: ctx.now)
         return report.planned  # the notices it asked for; the enqueue job sends them
 
     return Job(JOB_NAME, run, period=PERIOD_SECONDS)
