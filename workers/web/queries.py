@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session
 from workers.mailout.plan import INVITATION_KIND
 from workers.store.models import Child, Dispatch, Participant, PrintBatch, Review
 
-FINAL = frozenset({"sent", "failed", "bounced", "cancelled"})
+TO_PRINT = "to print"  # a postal letter waiting for the print batch: the worker will not send it
+FINAL = frozenset({"sent", "failed", "bounced", "cancelled", TO_PRINT})
+
+
+def shown_state(channel: str, state: str) -> str:
+    return TO_PRINT if channel == "post" and state in ("pending", "queued") else state
 
 
 @dataclass(frozen=True)
@@ -44,9 +49,12 @@ class Progress:
         if not self.total:
             return "not started"
         text = f"{self.sent} of {self.total} sent"
+        if self.counts.get(TO_PRINT):
+            text += f", {self.counts[TO_PRINT]} to print"
         if self.problems:
             text += f", {self.problems} failed"
-        return text if not self.done or self.problems else "all sent"
+        return text if not self.done or self.problems or self.counts.get(TO_PRINT) \
+            else "all sent"
 
 
 @dataclass(frozen=True)
@@ -71,13 +79,13 @@ def progress_by_review(session: Session, review_ids: list[int]) -> dict[int, Pro
     if not review_ids:
         return {}
     counts: dict[int, Counter[str]] = {}
-    for review_id, state, n in session.execute(
-        select(Dispatch.review_id, Dispatch.state, func.count())
+    for review_id, channel, state, n in session.execute(
+        select(Dispatch.review_id, Dispatch.channel, Dispatch.state, func.count())
         .where(Dispatch.review_id.in_(review_ids), Dispatch.kind == INVITATION_KIND)
-        .group_by(Dispatch.review_id, Dispatch.state)
+        .group_by(Dispatch.review_id, Dispatch.channel, Dispatch.state)
     ):
         if review_id is not None:
-            counts.setdefault(review_id, Counter())[state] = n
+            counts.setdefault(review_id, Counter())[shown_state(channel, state)] += n
     return {rid: Progress(dict(c)) for rid, c in counts.items()}
 
 
@@ -110,7 +118,8 @@ class LetterLine:
 
 def letters(session: Session, review_id: int) -> list[LetterLine]:
     """The review's invitation letters and their states (what the progress panel polls)."""
-    return [LetterLine(d.id, p.ref, p.role, d.channel, d.state, d.attempts, d.sent_at,
+    return [LetterLine(d.id, p.ref, p.role, d.channel, shown_state(d.channel, d.state),
+                       d.attempts, d.sent_at,
                        d.last_error)
             for d, p in session.execute(
                 select(Dispatch, Participant)
