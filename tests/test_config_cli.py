@@ -124,6 +124,30 @@ def test_bad_variable_exits_2_naming_it(config_copy: Path) -> None:
     assert "environment IRO_SMTP_PORT: smtp.port: " in result.stderr
 
 
+def test_a_mistyped_variable_exits_2_with_the_name_it_meant(config_copy: Path) -> None:
+    # Otherwise IRO_DATABSE_URL would be ignored and the SQLite default used without a word.
+    result = run_iro(
+        config_copy.parent, "config", "check", IRO_DATABSE_URL="postgresql+psycopg://x@db/iro"
+    )
+    assert result.returncode == 2
+    assert "environment IRO_DATABSE_URL: names no setting" in result.stderr
+    assert "did you mean IRO_DATABASE_URL?" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_variables_that_are_not_settings_are_accepted(config_copy: Path) -> None:
+    result = run_iro(
+        config_copy.parent,
+        "config",
+        "check",
+        IRO_CONFIG_DIR=str(config_copy),
+        IRO_NEW_USER_PASSWORD="x",
+        IRO_TEST_PG_URL="postgresql+psycopg://postgres@127.0.0.1/test",
+        IRO_SMTP_PASSWORD="secret",
+    )
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.mark.parametrize("how", ["--config", "IRO_CONFIG_DIR"])
 def test_another_config_folder(tmp_path: Path, config_copy: Path, how: str) -> None:
     other = tmp_path / "elsewhere"

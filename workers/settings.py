@@ -8,6 +8,7 @@ Relative paths are resolved against the current working directory when loaded.
 
 from __future__ import annotations
 
+import difflib
 import os
 import typing
 from collections.abc import Iterator, Mapping
@@ -193,6 +194,27 @@ def _is_list(annotation: Any) -> bool:
 
 
 SECRETS: tuple[tuple[str, ...], ...] = tuple(p for p, a in iter_leaves(Settings) if _is_secret(a))
+
+# IRO_* variables that are not settings: the config folder, one-off command inputs and the test
+# suite's own (IRO_TEST_*).
+OTHER_VARIABLES = frozenset({"IRO_CONFIG_DIR", "IRO_NEW_USER_PASSWORD"})
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A message for each IRO_* variable that names no setting.
+
+    Unknown keys in the files are errors; a mistyped variable (``IRO_DATABSE_URL``) would
+    otherwise be ignored and the default used without a word, so ``iro config check`` says so.
+    """
+    known = {env_name(path) for path, _ in iter_leaves(Settings)} | OTHER_VARIABLES
+    messages = []
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or name in known or name.startswith("IRO_TEST_"):
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        hint = f"did you mean {close[0]}?" if close else "the name is IRO_ + a service.yaml path"
+        messages.append(f"environment {name}: names no setting and would be ignored; {hint}")
+    return messages
 
 
 def load_settings(config_dir: Path, environ: Mapping[str, str] | None = None) -> Settings:

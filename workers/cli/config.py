@@ -28,7 +28,8 @@ config_app = typer.Typer(
 
 @config_app.command("check")
 def check(ctx: typer.Context) -> None:
-    """Validate the three files (exit 2 naming file, line and field); print the rules in force."""
+    """Validate the three files and the IRO_* variables (exit 2 naming file, line and field, or
+    the variable); print the rules in force."""
     from rich.console import Console
 
     from workers.cli.config_tables import rules_tables, settings_table
@@ -47,11 +48,14 @@ def check(ctx: typer.Context) -> None:
 
 def load_all(context: AppContext) -> tuple[Settings, Rules, Directory]:
     """Load all three files, collecting every file's problems before failing."""
+    import os
+
     from workers.errors import ConfigError
     from workers.rules_checks import check_recipients
+    from workers.settings import unknown_variables
     from workers.yamlsource import read_yaml
 
-    messages: list[str] = []
+    messages: list[str] = unknown_variables(os.environ)
 
     def attempt(load: Callable[[], T]) -> T | None:
         try:
