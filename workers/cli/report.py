@@ -104,8 +104,9 @@ def _print(tables: list[Table], out_file: Path | None) -> None:
 
     handle = None if out_file is None else out_file.open("w", encoding="utf-8")
     try:
+        # wide enough off a terminal for the IRO-by-month table (an IRO and 12 months)
         console = Console(file=handle, width=None if handle is None and sys.stdout.isatty()
-                          else 120)
+                          else 200)
         for table in to_rich(tables):
             console.print(table)
             console.print()

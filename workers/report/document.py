@@ -75,6 +75,29 @@ def render_docx(
         tpl.render(context, jinja_env=make_environment(), autoescape=True)
     except JinjaError as exc:
         raise TemplateError(f"{TEMPLATE}: {type(exc).__name__}: {exc}") from exc
+    _fit_columns(tpl.docx)
     out = io.BytesIO()
     tpl.save(out)
     return out.getvalue()
+
+
+def _fit_columns(doc: Any) -> None:
+    """A wide label column and equal figure columns, however many figure columns a table grew
+    (docxtpl's own fix scales the template's columns unevenly). Set in both the grid (LibreOffice
+    reads it) and every cell (Word reads those)."""
+    from docx.shared import Mm
+
+    section = doc.sections[0]
+    usable = (section.page_width - section.left_margin - section.right_margin) / Mm(1)
+    for table in doc.tables:
+        columns = len(table.columns)
+        label = usable * (0.65 if columns <= 3 else 0.4 if columns <= 5 else 0.25)
+        label = min(label, 60.0) if columns > 5 else label
+        rest = (usable - label) / max(columns - 1, 1)
+        widths = [label] + [rest] * (columns - 1)
+        table.autofit = False
+        for column, width in zip(table.columns, widths, strict=True):
+            column.width = Mm(width)
+        for row in table.rows:
+            for cell, width in zip(row.cells, widths, strict=False):
+                cell.width = Mm(width)

@@ -49,7 +49,7 @@ def to_rich(tables: Sequence[Table]) -> list[Any]:
                          caption_justify="left")
         for i, header in enumerate(table.headers):
             numeric = i > 0 and all(not isinstance(row[i], str) for row in table.rows)
-            rich.add_column(header, justify="right" if numeric else "left")
+            rich.add_column(header, justify="right" if numeric else "left", no_wrap=i == 0)
         for row in table.rows:
             rich.add_row(*(show(c) for c in row))
         out.append(rich)

@@ -77,13 +77,16 @@ def _by_month(v: Reviews) -> Table:
 
 
 def _by_iro(v: Reviews) -> Table:
-    rows = []
+    """IRO by month, as the annual report's figure shows it, with each IRO's total and average
+    over the months they chaired any review."""
+    counts = {(m.iro, m.year, m.month): m.reviews for m in v.per_iro_month}
+    rows: list[tuple[Cell, ...]] = []
     for iro in v.iros:
-        months = [m for m in v.per_iro_month if m.iro == iro]
-        held = sum(m.reviews for m in months)
-        rows.append((iro, held, len(months), round(held / len(months), 2)))
-    return Table("reviews_by_iro", "Reviews per IRO",
-                 ("IRO", "Reviews held", "Months chairing", "Average per month"), tuple(rows))
+        held = [counts.get((iro, y, m), 0) for y, m in v.months]
+        active = sum(1 for n in held if n)
+        rows.append((iro, *held, sum(held), round(sum(held) / active, 2)))
+    headers = ("IRO", *(month_name(y, m) for y, m in v.months), "Total", "Average a month")
+    return Table("reviews_by_iro", "Reviews per IRO per month", headers, tuple(rows))
 
 
 def _write_up(r: AnnualReport) -> Table:
