@@ -138,3 +138,17 @@ def test_bad_input_is_named(
     done = iro(year, *args)
     assert done.returncode == 2
     assert message in done.stderr
+
+
+def test_docx_of_an_empty_year_has_tables_and_no_empty_charts(tmp_path: Path) -> None:
+    from docx import Document
+
+    sqlite_store(tmp_path)
+    out = tmp_path / "empty.docx"
+    done = iro((tmp_path, sqlite_url(tmp_path), None), *YEAR,  # type: ignore[arg-type]
+               "--format", "docx", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    doc = Document(str(out))
+    first = doc.tables[0]
+    assert [r.cells[1].text for r in first.rows[1:]] == ["0"] * 6
+    assert len(doc.inline_shapes) == 0

@@ -20,6 +20,11 @@ def _figure(width: float = 8.0, height: float = 3.6) -> Any:
 
 
 def _png(fig: Any) -> bytes:
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in fig.axes:  # counts: whole numbers from zero
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()

@@ -54,7 +54,7 @@ def render_docx(
     for table in tables:
         chart = CHARTS.get(table.key)
         image = caption = None
-        if chart and table.rows:
+        if chart and any(isinstance(c, int | float) and c for row in table.rows for c in row[1:]):
             image = InlineImage(tpl, io.BytesIO(chart[0](report)), width=Mm(CHART_WIDTH_MM))
             caption = chart[1]
         rows.append({
