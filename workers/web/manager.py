@@ -120,7 +120,7 @@ def respond(request: Request, escalation_id: int, user: Manager,
 
 
 def _period(ctx: WebContext, start: str, end: str) -> tuple[dt.date, dt.date]:
-    """The dates asked for, else the last complete report year (1 April to 31 March)."""
+    """The dates asked for, else this report year (1 April to 31 March) so far."""
     if start and end:
         try:
             first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
@@ -130,7 +130,7 @@ def _period(ctx: WebContext, start: str, end: str) -> tuple[dt.date, dt.date]:
             raise BadInputError("to is before from")
         return first, last
     today = ctx.today()
-    year = today.year - 1 if today.month >= 4 else today.year - 2
+    year = today.year if today.month >= 4 else today.year - 1
     return dt.date(year, 4, 1), dt.date(year + 1, 3, 31)
 
 
