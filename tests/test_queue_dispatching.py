@@ -265,3 +265,13 @@ def test_wrong_password_pauses_all_sending_with_one_alert(
     assert [r for r in caplog.records if r.levelname == "CRITICAL"].__len__() == 1
     assert actions(sessions).count("sending.paused") == 1
     assert smtp_server.received == []
+
+
+def test_an_empty_allow_list_allows_no_unconfirmed_address() -> None:
+    """An empty allow-list must never mean 'anyone': send time agrees with the preflight."""
+    from workers.mail.allowlist import may_email
+
+    assert not may_email("carer@gmail.example", confirmed=False, allowed=())
+    assert may_email("carer@gmail.example", confirmed=True, allowed=())
+    assert may_email("sw@Council.Example.gov.uk", confirmed=False,
+                     allowed=["council.example.gov.uk"])

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from workers.documents.filters import uk_date
 from workers.errors import BadInputError, NotFoundError, PermanentDeliveryError
+from workers.mail.allowlist import may_email
 from workers.mail.message import OutgoingMessage
 from workers.store.models import Dispatch, Participant, Review
 
@@ -84,9 +85,7 @@ def recipient_of(session: Session, dispatch: Dispatch, context: ComposeContext) 
             f"dispatch {dispatch.key}: the address differs from participant {person.ref}'s "
             "record; correct the case record and plan the mail-out again"
         )
-    domain = address.rpartition("@")[2].lower()
-    allowed = {d.lower() for d in context.allowed_domains}
-    if allowed and domain not in allowed and not person.email_confirmed:
+    if not may_email(address, confirmed=person.email_confirmed, allowed=context.allowed_domains):
         raise PermanentDeliveryError(
             f"dispatch {dispatch.key}: participant {person.ref}'s address is outside the allowed "
             "domains and not confirmed; confirm it on the case record or send by post"

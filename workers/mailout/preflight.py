@@ -14,11 +14,12 @@ Problems name participants by reference and role only, never by name or address.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from workers.errors import PreflightError, ServiceUnavailableError, TemplateError
+from workers.mail.allowlist import may_email
 from workers.mailout.plan import PlannedLetter
 
 # The shape of a UK postcode (Royal Mail PAF): outward code, space optional, inward code.
@@ -60,11 +61,6 @@ def is_postcode(text: str | None) -> bool:
     return bool(text and _POSTCODE.match(" ".join(text.split())))
 
 
-def domain_allowed(address: str, allowed: Iterable[str]) -> bool:
-    domain = address.rpartition("@")[2].strip().lower()
-    return domain in {d.strip().lower() for d in allowed}
-
-
 def check_recipient(
     letter: PlannedLetter,
     person: ParticipantLike | None,
@@ -85,7 +81,7 @@ def check_recipient(
             return ["the recorded email address is not a valid address"]
         if letter.recipient.lower() != address.lower():
             return ["the planned address differs from the case record"]
-        if not person.email_confirmed and not domain_allowed(address, allowed_domains):
+        if not may_email(address, confirmed=person.email_confirmed, allowed=allowed_domains):
             return ["email domain is not on the allow-list and the personal address is not "
                     "confirmed; confirm it on the case record or send by post"]
         return []
