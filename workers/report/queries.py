@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, extract, func, literal, select, union_all
+from sqlalchemy import and_, case, distinct, extract, func, literal, or_, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql import ColumnElement
 
@@ -155,18 +155,36 @@ def participation(session: Session, period: Period) -> Participation:
     return Participation({str(c): int(n) for c, n in rows})
 
 
-def _sent_between(period: Period) -> ColumnElement[bool]:
-    """Sent on a London calendar day in the period (sent_at is UTC)."""
+def _london_days(period: Period) -> tuple[dt.datetime, dt.datetime]:
+    """The period's first and after-last instants in London (timestamps are stored in UTC)."""
     start = dt.datetime.combine(period.start, dt.time(), LONDON)
-    end = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time(), LONDON)
+    return start, dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time(), LONDON)
+
+
+def _sent_between(period: Period) -> ColumnElement[bool]:
+    start, end = _london_days(period)
     return and_(Dispatch.sent_at >= start, Dispatch.sent_at < end)
 
 
-def _return_rates(session: Session, which: ColumnElement[bool]) -> tuple[ReturnRate, ...]:
+def _meeting_between(period: Period) -> ColumnElement[bool]:
+    """The review meets on a London day in the period: its scheduled time, or its due date
+    while unscheduled — the same day `iro returns --summary` counts by (workers/mailout)."""
+    start, end = _london_days(period)
+    return or_(
+        and_(Review.scheduled_at >= start, Review.scheduled_at < end),
+        and_(Review.scheduled_at.is_(None), _within(Review.due_on, period)),
+    )
+
+
+def _return_rates(
+    session: Session, which: ColumnElement[bool], *, by_review: bool = False
+) -> tuple[ReturnRate, ...]:
     role = func.coalesce(Participant.role, "unknown")
+    query = select(role, func.count(Dispatch.id), func.count(Return.id)).select_from(Dispatch)
+    if by_review:
+        query = query.join(Review, Review.id == Dispatch.review_id)
     rows = session.execute(
-        select(role, func.count(Dispatch.id), func.count(Return.id))
-        .select_from(Dispatch)
+        query
         .outerjoin(Participant, Participant.id == Dispatch.participant_id)
         .outerjoin(Return, Return.dispatch_id == Dispatch.id)
         .where(Dispatch.state == "sent", which)
@@ -177,7 +195,8 @@ def _return_rates(session: Session, which: ColumnElement[bool]) -> tuple[ReturnR
 
 
 def consultation_returns(session: Session, period: Period) -> tuple[ReturnRate, ...]:
-    """Consultation forms sent in the period, by the recipient's role, and how many came back.
+    """Consultation forms sent for the reviews meeting in the period, by the recipient's role,
+    and how many came back.
 
     A form carries a reference code so its return can be matched; that is what marks it.
     """
@@ -186,8 +205,9 @@ def consultation_returns(session: Session, period: Period) -> tuple[ReturnRate, 
         and_(
             Dispatch.reference_code.isnot(None),
             Dispatch.kind.notlike(f"{QUESTIONNAIRE_PREFIX}%"),
-            _sent_between(period),
+            _meeting_between(period),
         ),
+        by_review=True,
     )
 
 

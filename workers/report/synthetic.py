@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
@@ -158,9 +159,18 @@ class Synthetic:
             met = held is not None and j % 13 != 0
             status = "planned" if held is None else "recorded" if met else "held"
             due = held or self.period.end + D(days=30)
-            yield (rid, f"R-{rid:08d}", child + 1, 2, due, None, "", self.iro(child), status,
+            yield (rid, f"R-{rid:08d}", child + 1, 2, due, self._meeting(j, held), "",
+                   self.iro(child), status,
                    False, held, code, on_time, None if on_time is None else (0 if on_time else 3),
                    None, None)
+
+    @staticmethod
+    def _meeting(j: int, held: dt.date | None) -> dt.datetime | None:
+        """Half the meetings are scheduled at 00:30 London time: the previous day in UTC in
+        summer, so a report counting UTC dates would put the first of April in March."""
+        if held is None or j % 2:
+            return None
+        return dt.datetime.combine(held, dt.time(0, 30), ZoneInfo("Europe/London"))
 
     def deadlines(self) -> Iterator[Row]:
         n = 0
@@ -183,29 +193,32 @@ class Synthetic:
                 yield (n, f"R-{rid:08d}/writeup/decisions", "decisions", rid, None, held,
                        held + D(days=7), False, held + D(days=3), 3, True)
 
-    def _people(self) -> Iterator[tuple[int, int, dt.date, str, str, bool]]:
-        """(review id, j, held_on, role, dispatch kind, returned) for each form sent."""
-        for rid, j, held, _counted in self._reviews_plan():
+    def _people(self) -> Iterator[tuple[int, int, dt.date, bool, str, str, bool]]:
+        """(review id, j, held_on, in the period, role, dispatch kind, returned) per form sent."""
+        for rid, j, held, counted in self._reviews_plan():
             if held is None:
                 continue
             adult = ADULTS[j % 4]
-            yield rid, j, held, "child", "consultation_child_8_11", j % 3 == 0
-            yield rid, j, held, adult, f"consultation_{adult}", (j // 4) % RETURN_EVERY[adult] == 0
+            yield rid, j, held, counted, "child", "mailout_invitation", j % 3 == 0
+            yield (rid, j, held, counted, adult, "mailout_invitation",
+                   (j // 4) % RETURN_EVERY[adult] == 0)
 
     def participants(self) -> Iterator[Row]:
-        for pid, (rid, _j, _held, role, _kind, _ret) in enumerate(self._people(), start=1):
+        for pid, (rid, _j, _held, _in, role, _kind, _ret) in enumerate(self._people(), start=1):
             yield (pid, rid, f"P-{pid:08d}", role, "Synthetic Person", "", "", None, False, None,
                    None, "post", None)
 
     def dispatches(self) -> Iterator[Row]:
         p, t, n = self.period, self.t, 0
-        for pid, (rid, j, held, role, kind, returned) in enumerate(self._people(), start=1):
+        for pid, person in enumerate(self._people(), start=1):
+            rid, j, held, meets_in_period, role, kind, returned = person
             sent_on = held - D(days=10)
             bounced = role != "child" and j % 17 == 0
-            counted = p.start <= sent_on <= p.end
+            # forms count by the review's meeting day, questionnaires by the day they went
+            sent_in_period = p.start <= sent_on <= p.end
             sent_at = dt.datetime.combine(sent_on, dt.time(9), dt.UTC)
             n += 1
-            if counted and not bounced:
+            if meets_in_period and not bounced:
                 t.sent[("form", role)] += 1
                 t.returned[("form", role)] += returned
             if returned and not bounced:
@@ -217,7 +230,7 @@ class Synthetic:
                 yield self._dispatch(n, rid, pid, "reminder", "sent", sent_at, None)
             if role != "child" and j % 50 == 0:
                 n += 1
-                if counted:
+                if sent_in_period:
                     t.sent[("questionnaire", role)] += 1
                     t.returned[("questionnaire", role)] += j % 100 == 0
                 if j % 100 == 0:
