@@ -17,10 +17,13 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from factories import make_child, make_participant, make_review, sqlite_store
 from fakes.smtp import SmtpServer
 from sqlalchemy import select
 
+from workers import compose as compose_module
+from workers import scheduler as scheduler_module
 from workers.compose import ComposeContext, Composers
 from workers.directory import load_directory
 from workers.dispatching import Dispatcher, PauseHooks
@@ -131,8 +134,11 @@ class SimClock:
 
 
 def test_a_year_of_reviews_held_recorded_and_planned_next(
-    tmp_path: Path, smtp_server: SmtpServer
+    tmp_path: Path, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # registered for this test only: later tests' schedulers and composers must not see these
+    monkeypatch.setattr(scheduler_module, "_JOBS", dict(scheduler_module._JOBS))
+    monkeypatch.setattr(compose_module, "_COMPOSERS", dict(compose_module._COMPOSERS))
     sessions = sqlite_store(tmp_path)
     with sessions.begin() as s:
         for key, since, sequence, due in (
