@@ -78,3 +78,17 @@ def config_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "config"
     shutil.copytree(CONFIG_DIR, dest)
     return dest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_registries() -> Iterator[None]:
+    """Composers and scheduler jobs are per-process registries: a test that installs some must
+    not change what the next test runs (order-dependent failures otherwise)."""
+    from workers import compose, scheduler
+
+    jobs, composers = dict(scheduler._JOBS), dict(compose._COMPOSERS)
+    yield
+    scheduler._JOBS.clear()
+    scheduler._JOBS.update(jobs)
+    compose._COMPOSERS.clear()
+    compose._COMPOSERS.update(composers)

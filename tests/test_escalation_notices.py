@@ -95,3 +95,19 @@ def test_a_row_pointed_elsewhere_is_refused(tmp_path: Path) -> None:
         composers = EscalationComposers(policy, directory, DocumentEngine(ROOT / "templates_docx"))
         with pytest.raises(PermanentDeliveryError, match="not one directory.yaml gives"):
             composers.notice(session, d, ComposeContext())
+
+
+def test_installed_escalation_composers_use_the_rules_category_titles(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The wiring passes rules.yaml's category titles and the mailbox name to the composers."""
+    from workers import assembly, compose
+
+    monkeypatch.setenv("IRO_CONFIG_DIR", "config")
+    monkeypatch.setattr(assembly, "_installed", False)
+    assembly.install()
+    notice = compose.composer_for("escalation_notice")
+    owner = notice.__self__  # type: ignore[attr-defined]
+    assert owner.category_titles["pep_not_recorded"]
+    assert owner.category_titles["pep_not_recorded"] != "pep not recorded"
+    assert owner.mailbox_name == "Independent Reviewing Service"

@@ -1,4 +1,4 @@
-"""The letterhead comes from service.yaml, so each council's letters carry its own name and address."""
+"""The letterhead comes from service.yaml: each council's letters carry its own name and address."""
 
 from __future__ import annotations
 

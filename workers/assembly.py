@@ -34,21 +34,21 @@ def _install_reviews() -> None:
 
 def _install_escalations() -> None:
     from workers.cli.context import AppContext
+    from workers.documents.contexts import Letterhead
+    from workers.documents.engine import shared_engine
     from workers.escalation import timers
     from workers.escalation.notices import EscalationComposers
     from workers.escalation.policy import Policy
 
     timers.register()
     app = AppContext()
-    policy = Policy.from_rules(app.rules.escalation, app.calendar)
-    from workers.documents.contexts import Letterhead
-    from workers.documents.engine import shared_engine
-
     EscalationComposers(
-        policy,
+        Policy.from_rules(app.rules.escalation, app.calendar),
         app.directory,
         shared_engine(app.settings.templates_dir),
         letterhead=Letterhead.from_settings(app.settings.letterhead),
+        category_titles={c.key: c.title for c in app.rules.escalation.categories},
+        mailbox_name=app.settings.mailbox.display_name,
     ).register()
 
 

@@ -51,7 +51,7 @@ class PreflightError(BadInputError):
 
 
 class ServiceUnavailableError(IroError):
-    """A service this command needs (database, Redis, mail server, LibreOffice) cannot be reached."""
+    """A service this command needs (database, Redis, mail server, LibreOffice) is unreachable."""
 
     exit_code = EXIT_SERVICE_DOWN
 
@@ -88,4 +88,7 @@ class PermanentDeliveryError(DeliveryError):
 
 
 class AuthenticationError(DeliveryError):
-    """The mail account's credentials were refused: all sending is paused until an engineer fixes them."""
+    """The mail account's credentials were refused.
+
+    All sending is paused until an engineer fixes them (one alert, not a failure per letter).
+    """

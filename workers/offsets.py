@@ -1,4 +1,6 @@
-"""Offsets as people say them: ``15 working days before review``, ``3 months after previous_review``.
+"""Offsets as people say them.
+
+For example ``15 working days before review`` or ``3 months after previous_review``.
 
 Pure: parsing and description only. Applying an offset to a date is the calendar's job
 (``WorkingCalendar.apply``), because working days depend on bank holidays and closures.
