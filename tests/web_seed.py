@@ -25,6 +25,7 @@ IRO = "daniel.hughes@council.example.gov.uk"
 OTHER_IRO = "aisha.rahman@council.example.gov.uk"
 DEPUTY = "martin.greene@council.example.gov.uk"  # stage_managers.deputy_manager
 GROUP = "olivia.bennett@council.example.gov.uk"  # stage_managers.group_manager
+IRO_MANAGER = "patricia.okafor@council.example.gov.uk"  # directory.yaml iro_manager
 CHILD_GIVEN, CHILD_FAMILY = "Zoë", "Quillfeather"  # a name that must never appear in a URL
 
 
@@ -45,7 +46,7 @@ def seed(sessions: sessionmaker[Session], rules: Rules, directory: Directory,
     meeting = dt.datetime.combine(today + dt.timedelta(days=42), dt.time(10), dt.UTC)
     with sessions() as session:
         for email, role in ((SUPPORT, "business_support"), (IRO, "iro"), (OTHER_IRO, "iro"),
-                            (DEPUTY, "manager"), (GROUP, "manager")):
+                            (DEPUTY, "manager"), (GROUP, "manager"), (IRO_MANAGER, "manager")):
             add_user(session, email, role, PASSWORD, actor="test")
         mine = make_child(session, given_name=CHILD_GIVEN, family_name=CHILD_FAMILY,
                           iro_email=IRO, team="north_lac", date_of_birth=dt.date(2014, 5, 2))

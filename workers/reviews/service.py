@@ -231,9 +231,14 @@ def stop_writeup(
     kind: WriteUpKind,
     met_on: dt.date,
     *,
+    today: dt.date | None = None,
     actor: str = "system",
 ) -> ClockStop:
-    """The decisions were sent, or the record written, on ``met_on``: stop that clock."""
+    """The decisions were sent, or the record written, on ``met_on``: stop that clock.
+
+    ``today`` given: a date after it is refused (the CLI and the web page both pass it)."""
+    if today is not None and met_on > today:
+        raise BadInputError(f"--date {met_on.isoformat()} is in the future")
     review = records.review_by_ref(session, review_ref)
     deadline = records.deadline_by_key(session, deadline_key(review.ref, kind))
     if review.held_on is None or deadline is None:

@@ -60,7 +60,15 @@ def create_app(
     from workers.directory import load_directory
     from workers.rules import load_rules
     from workers.store.session import open_store
-    from workers.web import auth, iro, manager, oidc, support_ops, support_reviews
+    from workers.web import (
+        auth,
+        iro,
+        manager,
+        oidc,
+        review_events,
+        support_ops,
+        support_reviews,
+    )
     from workers.workcalendar import WorkingCalendar
 
     rules = rules or load_rules(settings.config_dir / "rules.yaml")
@@ -91,7 +99,7 @@ def create_app(
     )
     app.middleware("http")(_security_headers)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, support_reviews, support_ops, iro, manager):
+    for module in (auth, support_reviews, support_ops, iro, review_events, manager):
         app.include_router(module.router)
     _error_pages(app)
 

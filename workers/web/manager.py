@@ -40,7 +40,7 @@ def addressed_to(ctx: WebContext, row: Escalation, child: Child) -> set[str]:
 
 
 def _is_iro_manager(ctx: WebContext, user: User) -> bool:
-    return ctx.directory.iro_manager.email.lower() == user.email
+    return ctx.directory.iro_manager.email.strip().lower() == user.email
 
 
 @router.get("")
@@ -53,18 +53,22 @@ def home(request: Request, user: Manager) -> Response:
     today = ctx.today()
     awaiting: list[ListRow] = []
     answered: list[ListRow] = []
+    everyone: list[ListRow] = []  # the IRO manager sees (and may resolve) every open one
+    iro_manager = _is_iro_manager(ctx, user)
     with ctx.sessions() as session:
         for row, child in session.execute(
                 select(Escalation, Child).join(Child, Child.id == Escalation.child_id)
                 .where(Escalation.status == "open").order_by(Escalation.response_due_on)):
             if user.email not in addressed_to(ctx, row, child):
+                if iro_manager:
+                    everyone.append(list_row(ctx.policy, row, child.ref, today))
                 continue
             line = list_row(ctx.policy, row, child.ref, today)
             (answered if state_of(row).responded_at_stage() else awaiting).append(line)
         overdue = [i for i in due_items(session, ctx.calendar, ctx.rules.review_timescales,
                                         today=today, overdue_only=True) if i.kind in WRITE_UPS]
     return render(request, "manager/home.html", awaiting=awaiting, answered=answered,
-                  overdue=overdue, today=today,
+                  everyone=everyone, iro_manager=iro_manager, overdue=overdue, today=today,
                   stage_titles={s.key: s.title for s in ctx.rules.escalation.stages})
 
 
@@ -95,6 +99,7 @@ def escalation(request: Request, escalation_id: int, user: Manager) -> Response:
         steps, concern = history(row), row.concern
     return render(request, "manager/escalation.html", summary=summary, steps=steps,
                   concern=concern, can_respond=mine,
+                  can_resolve=summary.status == "open" and _is_iro_manager(ctx, user),
                   stage_titles={s.key: s.title for s in ctx.rules.escalation.stages})
 
 
@@ -116,6 +121,35 @@ def respond(request: Request, escalation_id: int, user: Manager,
             return RedirectResponse(target, status_code=303)
         session.commit()
     flash(request, f"Your response to {escalation_ref(escalation_id)} is recorded.")
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/escalations/{escalation_id}/resolve")
+def resolve(request: Request, escalation_id: int, user: Manager,
+            outcome: Annotated[str, Form()] = "") -> Response:
+    """The IRO manager may resolve any escalation; the service's rule refuses anyone else (only
+    the IRO who raised it, or the IRO manager), and the refusal is audited."""
+    from workers.errors import RefusedError
+    from workers.escalation.service import commit_refusal, escalation_ref
+
+    ctx = web_context(request)
+    target = f"/manager/escalations/{escalation_id}"
+    with ctx.sessions() as session:
+        _visible(ctx, session, escalation_id, user)
+        try:
+            row = ctx.escalations(session).resolve(escalation_id, outcome=outcome, by=user.email)
+        except RefusedError as exc:
+            commit_refusal(session)
+            if not _is_iro_manager(ctx, user):
+                raise HTTPException(403, str(exc)) from None
+            flash(request, str(exc), "error")
+            return RedirectResponse(target, status_code=303)
+        except BadInputError as exc:
+            flash(request, str(exc), "error")
+            return RedirectResponse(target, status_code=303)
+        session.commit()
+        text = f"{escalation_ref(row.id)} resolved at stage {row.stage.replace('_', ' ')}."
+    flash(request, text)
     return RedirectResponse(target, status_code=303)
 
 

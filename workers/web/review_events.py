@@ -1,0 +1,140 @@
+"""After a review meeting, on the web: held (date, participation, who attended), decisions sent,
+record written — the same service functions as `iro review held|decisions-sent|recorded`.
+
+Only the IRO chairing the review, or the IRO manager (directory.yaml ``iro_manager``), may record
+these; anyone else is refused with 403 and nothing changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from workers.errors import BadInputError, RefusedError
+from workers.store.models import Deadline, Review
+from workers.web.accounts import User
+from workers.web.context import WebContext, web_context
+from workers.web.pages import flash, render
+from workers.web.security import signed_in
+
+router = APIRouter(prefix="/iro/reviews")
+SignedIn = Annotated[User, Depends(signed_in)]
+NOT_YOURS = "Only the IRO chairing this review, or the IRO manager, may record it."
+WRITE_UPS = {"decisions-sent": "decisions", "recorded": "record"}
+
+
+def is_iro_manager(ctx: WebContext, user: User) -> bool:
+    return (user.has("manager") or user.has("iro")) and \
+        ctx.directory.iro_manager.email.strip().lower() == user.email
+
+
+def may_record(ctx: WebContext, user: User, review: Review) -> bool:
+    """The chairing IRO, or the IRO manager (IRO Handbook: the IRO owns the record; the
+    manager covers when the IRO is away)."""
+    chair = user.has("iro") and review.iro_email.strip().lower() == user.email
+    return chair or is_iro_manager(ctx, user)
+
+
+def _review(ctx: WebContext, session: object, review_ref: str, user: User) -> Review:
+    from sqlalchemy.orm import Session
+
+    from workers.reviews.records import review_by_ref
+
+    assert isinstance(session, Session)
+    review = review_by_ref(session, review_ref)
+    if not may_record(ctx, user, review):
+        raise HTTPException(403, NOT_YOURS)
+    return review
+
+
+def _day(value: str, label: str, today: dt.date) -> dt.date:
+    if not value:
+        return today
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise BadInputError(f"{label}: expected a date (YYYY-MM-DD), got {value[:20]!r}") from None
+
+
+@router.get("/{review_ref}")
+def review_page(request: Request, review_ref: str, user: SignedIn) -> Response:
+    from workers.mailout.documents import review_on
+
+    ctx = web_context(request)
+    with ctx.sessions() as session:
+        review = _review(ctx, session, review_ref, user)
+        child = review.child
+        people = sorted(review.participants, key=lambda p: (p.role, p.ref))
+        deadlines = {d.kind: d for d in session.scalars(
+            select(Deadline).where(Deadline.review_id == review.id,
+                                   Deadline.kind.in_(("decisions", "record"))))}
+        meets_on = review_on(review)
+    back = "/iro" if user.has("iro") else "/manager"
+    return render(request, "iro/review.html", review=review, child=child, people=people,
+                  deadlines=deadlines, meets_on=meets_on, today=ctx.today(), back=back,
+                  codes=ctx.rules.participation_codes)
+
+
+@router.post("/{review_ref}/held")
+def held(request: Request, review_ref: str, user: SignedIn,
+         held_on: Annotated[str, Form()] = "", participation: Annotated[str, Form()] = "",
+         attended: Annotated[list[str] | None, Form()] = None) -> Response:
+    from workers.reviews.service import mark_held
+
+    ctx = web_context(request)
+    target = f"/iro/reviews/{review_ref}"
+    today = ctx.today()
+    with ctx.sessions() as session:
+        review = _review(ctx, session, review_ref, user)
+        try:
+            result = mark_held(session, ctx.rules, ctx.directory, ctx.calendar, review.ref,
+                               _day(held_on, "Held on", today),
+                               participation=participation or None, attended=attended or (),
+                               today=today, actor=user.email)
+        except (BadInputError, RefusedError) as exc:
+            session.rollback()
+            flash(request, str(exc), "error")
+            return RedirectResponse(target, status_code=303)
+        session.commit()
+        timing = result.plan.timeliness
+        text = (f"Review {result.review.ref} recorded as held on {result.review.held_on:%d %B %Y}"
+                f" ({'in timescale' if timing.in_timescale else f'{timing.days_late} days late'})"
+                "; the draft record is on its way to the IRO")
+        following = result.next_review
+        if following is not None:
+            text += f"; next review {following.ref} due {following.due_on:%d %B %Y}"
+    flash(request, text + ".")
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/{review_ref}/{event}")
+def write_up(request: Request, review_ref: str, event: str, user: SignedIn,
+             met_on: Annotated[str, Form()] = "") -> Response:
+    from workers.reviews.service import stop_writeup
+
+    kind = WRITE_UPS.get(event)
+    if kind is None:
+        raise HTTPException(404, "No such action.")
+    ctx = web_context(request)
+    target = f"/iro/reviews/{review_ref}"
+    today = ctx.today()
+    with ctx.sessions() as session:
+        review = _review(ctx, session, review_ref, user)
+        try:
+            day = _day(met_on, "Date", today)
+            stop = stop_writeup(session, ctx.calendar, review.ref, kind,  # type: ignore[arg-type]
+                                day, today=today, actor=user.email)
+        except (BadInputError, RefusedError) as exc:
+            session.rollback()
+            flash(request, str(exc), "error")
+            return RedirectResponse(target, status_code=303)
+        session.commit()
+    what = "Decisions sent" if kind == "decisions" else "Review record written"
+    verdict = "in time" if stop.in_time else "late"
+    flash(request, f"{what} on {day:%d %B %Y}: {stop.working_days_taken} working days after the "
+                   f"meeting ({verdict}).", "ok" if stop.in_time else "warn")
+    return RedirectResponse(target, status_code=303)
