@@ -39,6 +39,7 @@ lint: install-dev
 bench: install-dev
 	$(BIN)/python benchmarks/render.py
 	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python benchmarks/report.py
 
 clean:
 	rm -rf $(VENV) var out

@@ -13,16 +13,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from workers.cli.calendar import parse_date
 from workers.cli.context import AppContext, app_context
+from workers.cli.options import parse_date
 from workers.errors import BadInputError, ConfigError
 
 if TYPE_CHECKING:
     from workers.reviews.caseload import Caseload
 
 DateOption = Annotated[
-    str, typer.Option("--date", metavar="YYYY-MM-DD", help="The day it happened.")
+    str, typer.Option("--date", metavar="DATE", help="The day it happened, YYYY-MM-DD.")
 ]
+ReviewRef = Annotated[str, typer.Argument(metavar="REVIEW_REF", help="The review's reference.")]
 
 
 def _today() -> dt.date:
@@ -43,7 +44,7 @@ def _check_store(app: AppContext) -> None:
 
 def held(
     ctx: typer.Context,
-    review_ref: Annotated[str, typer.Argument(metavar="REVIEW_REF")],
+    review_ref: ReviewRef,
     date: DateOption,
     participation: Annotated[
         str | None,
@@ -122,7 +123,7 @@ def _stop(ctx: typer.Context, review_ref: str, date: str, kind: str) -> None:
 
 def recorded(
     ctx: typer.Context,
-    review_ref: Annotated[str, typer.Argument(metavar="REVIEW_REF")],
+    review_ref: ReviewRef,
     date: DateOption,
 ) -> None:
     """The review record was written: stop its clock."""
@@ -131,7 +132,7 @@ def recorded(
 
 def decisions_sent(
     ctx: typer.Context,
-    review_ref: Annotated[str, typer.Argument(metavar="REVIEW_REF")],
+    review_ref: ReviewRef,
     date: DateOption,
 ) -> None:
     """The review's decisions were sent out: stop their clock."""
@@ -140,7 +141,9 @@ def decisions_sent(
 
 def schedule(
     ctx: typer.Context,
-    child_ref: Annotated[str, typer.Argument(metavar="CHILD_REF")],
+    child_ref: Annotated[
+        str, typer.Argument(metavar="CHILD_REF", help="The child's reference.")
+    ],
     date: DateOption,
     time: Annotated[
         str, typer.Option("--time", metavar="HH:MM", help="Meeting time, London.")
@@ -172,7 +175,9 @@ def caseload(
     iro: Annotated[
         str | None, typer.Option("--iro", metavar="EMAIL", help="Only this IRO.")
     ] = None,
-    output: Annotated[str, typer.Option("--format", metavar="table|json")] = "table",
+    output: Annotated[
+        str, typer.Option("--format", metavar="table|json", help="Output format.")
+    ] = "table",
     on: Annotated[
         str | None, typer.Option("--on", metavar="DATE", help="As of this date, not today.")
     ] = None,
