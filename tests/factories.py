@@ -31,6 +31,8 @@ def sqlite_store(tmp_path: Path) -> sessionmaker[Session]:
 
 
 def sqlite_url(tmp_path: Path) -> str:
+    """A SQLite URL in a folder that exists (the store makes no folder but the default var/)."""
+    (tmp_path / "store").mkdir(exist_ok=True)
     return f"sqlite:///{tmp_path / 'store' / 'iro.sqlite3'}"
 
 

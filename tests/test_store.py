@@ -188,14 +188,27 @@ def test_only_changed_values_touch_updated_at(store: sessionmaker[Session]) -> N
         assert s.get_one(Child, child_id).updated_at == stamp
 
 
-def test_sqlite_file_store_gets_its_folder_and_pragmas(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'deep' / 'er' / 'iro.sqlite3'}"
-    sessions = open_store(url)
+def test_sqlite_file_store_gets_its_pragmas(tmp_path: Path) -> None:
+    sessions = open_store(f"sqlite:///{tmp_path / 'iro.sqlite3'}")
     with sessions() as s:
         assert s.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert s.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert s.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
-    assert (tmp_path / "deep" / "er" / "iro.sqlite3").exists()
+    assert (tmp_path / "iro.sqlite3").exists()
+
+
+def test_sqlite_in_a_missing_folder_is_refused_and_no_folder_made(tmp_path: Path) -> None:
+    # a mistyped path would otherwise start an empty store in a new folder without a word
+    with pytest.raises(ConfigError) as info:
+        open_store(f"sqlite:///{tmp_path / 'deep' / 'er' / 'iro.sqlite3'}")
+    assert f"folder {tmp_path / 'deep' / 'er'} does not exist" in str(info.value)
+    assert not (tmp_path / "deep").exists()
+
+
+def test_the_default_var_folder_is_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    open_store("sqlite:///var/iro.sqlite3")
+    assert (tmp_path / "var" / "iro.sqlite3").exists()
 
 
 def _free_port() -> int:

@@ -31,6 +31,7 @@ PG_START_HINT = (
     "or check IRO_DATABASE_URL"
 )
 SQLITE_HINT = "Check IRO_DATABASE_URL and that its folder is writable"
+DEFAULT_SQLITE_FOLDER = Path("var")  # of the default sqlite:///var/iro.sqlite3, relative to cwd
 
 
 def parse_url(url: str) -> URL:
@@ -67,17 +68,34 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def _sqlite_engine(parsed: URL) -> Engine:
+def _sqlite_folder(parsed: URL) -> None:
+    """Make the embedded default's ``var/`` folder; refuse any other folder that is missing.
+
+    A mistyped path would otherwise leave an empty store in a new folder somewhere, and the
+    next command would find no reviews there without a word.
+    """
     database = parsed.database or ""
-    if database and database != ":memory:" and not database.startswith("file:"):
-        folder = Path(database).expanduser().parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ServiceUnavailableError(
-                f"cannot reach the database at {display_url(parsed)}: cannot create folder "
-                f"{folder}: {exc.strerror}. {SQLITE_HINT}"
-            ) from None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    folder = Path(database).expanduser().parent
+    if folder.is_dir():
+        return
+    if folder.resolve() != DEFAULT_SQLITE_FOLDER.resolve():
+        raise ConfigError(
+            f"IRO_DATABASE_URL {display_url(parsed)}: folder {folder} does not exist; create it "
+            "or correct the path (only the default var/ folder is made for you)"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ServiceUnavailableError(
+            f"cannot reach the database at {display_url(parsed)}: cannot create folder "
+            f"{folder}: {exc.strerror}. {SQLITE_HINT}"
+        ) from None
+
+
+def _sqlite_engine(parsed: URL) -> Engine:
+    _sqlite_folder(parsed)
     engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
