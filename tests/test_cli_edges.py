@@ -30,3 +30,60 @@ def test_unknown_command_and_option_are_usage_errors_not_unexpected(tmp_path: Pa
         assert result.returncode == 2, result.stderr
         assert said in result.stderr
         assert "unexpected error" not in result.stderr
+
+
+def test_sqlite_url_in_a_missing_folder_exits_2_and_makes_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'no' / 'such' / 'iro.sqlite3'}"
+    result = run_iro(tmp_path, "db", "upgrade", IRO_DATABASE_URL=url)
+    assert result.returncode == 2, result.stderr
+    assert "does not exist" in result.stderr and str(tmp_path / "no" / "such") in result.stderr
+    assert not (tmp_path / "no").exists()
+
+
+# Commands in workers/cli/worker.py, being changed by another engineer while this test was written.
+NOT_YET = {"worker", "scheduler", "run", "dispatches"}
+
+
+def _help_problems() -> list[str]:
+    """Each option and argument whose --help line shows a bare type (``<str>``, ``<list[str]>``,
+    ``<path>``) instead of a metavar a person understands, or that has no help at all."""
+    import typer.main
+
+    from workers.cli import main
+
+    main._register()
+    problems: list[str] = []
+
+    def walk(command: object, path: list[str]) -> None:
+        ctx = typer.Context(command, info_name=path[-1])  # type: ignore[arg-type]
+        for param in command.params:  # type: ignore[attr-defined]
+            record = param.get_help_record(ctx)
+            if record is None:  # hidden
+                continue
+            shown, help_text = record
+            where = f"{' '.join(path)} {shown}"
+            if param.param_type_name == "option" and "<" in shown:
+                problems.append(f"{where}: bare type, give a metavar")
+            if param.param_type_name == "argument" and param.metavar is None:
+                problems.append(f"{where}: no metavar")
+            if not help_text.strip() or help_text.lstrip().startswith("["):
+                problems.append(f"{where}: no help")
+        for name, sub in getattr(command, "commands", {}).items():
+            if name not in NOT_YET:
+                walk(sub, [*path, name])
+
+    walk(typer.main.get_command(main.app), ["iro"])
+    return problems
+
+
+def test_every_option_and_argument_has_a_metavar_and_help() -> None:
+    assert _help_problems() == []
+
+
+def test_escalations_and_returns_help_read_well(tmp_path: Path) -> None:
+    escalations = run_iro(tmp_path, "escalations", "--help").stdout
+    assert "--format table|csv|json" in escalations and "--on DATE" in escalations
+    returns = run_iro(tmp_path, "returns", "--help").stdout
+    assert "<list[str]>" not in returns
+    assert "--from DATE" in returns and "--to DATE" in returns
+    assert "summary: reviews held from this day" in returns

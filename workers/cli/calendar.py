@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import typer
 
 from workers.cli.context import app_context
+from workers.cli.options import parse_date
 from workers.errors import BadInputError
 
 STATUTORY_HELP = (
     "Count statutory working days (reg 33: weekends and bank holidays only), "
     "ignoring the council's closure days."
 )
-
-
-def parse_date(text: str, name: str) -> dt.date:
-    """An ISO date from the command line, or a BadInputError naming the argument."""
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise BadInputError(f"{name}: expected a date like 2025-12-19, got {text!r}") from None
 
 
 def add(

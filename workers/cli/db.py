@@ -16,7 +16,9 @@ db_app = typer.Typer(
 @db_app.command("upgrade")
 def upgrade_command(
     ctx: typer.Context,
-    revision: Annotated[str, typer.Argument(help="Revision to migrate to.")] = "head",
+    revision: Annotated[
+        str, typer.Argument(metavar="REVISION", help="Revision to migrate to.")
+    ] = "head",
 ) -> None:
     """Apply the store's migrations (creates the SQLite file and its folder if needed)."""
     from workers.store.session import current_revision, display_url, upgrade

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from workers.cli.calendar import parse_date
 from workers.cli.context import app_context
+from workers.cli.options import check_format, parse_date
 from workers.errors import BadInputError, ConfigError
 
 if TYPE_CHECKING:
@@ -63,8 +63,7 @@ def deadlines(
 ) -> None:
     """List each child's next statutory review date and every open deadline, with working days
     left (statutory days for review dates, internal days for the rest; negative = overdue)."""
-    if output not in FORMATS:
-        raise BadInputError(f"--format: expected one of {', '.join(FORMATS)}, got {output!r}")
+    check_format(output, FORMATS)
     if due_within is not None and due_within < 0:
         raise BadInputError(f"--due-within: expected 0 or more working days, got {due_within}")
     today = parse_date(on, "--on") if on is not None else _today()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from workers.cli.context import AppContext, app_context
-from workers.errors import BadInputError
+from workers.cli.options import check_format, format_metavar, optional_date
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -21,17 +21,10 @@ if TYPE_CHECKING:
     from workers.escalation.service import EscalationService
     from workers.store.models import Escalation
 
-ON_HELP = "The date it happened, YYYY-MM-DD (default: today)."
 FORMATS = ("table", "csv", "json")
-
-
-def _date(text: str | None, name: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise BadInputError(f"{name}: expected a date like 2026-03-02, got {text!r}") from None
+ON_OPTION = typer.Option("--on", metavar="DATE", help="The date it happened, YYYY-MM-DD [today].")
+FORMAT_OPTION = typer.Option("--format", metavar=format_metavar(FORMATS), help="Output format.")
+ID_ARGUMENT = typer.Argument(metavar="ID", help="The escalation's number (ESC-<ID>).")
 
 
 def _service(app: AppContext, session: Session, on: dt.date | None) -> EscalationService:
@@ -55,7 +48,7 @@ def _run(
     from workers.escalation.service import commit_refusal, escalation_ref
 
     app = app_context(ctx)
-    day = _date(on, "--on")
+    day = optional_date(on, "--on")
     with app.sessions() as session:
         svc = _service(app, session, day)
         try:
@@ -74,10 +67,13 @@ def _run(
 def raise_cmd(
     ctx: typer.Context,
     child_ref: Annotated[str, typer.Argument(metavar="CHILD_REF", help="The child's reference.")],
-    concern: Annotated[str, typer.Option("--concern", help="What the concern is.")],
-    category: Annotated[str, typer.Option("--category", help="A category from rules.yaml.")],
+    concern: Annotated[str, typer.Option("--concern", metavar="TEXT", help="What the concern is.")],
+    category: Annotated[
+        str, typer.Option("--category", metavar="CATEGORY", help="A category from rules.yaml.")
+    ],
     stage: Annotated[
-        str | None, typer.Option("--stage", help="Start at this stage (default: the first).")
+        str | None,
+        typer.Option("--stage", metavar="STAGE", help="Start at this stage [the first]."),
     ] = None,
     review: Annotated[
         str | None, typer.Option("--review", metavar="REVIEW_REF", help="The review it arose at.")
@@ -85,7 +81,7 @@ def raise_cmd(
     iro: Annotated[
         str | None, typer.Option("--iro", metavar="EMAIL", help="Default: the child's IRO.")
     ] = None,
-    on: Annotated[str | None, typer.Option("--on", help=ON_HELP)] = None,
+    on: Annotated[str | None, ON_OPTION] = None,
 ) -> None:
     """Raise an escalation and plan its stage notice to the stage's recipients."""
     _run(
@@ -105,10 +101,10 @@ def raise_cmd(
 
 def respond(
     ctx: typer.Context,
-    escalation_id: Annotated[int, typer.Argument(metavar="ID")],
-    text: Annotated[str, typer.Option("--text", help="The manager's response.")],
+    escalation_id: Annotated[int, ID_ARGUMENT],
+    text: Annotated[str, typer.Option("--text", metavar="TEXT", help="The manager's response.")],
     by: Annotated[str, typer.Option("--by", metavar="EMAIL", help="Who responded.")] = "",
-    on: Annotated[str | None, typer.Option("--on", help=ON_HELP)] = None,
+    on: Annotated[str | None, ON_OPTION] = None,
 ) -> None:
     """Record a manager's response at the current stage."""
     _run(ctx, on, "response recorded", lambda svc: svc.respond(escalation_id, text=text, by=by))
@@ -116,12 +112,12 @@ def respond(
 
 def advance(
     ctx: typer.Context,
-    escalation_id: Annotated[int, typer.Argument(metavar="ID")],
+    escalation_id: Annotated[int, ID_ARGUMENT],
     to: Annotated[
         str | None, typer.Option("--to", metavar="STAGE", help="Bypass to this later stage.")
     ] = None,
     by: Annotated[str, typer.Option("--by", metavar="EMAIL", help="Default: the IRO.")] = "",
-    on: Annotated[str | None, typer.Option("--on", help=ON_HELP)] = None,
+    on: Annotated[str | None, ON_OPTION] = None,
 ) -> None:
     """Move to the next stage (or bypass to --to), planning that stage's notice."""
     _run(ctx, on, "advanced", lambda svc: svc.advance(escalation_id, to=to, by=by))
@@ -129,10 +125,12 @@ def advance(
 
 def resolve(
     ctx: typer.Context,
-    escalation_id: Annotated[int, typer.Argument(metavar="ID")],
-    outcome: Annotated[str, typer.Option("--outcome", help="How it was resolved.")],
+    escalation_id: Annotated[int, ID_ARGUMENT],
+    outcome: Annotated[
+        str, typer.Option("--outcome", metavar="TEXT", help="How it was resolved.")
+    ],
     by: Annotated[str, typer.Option("--by", metavar="EMAIL", help="The IRO or IRO manager.")],
-    on: Annotated[str | None, typer.Option("--on", help=ON_HELP)] = None,
+    on: Annotated[str | None, ON_OPTION] = None,
 ) -> None:
     """Close it. Only the IRO who raised it, or the IRO manager, may; others are refused."""
     _run(ctx, on, "resolved", lambda svc: svc.resolve(escalation_id, outcome=outcome, by=by))
@@ -140,9 +138,9 @@ def resolve(
 
 def refer_cafcass(
     ctx: typer.Context,
-    escalation_id: Annotated[int, typer.Argument(metavar="ID")],
+    escalation_id: Annotated[int, ID_ARGUMENT],
     by: Annotated[str, typer.Option("--by", metavar="EMAIL", help="Default: the IRO.")] = "",
-    on: Annotated[str | None, typer.Option("--on", help=ON_HELP)] = None,
+    on: Annotated[str | None, ON_OPTION] = None,
 ) -> None:
     """Refer to CAFCASS, alongside the internal process (the stage does not change)."""
     _run(ctx, on, "referred to CAFCASS", lambda svc: svc.refer_cafcass(escalation_id, by=by))
@@ -151,22 +149,26 @@ def refer_cafcass(
 def escalations(
     ctx: typer.Context,
     open_only: Annotated[bool, typer.Option("--open", help="Only open escalations.")] = False,
-    child: Annotated[str | None, typer.Option("--child", metavar="REF")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
-    on: Annotated[str | None, typer.Option("--on", help="Count days up to this date.")] = None,
+    child: Annotated[
+        str | None, typer.Option("--child", metavar="CHILD_REF", help="Only this child's.")
+    ] = None,
+    fmt: Annotated[str, FORMAT_OPTION] = "table",
+    on: Annotated[
+        str | None,
+        typer.Option("--on", metavar="DATE", help="Count up to this date, YYYY-MM-DD [today]."),
+    ] = None,
 ) -> None:
     """List escalations with stage, working days at stage and in total."""
     if ctx.invoked_subcommand is not None:
         return
-    if fmt not in FORMATS:
-        raise BadInputError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    check_format(fmt, FORMATS)
     from sqlalchemy import select
 
     from workers.escalation.views import LIST_FIELDS, list_row
     from workers.store.models import Child, Escalation
 
     app = app_context(ctx)
-    today = _date(on, "--on") or dt.date.today()
+    today = optional_date(on, "--on") or dt.date.today()
     with app.sessions() as session:
         svc = _service(app, session, today)
         query = select(Escalation, Child.ref).join(Child, Child.id == Escalation.child_id)
@@ -207,12 +209,11 @@ def _print(rows: list[dict[str, object]], fields: list[str], fmt: str, title: st
 
 def show(
     ctx: typer.Context,
-    escalation_id: Annotated[int, typer.Argument(metavar="ID")],
-    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    escalation_id: Annotated[int, ID_ARGUMENT],
+    fmt: Annotated[str, FORMAT_OPTION] = "table",
 ) -> None:
     """The history of one escalation: every step, with who and when."""
-    if fmt not in FORMATS:
-        raise BadInputError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    check_format(fmt, FORMATS)
     from dataclasses import asdict
 
     from workers.escalation.service import escalation_ref

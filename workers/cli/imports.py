@@ -17,7 +17,9 @@ import_app = typer.Typer(
 @import_app.command("reviews")
 def reviews_command(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="CSV export, one row per participant per review.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="CSV export, one row per participant per review.")
+    ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check every row and report; write nothing.")
     ] = False,

@@ -6,7 +6,6 @@ reference and role, and children by initials: never a name or an address.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -34,14 +33,18 @@ def config_of(app: AppContext) -> MailoutConfig:
 
 def mailout(
     ctx: typer.Context,
-    review_ref: Annotated[str, typer.Argument(metavar="REVIEW_REF")],
+    review_ref: Annotated[
+        str, typer.Argument(metavar="REVIEW_REF", help="The review's reference.")
+    ],
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Check and write the documents for a look; send "
-                           "nothing.")
+        bool,
+        typer.Option("--dry-run", help="Check and write the documents for a look; send nothing."),
     ] = False,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Folder for --dry-run documents "
-                                  "[var/mailout-preview].")
+        Path | None,
+        typer.Option(
+            "--out", metavar="DIR", help="Folder for --dry-run documents [var/mailout-preview]."
+        ),
     ] = None,
 ) -> None:
     """Queue a review's invitations, consultation forms and reminders, after checking them all."""
@@ -68,9 +71,14 @@ def print_table(result: MailoutResult, *, dry_run: bool) -> None:
         reminders.setdefault(r.participant_id, []).append(r.on.isoformat())
     for letter in result.plan.letters:
         docs = "invitation" + (f" + {letter.form} + return instructions" if letter.form else "")
-        table.add_row(letter.participant_ref, letter.role, letter.channel, docs,
-                      result.codes.get(letter.key) or "",
-                      ", ".join(reminders.get(letter.participant_id, [])))
+        table.add_row(
+            letter.participant_ref,
+            letter.role,
+            letter.channel,
+            docs,
+            result.codes.get(letter.key) or "",
+            ", ".join(reminders.get(letter.participant_id, [])),
+        )
     console = Console()
     console.print(table)
     for ref, why in result.plan.skipped:
@@ -78,20 +86,11 @@ def print_table(result: MailoutResult, *, dry_run: bool) -> None:
     console.print(f"forms back by {result.plan.return_by.isoformat()}")
     if dry_run:
         folder = result.written[0].parent if result.written else None
-        console.print(f"dry run: nothing sent; {len(result.written)} documents written"
-                      + (f" to {folder}" if folder else ""))
+        console.print(
+            f"dry run: nothing sent; {len(result.written)} documents written"
+            + (f" to {folder}" if folder else "")
+        )
     elif result.created:
         console.print(f"{result.created} dispatches queued")
     else:
         console.print("already queued: nothing new (a mail-out never sends twice)")
-
-
-def parse_day(text: str | None, option: str) -> dt.date | None:
-    from workers.errors import BadInputError
-
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise BadInputError(f"{option} {text!r}: expected a date as YYYY-MM-DD") from None

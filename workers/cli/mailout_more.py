@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from workers.cli.context import app_context
+from workers.cli.options import optional_date
 
 
 def register(app: typer.Typer) -> None:
@@ -26,18 +27,19 @@ def register(app: typer.Typer) -> None:
 
 def print_batch(
     ctx: typer.Context,
-    date: Annotated[str | None, typer.Option("--date", metavar="YYYY-MM-DD",
-                                             help="Letters due by this day [today].")] = None,
+    date: Annotated[str | None, typer.Option("--date", metavar="DATE",
+                                             help="Letters due by this day, YYYY-MM-DD "
+                                                  "[today].")] = None,
 ) -> None:
     """Build the print batch for a day (letters due by then, not yet in a batch)."""
     if ctx.invoked_subcommand is not None:
         return
-    from workers.cli.mailout import config_of, parse_day
+    from workers.cli.mailout import config_of
     from workers.mailout.documents import london_today
     from workers.mailout.printing import build_batch
 
     app = app_context(ctx)
-    day = parse_day(date, "--date") or london_today()
+    day = optional_date(date, "--date") or london_today()
     result = build_batch(app.sessions, config_of(app), day)
     if result.called_off:
         typer.echo(f"{result.called_off} reminders called off: their forms are back")
@@ -51,7 +53,8 @@ def print_batch(
 
 
 def mark_printed(ctx: typer.Context,
-                 batch_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
+                 batch_id: Annotated[int, typer.Argument(metavar="ID",
+                                                         help="The batch's number.")]) -> None:
     """Record a batch's letters as sent (printed and posted)."""
     from workers.mailout.printing import mark_printed as mark
 
@@ -61,21 +64,28 @@ def mark_printed(ctx: typer.Context,
 
 def returns(
     ctx: typer.Context,
-    args: Annotated[list[str] | None, typer.Argument(
-        metavar="REVIEW_REF | record CODE | unmatched",
+    what: Annotated[str | None, typer.Argument(
+        metavar="REVIEW_REF|record|unmatched",
         help="A review's returns; `record CODE` for a form that came by post; `unmatched` for "
              "inbox messages left for a person.")] = None,
-    received: Annotated[str | None, typer.Option("--received", metavar="YYYY-MM-DD",
-                                                 help="record: the day it came [today].")] = None,
-    file: Annotated[Path | None, typer.Option("--file", help="record: the scanned form.")] = None,
+    code: Annotated[str | None, typer.Argument(
+        metavar="CODE", help="record: the reference code printed on the form.")] = None,
+    received: Annotated[str | None, typer.Option("--received", metavar="DATE",
+                                                 help="record: the day it came, YYYY-MM-DD "
+                                                      "[today].")] = None,
+    file: Annotated[Path | None, typer.Option("--file", metavar="FILE",
+                                              help="record: the scanned form.")] = None,
     summary: Annotated[bool, typer.Option("--summary", help="Return rates by role.")] = False,
-    start: Annotated[str | None, typer.Option("--from", metavar="YYYY-MM-DD")] = None,
-    end: Annotated[str | None, typer.Option("--to", metavar="YYYY-MM-DD")] = None,
+    start: Annotated[str | None, typer.Option("--from", metavar="DATE",
+                                              help="summary: reviews held from this day, "
+                                                   "YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", metavar="DATE",
+                                            help="summary: to this day, inclusive.")] = None,
 ) -> None:
     """Consultation returns: per review, record a posted one, or rates by role (--summary)."""
     from workers.errors import BadInputError
 
-    words = list(args or [])
+    words = [w for w in (what, code) if w is not None]
     if summary:
         return _summary(ctx, start, end)
     if words[:1] == ["record"] and len(words) == 2:
@@ -90,14 +100,13 @@ def returns(
 
 
 def _record(ctx: typer.Context, code: str, received: str | None, file: Path | None) -> None:
-    from workers.cli.mailout import parse_day
     from workers.errors import BadInputError
     from workers.mailout.documents import london_today
     from workers.returns import service
     from workers.store.models import Review
 
     app = app_context(ctx)
-    day = parse_day(received, "--received") or london_today()
+    day = optional_date(received, "--received") or london_today()
     if file is not None and not file.is_file():
         raise BadInputError(f"--file {file}: no such file")
     with app.sessions() as session:
@@ -141,11 +150,10 @@ def _summary(ctx: typer.Context, start: str | None, end: str | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from workers.cli.mailout import parse_day
     from workers.errors import BadInputError
     from workers.returns.report import summary
 
-    first, last = parse_day(start, "--from"), parse_day(end, "--to")
+    first, last = optional_date(start, "--from"), optional_date(end, "--to")
     if first is None or last is None or first > last:
         raise BadInputError("--summary needs --from and --to (YYYY-MM-DD), --from first")
     with app_context(ctx).sessions() as session:

@@ -45,7 +45,11 @@ def root(
     ctx: typer.Context,
     config: Annotated[
         Path | None,
-        typer.Option("--config", help="Folder holding service.yaml, rules.yaml, directory.yaml."),
+        typer.Option(
+            "--config",
+            metavar="DIR",
+            help="Folder holding service.yaml, rules.yaml, directory.yaml.",
+        ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
 ) -> None:
@@ -70,8 +74,18 @@ def _register() -> None:
 
 # Modules under workers/cli/ that define `register(app)`.
 SUBCOMMANDS: list[str] = [
-    "calendar", "db", "config", "deadlines", "escalations", "reviews", "imports", "worker",
-    "templates", "mailout", "report", "web",
+    "calendar",
+    "db",
+    "config",
+    "deadlines",
+    "escalations",
+    "reviews",
+    "imports",
+    "worker",
+    "templates",
+    "mailout",
+    "report",
+    "web",
 ]
 
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from workers.cli.calendar import parse_date
 from workers.cli.context import app_context
+from workers.cli.options import check_format, parse_date
 from workers.errors import BadInputError, ConfigError
 
 if TYPE_CHECKING:
@@ -40,8 +40,7 @@ def report(
     """The annual report's figures for --from to --to: looked after children, reviews held and
     in timescale, reviews per IRO per month, write-up times, participation, consultation returns
     by role and escalations by the stage resolved (beside earlier years)."""
-    if output not in FORMATS:
-        raise BadInputError(f"--format: expected one of {', '.join(FORMATS)}, got {output!r}")
+    check_format(output, FORMATS)
     if output == "docx" and out_file is None:
         raise BadInputError("--format docx: give the file to write with -o FILE")
     if earlier_years < 0:

@@ -28,12 +28,19 @@ def _templates_dir(ctx: typer.Context) -> Path:
 @templates_app.command("check")
 def check(
     ctx: typer.Context,
-    path: Annotated[Path | None, typer.Argument(
-        help="A template folder or one template file (default: the configured templates_dir)."
-    )] = None,
-    examples: Annotated[Path | None, typer.Option(
-        "--examples", help="Folder of example data for the trial render."
-    )] = None,
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="PATH",
+            help="A template folder or one template file (default: the configured templates_dir).",
+        ),
+    ] = None,
+    examples: Annotated[
+        Path | None,
+        typer.Option(
+            "--examples", metavar="DIR", help="Folder of example data for the trial render."
+        ),
+    ] = None,
 ) -> None:
     """Validate templates: syntax, filters, fields against the catalogue, a trial render.
 
@@ -55,15 +62,30 @@ def check(
 @templates_app.command("render")
 def render(
     ctx: typer.Context,
-    kind: Annotated[str, typer.Argument(help="Document kind, e.g. invitation (see `fields`).")],
-    data: Annotated[Path, typer.Option(
-        "--data", help="YAML of field values; a _common.yaml beside it is merged underneath."
-    )],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Where to write the .docx (or .txt).")],
+    kind: Annotated[
+        str, typer.Argument(metavar="KIND", help="Document kind, e.g. invitation (see `fields`).")
+    ],
+    data: Annotated[
+        Path,
+        typer.Option(
+            "--data",
+            metavar="FILE",
+            help="YAML of field values; a _common.yaml beside it is merged underneath.",
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("-o", "--out", metavar="FILE", help="Where to write the .docx (or .txt)."),
+    ],
     pdf: Annotated[bool, typer.Option("--pdf", help="Also write a PDF beside it.")] = False,
-    templates: Annotated[Path | None, typer.Option(
-        "--templates", help="Template folder (default: the configured templates_dir)."
-    )] = None,
+    templates: Annotated[
+        Path | None,
+        typer.Option(
+            "--templates",
+            metavar="DIR",
+            help="Template folder (default: the configured templates_dir).",
+        ),
+    ] = None,
 ) -> None:
     """Render one document from example data so a person can look at it."""
     from workers.documents.catalogue import get_kind
@@ -92,8 +114,11 @@ def render(
 
         soffice = _soffice(ctx)
         if not libreoffice_available(soffice):
-            typer.echo(f"LibreOffice ({soffice}) is not installed: wrote the .docx only. "
-                       "`make system-deps` installs it.", err=True)
+            typer.echo(
+                f"LibreOffice ({soffice}) is not installed: wrote the .docx only. "
+                "`make system-deps` installs it.",
+                err=True,
+            )
             return
         with PdfConverter(soffice, warm=False) as conv:
             out.with_suffix(".pdf").write_bytes(conv.convert(docx, kind))
@@ -111,7 +136,9 @@ def _soffice(ctx: typer.Context) -> str:
 
 @templates_app.command("fields")
 def fields(
-    kind: Annotated[str | None, typer.Argument(help="One kind; all kinds when left out.")] = None,
+    kind: Annotated[
+        str | None, typer.Argument(metavar="KIND", help="One kind; all kinds when left out.")
+    ] = None,
 ) -> None:
     """Print the field catalogue: each kind's fields and what they mean."""
     from workers.documents.catalogue import KINDS, get_kind

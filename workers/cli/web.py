@@ -22,11 +22,18 @@ PASSWORD_VARIABLE = "IRO_NEW_USER_PASSWORD"
 
 def web(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8080,
-    with_worker: Annotated[bool, typer.Option(
-        "--with-worker", help="Also send letters in this process (scheduler and worker threads, "
-                              "as `iro run`): the embedded default in one command.")] = False,
+    host: Annotated[
+        str, typer.Option("--host", metavar="ADDRESS", help="Address to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", metavar="PORT", help="Port to listen on.")] = 8080,
+    with_worker: Annotated[
+        bool,
+        typer.Option(
+            "--with-worker",
+            help="Also send letters in this process (scheduler and worker threads, "
+            "as `iro run`): the embedded default in one command.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the web pages. Cookies are Secure unless --host is a loopback address."""
     import uvicorn
@@ -37,8 +44,14 @@ def web(
     app = app_context(ctx)
     settings = app.settings
     upgrade(settings.database_url)
-    web_app = create_app(settings, rules=app.rules, directory=app.directory,
-                         calendar=app.calendar, sessions=app.sessions, host=host)
+    web_app = create_app(
+        settings,
+        rules=app.rules,
+        directory=app.directory,
+        calendar=app.calendar,
+        sessions=app.sessions,
+        host=host,
+    )
     stop = start_sender(app) if with_worker else None
     try:
         uvicorn.run(web_app, host=host, port=port, log_level="info", server_header=False)
@@ -60,8 +73,12 @@ def start_sender(app: AppContext) -> Callable[[], None]:
     scheduler = make_scheduler(settings, app.sessions, broker)
     running = start_embedded_worker(broker, settings.worker.threads)
     halt = threading.Event()
-    thread = threading.Thread(target=scheduler.run_forever, kwargs={"stop": halt.is_set},
-                              name="iro-web-scheduler", daemon=True)
+    thread = threading.Thread(
+        target=scheduler.run_forever,
+        kwargs={"stop": halt.is_set},
+        name="iro-web-scheduler",
+        daemon=True,
+    )
     thread.start()
 
     def stop() -> None:
@@ -73,8 +90,13 @@ def start_sender(app: AppContext) -> Callable[[], None]:
 
 def add_user(
     ctx: typer.Context,
-    email: Annotated[str, typer.Argument(metavar="EMAIL")],
-    role: Annotated[str, typer.Option("--role", metavar="business_support|iro|manager")],
+    email: Annotated[
+        str, typer.Argument(metavar="EMAIL", help="Their work email, to sign in with.")
+    ],
+    role: Annotated[
+        str,
+        typer.Option("--role", metavar="business_support|iro|manager", help="What they may do."),
+    ],
 ) -> None:
     """Create a local account (or reset its password and role). The password comes from
     IRO_NEW_USER_PASSWORD or a prompt, never from the command line."""
