@@ -98,6 +98,7 @@ def create_app(
         https_only=secure,
     )
     app.middleware("http")(_security_headers)
+    app.middleware("http")(_body_limit)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, support_reviews, support_ops, iro, review_events, manager):
         app.include_router(module.router)
@@ -109,6 +110,19 @@ def create_app(
         return RedirectResponse(user.home if user else "/sign-in", status_code=303)
 
     return app
+
+
+MAX_BODY_BYTES = 21 * 1024 * 1024  # the largest upload (a 20 MB CSV import) and its form
+
+
+async def _body_limit(request: Request, call_next: Any) -> Response:
+    """Refuse an oversized request before its body is read (uploads are checked again, each
+    against its own limit, by the page that takes them)."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        return Response("Request too large.", status_code=413, media_type="text/plain")
+    response: Response = await call_next(request)
+    return response
 
 
 async def _security_headers(request: Request, call_next: Any) -> Response:

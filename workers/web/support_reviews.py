@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from workers.errors import BadInputError, PreflightError, RefusedError
@@ -134,42 +134,66 @@ def send(request: Request, review_ref: str, user: Support) -> Response:
 @router.get("/reviews/{review_ref}/returns")
 def returns_page(request: Request, review_ref: str, user: Support) -> Response:
     from workers.returns.report import review_returns
+    from workers.web.uploads import MAX_SCAN_BYTES
 
     ctx = web_context(request)
     with ctx.sessions() as session:
         rows, rate = review_returns(session, review_ref)
     return render(request, "support/returns.html", review_ref=review_ref, rows=rows, rate=rate,
-                  today=ctx.today())
+                  today=ctx.today(), max_scan_mb=MAX_SCAN_BYTES // 1024 // 1024)
 
 
 @router.post("/reviews/{review_ref}/returns")
 def record_return(request: Request, review_ref: str, user: Support, code: Annotated[str, Form()],
-                  received_on: Annotated[str, Form()] = "") -> Response:
+                  received_on: Annotated[str, Form()] = "",
+                  scan: Annotated[UploadFile | None, File()] = None) -> Response:
+    """Record a form returned by post, with its scan if one is attached (kept with the case by
+    ``keep_file``; never served back by the web pages)."""
     from workers.returns import service
     from workers.reviews.records import review_by_ref
+    from workers.web.uploads import MAX_SCAN_BYTES, check_scan
 
     ctx = web_context(request)
     target = f"/support/reviews/{review_ref}/returns"
+    kept: Path | None = None
     try:
         day = dt.date.fromisoformat(received_on) if received_on else ctx.today()
         if day > ctx.today():
             raise BadInputError(f"received on {day.isoformat()} is in the future")
+        upload = None
+        if scan is not None and scan.filename:  # a file input left empty sends no name
+            data = scan.file.read(MAX_SCAN_BYTES + 1)
+            upload = (check_scan(scan.filename, data), data)
         with ctx.sessions() as session:
             review = review_by_ref(session, review_ref)
             letter = service.dispatch_by_code(session, code)
             if letter.review_id != review.id:
                 raise RefusedError(f"form {letter.reference_code} belongs to another review; "
                                    "nothing was recorded")
+            if upload is not None:
+                kept = service.keep_file(ctx.settings.documents_dir, letter, review, *upload)
             done = service.record_return(session, letter, received_on=day, channel="post",
-                                         actor=user.email)
+                                         file_path=kept, actor=user.email)
             session.commit()
     except ValueError:
         flash(request, "Received on: expected a date", "error")
         return RedirectResponse(target, status_code=303)
-    except BadInputError as exc:
+    except BadInputError as exc:  # RefusedError and NotFoundError too
+        _discard(kept)
         flash(request, str(exc), "error")
         return RedirectResponse(target, status_code=303)
+    except BaseException:
+        _discard(kept)
+        raise
     called_off = (f"; {done.reminders_called_off} reminders called off"
                   if done.reminders_called_off else "")
-    flash(request, f"Form {done.code} recorded as returned on {day:%d %B %Y}{called_off}.")
+    with_scan = "; the scan is kept with the case" if kept else ""
+    flash(request, f"Form {done.code} recorded as returned on {day:%d %B %Y}{called_off}"
+                   f"{with_scan}.")
     return RedirectResponse(target, status_code=303)
+
+
+def _discard(path: Path | None) -> None:
+    """A scan kept for a return that was not recorded is removed again (no orphan files)."""
+    if path is not None:
+        path.unlink(missing_ok=True)
