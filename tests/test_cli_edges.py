@@ -87,3 +87,19 @@ def test_escalations_and_returns_help_read_well(tmp_path: Path) -> None:
     assert "<list[str]>" not in returns
     assert "--from DATE" in returns and "--to DATE" in returns
     assert "summary: reviews held from this day" in returns
+
+
+def test_an_iro_not_in_the_directory_is_refused_not_nothing_due(
+    tmp_path: Path, config_copy: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'iro.sqlite3'}"
+    assert run_iro(tmp_path, "db", "upgrade", IRO_DATABASE_URL=url).returncode == 0
+    for command in ("deadlines", "caseload"):
+        result = run_iro(
+            tmp_path, "--config", str(config_copy), command, "--iro", "nobody@x",
+            IRO_DATABASE_URL=url,
+        )
+        assert result.returncode == 2, (command, result.stdout, result.stderr)
+        assert "--iro nobody@x: not an IRO in" in result.stderr
+        assert "directory.yaml" in result.stderr
+        assert "Nothing due" not in result.stdout

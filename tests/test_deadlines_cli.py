@@ -59,6 +59,13 @@ EXPECTED = [
 @pytest.fixture
 def setup(tmp_path: Path, config_copy: Path) -> tuple[Path, str]:
     (config_copy / "rules.yaml").write_text(RULES_YAML, encoding="utf-8")
+    directory = config_copy / "directory.yaml"
+    text = directory.read_text(encoding="utf-8")
+    directory.write_text(  # --iro is checked against the directory
+        text.replace("iros:\n", f"iros:\n  - {{name: One, email: {IRO_ONE}}}\n"
+                     f"  - {{name: Two, email: {IRO_TWO}}}\n", 1),
+        encoding="utf-8",
+    )
     sessions = sqlite_store(tmp_path)
     with sessions.begin() as s:
         a = make_child(s, ref="C-A", given_name="Zoë", family_name="O'Neil", iro_email=IRO_ONE)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from workers.cli.context import app_context
-from workers.cli.options import check_format, parse_date
+from workers.cli.options import check_format, check_iro, parse_date
 from workers.errors import BadInputError, ConfigError
 
 if TYPE_CHECKING:
@@ -72,6 +72,7 @@ def deadlines(
     from workers.store.session import current_revision, display_url
 
     app = app_context(ctx)
+    check_iro(app.directory, iro, app.config_dir)
     url = app.settings.database_url
     if current_revision(url) is None:
         raise ConfigError(

@@ -1,4 +1,4 @@
-"""What several commands read from their options the same way: dates and output formats.
+"""What several commands read from their options the same way: dates, formats, IROs.
 
 Each error names the option as the person typed it, so the message says what to change.
 """
@@ -6,8 +6,13 @@ Each error names the option as the person typed it, so the message says what to 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workers.errors import BadInputError
+
+if TYPE_CHECKING:
+    from workers.directory import Directory
 
 DATE_METAVAR = "DATE"
 DATE_HELP = "YYYY-MM-DD"
@@ -35,3 +40,12 @@ def check_format(value: str, formats: tuple[str, ...], name: str = "--format") -
 
 def format_metavar(formats: tuple[str, ...]) -> str:
     return "|".join(formats)
+
+
+def check_iro(directory: Directory, email: str | None, config_dir: Path) -> None:
+    """Refuse an ``--iro`` that names nobody in directory.yaml (a typo would list nothing)."""
+    if email is not None and directory.iro(email) is None:
+        known = ", ".join(p.email for p in directory.iros)
+        raise BadInputError(
+            f"--iro {email}: not an IRO in {config_dir / 'directory.yaml'} (known: {known})"
+        )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from workers.cli.context import AppContext, app_context
-from workers.cli.options import parse_date
+from workers.cli.options import check_iro, parse_date
 from workers.errors import BadInputError, ConfigError
 
 if TYPE_CHECKING:
@@ -189,6 +189,7 @@ def caseload(
     from workers.store.deadline_queries import due_items
 
     app = app_context(ctx)
+    check_iro(app.directory, iro, app.config_dir)
     _check_store(app)
     with app.sessions() as session:
         items = due_items(
