@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
 
-from workers.offsets import Offset, parse_offset
+from workers.offsets import FORMAT_HINT, Offset, parse_offset
 from workers.yamlsource import read_yaml, validate
 
 
@@ -25,6 +25,8 @@ def _anchors(*anchors: str) -> PlainValidator:
     def parse(value: object) -> Offset:
         if isinstance(value, Offset):
             value = str(value)  # re-check its event
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ValueError(f"is empty; expected {FORMAT_HINT}")
         if not isinstance(value, str):
             value = str(value)
         return parse_offset(value, allowed)

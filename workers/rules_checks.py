@@ -30,6 +30,10 @@ def _earlier(a: Offset, b: Offset) -> bool | None:
     return a.signed < b.signed
 
 
+def _zero(offset: Offset, meaning: str) -> str:
+    return f"'{offset}' {meaning}: zero makes no sense here; give 1 or more"
+
+
 def check_rules(rules: Rules) -> list[Finding]:
     return [
         *_calendar(rules),
@@ -100,13 +104,18 @@ def _timescales(rules: Rules) -> Iterator[Finding]:
         offset: Offset = getattr(rules.review_timescales, name)
         if offset.anchor != anchor or offset.direction != "after":
             yield ("review_timescales", name), f"must count after {anchor}, got '{offset}'"
+        elif not offset.amount:
+            why = _zero(offset, "makes a review due the day it counts from")
+            yield ("review_timescales", name), why
 
 
 def _mailout(rules: Rules) -> Iterator[Finding]:
     m = rules.mailout
     for name in ("invitations", "consultation_forms", "return_by"):
         offset: Offset = getattr(m, name)
-        if offset.direction != "before" and offset.amount:
+        if not offset.amount:
+            yield ("mailout", name), _zero(offset, "puts it on the day of the review")
+        elif offset.direction != "before":
             yield ("mailout", name), f"must fall before the review, got '{offset}'"
     if _earlier(m.consultation_forms, m.return_by) is False:
         yield (
@@ -137,6 +146,8 @@ def _write_up(rules: Rules) -> Iterator[Finding]:
         if deadline.due.anchor != "held" or deadline.due.direction != "after":
             yield (*base, "due"), f"must count after held, got '{deadline.due}'"
             continue
+        if not deadline.due.amount:
+            yield (*base, "due"), _zero(deadline.due, "makes it due on the meeting day")
         for i, reminder in enumerate(deadline.reminders):
             if reminder.anchor == "due":
                 ok = reminder.direction == "before" and reminder.amount > 0
@@ -160,12 +171,20 @@ def _escalation(rules: Rules) -> Iterator[Finding]:
     yield from _duplicates(("escalation", "categories"), (c.key for c in esc.categories), "key")
     if esc.total_ceiling.anchor != "raised" or esc.total_ceiling.direction != "after":
         yield ("escalation", "total_ceiling"), f"must count after raised, got '{esc.total_ceiling}'"
+    elif not esc.total_ceiling.amount:
+        why = _zero(esc.total_ceiling, "makes it due the day it is raised")
+        yield ("escalation", "total_ceiling"), why
     for i, stage in enumerate(esc.stages):
         due = stage.response_due
         if due is not None and (due.direction != "after" or due.anchor != "stage_start"):
             yield (
                 ("escalation", "stages", i, "response_due"),
                 f"must count after stage_start, got '{due}'",
+            )
+        elif due is not None and not due.amount:
+            yield (
+                ("escalation", "stages", i, "response_due"),
+                _zero(due, "makes a response due the day the stage starts"),
             )
         if not stage.recipients:
             yield ("escalation", "stages", i, "recipients"), "a stage needs at least one recipient"
