@@ -294,7 +294,7 @@ FILE_LEVEL = {
     ),
     "not UTF-8": (
         to_csv(example_rows()[:2]).replace("Zoë".encode(), "Zoë".encode("latin-1")),
-        "line 2: not UTF-8 text",
+        "line 2: not UTF-8: save it as CSV UTF-8 from Excel",
     ),
 }
 

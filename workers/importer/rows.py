@@ -100,7 +100,8 @@ def read_table(data: bytes, source: str) -> list[tuple[int, dict[str, str]]]:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ImportRowError(
-            f"{source}: line {line}: not UTF-8 text; export or save the file as CSV UTF-8"
+            f"{source}: line {line}: not UTF-8: save it as CSV UTF-8 from Excel "
+            "(Save As, then 'CSV UTF-8 (Comma delimited)')"
         ) from None
     required = [c.name for c in COLUMNS if c.required]
     if not text.strip():
