@@ -103,3 +103,19 @@ def test_an_iro_not_in_the_directory_is_refused_not_nothing_due(
         assert "--iro nobody@x: not an IRO in" in result.stderr
         assert "directory.yaml" in result.stderr
         assert "Nothing due" not in result.stdout
+
+
+def test_a_mistyped_iro_variable_is_warned_at_every_command(config_copy: Path) -> None:
+    result = run_iro(
+        config_copy.parent, "calendar", "add", "2026-01-02", "3", IRO_DATABSE_URL="sqlite:///x"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "2026-01-07"
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1
+    assert "IRO_DATABSE_URL" in warnings[0] and "did you mean IRO_DATABASE_URL?" in warnings[0]
+    # a correct variable gives no warning
+    clean = run_iro(
+        config_copy.parent, "calendar", "add", "2026-01-02", "3", IRO_TRANSPORT="outbox"
+    )
+    assert clean.stderr == ""

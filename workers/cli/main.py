@@ -57,10 +57,25 @@ def root(
         # Later loaders (worker processes, scheduler jobs) read the folder from the environment.
         os.environ["IRO_CONFIG_DIR"] = str(config)
     ctx.obj = AppContext(config_dir=config or default_config_dir(), debug=debug)
+    if ctx.invoked_subcommand != "config":  # `iro config check` reports them as errors
+        _warn_unknown_variables()
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+
+
+def _warn_unknown_variables() -> None:
+    """One stderr line naming mistyped IRO_* variables: the default would be used silently."""
+    if not any(k.startswith("IRO_") and not k.startswith("IRO_TEST_") for k in os.environ):
+        return  # no need to import the settings model
+    from workers.settings import unknown_variables
+
+    messages = unknown_variables(os.environ)
+    if messages:
+        err_console.print(
+            f"warning: {'; '.join(messages)}", highlight=False, soft_wrap=True, markup=False
+        )
 
 
 def _register() -> None:
