@@ -211,7 +211,7 @@ def test_cookies_are_httponly_samesite_lax_and_secure_off_localhost(tmp_path: Pa
     local, _ = make_app(tmp_path / "local")
     cookie = _cookie(Browser(local).sign_in(SUPPORT)).lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
-    public, _ = make_app(tmp_path / "public", host="0.0.0.0")
+    public, _ = make_app(tmp_path / "public", host="0.0.0.0", IRO_WEB_SECRET_KEY="k" * 40)
     browser = Browser(public)
     browser.client.base_url = "https://testserver"  # type: ignore[assignment]
     cookie = _cookie(browser.get("/sign-in")).lower()

@@ -21,6 +21,7 @@ _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 def make_app(tmp_path: Path, *, pdf: bool = False, host: str = "127.0.0.1",
              **env: str) -> tuple[Any, Seeded]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     sessions = sqlite_store(tmp_path)
     seeded = seed(sessions, RULES, DIRECTORY, CAL, TODAY)
     settings = load_settings(CONFIG, environ={

@@ -120,6 +120,10 @@ class WebSettings(_Model):
     secure_cookies: bool | None = None  # None → Secure unless served on localhost
     session_hours: int = Field(default=8, ge=1, le=24)
     secret_key: SecretStr | None = None  # IRO_WEB_SECRET_KEY only; None → a new key per start
+    # failed sign-ins allowed per account and per client address in the window, then wait
+    sign_in_failures_per_account: int = Field(default=5, ge=1)
+    sign_in_failures_per_address: int = Field(default=20, ge=1)
+    sign_in_window_minutes: int = Field(default=15, ge=1)
 
 
 class OidcSettings(_Model):

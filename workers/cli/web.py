@@ -39,10 +39,15 @@ def web(
     import uvicorn
 
     from workers.store.session import upgrade
-    from workers.web.app import create_app
+    from workers.web.app import create_app, signing_key
 
     app = app_context(ctx)
     settings = app.settings
+    _, generated = signing_key(settings, host)  # refuses (exit 2) off loopback without a key
+    if generated:
+        typer.echo("IRO_WEB_SECRET_KEY is not set: cookies are signed with a key made for this "
+                   f"run, which is allowed on {host} only; everyone signs in again after a "
+                   "restart.", err=True)
     upgrade(settings.database_url)
     web_app = create_app(
         settings,

@@ -308,3 +308,30 @@ class WebUser(Timestamped, Base):
     role: Mapped[str] = mapped_column(String(20))  # business_support | iro | manager
     password_hash: Mapped[str] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class WebSession(Base):
+    """A signed-in browser of `iro web`. The cookie carries a random id; this row (keyed by the id's
+    SHA-256, so a copy of the table signs no one in) must be live for the cookie to count, so
+    signing out or expiry ends the session on the server and a copied cookie stops working."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's id
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    roles: Mapped[str] = mapped_column(String(100))  # comma-separated
+    source: Mapped[str] = mapped_column(String(10))  # local | oidc
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+
+
+class SignInFailure(Base):
+    """A failed local sign-in, counted per account and per address to slow password guessing."""
+
+    __tablename__ = "web_sign_in_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)  # as typed, lower case
+    address: Mapped[str] = mapped_column(String(64), index=True)  # the client's IP address
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

@@ -22,6 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from workers.errors import (
     BadInputError,
+    ConfigError,
     IroError,
     NotFoundError,
     RefusedError,
@@ -87,11 +88,13 @@ def create_app(
     secure = settings.web.secure_cookies
     if secure is None:
         secure = host not in LOOPBACK
-    key = settings.web.secret_key
+    key, generated = signing_key(settings, host)
+    if generated:
+        log.info("IRO_WEB_SECRET_KEY is not set: cookies are signed with a key made for this "
+                    "run (on %s only); everyone signs in again after a restart", host)
     app.add_middleware(
         SessionMiddleware,
-        # a key per start when none is set: sessions end when the server restarts
-        secret_key=key.get_secret_value() if key else secrets.token_urlsafe(32),
+        secret_key=key,
         session_cookie=SESSION_COOKIE,
         max_age=settings.web.session_hours * 3600,
         same_site="lax",
@@ -105,7 +108,7 @@ def create_app(
     _error_pages(app)
 
     @app.get("/")
-    async def home(request: Request) -> Response:
+    def home(request: Request) -> Response:
         user = current_user(request)
         return RedirectResponse(user.home if user else "/sign-in", status_code=303)
 
@@ -113,6 +116,32 @@ def create_app(
 
 
 MAX_BODY_BYTES = 21 * 1024 * 1024  # the largest upload (a 20 MB CSV import) and its form
+
+
+MIN_KEY_LENGTH = 32
+
+
+def signing_key(settings: Settings, host: str) -> tuple[str, bool]:
+    """The cookie-signing key and whether it was made up for this run.
+
+    Only a server on a loopback address (the embedded default, one person's machine) may go
+    without IRO_WEB_SECRET_KEY: anywhere else a key made per start would sign everyone out at
+    every restart and differ between processes behind a load balancer, so it refuses to start.
+    """
+    key = settings.web.secret_key
+    if key is not None:
+        value = key.get_secret_value()
+        if len(value) < MIN_KEY_LENGTH:
+            raise ConfigError(f"IRO_WEB_SECRET_KEY is too short ({len(value)} characters): use "
+                              f"at least {MIN_KEY_LENGTH} random characters, e.g. the output "
+                              "of `python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
+        return value, False
+    if host not in LOOPBACK:
+        raise ConfigError(f"IRO_WEB_SECRET_KEY is not set: `iro web --host {host}` serves other "
+                          "machines and needs a fixed key to sign its cookies; set it in the "
+                          "service's environment to at least 32 random characters (e.g. "
+                          "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)")
+    return secrets.token_urlsafe(32), True
 
 
 async def _body_limit(request: Request, call_next: Any) -> Response:

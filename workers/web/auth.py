@@ -6,6 +6,7 @@ sign-in says the same thing whatever was wrong.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -36,7 +37,7 @@ def _audit(request: Request, action: str, email: str, **details: object) -> None
 
 
 @router.get("/sign-in")
-async def sign_in_page(request: Request) -> Response:
+def sign_in_page(request: Request) -> Response:
     user = current_user(request)
     if user is not None:
         return RedirectResponse(user.home, status_code=303)
@@ -46,15 +47,38 @@ async def sign_in_page(request: Request) -> Response:
 
 @router.post("/sign-in", dependencies=[Depends(check_csrf)])
 def sign_in_submit(request: Request, email: Annotated[str, Form()] = "",
-                         password: Annotated[str, Form()] = "") -> Response:
+                   password: Annotated[str, Form()] = "") -> Response:
+    from workers.web import sessions
+
     ctx = web_context(request)
-    try:
-        with ctx.sessions() as session:
+    typed = email.strip().lower()[:320]
+    address = (request.client.host if request.client else "")[:64] or "unknown"
+    web = ctx.settings.web
+    limits = sessions.Limits(web.sign_in_failures_per_account, web.sign_in_failures_per_address,
+                             dt.timedelta(minutes=web.sign_in_window_minutes))
+    now = dt.datetime.now(dt.UTC)
+    with ctx.sessions() as session:
+        wait = sessions.wait_minutes(session, typed, address, now, limits)
+        if wait is not None:  # refused without looking at the password
+            audit.record(session, "web.sign_in_throttled", "web_user", None, actor=typed,
+                         method="local", client_ip=address, wait_minutes=wait)
+            session.commit()
+            return render(request, "sign_in.html", status=429, email=email,
+                          oidc=_oidc(request) is not None,
+                          error=f"Too many failed sign-ins for this account or from this "
+                                f"address. Wait {wait} minute{'s' if wait != 1 else ''} and "
+                                "try again.")
+        try:
             user = authenticate(session, email, password)
-    except RefusedError as exc:
-        _audit(request, "web.sign_in_refused", email.strip().lower()[:320], method="local")
-        return render(request, "sign_in.html", status=401, error=str(exc), email=email,
-                      oidc=_oidc(request) is not None)
+        except RefusedError as exc:
+            sessions.failed(session, typed, address, now, limits)
+            audit.record(session, "web.sign_in_refused", "web_user", None,
+                         actor=typed or "anonymous", method="local", client_ip=address)
+            session.commit()
+            return render(request, "sign_in.html", status=401, error=str(exc), email=email,
+                          oidc=_oidc(request) is not None)
+        sessions.succeeded(session, user.email)
+        session.commit()
     return _start(request, user)
 
 

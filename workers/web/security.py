@@ -1,23 +1,28 @@
 """Who is signed in, what they may do, and the CSRF token: enforced on the server, per route.
 
-The session lives in a signed cookie (Starlette's SessionMiddleware, itsdangerous): HttpOnly,
-SameSite=Lax, Secure unless served on localhost. It carries the user's email and roles and a
-random CSRF token; every POST must send that token back (form field ``csrf_token`` or header
-``X-CSRF-Token`` for htmx) or it is refused before anything happens.
+The browser holds a signed cookie (Starlette's SessionMiddleware, itsdangerous): HttpOnly,
+SameSite=Lax, Secure unless served on localhost. It carries a random session id and a random
+CSRF token; who the session belongs to, and until when, lives in the store
+(``workers.web.sessions``), so signing out ends it for every copy of the cookie. Every POST must
+send the CSRF token back (form field ``csrf_token`` or header ``X-CSRF-Token`` for htmx) or it
+is refused before anything happens.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 
 from fastapi import HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from workers.web.accounts import ROLES, User
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+SESSION_ID = "sid"
 
 
 class SignInRequired(Exception):  # noqa: N818 - a signal to the handler that redirects
@@ -32,26 +37,64 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 def current_user(request: Request) -> User | None:
-    data = request.session.get("user")
-    if not isinstance(data, dict):
+    """The user of this request's live session (looked up once per request), else None."""
+    if "user" in request.scope.get("state", {}):
+        cached = request.state.user
+        return cached if isinstance(cached, User) else None
+    user = _lookup(request)
+    request.state.user = user
+    return user
+
+
+def _lookup(request: Request) -> User | None:
+    from workers.web import sessions
+    from workers.web.context import web_context
+
+    token = request.session.get(SESSION_ID)
+    if not isinstance(token, str) or not token:
         return None
-    email, roles = data.get("email"), data.get("roles")
-    if not isinstance(email, str) or not isinstance(roles, list):
-        return None
-    return User(email, frozenset(r for r in roles if r in ROLES), str(data.get("source", "")))
+    with web_context(request).sessions() as session:
+        row = sessions.live(session, token, _now())
+        if row is None:
+            return None
+        roles = frozenset(r for r in row.roles.split(",") if r in ROLES)
+        return User(row.email, roles, row.source)
 
 
 def sign_in(request: Request, user: User) -> None:
-    """Start a fresh session for ``user`` (a new CSRF token: no fixation across sign-in)."""
+    """Start a fresh session for ``user`` (a new id and CSRF token: no fixation across
+    sign-in); the caller audits."""
+    from workers.web import sessions
+    from workers.web.context import web_context
+
+    ctx = web_context(request)
+    with ctx.sessions() as session:
+        token = sessions.start(session, user.email, user.roles, user.source,
+                               hours=ctx.settings.web.session_hours, now=_now())
+        session.commit()
     request.session.clear()
-    request.session["user"] = {"email": user.email, "roles": sorted(user.roles),
-                               "source": user.source}
+    request.session[SESSION_ID] = token
+    request.state.user = user
     csrf_token(request)
 
 
 def sign_out(request: Request) -> None:
+    """End the session on the server (a copied cookie stops working) and in the browser."""
+    from workers.web import sessions
+    from workers.web.context import web_context
+
+    token = request.session.get(SESSION_ID)
+    if isinstance(token, str) and token:
+        with web_context(request).sessions() as session:
+            sessions.end(session, token, _now())
+            session.commit()
     request.session.clear()
+    request.state.user = None
 
 
 async def check_csrf(request: Request) -> None:
@@ -75,7 +118,7 @@ def require(role: str) -> Callable[[Request], Awaitable[User]]:
         raise ValueError(f"unknown role {role!r}")
 
     async def dependency(request: Request) -> User:
-        user = current_user(request)
+        user = await run_in_threadpool(current_user, request)
         if user is None:
             raise SignInRequired()
         if not user.has(role):
@@ -87,7 +130,7 @@ def require(role: str) -> Callable[[Request], Awaitable[User]]:
 
 
 async def signed_in(request: Request) -> User:
-    user = current_user(request)
+    user = await run_in_threadpool(current_user, request)
     if user is None:
         raise SignInRequired()
     await check_csrf(request)
