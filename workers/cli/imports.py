@@ -42,13 +42,7 @@ def reviews_command(
         data = file.read_bytes()
     except OSError as exc:
         raise BadInputError(f"{file}: cannot read the file ({exc.strerror})") from None
-    context = ImportContext(
-        roles=frozenset(app.rules.roles),
-        teams=frozenset(t.key for t in app.directory.teams),
-        iro_emails=frozenset(p.email.lower() for p in app.directory.iros),
-        timescales=app.rules.review_timescales,
-        calendar=app.calendar,
-    )
+    context = ImportContext.from_config(app.rules, app.directory, app.calendar)
     plan = parse_reviews_csv(data, str(file), context)
     console = Console()
     if dry_run:

@@ -11,7 +11,7 @@ import datetime as dt
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from workers.errors import BadInputError, ConfigError, ImportRowError
@@ -28,6 +28,10 @@ from workers.importer.records import (
 from workers.planning import ReviewTimescalesLike, statutory_due_date
 from workers.workcalendar import WorkingCalendar
 
+if TYPE_CHECKING:
+    from workers.directory import Directory
+    from workers.rules import Rules
+
 LONDON = ZoneInfo("Europe/London")  # meeting times in the export are local (UK) times
 T = TypeVar("T")
 
@@ -41,6 +45,18 @@ class ImportContext:
     iro_emails: frozenset[str]
     timescales: ReviewTimescalesLike
     calendar: WorkingCalendar
+
+    @classmethod
+    def from_config(cls, rules: Rules, directory: Directory,
+                    calendar: WorkingCalendar) -> ImportContext:
+        """The one way to build it, for `iro import` and the web's import page alike."""
+        return cls(
+            roles=frozenset(rules.roles),
+            teams=frozenset(t.key for t in directory.teams),
+            iro_emails=frozenset(p.email.lower() for p in directory.iros),
+            timescales=rules.review_timescales,
+            calendar=calendar,
+        )
 
 
 # Record field → the CSV column it came from, to name the column of a conflict.

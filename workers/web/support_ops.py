@@ -127,13 +127,7 @@ def _import(request: Request, user: User, name: str, data: bytes, dry_run: bool)
     from workers.importer.upsert import upsert_plan
 
     ctx = web_context(request)
-    context = ImportContext(
-        roles=frozenset(ctx.rules.roles),
-        teams=frozenset(t.key for t in ctx.directory.teams),
-        iro_emails=frozenset(p.email.lower() for p in ctx.directory.iros),
-        timescales=ctx.rules.review_timescales,
-        calendar=ctx.calendar,
-    )
+    context = ImportContext.from_config(ctx.rules, ctx.directory, ctx.calendar)
     try:
         plan = parse_reviews_csv(data, name, context)
     except ImportRowError as exc:
