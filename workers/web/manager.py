@@ -178,6 +178,18 @@ def _figures(ctx: WebContext, first: dt.date, last: dt.date) -> AnnualReport:
                             standard_days=ctx.rules.write_up.record.due.amount, stages=stages)
 
 
+def _charted(figures: AnnualReport) -> dict[str, bool]:
+    """Which charts have something to draw (an empty chart is axes and nothing else)."""
+    return {"reviews": bool(figures.reviews.per_iro_month),
+            "escalations": any(y.children for y in figures.escalations)}
+
+
+def _no_figures(figures: AnnualReport) -> bool:
+    p = figures.population
+    return not any(_charted(figures).values()) and figures.reviews.held == 0 and not any(
+        (p.at_start, p.at_end, p.most, p.admissions, p.leavers))
+
+
 @router.get("/report")
 def report(request: Request, user: Manager, start: str = "", end: str = "") -> Response:
     from workers.report.tables import report_tables
@@ -185,9 +197,10 @@ def report(request: Request, user: Manager, start: str = "", end: str = "") -> R
     ctx = web_context(request)
     first, last = _period(ctx, start, end)
     figures = _figures(ctx, first, last)
-    tables = report_tables(figures, dict(ctx.rules.participation_codes))
+    empty = _no_figures(figures)
+    tables = [] if empty else report_tables(figures, dict(ctx.rules.participation_codes))
     return render(request, "manager/report.html", tables=tables, first=first, last=last,
-                  label=figures.period.label)
+                  label=figures.period.label, empty=empty, charted=_charted(figures))
 
 
 @router.get("/report/chart/{name}.png")
@@ -201,4 +214,7 @@ def chart(request: Request, name: str, user: Manager, start: str = "",
         raise HTTPException(404, "No such chart.")
     ctx = web_context(request)
     first, last = _period(ctx, start, end)
-    return Response(draw(_figures(ctx, first, last)), media_type="image/png")
+    figures = _figures(ctx, first, last)
+    if not _charted(figures)[name]:
+        raise HTTPException(404, "No figures for this chart in this period.")
+    return Response(draw(figures), media_type="image/png")
