@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from web_client import Browser, make_app
+from web_client import STORES, Browser, make_app, store_url
 from web_seed import DEPUTY, IRO, OTHER_IRO, SUPPORT, Seeded
 
 from workers.store.models import AuditEvent, Dispatch, Escalation
@@ -16,9 +16,9 @@ from workers.store.models import AuditEvent, Dispatch, Escalation
 ROLE_USER = {"business_support": SUPPORT, "iro": IRO, "manager": DEPUTY}
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> tuple[Any, Seeded]:
-    return make_app(tmp_path)
+@pytest.fixture(params=STORES)
+def site(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Any, Seeded]:
+    return make_app(tmp_path, database_url=store_url(request))
 
 
 def pages(s: Seeded) -> dict[str, list[str]]:

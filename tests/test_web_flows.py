@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from web_client import Browser, make_app
+from web_client import STORES, Browser, make_app, store_url
 from web_seed import DEPUTY, IRO, SUPPORT, Seeded
 
 from workers.mailout.plan import INVITATION_KIND
@@ -17,9 +17,9 @@ from workers.store.models import AuditEvent, Dispatch, Escalation, Return
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> tuple[Any, Seeded]:
-    return make_app(tmp_path)
+@pytest.fixture(params=STORES)
+def site(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Any, Seeded]:
+    return make_app(tmp_path, database_url=store_url(request))
 
 
 def _audits(app: Any, action: str) -> list[AuditEvent]:

@@ -10,16 +10,16 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from web_client import TODAY, Browser, make_app
+from web_client import STORES, TODAY, Browser, make_app, store_url
 from web_seed import DEPUTY, GROUP, IRO, IRO_MANAGER, OTHER_IRO, SUPPORT, Seeded
 
 from workers.errors import BadInputError
 from workers.store.models import AuditEvent, Deadline, Dispatch, Escalation, Review
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> tuple[Any, Seeded]:
-    return make_app(tmp_path)
+@pytest.fixture(params=STORES)
+def site(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Any, Seeded]:
+    return make_app(tmp_path, database_url=store_url(request))
 
 
 def _signed_in(app: Any, email: str, page: str) -> Browser:

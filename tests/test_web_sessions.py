@@ -16,7 +16,7 @@ import pytest
 from factories import sqlite_url
 from mailout_support import CONFIG
 from sqlalchemy import select, update
-from web_client import Browser, make_app
+from web_client import STORES, Browser, make_app, store_url
 from web_seed import IRO, PASSWORD, SUPPORT, Seeded
 
 from workers.errors import ConfigError
@@ -27,9 +27,9 @@ from workers.web.app import create_app
 IRO_COMMAND = str(Path(sys.executable).parent / "iro")
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> tuple[Any, Seeded]:
-    return make_app(tmp_path)
+@pytest.fixture(params=STORES)
+def site(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Any, Seeded]:
+    return make_app(tmp_path, database_url=store_url(request))
 
 
 def _copy(browser: Browser, app: Any) -> Browser:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from web_client import Browser, make_app
+from web_client import STORES, Browser, make_app, store_url
 from web_seed import SUPPORT, Seeded
 
 from workers.errors import BadInputError
@@ -41,10 +41,10 @@ def test_other_files_are_refused_saying_why(name: str, data: bytes, message: str
         check_scan(name, data)
 
 
-@pytest.fixture
-def sent(tmp_path: Path) -> tuple[Any, Seeded, str, Browser]:
+@pytest.fixture(params=STORES)
+def sent(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Any, Seeded, str, Browser]:
     """Invitations sent for the ready review; a form code to return; business support signed in."""
-    app, s = make_app(tmp_path)
+    app, s = make_app(tmp_path, database_url=store_url(request))
     b = Browser(app)
     b.sign_in(SUPPORT)
     b.get("/support")

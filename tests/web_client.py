@@ -7,12 +7,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-from factories import sqlite_store
+import pytest
+from factories import postgres_url, sqlite_store
 from fastapi.testclient import TestClient
 from mailout_support import CAL, CONFIG, DIRECTORY, RULES
 from web_seed import PASSWORD, Seeded, seed
 
 from workers.settings import load_settings
+from workers.store.session import open_store, upgrade
 from workers.web.app import create_app
 
 TODAY = dt.date(2026, 12, 1)
@@ -20,9 +22,14 @@ _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def make_app(tmp_path: Path, *, pdf: bool = False, host: str = "127.0.0.1",
-             **env: str) -> tuple[Any, Seeded]:
+             database_url: str | None = None, **env: str) -> tuple[Any, Seeded]:
+    """The app on a seeded store: SQLite under ``tmp_path``, or ``database_url`` (migrated)."""
     tmp_path.mkdir(parents=True, exist_ok=True)
-    sessions = sqlite_store(tmp_path)
+    if database_url is None:
+        sessions = sqlite_store(tmp_path)
+    else:
+        upgrade(database_url)
+        sessions = open_store(database_url)
     seeded = seed(sessions, RULES, DIRECTORY, CAL, TODAY)
     settings = load_settings(CONFIG, environ={
         "IRO_DOCUMENTS_DIR": str(tmp_path / "documents"), "IRO_PRINT_DIR": str(tmp_path / "print"),
@@ -30,6 +37,16 @@ def make_app(tmp_path: Path, *, pdf: bool = False, host: str = "127.0.0.1",
     app = create_app(settings, rules=RULES, directory=DIRECTORY, calendar=CAL, sessions=sessions,
                      today=lambda: TODAY, pdf=pdf, host=host)
     return app, seeded
+
+
+STORES = ["sqlite", "postgres"]
+
+
+def store_url(request: pytest.FixtureRequest) -> str | None:
+    """For a fixture parametrized over STORES: None (SQLite) or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        return None
+    return postgres_url(request.getfixturevalue("pg_database"))
 
 
 def token(html: str) -> str:
