@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 import redis
 from aiosmtpd.controller import Controller
+from conftest import missing_service
 from factories import postgres_url
 from fakes.smtp import SmtpServer, free_port
 from sqlalchemy import func, select
@@ -38,6 +39,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 BATCH = 200
 RECOVERY_LIMIT = 60.0
 IRO = str(Path(sys.executable).with_name("iro"))
+CRASH_REDIS_URL = os.environ.get("IRO_TEST_CRASH_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
 class SlowSmtpServer(SmtpServer):
@@ -68,7 +70,7 @@ class Cluster:
     def start(self, *args: str) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{args[0]}-{len(self.procs)}.log").open("wb")
         proc = subprocess.Popen(
-            [IRO, "--config", str(self.config), *args], env=self.env, stdout=log,
+            [IRO, "--debug", "--config", str(self.config), *args], env=self.env, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True,  # its own group, to kill it whole
         )
         self.procs.append(proc)
@@ -80,8 +82,20 @@ class Cluster:
 
 
 @pytest.fixture
+def crash_redis_url() -> str:
+    """A Redis database of its own: other test sessions on this machine flush db 15 and run
+    workers on the same namespace, which would take (and drop) this test's messages."""
+    client = redis.Redis.from_url(CRASH_REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.flushdb()
+    except redis.exceptions.ConnectionError as exc:
+        missing_service(f"Redis is not reachable at {CRASH_REDIS_URL}: {exc}")
+    return CRASH_REDIS_URL
+
+
+@pytest.fixture
 def cluster(
-    tmp_path: Path, pg_database: str, redis_url: str, slow_smtp: SmtpServer
+    tmp_path: Path, pg_database: str, crash_redis_url: str, slow_smtp: SmtpServer
 ) -> Iterator[Cluster]:
     url = postgres_url(pg_database)
     upgrade(url)
@@ -90,7 +104,7 @@ def cluster(
     env = {
         **os.environ,
         "IRO_DATABASE_URL": url,
-        "IRO_REDIS_URL": redis_url,
+        "IRO_REDIS_URL": crash_redis_url,
         "IRO_TRANSPORT": "smtp",
         "IRO_SMTP_HOST": slow_smtp.host,
         "IRO_SMTP_PORT": str(slow_smtp.port),

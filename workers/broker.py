@@ -5,7 +5,9 @@ actors on it (workers.actors.declare), so ``iro --help`` never touches Redis.
 
 dramatiq's own recovery of a killed worker's messages waits for the worker's heartbeat to go
 stale (60 s) and for a maintenance pass (0.1% of Redis commands): we measured 14.5 minutes.
-We shorten both, and the scheduler's reconciler re-enqueues from the store in any case.
+We shorten the heartbeat timeout, and every worker process sweeps dead workers' messages back to
+the queue every few seconds (workers.queue_recovery); the scheduler's reconciler re-enqueues
+from the store whatever Redis lost outright.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ HEARTBEAT_TIMEOUT_MS = 15_000
 # One Redis command in a hundred runs maintenance (requeueing a dead worker's unacked messages).
 MAINTENANCE_CHANCE = 10_000
 REDIS_NAMESPACE = "iro"
+# How often each worker process looks for dead workers' messages (workers.queue_recovery).
+SWEEP_SECONDS = 3.0
 
 
 def make_broker(settings: Settings, *, namespace: str = REDIS_NAMESPACE) -> dramatiq.Broker:
@@ -38,6 +42,7 @@ def make_redis_broker(url: str, *, namespace: str = REDIS_NAMESPACE) -> dramatiq
     from dramatiq.brokers.redis import RedisBroker
 
     from workers.errors import ServiceUnavailableError
+    from workers.queue_recovery import DeadWorkerSweeper
 
     broker = RedisBroker(
         url=url,
@@ -45,6 +50,7 @@ def make_redis_broker(url: str, *, namespace: str = REDIS_NAMESPACE) -> dramatiq
         heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,
         maintenance_chance=MAINTENANCE_CHANCE,
     )
+    broker.add_middleware(DeadWorkerSweeper(SWEEP_SECONDS))  # runs only where a Worker boots
     try:
         broker.client.ping()
     except redis.exceptions.RedisError as exc:
