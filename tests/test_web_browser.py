@@ -22,7 +22,7 @@ import pytest
 from conftest import missing_service
 from factories import sqlite_url
 from mailout_support import CAL, CONFIG, DIRECTORY, RULES
-from web_seed import DEPUTY, IRO, PASSWORD, SUPPORT, Seeded, seed
+from web_seed import DEPUTY, IRO, IRO_MANAGER, PASSWORD, SUPPORT, Seeded, seed
 
 from workers.store.session import open_store, upgrade
 from workers.web.context import london_today
@@ -159,6 +159,15 @@ def test_business_support_sends_invitations_and_records_a_return(page: Any,
     record.click()
     expect(page.get_by_text("recorded as returned")).to_be_visible()
     shot(page, "support-6-returns")
+    # a form that came by post, with its scan attached
+    code = page.locator('form.inline input[name="code"]').first.get_attribute("value")
+    page.get_by_label("Reference code on the form").fill(code)
+    page.get_by_label(re.compile("Scanned form")).set_input_files(files=[{
+        "name": "scan.pdf", "mimeType": "application/pdf",
+        "buffer": b"%PDF-1.4\n%%EOF\n"}])
+    page.get_by_role("button", name="Record return", exact=True).click()
+    expect(page.locator(".flash")).to_contain_text("the scan is kept with the case")
+    shot(page, "support-6b-return-with-scan")
     page.get_by_role("link", name="Failed").click()
     expect(page.get_by_text("refused the address (550)")).to_be_visible()
     shot(page, "support-7-failed")
@@ -231,3 +240,60 @@ def test_manager_responds_and_reads_the_report(page: Any, server: Server) -> Non
     page.goto(f"{server.url}/support/reviews/{s.broken_review}/send")
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
     shot(page, "manager-4-refused")
+
+
+def test_iro_records_a_review_held_and_its_decisions(page: Any, server: Server) -> None:
+    from playwright.sync_api import expect
+
+    s = server.seeded
+    sign_in(page, server, IRO)
+    page.get_by_role("link", name=s.ready_review, exact=True).click()
+    expect(page.get_by_role("heading", name="Record the review as held")).to_be_visible()
+    page.get_by_label("How the child took part").select_option("PN1")
+    page.get_by_label(re.compile(r"· child ·")).check()
+    page.get_by_label(re.compile(r"· social worker ·")).check()
+    shot(page, "iro-4-record-held")
+    page.get_by_role("button", name="Record as held").click()
+    expect(page.get_by_text(f"Review {s.ready_review} recorded as held")).to_be_visible()
+    shot(page, "iro-5-held")
+    page.get_by_role("navigation").get_by_role("link", name="My caseload").click()
+    page.get_by_role("link", name=s.held_review, exact=True).click()
+    page.get_by_role("button", name="Record decisions sent").click()
+    expect(page.get_by_text("Decisions sent on")).to_be_visible()
+    shot(page, "iro-6-decisions-sent")
+
+
+def test_the_iro_manager_resolves_an_escalation(page: Any, server: Server) -> None:
+    from playwright.sync_api import expect
+
+    s = server.seeded
+    sign_in(page, server, IRO_MANAGER)
+    expect(page.get_by_role("heading", name="Every other open escalation")).to_be_visible()
+    shot(page, "manager-5-iro-manager-home")
+    page.get_by_role("link", name=f"ESC-{s.escalation_id}", exact=True).click()
+    page.get_by_label("Outcome").fill("Pathway plan updated and agreed with the IRO.")
+    shot(page, "manager-6-resolve")
+    page.get_by_role("button", name="Resolve escalation").click()
+    expect(page.get_by_text(f"ESC-{s.escalation_id} resolved")).to_be_visible()
+    shot(page, "manager-7-resolved")
+
+
+def test_a_copied_cookie_stops_working_after_sign_out(page: Any, chromium: Any,
+                                                      server: Server) -> None:
+    from playwright.sync_api import expect
+
+    sign_in(page, server, SUPPORT)
+    expect(page.get_by_role("heading", name="Upcoming reviews")).to_be_visible()
+    other = chromium.new_context()
+    try:
+        other.add_cookies(page.context.cookies())
+        copy = other.new_page()
+        copy.goto(server.url + "/support")
+        expect(copy.get_by_role("heading", name="Upcoming reviews")).to_be_visible()
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        copy.goto(server.url + "/support")
+        expect(copy.get_by_role("heading", name="Sign in")).to_be_visible()
+        shot(copy, "sign-out-copied-cookie")
+    finally:
+        other.close()
