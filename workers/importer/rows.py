@@ -6,17 +6,15 @@ Errors read ``line N, column <name>: <reason>``; N is the line where the record 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from workers.errors import BadInputError, ConfigError, ImportRowError
+from workers.errors import BadInputError, ConfigError
 from workers.importer import values as v
-from workers.importer.format import BY_NAME, CHANNELS, COLUMNS
+from workers.importer.format import BY_NAME, CHANNELS
 from workers.importer.records import (
     ChildRecord,
     ImportPlan,
@@ -25,6 +23,7 @@ from workers.importer.records import (
     RowError,
     raise_errors,
 )
+from workers.importer.table import read_table
 from workers.planning import ReviewTimescalesLike, statutory_due_date
 from workers.workcalendar import WorkingCalendar
 
@@ -107,55 +106,6 @@ class _Row:
             shown = "" if BY_NAME[column].personal else f", got {raw!r}"
             self.err(column, f"{exc}{shown}")
             return None
-
-
-def read_table(data: bytes, source: str) -> list[tuple[int, dict[str, str]]]:
-    """Decode and split the file; check the header. Returns (line, values) per non-blank record."""
-    try:
-        text = data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a BOM
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ImportRowError(
-            f"{source}: line {line}: not UTF-8: save it as CSV UTF-8 from Excel "
-            "(Save As, then 'CSV UTF-8 (Comma delimited)')"
-        ) from None
-    required = [c.name for c in COLUMNS if c.required]
-    if not text.strip():
-        raise ImportRowError(
-            f"{source}: line 1: the file is empty; expected a header row with at least "
-            + ", ".join(required)
-        )
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    errors: list[RowError] = []
-    records: list[tuple[int, dict[str, str]]] = []
-    try:
-        header = [name.strip().lower() for name in next(reader)]
-        for name in sorted({n for n in header if header.count(n) > 1}):
-            errors.append(RowError(1, name, "appears twice in the header"))
-        for name in header:
-            if name not in BY_NAME:
-                reason = "unknown column (see docs/csv-format.md)"
-                errors.append(RowError(1, name or "(blank)", reason))
-        for name in required:
-            if name not in header:
-                errors.append(RowError(1, name, "missing from the header"))
-        raise_errors(source, errors)
-        end = reader.line_num
-        for fields_ in reader:
-            start, end = end + 1, reader.line_num
-            if not any(f.strip() for f in fields_):
-                continue
-            if len(fields_) != len(header):
-                reason = f"{len(fields_)} fields, but the header has {len(header)}"
-                errors.append(RowError(start, None, reason))
-                continue
-            records.append((start, dict(zip(header, fields_, strict=True))))
-    except csv.Error as exc:
-        errors.append(RowError(reader.line_num, None, f"not valid CSV ({exc})"))
-    raise_errors(source, errors)
-    if not records:
-        raise ImportRowError(f"{source}: line 2: no participant rows after the header")
-    return records
 
 
 def parse_reviews_csv(data: bytes, source: str, context: ImportContext) -> ImportPlan:
