@@ -104,6 +104,30 @@ def test_sends_once_and_records_message_id(
     assert actions(sessions) == ["dispatch.sent"]
 
 
+def test_letter_carries_the_invitation_rendered_from_its_word_template(
+    sessions: sessionmaker[Session], smtp: SmtpTransport, smtp_server: SmtpServer
+) -> None:
+    import io
+
+    from docx import Document
+
+    [dispatch_id] = make_letters(sessions, 1)
+    assert dispatcher(sessions, smtp).process(dispatch_id).kind == "sent"
+
+    [msg] = smtp_server.wait_for(1)
+    [part] = [p for p in msg.iter_attachments()]
+    assert part.get_content_type().endswith("wordprocessingml.document")
+    text = "\n".join(p.text for p in Document(io.BytesIO(part.get_content())).paragraphs)
+    sent = row(sessions, dispatch_id)
+    with sessions() as session:
+        person = session.get(Participant, sent.participant_id)
+        assert person is not None
+        # the addressee and the child from the case record (inside the letter, never the subject)
+        assert f"Dear {person.name}," in text and "Zoë O'Neil" in text
+    assert str(part.get_filename()).endswith("-invitation.docx")
+    assert "Zoë" not in str(msg["Subject"])
+
+
 def test_concurrent_copies_send_once(
     sessions: sessionmaker[Session], smtp: SmtpTransport, smtp_server: SmtpServer
 ) -> None:

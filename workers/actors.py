@@ -160,9 +160,13 @@ def build_dispatcher(settings: Settings) -> Dispatcher:
     from workers.store.session import open_store
 
     install()
+    from workers.documents.contexts import Letterhead
+
     context = ComposeContext(
         allowed_domains=tuple(settings.email.allowed_domains),
         reply_to=settings.mailbox.reply_to_address,
+        templates_dir=settings.templates_dir,
+        letterhead=Letterhead.from_settings(settings.letterhead),
     )
     return Dispatcher(
         sessions=open_store(settings.database_url),

@@ -11,14 +11,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from workers.documents import contexts
 from workers.documents.filters import uk_date
 from workers.errors import BadInputError, NotFoundError, PermanentDeliveryError
 from workers.mail.allowlist import may_email
-from workers.mail.message import OutgoingMessage
+from workers.mail.message import Attachment, OutgoingMessage
 from workers.store.models import Dispatch, Participant, Review
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 ComposeFn = Callable[[Session, Dispatch, "ComposeContext"], OutgoingMessage]
 
@@ -29,6 +33,8 @@ class ComposeContext:
 
     allowed_domains: Sequence[str] = ()
     reply_to: str | None = None
+    templates_dir: Path = Path("templates_docx")  # settings.templates_dir
+    letterhead: contexts.Letterhead = field(default_factory=contexts.Letterhead)
 
 
 _COMPOSERS: dict[str, ComposeFn] = {}
@@ -99,19 +105,40 @@ def subject_line(review: Review, what: str) -> str:
     return f"Review {review.ref} ({review.child.initials}) {uk_date(when)}: {what}"
 
 
+@dataclass(frozen=True)
+class _IroContact:
+    """The review's IRO as the letter signs it (the mail-out's fallback when no directory entry)."""
+
+    email: str
+    name: str = "Your Independent Reviewing Officer"
+    phone: str = ""
+
+
+def invitation_context(review: Review, person: Participant, context: ComposeContext,
+                       today: dt.date) -> contexts.Context:
+    """What the invitation template is filled with (benchmarks/pipeline.py renders the same)."""
+    common = contexts.Common(context.letterhead, _IroContact(review.iro_email), today)
+    return contexts.letter(review.child, review, person, common)
+
+
 def compose_letter(
     session: Session, dispatch: Dispatch, context: ComposeContext
 ) -> OutgoingMessage:
-    """A plain-text invitation to a review (the placeholder until a kind has a Word template)."""
+    """The invitation to a review, rendered from its Word template and attached."""
+    from workers.documents.engine import shared_engine
+
     person = recipient_of(session, dispatch, context)
     review = session.get(Review, dispatch.review_id) if dispatch.review_id else None
     if review is None:
         raise NotFoundError(f"dispatch {dispatch.key} names no review")
     when = review.scheduled_at or dt.datetime.combine(review.due_on, dt.time(10), dt.UTC)
+    document = shared_engine(context.templates_dir).render(
+        "invitation", invitation_context(review, person, context, dt.date.today())
+    )
     body = (
         f"Dear {person.name},\n\n"
         f"You are invited to the review {review.ref} on {uk_date(when.date())} "
-        f"at {when:%H:%M}.\n"
+        f"at {when:%H:%M}. The invitation is attached.\n"
         f"Venue: {review.venue or 'to be confirmed'}\n\n"
         f"Please quote {dispatch.reference_code or review.ref} in any reply.\n\n"
         "Independent Reviewing Service\n"
@@ -122,6 +149,7 @@ def compose_letter(
         subject=subject_line(review, "invitation"),
         body_text=body,
         reply_to=context.reply_to,
+        attachments=(Attachment(f"{review.ref}-{person.ref}-invitation.docx", document, DOCX),),
     )
 
 
