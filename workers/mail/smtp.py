@@ -24,7 +24,7 @@ from workers.errors import (
     TransientDeliveryError,
 )
 from workers.mail.message import OutgoingMessage
-from workers.mail.mime import build_mime, envelope_recipients
+from workers.mail.mime import build_mime, envelope_recipients, message_id_for, mime_bytes
 
 Security = Literal["none", "starttls", "tls"]
 
@@ -91,14 +91,15 @@ class SmtpTransport:
     # -- the Transport interface -----------------------------------------------------------
 
     def send(self, message: OutgoingMessage) -> str:
-        mime = build_mime(
+        recipients = envelope_recipients(message)
+        # Built once, as bytes (send_message would build and flatten an EmailMessage: ~2.5 ms).
+        data = mime_bytes(
             message,
             sender=self.config.mailbox,
             display_name=self.config.display_name,
             reply_to=self.config.reply_to,
-        )
-        message_id = str(mime["Message-ID"])
-        recipients = envelope_recipients(message)
+        ) if all(a.isascii() for a in (*recipients, self.config.mailbox)) else None
+        message_id = message_id_for(message.dispatch_key, self.config.mailbox)
         # A pooled connection the server has since dropped fails on first use; one fresh retry
         # (never more: after DATA was accepted we would risk a duplicate).
         for attempt in (1, 2):
@@ -108,7 +109,13 @@ class SmtpTransport:
             except (smtplib.SMTPException, OSError) as exc:
                 raise classify_smtp_error(exc, message.dispatch_key, self.config) from exc
             try:
-                conn.send_message(mime, from_addr=self.config.mailbox, to_addrs=recipients)
+                if data is None:  # an address outside ASCII: smtplib negotiates SMTPUTF8
+                    conn.send_message(build_mime(message, sender=self.config.mailbox,
+                                                 display_name=self.config.display_name,
+                                                 reply_to=self.config.reply_to),
+                                      from_addr=self.config.mailbox, to_addrs=recipients)
+                else:
+                    conn.sendmail(self.config.mailbox, recipients, data)
             except smtplib.SMTPServerDisconnected as exc:
                 _quietly_close(conn)
                 if attempt == 1:
