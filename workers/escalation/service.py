@@ -26,10 +26,9 @@ from workers.escalation.policy import Policy
 from workers.escalation.recipients import DirectoryLike, addressees
 from workers.escalation.refs import escalation_ref as escalation_ref  # the one spelling
 from workers.store.audit import record
+from workers.store.keyed import deadline_by_key, ensure_deadline, ensure_dispatch
 from workers.store.models import (
     Child,
-    Deadline,
-    Dispatch,
     Escalation,
     EscalationStep,
     Review,
@@ -258,20 +257,18 @@ class EscalationService:
         due: dt.date,
         kind: str = "escalation_response",
     ) -> None:
-        if self.session.scalars(select(Deadline).where(Deadline.key == key)).first() is None:
-            self.session.add(
-                Deadline(
-                    key=key,
-                    kind=kind,
-                    escalation_id=escalation_id,
-                    started_on=start,
-                    due_on=due,
-                    statutory=False,
-                )
-            )
+        ensure_deadline(
+            self.session,
+            key,
+            kind=kind,
+            escalation_id=escalation_id,
+            started_on=start,
+            due_on=due,
+            statutory=False,
+        )
 
     def _meet(self, key: str, on: dt.date) -> None:
-        d = self.session.scalars(select(Deadline).where(Deadline.key == key)).first()
+        d = deadline_by_key(self.session, key)
         if d is not None and d.met_on is None:
             d.met_on = on
             d.working_days_taken = self.policy.working_days(d.started_on, on)
@@ -295,10 +292,10 @@ class EscalationService:
                 key, kind = f"{ref}/overdue/{notice.stage}/{person.role}/{email}", OVERDUE_KIND
             else:
                 key, kind = f"{ref}/ceiling/{person.role}/{email}", OVERDUE_KIND
-            if self.session.scalars(select(Dispatch.id).where(Dispatch.key == key)).first():
-                continue
-            dispatch = Dispatch(
-                key=key,
+            # a second planner racing this one (the timer scan, a retry) takes the row that won
+            dispatch, created = ensure_dispatch(
+                self.session,
+                key,
                 kind=kind,
                 channel="email",
                 state="pending",
@@ -315,8 +312,8 @@ class EscalationService:
                     "template": self.policy.stage(notice.stage).template,
                 },
             )
-            self.session.add(dispatch)
-            self.session.flush()
+            if not created:
+                continue
             self.planned.append(key)
             audit(
                 self.session,

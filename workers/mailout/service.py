@@ -32,7 +32,7 @@ from workers.mailout.preflight import preflight, refuse
 from workers.planning import mailout_dates
 from workers.reviews import records
 from workers.reviews.held import mailout_key, send_at
-from workers.store import audit
+from workers.store import audit, keyed
 from workers.store.models import Child, Dispatch, Participant, Review, utcnow
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ def _insert(session: Session, review: Review, plan: Mailout, letter_codes: dict[
         for row in rows:
             audit.record(session, "dispatch.planned", "dispatch", row.id, actor=actor, key=row.key,
                          kind=row.kind, channel=row.channel)
-        deadline = records.deadline_by_key(session, mailout_key(review.ref))
+        deadline = keyed.deadline_by_key(session, mailout_key(review.ref))
         if deadline is not None and deadline.met_on is None:
             deadline.met_on = today
             deadline.in_time = today <= deadline.due_on

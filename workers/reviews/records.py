@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workers.errors import NotFoundError
-from workers.store.models import Child, Deadline, Dispatch, Participant, Review
+from workers.store.models import Child, Dispatch, Participant, Review
 
 # Notices not yet claimed by a worker can still be called off; a claimed one is already going.
 CANCELLABLE = ("pending", "queued")
@@ -38,40 +36,6 @@ def planned_review(session: Session, child: Child) -> Review | None:
         .order_by(Review.sequence.desc(), Review.id.desc())
         .limit(1)
     ).one_or_none()
-
-
-def deadline_by_key(session: Session, key: str) -> Deadline | None:
-    return session.scalars(select(Deadline).where(Deadline.key == key)).one_or_none()
-
-
-def ensure_deadline(session: Session, key: str, **values: Any) -> Deadline:
-    """The deadline with ``key``, created with ``values`` if it does not exist yet."""
-    existing = deadline_by_key(session, key)
-    if existing is not None:
-        return existing
-    deadline = Deadline(key=key, **values)
-    session.add(deadline)
-    session.flush()
-    return deadline
-
-
-def ensure_dispatch(session: Session, key: str, **values: Any) -> tuple[Dispatch, bool]:
-    """The dispatch with ``key`` and whether this call created it.
-
-    The unique key is what makes a notice go once: a second planner (another scheduler, a retry)
-    racing this one hits the constraint inside a savepoint and takes the row that won.
-    """
-    existing = session.scalars(select(Dispatch).where(Dispatch.key == key)).one_or_none()
-    if existing is not None:
-        return existing, False
-    dispatch = Dispatch(key=key, **values)
-    try:
-        with session.begin_nested():
-            session.add(dispatch)
-    except IntegrityError:
-        won = session.scalars(select(Dispatch).where(Dispatch.key == key)).one()
-        return won, False
-    return dispatch, True
 
 
 def cancel_pending(session: Session, key_prefix: str) -> int:

@@ -22,6 +22,7 @@ from workers.reviews.clock import WRITE_UP_KINDS, WriteUpClock, overdue_on
 from workers.reviews.held import LONDON, notices_for
 from workers.reviews.notices import NoticeConfig
 from workers.scheduler import Job, JobContext, register_job
+from workers.store import keyed
 from workers.store.models import Deadline, Dispatch, Review
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ def _plan_missing(
             if notice.to == "iro"
             else overdue_recipient(cfg.rules, cfg.directory, review.child, review)
         )
-        _, created = records.ensure_dispatch(
+        _, created = keyed.ensure_dispatch(
             session,
             notice.key,
             kind=notice.kind,

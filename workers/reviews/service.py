@@ -28,7 +28,7 @@ from workers.reviews.held import (
 )
 from workers.reviews.timescale import NextReview, early_review
 from workers.rules import Rules
-from workers.store import audit
+from workers.store import audit, keyed
 from workers.store.models import Child, Review
 
 MEETING_TIME = dt.time(10)  # a meeting booked without a time: 10am London, changed when arranged
@@ -86,7 +86,7 @@ def mark_held(
     review.in_timescale = plan.timeliness.in_timescale
     review.days_late = plan.timeliness.days_late
     for clock in plan.clocks:
-        records.ensure_deadline(
+        keyed.ensure_deadline(
             session,
             deadline_key(review.ref, clock.kind),
             kind=clock.kind,
@@ -169,7 +169,7 @@ def _plan_notice(
         params["deadline"] = notice.deadline
     # the draft record goes straight away; the reminders and notices on their day
     due_at = now if notice.kind == "review_record" else send_at(notice.on)
-    dispatch, created = records.ensure_dispatch(
+    dispatch, created = keyed.ensure_dispatch(
         session,
         notice.key,
         kind=notice.kind,
@@ -211,7 +211,7 @@ def _plan_next(session: Session, child: Child, held: Review, nxt: NextReview) ->
 
 def _plan_mailout(session: Session, review: Review, nxt: NextReview, started_on: dt.date) -> None:
     """The day its invitation round is due, as an open internal deadline the mail-out meets."""
-    deadline = records.ensure_deadline(
+    deadline = keyed.ensure_deadline(
         session,
         mailout_key(review.ref),
         kind="mailout",
@@ -240,7 +240,7 @@ def stop_writeup(
     if today is not None and met_on > today:
         raise BadInputError(f"--date {met_on.isoformat()} is in the future")
     review = records.review_by_ref(session, review_ref)
-    deadline = records.deadline_by_key(session, deadline_key(review.ref, kind))
+    deadline = keyed.deadline_by_key(session, deadline_key(review.ref, kind))
     if review.held_on is None or deadline is None:
         raise RefusedError(
             f"review {review.ref} has not been marked held; run `iro review held` first"
