@@ -277,3 +277,17 @@ def test_audit_record_does_not_commit(store: sessionmaker[Session]) -> None:
         s.rollback()
     with store() as s:
         assert s.scalar(select(func.count()).select_from(AuditEvent)) == 0
+
+
+def test_a_database_error_never_quotes_the_values_being_written(
+    store: sessionmaker[Session],
+) -> None:
+    # Workers, the scheduler and --debug log tracebacks; an IntegrityError's text would carry
+    # every parameter of the failed statement: a child's name, a participant's address.
+    with store.begin() as s:
+        make_child(s, ref="C-77777")
+    with store() as s, pytest.raises(IntegrityError) as info:
+        make_child(s, ref="C-77777", given_name="Zoë-Secret", family_name="O'Neil-Secret")
+    message = str(info.value)
+    assert "Secret" not in message
+    assert "parameters hidden" in message

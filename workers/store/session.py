@@ -3,7 +3,9 @@
 SQLite (the embedded default) gets foreign keys, WAL and a busy timeout on every connection, so
 worker threads and the scheduler can share one file; PostgreSQL gets ``pool_pre_ping`` so a
 restarted server does not hand out dead connections. A database that cannot be reached becomes
-one line (``ServiceUnavailableError``), never a traceback. Migrations are Alembic's, configured
+one line (``ServiceUnavailableError``), never a traceback. Both hide statement parameters: an
+``IntegrityError``'s text would otherwise quote the names and addresses being written into every
+traceback a worker, the scheduler or ``--debug`` logs. Migrations are Alembic's, configured
 in code so they run from an installed package with no ``alembic.ini``.
 """
 
@@ -96,7 +98,9 @@ def _sqlite_folder(parsed: URL) -> None:
 
 def _sqlite_engine(parsed: URL) -> Engine:
     _sqlite_folder(parsed)
-    engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = create_engine(
+        parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
+    )
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -112,7 +116,9 @@ def create_store_engine(url: str) -> Engine:
             connect_args: dict[str, Any] = {}
             if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
                 connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
-            engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+            engine = create_engine(
+                parsed, pool_pre_ping=True, connect_args=connect_args, hide_parameters=True
+            )
             hint = PG_START_HINT
     except (NoSuchModuleError, ImportError) as exc:
         raise ConfigError(
