@@ -291,3 +291,14 @@ def test_a_database_error_never_quotes_the_values_being_written(
     message = str(info.value)
     assert "Secret" not in message
     assert "parameters hidden" in message
+
+
+@pytest.mark.postgres
+def test_postgres_errors_do_not_quote_the_failing_row(pg_database: str) -> None:
+    # PostgreSQL's DETAIL line for a NOT NULL or CHECK violation is the whole row
+    sessions = postgres_store(pg_database)
+    with sessions() as s, pytest.raises(IntegrityError) as info:
+        make_child(s, given_name=None, family_name="O'Neil-Secret", placement="12 Secret Road")
+    message = str(info.value)
+    assert "not-null constraint" in message
+    assert "Secret" not in message and "DETAIL" not in message

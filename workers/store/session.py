@@ -23,7 +23,7 @@ from workers.errors import ConfigError, ServiceUnavailableError
 
 if TYPE_CHECKING:
     from alembic.config import Config
-    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Connection, ExceptionContext
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -105,6 +105,17 @@ def _sqlite_engine(parsed: URL) -> Engine:
     return engine
 
 
+def _drop_row_detail(context: ExceptionContext) -> None:
+    """Cut PostgreSQL's ``DETAIL:`` line from the error's text before anyone formats it.
+
+    ``hide_parameters`` does not reach it, and for a NOT NULL or CHECK violation it reads
+    ``Failing row contains (…)``: the whole row, names and addresses included.
+    """
+    for exc in (context.original_exception, context.sqlalchemy_exception):
+        if exc is not None and exc.args and "\nDETAIL:" in str(exc.args[0]):
+            exc.args = (str(exc.args[0]).split("\nDETAIL:", 1)[0], *exc.args[1:])
+
+
 def create_store_engine(url: str) -> Engine:
     """An engine for ``url``, checked by connecting once."""
     parsed = parse_url(url)
@@ -119,6 +130,7 @@ def create_store_engine(url: str) -> Engine:
             engine = create_engine(
                 parsed, pool_pre_ping=True, connect_args=connect_args, hide_parameters=True
             )
+            event.listen(engine, "handle_error", _drop_row_detail)
             hint = PG_START_HINT
     except (NoSuchModuleError, ImportError) as exc:
         raise ConfigError(
