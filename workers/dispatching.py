@@ -25,12 +25,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, NoReturn
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from workers.errors import (
     AuthenticationError,
@@ -44,7 +46,7 @@ from workers.mail.message import OutgoingMessage, Transport
 from workers.mail.mime import message_id_for
 from workers.mail.ratelimit import RateLimiter, Unlimited
 from workers.store import audit
-from workers.store.models import Dispatch, utcnow
+from workers.store.models import Child, Dispatch, Participant, Review, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,7 @@ MIN_LEASE_SECONDS = 10
 BACKOFF_BASE_SECONDS = 5.0
 MAX_AUDIT_REASON = 200  # workers.store.audit keeps codes, not long text
 BACKOFF_MAX_SECONDS = 600.0
+PAUSE_CHECK_SECONDS = 1.0
 
 Composer = Callable[[Session, Dispatch], OutgoingMessage]
 OutcomeKind = Literal["sent", "recovered", "skipped", "paused", "failed"]
@@ -113,92 +116,126 @@ class Dispatcher:
     lease: float = 30.0
     clock: Callable[[], dt.datetime] = utcnow
     limiter: RateLimiter = field(default_factory=Unlimited)
+    _unpaused_until: float = field(default=0.0, init=False, repr=False)
 
     def process(self, dispatch_id: int) -> Outcome:
-        """Do whatever this dispatch still needs. Raises RetryLater to be tried again."""
-        claimed = self._claim(dispatch_id)
+        """Do whatever this dispatch still needs. Raises RetryLater to be tried again.
+
+        One session (one pooled connection) per dispatch: the claim loads the case with it, so
+        the composer finds the rows in the session instead of asking the database again.
+        """
+        with self.sessions() as session:
+            return self._process(session, dispatch_id)
+
+    def _process(self, session: Session, dispatch_id: int) -> Outcome:
+        claimed = self._claim(session, dispatch_id)
         if isinstance(claimed, Outcome):
             return claimed
-        key, was_sending = claimed
+        row, was_sending = claimed
         if was_sending:
-            found = self.transport.find_sent(key)
+            found = self.transport.find_sent(row.key)
             if found is not None:
                 log.info("dispatch %s was already sent (found after a retry)", dispatch_id)
-                return self._record_sent(dispatch_id, found, recovered=True)
+                return self._record_sent(session, dispatch_id, found, recovered=True)
         try:
             wait = self.limiter.try_acquire(self.transport.mailbox)
             if wait > 0:
                 self._wait_for_slot(dispatch_id, wait)
-            with self.sessions() as session:
-                row = session.get(Dispatch, dispatch_id)
-                assert row is not None  # claimed above; dispatches are never deleted
-                message = self.compose(session, row)
+            message = self.compose(session, row)
+            session.commit()  # end any read the composer began: no transaction open while sending
             message_id = self.transport.send(message)
         except ThrottledError as exc:
+            session.rollback()
             self._requeue(dispatch_id, str(exc), exc.retry_after, cause="throttled")
             raise RetryLater(str(exc), exc.retry_after, throttled=True) from exc
         except TransientDeliveryError as exc:
+            session.rollback()
             delay = backoff_seconds(self._attempts(dispatch_id))
             self._requeue(dispatch_id, str(exc), delay, cause="transient")
             raise RetryLater(str(exc), delay, throttled=False) from exc
         except AuthenticationError as exc:
+            session.rollback()
             return self._pause_sending(dispatch_id, str(exc))
         except (PermanentDeliveryError, TemplateError, BadInputError) as exc:
+            session.rollback()
             return self.fail(dispatch_id, str(exc))
-        return self._record_sent(dispatch_id, message_id, recovered=False)
+        return self._record_sent(session, dispatch_id, message_id, recovered=False)
 
     # -- steps -------------------------------------------------------------------------------
 
-    def _claim(self, dispatch_id: int) -> tuple[str, bool] | Outcome:
+    def _paused(self, session: Session) -> bool:
+        """The shared pause flag, asked at most once a second while it is down (one query a
+        letter otherwise); a send in that second meets the refused login and pauses too."""
+        if time.monotonic() < self._unpaused_until:
+            return False
+        paused = self.pause.is_paused(session)
+        if not paused:
+            self._unpaused_until = time.monotonic() + PAUSE_CHECK_SECONDS
+        return paused
+
+    def _claim(self, session: Session, dispatch_id: int) -> tuple[Dispatch, bool] | Outcome:
+        """Take the dispatch, loading it with its participant, review and child in one query
+        (the composers then find them in the session)."""
         now = self.clock()
-        with self.sessions() as session:
-            if self.pause.is_paused(session):
-                return Outcome("paused", dispatch_id)
-            row = session.execute(
-                select(Dispatch.key, Dispatch.state).where(Dispatch.id == dispatch_id)
-            ).first()
-            if row is None:
-                log.warning("dispatch %s does not exist; message dropped", dispatch_id)
-                return Outcome("skipped", dispatch_id)
-            key, state = row
-            values: dict[str, object] = {
-                "state": "sending",
-                "claimed_at": now,
-                "updated_at": now,
-                "attempts": Dispatch.attempts + 1,
-            }
-            if self.transport.name in MESSAGE_ID_TRANSPORTS:
-                values["message_id"] = message_id_for(key, self.transport.mailbox)
-            # The state read above is part of the condition, so a copy that raced us loses here.
-            result = session.execute(
-                update(Dispatch)
-                .where(Dispatch.id == dispatch_id, Dispatch.state == state)
-                .where(claimable(now, self.lease))  # type: ignore[arg-type]
-                .values(values)
-                .execution_options(synchronize_session=False)
-            )
-            session.commit()
+        if self._paused(session):
+            return Outcome("paused", dispatch_id)
+        found = session.execute(
+            select(Dispatch, Participant, Review, Child)
+            .outerjoin(Participant, Participant.id == Dispatch.participant_id)
+            .outerjoin(Review, Review.id == Dispatch.review_id)
+            .outerjoin(Child, Child.id == Review.child_id)
+            .where(Dispatch.id == dispatch_id)
+        ).first()
+        if found is None:
+            session.rollback()
+            log.warning("dispatch %s does not exist; message dropped", dispatch_id)
+            return Outcome("skipped", dispatch_id)
+        row = found[0]
+        # The session's identity map holds rows weakly: keep the case alive until composed.
+        session.info["dispatch_case"] = tuple(found)
+        state = row.state
+        values: dict[str, object] = {
+            "state": "sending",
+            "claimed_at": now,
+            "updated_at": now,
+            "attempts": Dispatch.attempts + 1,
+        }
+        if self.transport.name in MESSAGE_ID_TRANSPORTS:
+            values["message_id"] = message_id_for(row.key, self.transport.mailbox)
+        # The state read above is part of the condition, so a copy that raced us loses here.
+        result = session.execute(
+            update(Dispatch)
+            .where(Dispatch.id == dispatch_id, Dispatch.state == state)
+            .where(claimable(now, self.lease))  # type: ignore[arg-type]
+            .values(values)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return Outcome("skipped", dispatch_id)
-        return key, state == "sending"
+        values["attempts"] = row.attempts + 1
+        for name, value in values.items():  # what the UPDATE wrote, without loading it again
+            set_committed_value(row, name, value)
+        return row, state == "sending"
 
-    def _record_sent(self, dispatch_id: int, message_id: str, *, recovered: bool) -> Outcome:
+    def _record_sent(
+        self, session: Session, dispatch_id: int, message_id: str, *, recovered: bool
+    ) -> Outcome:
         now = self.clock()
-        with self.sessions() as session:
-            session.execute(
-                update(Dispatch)
-                .where(Dispatch.id == dispatch_id, Dispatch.state == "sending")
-                .values(
-                    state="sent", sent_at=now, updated_at=now, message_id=message_id,
-                    last_error=None,
-                )
-                .execution_options(synchronize_session=False)
+        session.execute(
+            update(Dispatch)
+            .where(Dispatch.id == dispatch_id, Dispatch.state == "sending")
+            .values(
+                state="sent", sent_at=now, updated_at=now, message_id=message_id,
+                last_error=None,
             )
-            audit.record(
-                session, "dispatch.sent", "dispatch", dispatch_id,
-                transport=self.transport.name, recovered=recovered,
-            )
-            session.commit()
+            .execution_options(synchronize_session=False)
+        )
+        audit.record(
+            session, "dispatch.sent", "dispatch", dispatch_id,
+            transport=self.transport.name, recovered=recovered,
+        )
+        session.commit()
         return Outcome("recovered" if recovered else "sent", dispatch_id, message_id)
 
     def _wait_for_slot(self, dispatch_id: int, wait: float) -> NoReturn:
@@ -263,6 +300,7 @@ class Dispatcher:
                         last_error=reason[:2000])
                 .execution_options(synchronize_session=False)
             )
+            self._unpaused_until = 0.0
             first = self.pause.pause(session, reason)
             if first:
                 audit.record(session, "sending.paused", "dispatch", dispatch_id,
