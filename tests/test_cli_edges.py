@@ -119,3 +119,36 @@ def test_a_mistyped_iro_variable_is_warned_at_every_command(config_copy: Path) -
         config_copy.parent, "calendar", "add", "2026-01-02", "3", IRO_TRANSPORT="outbox"
     )
     assert clean.stderr == ""
+
+
+def test_escalation_steps_are_dated_in_london_whatever_the_servers_zone(
+    tmp_path: Path, config_copy: Path
+) -> None:
+    # `date.today()` on a server whose clock is not London's dates a step a day out (a UTC server
+    # from midnight to 1 am BST). Pick the zone whose date differs from London's right now.
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from factories import make_child, sqlite_url
+    from sqlalchemy import select
+
+    from workers.store.models import Escalation
+    from workers.store.session import open_store, upgrade
+
+    london = dt.datetime.now(ZoneInfo("Europe/London")).date()
+    zone = next(
+        z for z in ("Etc/GMT+12", "Etc/GMT-14") if dt.datetime.now(ZoneInfo(z)).date() != london
+    )
+    url = sqlite_url(tmp_path)
+    upgrade(url)
+    with open_store(url).begin() as session:
+        make_child(session, ref="C-1", team="north_lac",
+                   iro_email="daniel.hughes@council.example.gov.uk")
+    result = run_iro(
+        tmp_path, "--config", str(config_copy), "escalate", "raise", "C-1", "--concern", "x",
+        "--category", "pep_not_recorded", IRO_DATABASE_URL=url, TZ=zone,
+    )
+    assert result.returncode == 0, result.stderr
+    with open_store(url)() as session:
+        raised_on = session.scalars(select(Escalation.raised_on)).one()
+    assert raised_on == london, (zone, raised_on)

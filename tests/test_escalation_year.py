@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from test_escalation_service import shipped
 from test_escalation_timers import with_auto_advance
 
+from workers.clock import LONDON
 from workers.compose import ComposeContext
 from workers.directory import Directory
 from workers.dispatching import Dispatcher, PauseHooks
@@ -42,7 +43,6 @@ from workers.mail.mime import DISPATCH_HEADER
 from workers.mail.smtp import SmtpConfig, SmtpTransport
 from workers.report.figures import Period
 from workers.report.queries import escalations as escalation_figures
-from workers.reviews.held import LONDON
 from workers.scheduler import Job, Scheduler, enqueue_due
 from workers.store.models import AuditEvent, Dispatch, Escalation, EscalationStep
 

@@ -17,6 +17,7 @@ import docx
 from factories import make_child, make_participant, make_review, sqlite_store
 from fakes.smtp import SmtpServer
 
+from workers.clock import LONDON
 from workers.compose import ComposeContext, Composers
 from workers.directory import load_directory
 from workers.dispatching import Dispatcher, PauseHooks
@@ -24,7 +25,6 @@ from workers.mail.mime import DISPATCH_HEADER
 from workers.mail.smtp import SmtpConfig, SmtpTransport
 from workers.reviews import scan as writeup_scan
 from workers.reviews import service
-from workers.reviews.held import LONDON
 from workers.reviews.notices import NoticeConfig
 from workers.rules import load_rules
 from workers.scheduler import Job as SchedulerJob

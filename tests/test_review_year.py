@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from workers import compose as compose_module
 from workers import scheduler as scheduler_module
+from workers.clock import LONDON
 from workers.compose import ComposeContext, Composers
 from workers.directory import load_directory
 from workers.dispatching import Dispatcher, PauseHooks
@@ -31,7 +32,6 @@ from workers.mail.mime import DISPATCH_HEADER
 from workers.mail.smtp import SmtpConfig, SmtpTransport
 from workers.reviews import scan as writeup_scan
 from workers.reviews import service
-from workers.reviews.held import LONDON
 from workers.reviews.notices import NoticeConfig
 from workers.rules import load_rules
 from workers.scheduler import Job, Scheduler, enqueue_due

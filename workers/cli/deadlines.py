@@ -18,6 +18,7 @@ import typer
 
 from workers.cli.context import app_context
 from workers.cli.options import check_format, check_iro, parse_date
+from workers.clock import london_today
 from workers.errors import BadInputError, ConfigError
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def deadlines(
     check_format(output, FORMATS)
     if due_within is not None and due_within < 0:
         raise BadInputError(f"--due-within: expected 0 or more working days, got {due_within}")
-    today = parse_date(on, "--on") if on is not None else _today()
+    today = parse_date(on, "--on") if on is not None else london_today()
 
     from workers.store.deadline_queries import due_items
     from workers.store.session import current_revision, display_url
@@ -96,11 +97,6 @@ def deadlines(
         _table(items, today)
 
 
-def _today() -> dt.date:
-    from zoneinfo import ZoneInfo
-
-    # the service works to the council's calendar, whatever the server's clock zone
-    return dt.datetime.now(ZoneInfo("Europe/London")).date()
 
 
 def _record(item: DueItem) -> dict[str, Any]:

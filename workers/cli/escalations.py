@@ -14,6 +14,7 @@ import typer
 
 from workers.cli.context import AppContext, app_context
 from workers.cli.options import check_format, format_metavar, optional_date
+from workers.clock import london_today
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -33,7 +34,7 @@ def _service(app: AppContext, session: Session, on: dt.date | None) -> Escalatio
 
     policy = Policy.from_rules(app.rules.escalation, app.calendar)
     return EscalationService(
-        session, policy, app.directory, today=(lambda: on) if on else dt.date.today
+        session, policy, app.directory, today=(lambda: on) if on else london_today
     )
 
 
@@ -168,7 +169,7 @@ def escalations(
     from workers.store.models import Child, Escalation
 
     app = app_context(ctx)
-    today = optional_date(on, "--on") or dt.date.today()
+    today = optional_date(on, "--on") or london_today()
     with app.sessions() as session:
         svc = _service(app, session, today)
         query = select(Escalation, Child.ref).join(Child, Child.id == Escalation.child_id)

@@ -35,7 +35,7 @@ def print_batch(
     if ctx.invoked_subcommand is not None:
         return
     from workers.cli.mailout import config_of
-    from workers.mailout.documents import london_today
+    from workers.clock import london_today
     from workers.mailout.printing import build_batch
 
     app = app_context(ctx)
@@ -100,8 +100,8 @@ def returns(
 
 
 def _record(ctx: typer.Context, code: str, received: str | None, file: Path | None) -> None:
+    from workers.clock import london_today
     from workers.errors import BadInputError
-    from workers.mailout.documents import london_today
     from workers.returns import service
     from workers.store.models import Review
 

@@ -15,6 +15,7 @@ import typer
 
 from workers.cli.context import AppContext, app_context
 from workers.cli.options import check_iro, parse_date
+from workers.clock import london_today
 from workers.errors import BadInputError, ConfigError
 
 if TYPE_CHECKING:
@@ -24,12 +25,6 @@ DateOption = Annotated[
     str, typer.Option("--date", metavar="DATE", help="The day it happened, YYYY-MM-DD.")
 ]
 ReviewRef = Annotated[str, typer.Argument(metavar="REVIEW_REF", help="The review's reference.")]
-
-
-def _today() -> dt.date:
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.now(ZoneInfo("Europe/London")).date()
 
 
 def _check_store(app: AppContext) -> None:
@@ -76,7 +71,7 @@ def held(
             held_on,
             participation=participation,
             attended=attended or (),
-            today=_today(),
+            today=london_today(),
         )
         session.commit()
         review, plan = result.review, result.plan
@@ -111,7 +106,7 @@ def _stop(ctx: typer.Context, review_ref: str, date: str, kind: str) -> None:
     _check_store(app)
     with app.sessions() as session:
         stop = stop_writeup(session, app.calendar, review_ref, kind, met_on,  # type: ignore[arg-type]
-                            today=_today())
+                            today=london_today())
         session.commit()
     verdict = "in time" if stop.in_time else "LATE"
     typer.echo(
@@ -160,7 +155,7 @@ def schedule(
     _check_store(app)
     with app.sessions() as session:
         review = schedule_early(
-            session, app.rules, app.calendar, child_ref, on, at=at, today=_today()
+            session, app.rules, app.calendar, child_ref, on, at=at, today=london_today()
         )
         session.commit()
         typer.echo(
@@ -184,7 +179,7 @@ def caseload(
     """Each IRO's children: next reviews, write-ups in progress and overdue items."""
     if output not in ("table", "json"):
         raise BadInputError(f"--format: expected table or json, got {output!r}")
-    today = parse_date(on, "--on") if on else _today()
+    today = parse_date(on, "--on") if on else london_today()
     from workers.reviews.caseload import as_json, caseloads
     from workers.store.deadline_queries import due_items
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workers.clock import london_today
 from workers.compose import ComposeContext, register_composer
 from workers.directory import Directory, Person
 from workers.documents.contexts import (
@@ -47,7 +48,7 @@ class EscalationComposers:
     directory: Directory
     engine: DocumentEngine
     letterhead: Letterhead = field(default_factory=Letterhead)
-    today: Callable[[], dt.date] = dt.date.today
+    today: Callable[[], dt.date] = london_today
     category_titles: dict[str, str] = field(default_factory=dict)
     mailbox_name: str = ""  # how emails are signed; the letterhead's service name when empty
 

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workers.clock import london_today
 from workers.errors import NotFoundError, RefusedError
 from workers.escalation import machine as m
 from workers.escalation.policy import Policy
@@ -84,7 +85,7 @@ class EscalationService:
     session: Session
     policy: Policy
     directory: DirectoryLike
-    today: Callable[[], dt.date] = field(default=dt.date.today)
+    today: Callable[[], dt.date] = field(default=london_today)
     now: Callable[[], dt.datetime] = field(default=utcnow)
     planned: list[str] = field(default_factory=list)  # dispatch keys planned by this service
 

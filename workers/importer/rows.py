@@ -10,8 +10,8 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, TypeVar
-from zoneinfo import ZoneInfo
 
+from workers.clock import LONDON
 from workers.errors import BadInputError, ConfigError
 from workers.importer import values as v
 from workers.importer.format import BY_NAME, CHANNELS
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from workers.directory import Directory
     from workers.rules import Rules
 
-LONDON = ZoneInfo("Europe/London")  # meeting times in the export are local (UK) times
 T = TypeVar("T")
 
 

@@ -12,8 +12,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
+from workers.clock import LONDON, london_today
 from workers.documents import contexts
 from workers.documents.filters import uk_date
 from workers.mailout.plan import documents_for, reminder_documents
@@ -27,15 +27,10 @@ if TYPE_CHECKING:
     from workers.store.models import Child, Participant, Review
     from workers.workcalendar import WorkingCalendar
 
-LONDON = ZoneInfo("Europe/London")
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF = "application/pdf"
 TITLES = {"invitation": "Invitation", "reminder": "Reminder",
           "return_instructions": "How to return your form"}
-
-
-def london_today() -> dt.date:
-    return dt.datetime.now(LONDON).date()
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from workers.clock import LONDON
 from workers.errors import IroError
-from workers.mailout.documents import LONDON, MailoutConfig
+from workers.mailout.documents import MailoutConfig
 from workers.mailout.service import run_mailout
 from workers.scheduler import Job, JobContext
 from workers.store.models import Deadline, Review

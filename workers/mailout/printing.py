@@ -20,9 +20,10 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from workers.clock import LONDON
 from workers.errors import NotFoundError, RefusedError, ServiceUnavailableError
 from workers.mailout.compose import form_returned, pack
-from workers.mailout.documents import LONDON, MailoutConfig, pdf_enabled
+from workers.mailout.documents import MailoutConfig, pdf_enabled
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
 from workers.store import audit
 from workers.store.models import Dispatch, Participant, PrintBatch, Review, utcnow

@@ -16,8 +16,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from workers.clock import LONDON
 from workers.errors import RefusedError
-from workers.mailout.documents import LONDON
 from workers.returns import service
 from workers.returns.inbox import InboxMessage, InboxReader
 from workers.returns.matching import classify

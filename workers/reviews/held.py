@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Literal, Protocol
-from zoneinfo import ZoneInfo
 
+from workers.clock import LONDON
 from workers.reviews.calendar import Calendar
 from workers.reviews.clock import WriteUp, WriteUpClock, WriteUpKind, start_clocks
 from workers.reviews.timescale import (
@@ -23,7 +23,6 @@ from workers.reviews.timescale import (
 )
 
 NoticeKind = Literal["review_record", "writeup_reminder", "writeup_overdue"]
-LONDON = ZoneInfo("Europe/London")
 SEND_HOUR = 8  # notices go at the start of the office day, London time
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workers.clock import london_today
 from workers.compose import ComposeContext, register_composer
 from workers.directory import Directory
 from workers.errors import NotFoundError, PermanentDeliveryError
 from workers.mail.message import Attachment, OutgoingMessage
 from workers.reviews.calendar import Calendar
 from workers.reviews.clock import WRITE_UP_KINDS
-from workers.reviews.held import LONDON
 from workers.rules import Rules
 from workers.store.models import Deadline, Dispatch, Return, Review
 
@@ -45,7 +45,7 @@ class NoticeConfig:
     templates_dir: Path
     mailbox_name: str = "Independent Reviewing Service"
     letterhead: Any = None  # contexts.Letterhead; None → the placeholder letterhead
-    today: Callable[[], dt.date] = field(default=lambda: dt.datetime.now(LONDON).date())
+    today: Callable[[], dt.date] = london_today
 
 
 def _review(session: Session, dispatch: Dispatch) -> Review:

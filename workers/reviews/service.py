@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from workers.clock import LONDON
 from workers.directory import Directory
 from workers.errors import BadInputError, ConfigError, RefusedError
 from workers.reviews import records
 from workers.reviews.calendar import Calendar
 from workers.reviews.clock import ClockStop, WriteUpKind, stop_clock
 from workers.reviews.held import (
-    LONDON,
     HeldPlan,
     PlannedNotice,
     deadline_key,
