@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from workers.clock import LONDON, london_today
 from workers.documents import contexts
 from workers.documents.filters import uk_date
 from workers.errors import BadInputError, NotFoundError, PermanentDeliveryError
@@ -101,7 +102,7 @@ def recipient_of(session: Session, dispatch: Dispatch, context: ComposeContext) 
 
 def subject_line(review: Review, what: str) -> str:
     """``Review R-1042 (A.B.) 14 March 2027: invitation`` — reference and initials only."""
-    when = review.scheduled_at.date() if review.scheduled_at else review.due_on
+    when = review.scheduled_at.astimezone(LONDON).date() if review.scheduled_at else review.due_on
     return f"Review {review.ref} ({review.child.initials}) {uk_date(when)}: {what}"
 
 
@@ -131,9 +132,11 @@ def compose_letter(
     review = session.get(Review, dispatch.review_id) if dispatch.review_id else None
     if review is None:
         raise NotFoundError(f"dispatch {dispatch.key} names no review")
-    when = review.scheduled_at or dt.datetime.combine(review.due_on, dt.time(10), dt.UTC)
+    # stored in UTC; the letter says the meeting's London date and time
+    when = (review.scheduled_at or dt.datetime.combine(review.due_on, dt.time(10), LONDON))
+    when = when.astimezone(LONDON)
     document = shared_engine(context.templates_dir).render(
-        "invitation", invitation_context(review, person, context, dt.date.today())
+        "invitation", invitation_context(review, person, context, london_today())
     )
     body = (
         f"Dear {person.name},\n\n"
