@@ -24,6 +24,16 @@ def test_uk_day_date() -> None:
     assert filters.uk_day_date(dt.date(2026, 3, 16)) == "Monday 16 March 2026"
 
 
+def test_stored_utc_times_are_said_in_london_time() -> None:
+    # meetings are stored in UTC: a 10am meeting in June is 09:00Z, and 00:30 BST the day before
+    assert filters.uk_time(dt.datetime(2027, 6, 10, 9, 0, tzinfo=dt.UTC)) == "10am"
+    assert filters.uk_day_date(dt.datetime(2027, 6, 10, 23, 30, tzinfo=dt.UTC)) == (
+        "Friday 11 June 2027"
+    )
+    assert filters.uk_date("2027-06-10T23:30:00+00:00") == "11 June 2027"
+    assert filters.uk_time(dt.datetime(2027, 1, 10, 9, 0, tzinfo=dt.UTC)) == "9am"  # GMT
+
+
 @pytest.mark.parametrize(("value", "expected"), [
     (dt.time(10, 30), "10:30am"),
     (dt.time(14, 0), "2pm"),

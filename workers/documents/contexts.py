@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from dateutil.relativedelta import relativedelta
 
+from workers.clock import LONDON
 from workers.errors import RefusedError
 from workers.escalation.refs import escalation_ref
 
@@ -180,7 +181,8 @@ def _check_case(child: Child, review: Review, participant: Participant | None = 
 
 
 def _base(child: Child, review: Review, common: Common) -> Context:
-    on = review.scheduled_at.date() if review.scheduled_at else review.due_on
+    # the child's age on the meeting's London date (scheduled_at is UTC)
+    on = review.scheduled_at.astimezone(LONDON).date() if review.scheduled_at else review.due_on
     return {
         "council": council(common.letterhead),
         "letter": {"reference": review.ref, "date": common.letter_date},

@@ -11,17 +11,27 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from workers.clock import LONDON
+
+
+def _london(value: dt.datetime) -> dt.datetime:
+    """Times are stored in UTC; a letter says them as the council's clock reads them (BST)."""
+    return value.astimezone(LONDON) if value.tzinfo is not None else value
+
+
 _SMALL_WORDS = frozenset({"and", "of", "the", "for", "in", "on", "at", "to"})
 
 
 def _as_date(value: Any, filter_name: str) -> dt.date | None:
     if value is None or value == "":
         return None
-    if isinstance(value, dt.date):  # datetime is a date too
+    if isinstance(value, dt.datetime):
+        return _london(value)
+    if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
         try:
-            return dt.datetime.fromisoformat(value)
+            return _london(dt.datetime.fromisoformat(value))
         except ValueError:
             pass
     raise ValueError(f"filter {filter_name} expects a date, got {type(value).__name__}")
@@ -48,7 +58,7 @@ def uk_time(value: Any) -> str:
             dt.time.fromisoformat(value)
         )
     if isinstance(value, dt.datetime):
-        value = value.time()
+        value = _london(value).time()
     if not isinstance(value, dt.time):
         raise ValueError(f"filter uk_time expects a time, got {type(value).__name__}")
     if value.hour == 12 and value.minute == 0:
