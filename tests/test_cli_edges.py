@@ -3,20 +3,9 @@ usage errors, help text, and bad input that must exit 2 with a message saying wh
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-IRO = Path(sys.executable).parent / "iro"
-
-
-def run_iro(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("IRO_")}
-    clean.update(env, COLUMNS="200", NO_COLOR="1")
-    return subprocess.run(
-        [str(IRO), *args], cwd=cwd, env=clean, capture_output=True, text=True, timeout=60
-    )
+from test_config_cli import run_iro  # the console script, with no IRO_* from this shell
 
 
 def test_unknown_command_and_option_are_usage_errors_not_unexpected(tmp_path: Path) -> None:
