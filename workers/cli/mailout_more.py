@@ -127,6 +127,7 @@ def _review(ctx: typer.Context, review_ref: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from workers.clock import LONDON
     from workers.returns.report import review_returns
 
     with app_context(ctx).sessions() as session:
@@ -137,7 +138,7 @@ def _review(ctx: typer.Context, review_ref: str) -> None:
         table.add_column(col)
     for r in rows:
         table.add_row(r.participant_ref, r.role, r.channel, r.form_code or "-", r.state,
-                      r.sent_at.date().isoformat() if r.sent_at else "",
+                      r.sent_at.astimezone(LONDON).date().isoformat() if r.sent_at else "",
                       ", ".join(d.isoformat() for d in r.reminded),
                       f"{r.returned_on.isoformat()} ({r.returned_by})" if r.returned_on else "")
     console = Console()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workers.clock import LONDON
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
 from workers.reviews import records
 from workers.store.models import Dispatch, Participant, Return, Review
@@ -54,7 +55,7 @@ def review_returns(session: Session, review_ref: str) -> tuple[list[ParticipantR
     reminded: dict[int, list[dt.date]] = defaultdict(list)
     for d, person, _ in rows:
         if d.kind == REMINDER_KIND and d.state == "sent" and d.sent_at:
-            reminded[person.id].append(d.sent_at.date())
+            reminded[person.id].append(d.sent_at.astimezone(LONDON).date())
     out = [
         ParticipantRow(person.ref, person.role, d.channel, d.reference_code or "", d.state,
                        d.sent_at, tuple(reminded[person.id]),
