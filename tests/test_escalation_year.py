@@ -36,8 +36,9 @@ from workers.documents.engine import DocumentEngine
 from workers.errors import RefusedError
 from workers.escalation import timers
 from workers.escalation.notices import EscalationComposers
+from workers.escalation.planned import NOTICE_KIND
 from workers.escalation.policy import Policy
-from workers.escalation.service import NOTICE_KIND, EscalationService, commit_refusal
+from workers.escalation.service import EscalationService, commit_refusal
 from workers.mail.message import OutgoingMessage
 from workers.mail.mime import DISPATCH_HEADER
 from workers.mail.smtp import SmtpConfig, SmtpTransport

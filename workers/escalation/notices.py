@@ -32,10 +32,10 @@ from workers.documents.emails import refuse_names_in_subject, render_email
 from workers.documents.engine import DocumentEngine
 from workers.errors import NotFoundError, PermanentDeliveryError
 from workers.escalation.machine import Notice, NoticeKind
+from workers.escalation.planned import NOTICE_KIND, OVERDUE_KIND
 from workers.escalation.policy import Policy
 from workers.escalation.recipients import addressees
 from workers.escalation.refs import escalation_ref
-from workers.escalation.service import NOTICE_KIND, OVERDUE_KIND
 from workers.mail.message import Attachment, OutgoingMessage
 from workers.store.models import Child, Deadline, Dispatch, Escalation
 

@@ -1,4 +1,4 @@
-"""Applying the escalation machine to the store, and planning the notices as dispatch rows.
+"""Applying the escalation machine to the store (``escalation.planned`` makes its rows).
 
 Callers own the transaction: these functions add and flush, never commit. Email goes out only
 through ``Dispatch`` rows (kind ``escalation_notice`` or ``escalation_overdue``) with unique keys
@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session
 from workers.clock import london_today
 from workers.errors import NotFoundError, RefusedError
 from workers.escalation import machine as m
+from workers.escalation.planned import plan_deadlines, plan_notice
 from workers.escalation.policy import Policy
-from workers.escalation.recipients import DirectoryLike, addressees
+from workers.escalation.recipients import DirectoryLike
 from workers.escalation.refs import escalation_ref as escalation_ref  # the one spelling
 from workers.store.audit import record
-from workers.store.keyed import deadline_by_key, ensure_deadline, ensure_dispatch
 from workers.store.models import (
     Child,
     Escalation,
@@ -38,8 +38,6 @@ from workers.store.models import (
 
 log = logging.getLogger(__name__)
 
-NOTICE_KIND = "escalation_notice"
-OVERDUE_KIND = "escalation_overdue"
 
 
 def state_of(row: Escalation) -> m.State:
@@ -198,7 +196,6 @@ class EscalationService:
     # -- the shell -------------------------------------------------------------------------
 
     def _apply(self, row: Escalation, t: m.Transition, child: Child | None = None) -> None:
-        before_stage = row.stage
         _copy_state(row, t.state)
         for step in t.steps:
             self.session.add(
@@ -222,109 +219,15 @@ class EscalationService:
                 category=row.category,
             )
             log.info("escalation %s: %s at %s", row.id, step.action, step.stage)
-        self._deadlines(row, t, before_stage)
+        plan_deadlines(self.session, self.policy, row.id, t.steps)
         child = child or self.session.get(Child, row.child_id)
         assert child is not None  # a foreign key
         for notice in t.notices:
-            self._plan(row, notice, child.team)
+            self.planned += plan_notice(
+                self.session, self.policy, self.directory, row, notice, child.team, self.now()
+            )
         self.session.flush()
         self.session.expire(row, ["steps"])
-
-    def _deadlines(self, row: Escalation, t: m.Transition, before_stage: str) -> None:
-        ref = escalation_ref(row.id)
-        for step in t.steps:
-            if step.action == "responded" or step.action == "resolved":
-                self._meet(f"{ref}/response/{step.stage}", step.on)
-            if step.action == "resolved":
-                self._meet(f"{ref}/ceiling", step.on)
-            if step.action in ("raised", "advanced", "bypassed", "timed_out"):
-                due = self.policy.response_due(step.stage, step.on)
-                if due is not None:
-                    self._deadline(f"{ref}/response/{step.stage}", row.id, step.on, due)
-            if step.action == "raised":
-                self._deadline(
-                    f"{ref}/ceiling",
-                    row.id,
-                    step.on,
-                    self.policy.ceiling_date(step.on),
-                    kind="escalation_ceiling",
-                )
-
-    def _deadline(
-        self,
-        key: str,
-        escalation_id: int,
-        start: dt.date,
-        due: dt.date,
-        kind: str = "escalation_response",
-    ) -> None:
-        ensure_deadline(
-            self.session,
-            key,
-            kind=kind,
-            escalation_id=escalation_id,
-            started_on=start,
-            due_on=due,
-            statutory=False,
-        )
-
-    def _meet(self, key: str, on: dt.date) -> None:
-        d = deadline_by_key(self.session, key)
-        if d is not None and d.met_on is None:
-            d.met_on = on
-            d.working_days_taken = self.policy.working_days(d.started_on, on)
-            d.in_time = on <= d.due_on
-
-    def _plan(self, row: Escalation, notice: m.Notice, team: str) -> None:
-        people = addressees(
-            self.policy,
-            self.directory,
-            notice,
-            team=team,
-            iro_email=row.iro_email,
-            ladder_stage=row.stage,
-        )
-        ref = escalation_ref(row.id)
-        for person in people:
-            email = person.email.strip().lower()
-            if notice.kind == "stage":
-                key, kind = f"{ref}/stage/{notice.stage}/{person.role}/{email}", NOTICE_KIND
-            elif notice.kind == "overdue":
-                key, kind = f"{ref}/overdue/{notice.stage}/{person.role}/{email}", OVERDUE_KIND
-            else:
-                key, kind = f"{ref}/ceiling/{person.role}/{email}", OVERDUE_KIND
-            # a second planner racing this one (the timer scan, a retry) takes the row that won
-            dispatch, created = ensure_dispatch(
-                self.session,
-                key,
-                kind=kind,
-                channel="email",
-                state="pending",
-                review_id=row.review_id,
-                escalation_id=row.id,
-                recipient=email,
-                due_at=self.now(),
-                params={
-                    "escalation_id": row.id,
-                    "reason": notice.kind,
-                    "stage": notice.stage,
-                    "role": person.role,
-                    "as": person.as_,
-                    "template": self.policy.stage(notice.stage).template,
-                },
-            )
-            if not created:
-                continue
-            self.planned.append(key)
-            audit(
-                self.session,
-                "dispatch.planned",
-                "system",
-                row.id,
-                dispatch_id=dispatch.id,
-                key=key,
-                kind=kind,
-            )
 
 
 def commit_refusal(session: Session) -> None:
