@@ -124,8 +124,8 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         sys.exit(130)
     except typer.TyperException as exc:
-        # Usage errors (unknown command, bad option): typer >= 0.20 raises its own copy of click's
-        # exceptions, which `click.exceptions.ClickException` does not catch.
+        # Usage errors (unknown command, bad option): typer >= 0.26 vendors click and raises its
+        # own copy of click's exceptions, which `click.exceptions.ClickException` does not catch.
         show = getattr(exc, "show", None)
         if callable(show):
             show()
@@ -133,13 +133,6 @@ def main(argv: list[str] | None = None) -> None:
             err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
-        import click  # older typer raises click's own exceptions
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(130)
         if debug:
             err_console.print_exception()
         else:
