@@ -1,0 +1,273 @@
+"""Letters a second end to end against render-only, with the same number of processes, in one run.
+
+    .venv/bin/python benchmarks/pipeline.py [--letters N] [--processes P] [--threads T]
+
+End to end: ``pending`` rows in PostgreSQL (a database of its own, dropped afterwards) → the
+scheduler's ``enqueue_due`` job (the same code `iro scheduler` runs each tick) moves them to
+``queued`` and enqueues their ids on Redis → P `iro worker` processes claim each dispatch, render
+the invitation (the ``letter`` composer), send it to an aiosmtpd server in a process of its own and
+commit ``sent``. The clock runs from the enqueue until the server has counted every letter.
+Render-only: P processes render the same letters' invitations from contexts built beforehand.
+Both sides are warmed up first (templates compiled, connections open).
+
+The last line is ``ratio: <float>`` (end-to-end rate / render-only rate; issue 4 §5 asks ≥ 0.75).
+Redis: IRO_BENCH_REDIS (default db 14, flushed); PostgreSQL: IRO_BENCH_PG (an admin URL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing as mp
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PG_ADMIN = os.environ.get("IRO_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS = os.environ.get("IRO_BENCH_REDIS", "redis://127.0.0.1:6379/14")
+MAILBOX = "iro.service@council.example.gov.uk"
+DOMAIN = "council.example.gov.uk"
+IRO = str(Path(sys.executable).with_name("iro"))
+TEMPLATES = ROOT / "templates_docx"
+
+
+def free_port() -> int:
+    with socket.socket() as s:  # aiosmtpd cannot take port 0
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def smtp_process(port: int, count: Any, ready: Any) -> None:
+    """A counting SMTP server in its own process (it still shares the machine's cores)."""
+    from aiosmtpd.controller import Controller
+
+    class Counting:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            with count.get_lock():
+                count.value += 1
+            return "250 OK"
+
+    controller = Controller(Counting(), hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    signal.sigwait({signal.SIGTERM})
+    controller.stop()
+
+
+def make_letters(sessions: Any, n: int) -> list[int]:
+    """One review, ``n`` carers invited by email, each a ``pending`` letter due now."""
+    from workers.store.models import Child, Dispatch, Participant, Review
+
+    tag = uuid.uuid4().hex[:6]
+    with sessions() as session:
+        child = Child(ref=f"C-{tag}", given_name="Bench", family_name="O'Mark",
+                      date_of_birth=dt.date(2015, 5, 1), looked_after_since=dt.date(2024, 1, 8),
+                      team="north", iro_email=f"iro@{DOMAIN}", placement="Smith & Sons Fostering")
+        session.add(child)
+        session.flush()
+        review = Review(ref=f"R-{tag}", child=child, sequence=2, due_on=dt.date(2027, 3, 15),
+                        scheduled_at=dt.datetime(2027, 3, 12, 10, 0, tzinfo=dt.UTC),
+                        venue="Civic Centre, Room 2", iro_email=child.iro_email)
+        session.add(review)
+        session.flush()
+        people = [Participant(ref=f"P-{tag}-{i}", review=review, role="carer", channel="email",
+                              name=f"Carer {i}", email=f"carer{i}.{tag}@{DOMAIN}")
+                  for i in range(n)]
+        session.add_all(people)
+        session.flush()
+        rows = [Dispatch(key=f"{review.ref}/invitation/{p.ref}", kind="letter", channel="email",
+                         review_id=review.id, participant_id=p.id, recipient=p.email or "",
+                         reference_code=f"B{tag}{i}", state="pending")
+                for i, p in enumerate(people)]
+        session.add_all(rows)
+        session.commit()
+        return [r.id for r in rows]
+
+
+def wait_for(count: Any, target: int, timeout: float, sessions: Any) -> None:
+    deadline = time.monotonic() + timeout
+    while count.value < target:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"only {count.value} of {target} letters arrived in {timeout:.0f} s; "
+                             f"dispatches: {_states(sessions)}")
+        time.sleep(0.002)
+
+
+def _states(sessions: Any) -> str:
+    """Counts by state and the first failure's reason (ids and codes only), to say why."""
+    from sqlalchemy import func, select
+
+    from workers.store.models import Dispatch
+
+    with sessions() as session:
+        counts = dict(session.execute(select(Dispatch.state, func.count())
+                                      .group_by(Dispatch.state)).all())
+        error = session.scalar(select(Dispatch.last_error).where(Dispatch.last_error.is_not(None))
+                               .limit(1))
+    return f"{counts}; last error: {error}"
+
+
+# -- render-only -------------------------------------------------------------------------------
+
+_contexts: list[dict[str, Any]] = []
+
+
+def _render_chunk(bounds: tuple[int, int]) -> int:
+    from workers.documents.engine import shared_engine
+
+    engine = shared_engine(TEMPLATES)
+    for ctx in _contexts[bounds[0]:bounds[1]]:
+        engine.render("invitation", ctx)
+    return bounds[1] - bounds[0]
+
+
+def letter_contexts(sessions: Any, ids: list[int]) -> list[dict[str, Any]]:
+    """The contexts the ``letter`` composer fills the invitation with, built in advance."""
+    from workers.compose import ComposeContext, invitation_context
+    from workers.store.models import Dispatch, Participant, Review
+
+    today = dt.date.today()
+    context = ComposeContext(allowed_domains=(DOMAIN,), templates_dir=TEMPLATES)
+    out = []
+    with sessions() as session:
+        for dispatch_id in ids:
+            d = session.get(Dispatch, dispatch_id)
+            assert d is not None
+            review = session.get(Review, d.review_id)
+            person = session.get(Participant, d.participant_id)
+            assert review is not None and person is not None
+            out.append(invitation_context(review, person, context, today))
+    return out
+
+
+def render_only(ctxs: list[dict[str, Any]], processes: int) -> float:
+    global _contexts
+    _contexts = ctxs
+    pool_context = mp.get_context("fork")  # the children inherit the contexts
+    step = max(1, -(-len(ctxs) // (processes * 8)))
+    chunks = [(i, min(i + step, len(ctxs))) for i in range(0, len(ctxs), step)]
+    with pool_context.Pool(processes) as pool:
+        pool.map(_render_chunk, [(0, 1)] * processes * 2, chunksize=1)  # compile in each
+        started = time.perf_counter()
+        done = sum(pool.map(_render_chunk, chunks, chunksize=1))
+        elapsed = time.perf_counter() - started
+    return done / elapsed
+
+
+# -- end to end ----------------------------------------------------------------------------------
+
+
+def end_to_end(
+    url: str, args: argparse.Namespace, count: Any, port: int
+) -> tuple[float, list[int]]:
+    from workers.cli.worker import make_scheduler
+    from workers.settings import load_settings
+    from workers.store.session import open_store
+
+    env = {**os.environ, "IRO_DATABASE_URL": url, "IRO_REDIS_URL": REDIS,
+           "IRO_TRANSPORT": "smtp", "IRO_SMTP_HOST": "127.0.0.1", "IRO_SMTP_PORT": str(port),
+           "IRO_MAILBOX_ADDRESS": MAILBOX, "IRO_TEMPLATES_DIR": str(TEMPLATES),
+           "IRO_EMAIL_ALLOWED_DOMAINS": DOMAIN}
+    os.environ.update(env)  # this process's scheduler reads the same settings
+    settings = load_settings(ROOT / "config")
+    sessions = open_store(url)
+    from workers import actors
+    from workers.broker import make_broker
+
+    broker = make_broker(settings)
+    actors.declare(broker)
+    scheduler = make_scheduler(settings, sessions, broker)
+    worker = subprocess.Popen(
+        [IRO, "--config", str(ROOT / "config"), "worker", "--processes", str(args.processes),
+         "--threads", str(args.threads)], env=env, start_new_session=True)
+    try:
+        warm = args.processes * args.threads * 4
+        make_letters(sessions, warm)
+        scheduler.run_now(["enqueue_due"])
+        wait_for(count, warm, 120, sessions)
+
+        ids = make_letters(sessions, args.letters)
+        started = time.perf_counter()
+        scheduler.run_now(["enqueue_due"])
+        wait_for(count, warm + args.letters, 600, sessions)
+        rate = args.letters / (time.perf_counter() - started)
+        _check_sent(sessions, ids)
+        return rate, ids
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(30)
+
+
+def _check_sent(sessions: Any, ids: list[int]) -> None:
+    from sqlalchemy import func, select
+
+    from workers.store.models import Dispatch
+
+    deadline = time.monotonic() + 30
+    while True:
+        with sessions() as session:
+            sent = session.scalar(select(func.count()).where(Dispatch.id.in_(ids),
+                                                             Dispatch.state == "sent"))
+        if sent == len(ids):
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{sent} of {len(ids)} dispatches recorded as sent")
+        time.sleep(0.05)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--letters", type=int, default=2000)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+
+    import psycopg
+    import redis
+
+    from workers.store.session import open_store, upgrade
+
+    name = f"iro_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = "postgresql+psycopg://" + PG_ADMIN.split("://", 1)[1].rsplit("/", 1)[0] + f"/{name}"
+    client = redis.Redis.from_url(REDIS)
+    beats = client.zrangebyscore("iro:__heartbeats__", (time.time() - 5) * 1000, "+inf")
+    if beats:  # another run's workers would take this run's messages (and find no such rows)
+        raise SystemExit(f"{len(beats)} workers are live on {REDIS}; stop them or set "
+                         "IRO_BENCH_REDIS to another database")
+    client.flushdb()
+    port = free_port()
+    count = mp.Value("i", 0)
+    ready = mp.Event()
+    smtp = mp.get_context("fork").Process(target=smtp_process, args=(port, count, ready))
+    try:
+        upgrade(url)
+        smtp.start()
+        ready.wait(10)
+        pipeline_rate, ids = end_to_end(url, args, count, port)
+        render_rate = render_only(letter_contexts(open_store(url), ids), args.processes)
+    finally:
+        if smtp.pid is not None:
+            os.kill(smtp.pid, signal.SIGTERM)
+            smtp.join(10)
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    print(f"letters: {args.letters}, processes: {args.processes}, threads: {args.threads}, "
+          f"cores: {os.cpu_count()}")
+    print(f"end to end: {pipeline_rate:.1f} letters/s (store → Redis → worker → render → SMTP)")
+    print(f"render-only: {render_rate:.1f} letters/s")
+    print(f"ratio: {pipeline_rate / render_rate:.3f}")
+
+
+if __name__ == "__main__":
+    main()
