@@ -96,6 +96,29 @@ def queue_sizes(broker: dramatiq.Broker, queue_name: str) -> dict[str, int]:
     }
 
 
+def queue_health(broker: dramatiq.Broker, queue_name: str) -> dict[str, int]:
+    """What to watch on Redis, for `iro dispatches status`: messages waiting to be fetched,
+    retries waiting for their time (in Redis or held by a worker), dead letters (dramatiq's
+    ``.XQ``: a message whose retries ran out; kept 7 days) and live worker processes."""
+    import time
+
+    from dramatiq.common import dq_name
+
+    if is_in_process(broker):
+        sizes = queue_sizes(broker, queue_name)
+        return {"waiting": sizes["waiting"], "retrying": sizes["delayed"], "dead_letters": 0,
+                "live_workers": 0}
+    client = broker.client  # type: ignore[attr-defined]
+    ns = broker.namespace  # type: ignore[attr-defined]
+    since = time.time() * 1000 - HEARTBEAT_TIMEOUT_MS
+    return {
+        "waiting": int(client.llen(f"{ns}:{queue_name}")),
+        "retrying": int(client.hlen(f"{ns}:{dq_name(queue_name)}.msgs")),
+        "dead_letters": int(client.zcard(f"{ns}:{queue_name}.XQ")),
+        "live_workers": int(client.zcount(f"{ns}:__heartbeats__", since, "+inf")),
+    }
+
+
 def _display(url: str) -> str:
     """The URL without any password, for messages."""
     from urllib.parse import urlsplit, urlunsplit

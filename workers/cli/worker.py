@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from workers.cli import queue_status
 from workers.cli.context import app_context
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ def register(app: typer.Typer) -> None:
     dispatches_app.callback()(dispatches)
     dispatches_app.command("retry")(retry)
     dispatches_app.command("resume")(resume)
+    dispatches_app.command("status")(queue_status.status)
     app.add_typer(dispatches_app, name="dispatches")
 
 

@@ -1,0 +1,54 @@
+"""`iro dispatches status`: the pause flag, dispatches by state and the queue, with exit codes
+a monitoring script can act on (0 well, 3 paused, 4 failures)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from factories import sqlite_store, sqlite_url
+from test_config_cli import run_iro
+from test_queue_dispatching import make_letters
+
+from workers.mail import pause
+from workers.store.models import Dispatch
+
+pytestmark = pytest.mark.redis
+
+
+def status(tmp_path: Path, redis_url: str) -> tuple[int, dict[str, object]]:
+    done = run_iro(tmp_path, "dispatches", "status", "--json",
+                   IRO_DATABASE_URL=sqlite_url(tmp_path), IRO_REDIS_URL=redis_url)
+    assert done.returncode in (0, 3, 4), done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def test_status_says_what_needs_a_person(tmp_path: Path) -> None:
+    # a database of its own (not the shared db 15), never flushed: `iro` uses the namespace iro,
+    # and nothing is enqueued here, so only the counts are read
+    redis_url = "redis://127.0.0.1:6379/12"
+    sessions = sqlite_store(tmp_path)
+    sent, failed = make_letters(sessions, 2)
+    with sessions() as session:
+        session.get(Dispatch, sent).state = "sent"  # type: ignore[union-attr]
+        session.commit()
+
+    code, report = status(tmp_path, redis_url)
+    assert code == 0 and report["paused"] is None
+    assert report["dispatches"] == {"queued": 1, "sent": 1}
+    queue = report["queue"]
+    assert isinstance(queue, dict)
+    assert set(queue) == {"waiting", "retrying", "dead_letters", "live_workers"}
+
+    with sessions() as session:
+        session.get(Dispatch, failed).state = "failed"  # type: ignore[union-attr]
+        session.commit()
+    assert status(tmp_path, redis_url)[0] == 4
+
+    with sessions() as session:
+        pause.pause(session, f"SMTP login refused (test {uuid.uuid4().hex[:4]})")
+        session.commit()
+    code, report = status(tmp_path, redis_url)
+    assert code == 3 and "login refused" in report["paused"]["reason"]  # type: ignore[index]
