@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from workers.clock import london_today
 from workers.errors import TemplateError
 from workers.report import charts
 from workers.report.figures import AnnualReport
@@ -68,7 +69,7 @@ def render_docx(
     context = {
         "period": {"label": report.period.label, "start": report.period.start.strftime("%d %B %Y"),
                    "end": report.period.end.strftime("%d %B %Y")},
-        "generated_on": (generated_on or dt.date.today()).strftime("%d %B %Y"),
+        "generated_on": (generated_on or london_today()).strftime("%d %B %Y"),
         "tables": rows,
     }
     try:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, distinct, extract, func, literal, or_, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql import ColumnElement
 
+from workers.clock import LONDON
 from workers.report.figures import (
     NOT_RECORDED,
     EscalationYear,
@@ -28,7 +28,6 @@ from workers.report.figures import (
 )
 from workers.store.models import Child, Deadline, Dispatch, Escalation, Participant, Return, Review
 
-LONDON = ZoneInfo("Europe/London")
 RECORD_KIND = "record"  # Deadline.kind of the full review record (workers/reviews)
 QUESTIONNAIRE_PREFIX = "questionnaire"  # Dispatch.kind of stakeholder questionnaires
 

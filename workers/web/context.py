@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 
+from workers.clock import london_today
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,12 +23,6 @@ if TYPE_CHECKING:
     from workers.rules import Rules
     from workers.settings import Settings
     from workers.workcalendar import WorkingCalendar
-
-
-def london_today() -> dt.date:
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.now(ZoneInfo("Europe/London")).date()
 
 
 @dataclass
