@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -22,6 +24,9 @@ from workers.errors import BadInputError, NotFoundError, PermanentDeliveryError
 from workers.mail.allowlist import may_email
 from workers.mail.message import Attachment, OutgoingMessage
 from workers.store.models import Dispatch, Participant, Review
+
+if TYPE_CHECKING:
+    from workers.mailout.documents import MailoutConfig
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -152,8 +157,28 @@ def compose_letter(
         subject=subject_line(review, "invitation"),
         body_text=body,
         reply_to=context.reply_to,
-        attachments=(Attachment(f"{review.ref}-{person.ref}-invitation.docx", document, DOCX),),
+        attachments=(invitation_attachment(dispatch, f"{review.ref}-{person.ref}-invitation",
+                                           document),),
     )
+
+
+def invitation_attachment(dispatch: Dispatch, stem: str, document: bytes) -> Attachment:
+    """The .docx, or with ``params: {pdf: true}`` a PDF made by this process's warm LibreOffice
+    (the converter the mail-out packs use); .docx where LibreOffice is not installed."""
+    if dispatch.params and dispatch.params.get("pdf"):
+        from workers.mailout.documents import PDF, pdf_enabled, to_pdf
+
+        cfg = _mailout_config()
+        if pdf_enabled(cfg):
+            return Attachment(f"{stem}.pdf", to_pdf(cfg, document, f"{stem}/invitation"), PDF)
+    return Attachment(f"{stem}.docx", document, DOCX)
+
+
+@cache
+def _mailout_config() -> MailoutConfig:
+    from workers.mailout.documents import load_config
+
+    return load_config()  # IRO_CONFIG_DIR, as the mail-out composers read it
 
 
 register_composer("letter", compose_letter)
