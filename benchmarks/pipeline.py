@@ -1,6 +1,6 @@
 """Letters a second end to end against render-only, with the same number of processes, in one run.
 
-    .venv/bin/python benchmarks/pipeline.py [--letters N] [--processes P] [--threads T]
+    .venv/bin/python benchmarks/pipeline.py [--letters N] [--processes P] [--threads T] [--pdf]
 
 End to end: ``pending`` rows in PostgreSQL (a database of its own, dropped afterwards) → the
 scheduler's ``enqueue_due`` job (the same code `iro scheduler` runs each tick) moves them to
@@ -8,7 +8,14 @@ scheduler's ``enqueue_due`` job (the same code `iro scheduler` runs each tick) m
 the invitation (the ``letter`` composer), send it to an aiosmtpd server in a process of its own and
 commit ``sent``. The clock runs from the enqueue until the server has counted every letter.
 Render-only: P processes render the same letters' invitations from contexts built beforehand.
-Both sides are warmed up first (templates compiled, connections open).
+Both sides are warmed up first (templates compiled, connections open, LibreOffice started).
+
+``--pdf`` measures the path production email takes where LibreOffice is installed: each dispatch
+carries ``params: {pdf: true}``, so the ``letter`` composer converts the invitation with the worker
+process's warm LibreOffice (``workers.mailout.documents.to_pdf``, the mail-out packs' converter)
+and attaches the PDF; render-only renders and converts the same letters in P processes, each with
+its own warm ``PdfConverter``. The server counts the PDFs it receives; a letter without one fails
+the run.
 
 The last line is ``ratio: <float>`` (end-to-end rate / render-only rate; issue 4 §5 asks ≥ 0.75).
 Redis: IRO_BENCH_REDIS (default db 14, flushed); PostgreSQL: IRO_BENCH_PG (an admin URL).
@@ -32,6 +39,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import proc_cpu  # noqa: E402 - benchmarks/, this script's folder
+import render_only  # noqa: E402
+
 PG_ADMIN = os.environ.get("IRO_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("IRO_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 MAILBOX = "iro.service@council.example.gov.uk"
@@ -46,12 +56,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def smtp_process(port: int, count: Any, ready: Any) -> None:
+def smtp_process(port: int, count: Any, pdfs: Any, ready: Any) -> None:
     """A counting SMTP server in its own process (it still shares the machine's cores)."""
     from aiosmtpd.controller import Controller
 
     class Counting:
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            if b"Content-Type: application/pdf" in envelope.original_content:
+                with pdfs.get_lock():
+                    pdfs.value += 1
             with count.get_lock():
                 count.value += 1
             return "250 OK"
@@ -63,7 +76,7 @@ def smtp_process(port: int, count: Any, ready: Any) -> None:
     controller.stop()
 
 
-def make_letters(sessions: Any, n: int) -> list[int]:
+def make_letters(sessions: Any, n: int, pdf: bool) -> list[int]:
     """One review, ``n`` carers invited by email, each a ``pending`` letter due now."""
     from workers.store.models import Child, Dispatch, Participant, Review
 
@@ -86,7 +99,8 @@ def make_letters(sessions: Any, n: int) -> list[int]:
         session.flush()
         rows = [Dispatch(key=f"{review.ref}/invitation/{p.ref}", kind="letter", channel="email",
                          review_id=review.id, participant_id=p.id, recipient=p.email or "",
-                         reference_code=f"B{tag}{i}", state="pending")
+                         reference_code=f"B{tag}{i}", state="pending",
+                         params={"pdf": True} if pdf else {})
                 for i, p in enumerate(people)]
         session.add_all(rows)
         session.commit()
@@ -116,26 +130,16 @@ def _states(sessions: Any) -> str:
     return f"{counts}; last error: {error}"
 
 
-# -- render-only -------------------------------------------------------------------------------
-
-_contexts: list[dict[str, Any]] = []
-
-
-def _render_chunk(bounds: tuple[int, int]) -> int:
-    from workers.documents.engine import shared_engine
-
-    engine = shared_engine(TEMPLATES)
-    for ctx in _contexts[bounds[0]:bounds[1]]:
-        engine.render("invitation", ctx)
-    return bounds[1] - bounds[0]
+# -- render-only ------------------------------------------------------------------------------
 
 
 def letter_contexts(sessions: Any, ids: list[int]) -> list[dict[str, Any]]:
     """The contexts the ``letter`` composer fills the invitation with, built in advance."""
+    from workers.clock import london_today
     from workers.compose import ComposeContext, invitation_context
     from workers.store.models import Dispatch, Participant, Review
 
-    today = dt.date.today()
+    today = london_today()  # the composer's date
     context = ComposeContext(allowed_domains=(DOMAIN,), templates_dir=TEMPLATES)
     out = []
     with sessions() as session:
@@ -149,18 +153,19 @@ def letter_contexts(sessions: Any, ids: list[int]) -> list[dict[str, Any]]:
     return out
 
 
-def render_only(ctxs: list[dict[str, Any]], processes: int) -> float:
-    global _contexts
-    _contexts = ctxs
-    pool_context = mp.get_context("fork")  # the children inherit the contexts
-    step = max(1, -(-len(ctxs) // (processes * 8)))
-    chunks = [(i, min(i + step, len(ctxs))) for i in range(0, len(ctxs), step)]
-    with pool_context.Pool(processes) as pool:
-        pool.map(_render_chunk, [(0, 1)] * processes * 2, chunksize=1)  # compile in each
-        started = time.perf_counter()
-        done = sum(pool.map(_render_chunk, chunks, chunksize=1))
-        elapsed = time.perf_counter() - started
-    return done / elapsed
+def render_side(ctxs: list[dict[str, Any]], args: argparse.Namespace) -> float:
+    """Letters a second render-only; CPU_MS_RENDER gets the CPU a letter by part."""
+    if not args.pdf:
+        rate = render_only.docx(ctxs, args.processes, TEMPLATES)
+        # its processes are busy throughout
+        CPU_MS_RENDER["render processes"] = 1000 * args.processes / rate
+        return rate
+    from workers.settings import load_settings
+
+    lo = load_settings(ROOT / "config").libreoffice
+    rate, used = render_only.pdf(ctxs, args.processes, TEMPLATES, lo.soffice, lo.timeout_seconds)
+    CPU_MS_RENDER.update(used)
+    return rate
 
 
 # -- end to end ----------------------------------------------------------------------------------
@@ -191,21 +196,25 @@ def end_to_end(
          "--threads", str(args.threads)], env=env, start_new_session=True)
     try:
         warm = args.processes * args.threads * 4
-        make_letters(sessions, warm)
+        make_letters(sessions, warm, args.pdf)
         scheduler.run_now(["enqueue_due"])
-        wait_for(count, warm, 120, sessions)
+        wait_for(count, warm, 300 if args.pdf else 120, sessions)
 
-        ids = make_letters(sessions, args.letters)
-        parts = {"iro worker processes": _group(worker.pid), "SMTP server": [smtp_pid],
-                 "PostgreSQL (this database)": _postgres(url.rsplit("/", 1)[1]),
+        ids = make_letters(sessions, args.letters, args.pdf)
+        python, office = proc_cpu.split_office(proc_cpu.group(worker.pid))
+        parts = {"iro worker processes": python, "SMTP server": [smtp_pid],
+                 "PostgreSQL (this database)": proc_cpu.postgres(url.rsplit("/", 1)[1]),
                  "this process (scheduler job)": [os.getpid()]}
-        before = {name: _cpu(pids) for name, pids in parts.items()}
+        if args.pdf:
+            parts["LibreOffice (the workers')"] = office
+        before = {name: proc_cpu.cpu(pids) for name, pids in parts.items()}
         started = time.perf_counter()
         scheduler.run_now(["enqueue_due"])
-        wait_for(count, warm + args.letters, 600, sessions)
+        wait_for(count, warm + args.letters, 600 + (2 * args.letters if args.pdf else 0),
+                 sessions)
         rate = args.letters / (time.perf_counter() - started)
         for name, pids in parts.items():
-            CPU_MS[name] = 1000 * (_cpu(pids) - before[name]) / args.letters
+            CPU_MS[name] = 1000 * (proc_cpu.cpu(pids) - before[name]) / args.letters
         _check_sent(sessions, ids)
         return rate, ids
     finally:
@@ -213,54 +222,9 @@ def end_to_end(
         worker.wait(30)
 
 
-# -- CPU a letter, by part (Linux /proc): the rates depend on whatever else the machine runs ---
-
+# CPU a letter, by part (Linux /proc): the rates depend on whatever else the machine runs
 CPU_MS: dict[str, float] = {}
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _cpu(pids: list[int]) -> float:
-    """CPU seconds (user + system) used so far by these processes."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / _TICK
-
-
-def _children() -> dict[int, list[int]]:
-    kids: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        kids.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    return kids
-
-
-def _group(pid: int) -> list[int]:
-    kids, out, todo = _children(), [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo += kids.get(p, [])
-    return out
-
-
-def _postgres(database: str) -> list[int]:
-    """The server processes serving this database (their title names it)."""
-    pids = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            if f" {database} ".encode() in cmdline.read_bytes().replace(b"\0", b" "):
-                pids.append(int(cmdline.parent.name))
-        except OSError:
-            continue
-    return pids
+CPU_MS_RENDER: dict[str, float] = {}
 
 
 def _check_sent(sessions: Any, ids: list[int]) -> None:
@@ -285,6 +249,8 @@ def main() -> None:
     parser.add_argument("--letters", type=int, default=2000)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--pdf", action="store_true",
+                        help="attach the invitation as PDF from a warm LibreOffice, both sides")
     args = parser.parse_args()
 
     import psycopg
@@ -303,29 +269,35 @@ def main() -> None:
                          "IRO_BENCH_REDIS to another database")
     client.flushdb()
     port = free_port()
-    count = mp.Value("i", 0)
+    count, pdfs = mp.Value("i", 0), mp.Value("i", 0)
     ready = mp.Event()
-    smtp = mp.get_context("fork").Process(target=smtp_process, args=(port, count, ready))
+    smtp = mp.get_context("fork").Process(target=smtp_process, args=(port, count, pdfs, ready))
     try:
         upgrade(url)
         smtp.start()
         ready.wait(10)
         pipeline_rate, ids = end_to_end(url, args, count, port, smtp.pid or 0)
-        render_rate = render_only(letter_contexts(open_store(url), ids), args.processes)
+        if args.pdf and pdfs.value != count.value:
+            raise SystemExit(f"only {pdfs.value} of {count.value} letters had a PDF attached")
+        render_rate = render_side(letter_contexts(open_store(url), ids), args)
     finally:
         if smtp.pid is not None:
             os.kill(smtp.pid, signal.SIGTERM)
             smtp.join(10)
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        client.flushdb()  # this run's workers are stopped: their heartbeats must not block the next
+    mode = "pdf" if args.pdf else "docx"
+    made = "render → PDF (warm LibreOffice)" if args.pdf else "render"
     print(f"letters: {args.letters}, processes: {args.processes}, threads: {args.threads}, "
-          f"cores: {os.cpu_count()}")
-    print(f"end to end: {pipeline_rate:.1f} letters/s (store → Redis → worker → render → SMTP)")
-    print(f"render-only: {render_rate:.1f} letters/s")
-    print(f"CPU a letter render-only: {1000 * args.processes / render_rate:.2f} ms "
-          "(its processes are busy throughout)")
+          f"cores: {os.cpu_count()}, mode: {mode}")
+    print(f"end to end: {pipeline_rate:.1f} letters/s [{mode}] "
+          f"(store → Redis → worker → {made} → SMTP)")
+    print(f"render-only: {render_rate:.1f} letters/s [{mode}] ({made}, same processes)")
+    for name, ms in CPU_MS_RENDER.items():
+        print(f"CPU a letter render-only [{mode}], {name}: {ms:.2f} ms")
     for name, ms in CPU_MS.items():
-        print(f"CPU a letter end to end, {name}: {ms:.2f} ms")
+        print(f"CPU a letter end to end [{mode}], {name}: {ms:.2f} ms")
     print(f"ratio: {pipeline_rate / render_rate:.3f}")
 
 

@@ -15,20 +15,40 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_pipeline_benchmark_delivers_every_letter_and_ends_with_a_ratio(
-    pg_database: str, redis_url: str
-) -> None:
+def _run(*extra: str) -> list[str]:
     # its own Redis database: the benchmark flushes it, and test sessions share db 15
     env = {**os.environ, "IRO_BENCH_REDIS": os.environ.get("IRO_TEST_BENCH_REDIS_URL",
                                                            "redis://127.0.0.1:6379/11")}
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "pipeline.py"), "--letters", "12",
-         "--processes", "1", "--threads", "2"],
+         "--processes", "1", "--threads", "2", *extra],
         capture_output=True, text=True, timeout=300, cwd=ROOT, env=env,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    lines = done.stdout.strip().splitlines()
+    return done.stdout.strip().splitlines()
+
+
+def _check(lines: list[str], mode: str) -> dict[str, str]:
     assert lines[0].startswith("letters: 12, processes: 1, threads: 2")
+    assert lines[0].endswith(f"mode: {mode}")
     rates = {line.split(":")[0]: line for line in lines}
     assert float(rates["end to end"].split()[3]) > 0 and float(rates["render-only"].split()[1]) > 0
+    assert f"[{mode}]" in rates["end to end"] and f"[{mode}]" in rates["render-only"]
     assert lines[-1].startswith("ratio: ") and float(lines[-1].split()[1]) > 0
+    return rates
+
+
+def test_pipeline_benchmark_delivers_every_letter_and_ends_with_a_ratio(
+    pg_database: str, redis_url: str
+) -> None:
+    _check(_run(), "docx")
+
+
+def test_pdf_mode_converts_every_letter_on_both_sides(
+    pg_database: str, redis_url: str, soffice: str
+) -> None:
+    # the benchmark exits non-zero when a letter reached the SMTP server without a PDF
+    rates = _check(_run("--pdf"), "pdf")
+    office = [line for name, line in rates.items() if "LibreOffice" in name]
+    assert len(office) == 2  # the render-only processes' and the workers' LibreOffice
+    assert all(float(line.rsplit(":", 1)[1].split()[0]) > 0 for line in office)
