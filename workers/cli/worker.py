@@ -13,6 +13,7 @@ import typer
 
 from workers.cli import queue_status
 from workers.cli.context import app_context
+from workers.cli.options import format_metavar
 
 if TYPE_CHECKING:
     import dramatiq
@@ -45,8 +46,12 @@ def register(app: typer.Typer) -> None:
 
 def worker(
     ctx: typer.Context,
-    processes: Annotated[int | None, typer.Option(help="Worker processes [settings].")] = None,
-    threads: Annotated[int | None, typer.Option(help="Threads per process [settings].")] = None,
+    processes: Annotated[int | None, typer.Option(
+        metavar="N", help="Worker processes, one a core [worker.processes in service.yaml].",
+    )] = None,
+    threads: Annotated[int | None, typer.Option(
+        metavar="N", help="Threads in each process [worker.threads in service.yaml].",
+    )] = None,
 ) -> int:
     """Run dramatiq worker processes that send dispatches (needs IRO_REDIS_URL)."""
     from dramatiq.cli import main as dramatiq_main
@@ -181,8 +186,10 @@ COLUMNS = ("id", "key", "kind", "channel", "state", "attempts", "due_at", "sent_
 def dispatches(
     ctx: typer.Context,
     failed: Annotated[bool, typer.Option("--failed", help="Only failed and bounced.")] = False,
-    fmt: Annotated[Format, typer.Option("--format", help="table, csv or json.")] = Format.table,
-    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 200,
+    fmt: Annotated[Format, typer.Option(
+        "--format", metavar=format_metavar(tuple(Format)), help="Output format.",
+    )] = Format.table,
+    limit: Annotated[int, typer.Option(metavar="N", help="At most this many, newest first.")] = 200,
 ) -> None:
     """List dispatches (ids and references only) and why any failed."""
     if ctx.invoked_subcommand is not None:
@@ -230,7 +237,10 @@ def _emit(rows: list[dict[str, Any]], fmt: Format) -> None:
 
 
 def retry(
-    ctx: typer.Context, dispatch_id: Annotated[int, typer.Argument(metavar="ID")]
+    ctx: typer.Context,
+    dispatch_id: Annotated[int, typer.Argument(
+        metavar="ID", help="The dispatch's id, as `iro dispatches` lists it.",
+    )],
 ) -> None:
     """Queue a failed (or stuck) dispatch again; the scheduler sends it on its next tick."""
     from workers.dispatching import retry as retry_dispatch
