@@ -59,7 +59,7 @@ def test_missing_file_means_every_default(tmp_path: Path, monkeypatch: pytest.Mo
     assert (s.ews.auth, s.ews.version, s.ews.verify_tls) == ("ntlm", "Exchange2016", True)
     assert s.graph.base_url == "https://graph.microsoft.com/v1.0"
     assert (s.imap.port, s.worker.processes, s.worker.threads) == (993, 1, 4)
-    assert (s.scheduler.tick_seconds, s.scheduler.reconcile_after_seconds) == (60, 30)
+    assert (s.scheduler.tick_seconds, s.scheduler.reconcile_after_seconds) == (10, 20)
     assert (s.libreoffice.soffice, s.libreoffice.timeout_seconds) == ("soffice", 120)
     assert s.rate_limit_per_minute is None
 

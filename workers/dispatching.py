@@ -212,11 +212,23 @@ class Dispatcher:
         )
         session.commit()
         if result.rowcount != 1:  # type: ignore[attr-defined]
+            held = self._lease_left(row, state, now)
+            if held > 0:
+                # Another worker holds it, or held it and died: look again when the lease ends,
+                # rather than wait for the reconciler's next pass (a killed worker's letters must
+                # go within a minute whatever the scheduler's tick).
+                raise RetryLater(f"dispatch {dispatch_id}: claimed by another worker",
+                                 held + 1.0, throttled=True)
             return Outcome("skipped", dispatch_id)
         values["attempts"] = row.attempts + 1
         for name, value in values.items():  # what the UPDATE wrote, without loading it again
             set_committed_value(row, name, value)
         return row, state == "sending"
+
+    def _lease_left(self, row: Dispatch, state: str, now: dt.datetime) -> float:
+        if state != "sending" or row.claimed_at is None:
+            return 0.0
+        return self.lease - (now - row.claimed_at).total_seconds()
 
     def _record_sent(
         self, session: Session, dispatch_id: int, message_id: str, *, recovered: bool

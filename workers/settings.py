@@ -105,8 +105,10 @@ class WorkerSettings(_Model):
 
 
 class SchedulerSettings(_Model):
-    tick_seconds: int = Field(default=60, ge=1)
-    reconcile_after_seconds: int = Field(default=30, ge=0)
+    # A killed worker's letters must go within a minute (issue 4): a claim's lease is
+    # reconcile_after_seconds, and lost messages are found at the next tick after that.
+    tick_seconds: int = Field(default=10, ge=1)
+    reconcile_after_seconds: int = Field(default=20, ge=0)
 
 
 class LibreOfficeSettings(_Model):
