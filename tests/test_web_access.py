@@ -254,3 +254,13 @@ def test_no_personal_data_in_any_url(site: tuple[Any, Seeded]) -> None:
                     assert not any(n.lower() in url.lower() for n in names), (path, url)
                     todo.append(url.split("?")[0].split("#")[0])
         assert len(seen) > 3, email
+
+
+def test_times_on_pages_are_london_times() -> None:
+    import datetime as dt
+
+    from workers.web.pages import london_time
+
+    summer = dt.datetime(2027, 6, 14, 9, 0, tzinfo=dt.UTC)  # 10:00 BST
+    assert london_time(summer, "%H:%M") == "10:00"
+    assert london_time(None) == ""

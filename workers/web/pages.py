@@ -3,6 +3,7 @@ the CSRF token and the navigation for the user's roles."""
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from workers.clock import LONDON
 from workers.web.accounts import ROLE_TITLES
 from workers.web.security import CSRF_FIELD, CSRF_HEADER, csrf_token, current_user
 
@@ -30,7 +32,13 @@ def environment() -> Environment:
     env.globals.update(csrf_field=CSRF_FIELD, csrf_header=CSRF_HEADER, role_titles=ROLE_TITLES)
     env.filters["day"] = lambda d: f"{d:%a} {d.day} {d:%b %Y}" if d else ""
     env.filters["pct"] = lambda x: f"{x:.0%}" if x is not None else "n/a"
+    env.filters["london"] = london_time
     return env
+
+
+def london_time(t: dt.datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
+    """Stored times are UTC; people read the council's clock (a summer 10:00 is 09:00 UTC)."""
+    return t.astimezone(LONDON).strftime(fmt) if t else ""
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
