@@ -298,6 +298,9 @@ def main() -> None:
         print(f"CPU a letter render-only [{mode}], {name}: {ms:.2f} ms")
     for name, ms in CPU_MS.items():
         print(f"CPU a letter end to end [{mode}], {name}: {ms:.2f} ms")
+    # steadier than the rates on a shared machine, where the two sides run at different moments
+    print(f"CPU ratio [{mode}] (render-only CPU a letter / end-to-end CPU a letter): "
+          f"{sum(CPU_MS_RENDER.values()) / sum(CPU_MS.values()):.3f}")
     print(f"ratio: {pipeline_rate / render_rate:.3f}")
 
 
