@@ -24,6 +24,7 @@ Redis: IRO_BENCH_REDIS (default db 14, flushed); PostgreSQL: IRO_BENCH_PG (an ad
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import multiprocessing as mp
 import os
@@ -220,6 +221,10 @@ def end_to_end(
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(30)
+        time.sleep(1)
+        # a LibreOffice that outlived its worker process (it was seen once) goes with its group
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGKILL)
 
 
 # CPU a letter, by part (Linux /proc): the rates depend on whatever else the machine runs
