@@ -104,7 +104,7 @@ def _explain(sessions: object, spec: Spec) -> None:
             if not statement.lstrip().upper().startswith("SELECT"):
                 continue
             plan = session.connection().exec_driver_sql(
-                "EXPLAIN (ANALYZE, BUFFERS OFF) " + statement, params  # type: ignore[arg-type]
+                "EXPLAIN (ANALYZE, BUFFERS OFF) " + statement, params
             ).scalars().all()
             total = next((line for line in plan if "Execution Time" in line), "")
             print(f"--- {total.strip()}\n{statement.strip()[:160]}…\n  " + "\n  ".join(plan[:40]))

@@ -202,8 +202,9 @@ def _is_list(annotation: Any) -> bool:
 SECRETS: tuple[tuple[str, ...], ...] = tuple(p for p, a in iter_leaves(Settings) if _is_secret(a))
 
 # IRO_* variables that are not settings: the config folder, one-off command inputs and the test
-# suite's own (IRO_TEST_*).
+# suite's and the benchmarks' own (IRO_TEST_*, IRO_BENCH_*).
 OTHER_VARIABLES = frozenset({"IRO_CONFIG_DIR", "IRO_NEW_USER_PASSWORD"})
+OWN_PREFIXES = ("IRO_TEST_", "IRO_BENCH_")
 
 
 def unknown_variables(environ: Mapping[str, str]) -> list[str]:
@@ -215,7 +216,7 @@ def unknown_variables(environ: Mapping[str, str]) -> list[str]:
     known = {env_name(path) for path, _ in iter_leaves(Settings)} | OTHER_VARIABLES
     messages = []
     for name in sorted(environ):
-        if not name.startswith(ENV_PREFIX) or name in known or name.startswith("IRO_TEST_"):
+        if not name.startswith(ENV_PREFIX) or name in known or name.startswith(OWN_PREFIXES):
             continue
         close = difflib.get_close_matches(name, sorted(known), n=1)
         hint = f"did you mean {close[0]}?" if close else "the name is IRO_ + a service.yaml path"

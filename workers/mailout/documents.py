@@ -7,6 +7,7 @@ from ``workers.documents.contexts``, which refuses a participant of another revi
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import threading
 from dataclasses import dataclass
@@ -114,6 +115,8 @@ def to_pdf(cfg: MailoutConfig, docx: bytes, name: str) -> bytes:
         if _converter is None:
             lo = cfg.settings.libreoffice
             _converter = PdfConverter(lo.soffice, lo.timeout_seconds)
+            # a worker process that exits must not leave its LibreOffice and profile behind
+            atexit.register(_converter.close)
         return _converter.convert(docx, name)
 
 
