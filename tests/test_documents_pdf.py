@@ -27,10 +27,17 @@ def _text(pdf: bytes) -> str:
 
 
 def test_warm_converter_makes_pages_and_a_pack(soffice: str) -> None:
+    from conftest import missing_service
+
+    from workers.documents.pdf import uno_available
+
+    if not uno_available():
+        missing_service("python3-uno is not installed; `make system-deps` installs it")
     kinds = ["invitation", "consultation_parent", "return_instructions"]
     with PdfConverter(soffice, timeout=120) as conv:
         pdfs = [conv.convert(_docx(k), k) for k in kinds]
         again = conv.convert(_docx("invitation"))  # the same soffice serves the next letter
+        assert conv.warm, "fell back to one soffice per document"
     counts = [check_pdf(p) for p in pdfs]
     assert all(c >= 1 for c in counts) and check_pdf(again) >= 1
     assert "Invitation to a looked after review for Sam Smith" in _text(pdfs[0])
