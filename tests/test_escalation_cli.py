@@ -104,6 +104,10 @@ def test_raise_advance_refuse_resolve_and_list(env: dict[str, str]) -> None:
         ("responded", "group_manager"),
     ]
 
+    r = iro(env, "escalations", "show", "2")  # the table says what it is about
+    assert r.returncode == 0, r.stderr
+    assert "concern: x" in r.stdout and "child C-2" in r.stdout
+
     with open_store(env["IRO_DATABASE_URL"])() as session:
         refused = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "escalation.resolve_refused")

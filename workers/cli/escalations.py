@@ -219,12 +219,22 @@ def show(
 
     from workers.escalation.service import escalation_ref
     from workers.escalation.views import history
+    from workers.store.models import Child
 
     app = app_context(ctx)
     with app.sessions() as session:
         row = _service(app, session, None).get(escalation_id)
         lines = [asdict(x) for x in history(row)]
         title = f"{escalation_ref(row.id)} ({row.category}, {row.status})"
+        # what the escalation is about: shown to the person at the terminal, never logged
+        child = session.get(Child, row.child_id)
+        summary = (
+            f"child {child.ref if child else row.child_id}, raised "
+            f"{row.raised_on} by {row.iro_email}; stage {row.stage}, response due "
+            f"{row.response_due_on or '-'}\nconcern: {row.concern}"
+        )
+    if fmt == "table":
+        typer.echo(summary)
     _print(lines, ["on", "action", "stage", "by", "text"], fmt, title)
 
 
