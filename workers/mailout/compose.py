@@ -84,10 +84,9 @@ def letter_parts(session: Session, dispatch: Dispatch) -> tuple[Review, Child, P
     return review, review.child, person
 
 
-def pack(cfg: MailoutConfig, session: Session, dispatch: Dispatch) -> tuple[
-        Review, Child, Participant, list[Attachment]]:
-    """The review, child, participant and the documents of this dispatch's letter."""
-    review, child, person = letter_parts(session, dispatch)
+def letter_documents(cfg: MailoutConfig, dispatch: Dispatch, review: Review, child: Child,
+                     person: Participant) -> list[Attachment]:
+    """The letter's documents: one PDF pack where LibreOffice is installed, else the Word files."""
     reminder = dispatch.kind == REMINDER_KIND
     form = dispatch.params.get("form")
     code = dispatch.reference_code or dispatch.params.get("form_code")
@@ -99,23 +98,29 @@ def pack(cfg: MailoutConfig, session: Session, dispatch: Dispatch) -> tuple[
         from workers.documents.packs import build_pack
 
         pdfs = [to_pdf(cfg, data, f"{stem}/{kind}") for kind, data in docs]
-        return review, child, person, [Attachment(f"{stem}.pdf", build_pack(pdfs), PDF)]
-    return review, child, person, [
-        Attachment(f"{stem}-{n}-{kind}.docx", data, DOCX)
-        for n, (kind, data) in enumerate(docs, start=1)
-    ]
+        return [Attachment(f"{stem}.pdf", build_pack(pdfs), PDF)]
+    return [Attachment(f"{stem}-{n}-{kind}.docx", data, DOCX)
+            for n, (kind, data) in enumerate(docs, start=1)]
 
 
-def compose_letter(session: Session, dispatch: Dispatch, cfg: MailoutConfig,
-                   ctx: ComposeContext) -> OutgoingMessage:
+def pack(cfg: MailoutConfig, session: Session, dispatch: Dispatch) -> tuple[
+        Review, Child, Participant, list[Attachment]]:
+    """The review, child, participant and the documents of this dispatch's letter."""
+    review, child, person = letter_parts(session, dispatch)
+    return review, child, person, letter_documents(cfg, dispatch, review, child, person)
+
+
+def letter_message(cfg: MailoutConfig, dispatch: Dispatch, review: Review, child: Child,
+                   person: Participant, *, reply_to: str | None) -> OutgoingMessage:
+    """One letter's email from rows already loaded and checked: documents, body and subject.
+
+    No store and no transport: this is all of a mail-out letter's document work, and the
+    render-only side of ``benchmarks/pipeline.py`` runs exactly this.
+    """
     from workers.documents.emails import render_email
 
     reminder = dispatch.kind == REMINDER_KIND
-    if reminder and form_returned(session, dispatch):
-        call_off(session, dispatch, "form_returned")
-        raise RefusedError(f"dispatch {dispatch.key}: the form is back; reminder called off")
-    person = recipient_of(session, dispatch, ctx)  # the record's address, allow-listed
-    review, child, _, attachments = pack(cfg, session, dispatch)
+    attachments = letter_documents(cfg, dispatch, review, child, person)
     code = dispatch.reference_code or dispatch.params.get("form_code")
     letter = letter_context(cfg, child, review, person, form=dispatch.params.get("form"),
                             code=code, return_by=dt.date.fromisoformat(
@@ -128,9 +133,20 @@ def compose_letter(session: Session, dispatch: Dispatch, cfg: MailoutConfig,
         to=person.email or "",
         subject=subject_for(review, child, code, reminder=reminder),
         body_text=mail.body,
-        reply_to=ctx.reply_to or cfg.settings.mailbox.reply_to_address,
+        reply_to=reply_to or cfg.settings.mailbox.reply_to_address,
         attachments=tuple(attachments),
     )
+
+
+def compose_letter(session: Session, dispatch: Dispatch, cfg: MailoutConfig,
+                   ctx: ComposeContext) -> OutgoingMessage:
+    reminder = dispatch.kind == REMINDER_KIND
+    if reminder and form_returned(session, dispatch):
+        call_off(session, dispatch, "form_returned")
+        raise RefusedError(f"dispatch {dispatch.key}: the form is back; reminder called off")
+    person = recipient_of(session, dispatch, ctx)  # the record's address, allow-listed
+    review, child, _ = letter_parts(session, dispatch)
+    return letter_message(cfg, dispatch, review, child, person, reply_to=ctx.reply_to)
 
 
 def register(load: Callable[[], MailoutConfig] | None = None) -> None:
