@@ -2,19 +2,23 @@
 
 docx: a pool of P processes renders the invitations with the cached engine.
 pdf: P processes, each with its own warm LibreOffice (``PdfConverter``, as each worker process has
-one), render every invitation and convert it to PDF. Both are warmed up before the clock starts.
+one), render every invitation and convert it to PDF.
+mailout: P processes run ``workers.mailout.compose.letter_message`` — all of a mail-out letter's
+document work, the pack converted by the process's own warm LibreOffice — on rows loaded
+beforehand. All are warmed up before the clock starts.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from proc_cpu import cpu, group, split_office
 
-_contexts: list[dict[str, Any]] = []  # set before forking: the children inherit them
+_contexts: list[Any] = []  # set before forking: the children inherit them
 
 
 def _chunks(n: int, processes: int) -> list[tuple[int, int]]:
@@ -45,39 +49,87 @@ def docx(ctxs: list[dict[str, Any]], processes: int, templates: Path) -> float:
     return done / elapsed
 
 
-def _pdf_process(templates: Path, soffice: str, timeout: float, tasks: Any, results: Any,
-                 go: Any, finish: Any) -> None:
-    from workers.documents.engine import shared_engine
-    from workers.documents.pdf import PdfConverter
+class Work(Protocol):
+    """One process's share of the work: warm up, render a slice of the letters, close."""
 
-    engine = shared_engine(templates)
-    with PdfConverter(soffice, timeout) as converter:
-        for ctx in _contexts[:2]:  # start LibreOffice, compile the template
-            converter.convert(engine.render("invitation", ctx), "warm-up")
+    def warm(self) -> None: ...
+    def render(self, start: int, end: int) -> None: ...
+    def close(self) -> None: ...
+
+
+class InvitationPdf:
+    def __init__(self, templates: Path, soffice: str, timeout: float) -> None:
+        from workers.documents.engine import shared_engine
+        from workers.documents.pdf import PdfConverter
+
+        self.engine = shared_engine(templates)
+        self.converter = PdfConverter(soffice, timeout)
+
+    def warm(self) -> None:  # start LibreOffice, compile the template
+        for ctx in _contexts[:2]:
+            self.converter.convert(self.engine.render("invitation", ctx), "warm-up")
+
+    def render(self, start: int, end: int) -> None:
+        for ctx in _contexts[start:end]:
+            self.converter.convert(self.engine.render("invitation", ctx), "invitation")
+
+    def close(self) -> None:
+        self.converter.close()
+
+
+class MailoutLetter:
+    """``_contexts`` holds (dispatch, review, child, participant) rows, detached and loaded."""
+
+    def __init__(self, config: Path) -> None:
+        from workers.mailout.documents import load_config
+
+        self.cfg = load_config(config)
+
+    def warm(self) -> None:
+        self.render(0, 2)
+
+    def render(self, start: int, end: int) -> None:
+        from workers.mailout.compose import letter_message
+
+        for dispatch, review, child, person in _contexts[start:end]:
+            letter_message(self.cfg, dispatch, review, child, person, reply_to=None)
+
+    def close(self) -> None:
+        from workers.mailout.documents import close_pdf
+
+        close_pdf()  # a forked child ends with os._exit: atexit would not run
+
+
+def _office_process(make: Callable[[], Work], tasks: Any, results: Any, go: Any,
+                    finish: Any) -> None:
+    work = make()
+    try:
+        work.warm()
         results.put(0)
         go.wait()
         done = 0
         while (bounds := tasks.get()) is not None:
-            for ctx in _contexts[bounds[0]:bounds[1]]:
-                converter.convert(engine.render("invitation", ctx), "invitation")
+            work.render(*bounds)
             done += bounds[1] - bounds[0]
         results.put(done)
         finish.wait(60)  # LibreOffice stays up until its CPU has been read
+    finally:
+        work.close()
 
 
-def pdf(ctxs: list[dict[str, Any]], processes: int, templates: Path, soffice: str,
-        timeout: float) -> tuple[float, dict[str, float]]:
-    """Letters a second rendered and converted to PDF, and CPU ms a letter (Python, LibreOffice)."""
+def with_office(items: list[Any], processes: int, make: Callable[[], Work],
+                timeout: float) -> tuple[float, dict[str, float]]:
+    """Letters a second over P processes that each keep a warm LibreOffice, and CPU ms a letter
+    (Python, LibreOffice)."""
     global _contexts
-    _contexts = ctxs
+    _contexts = items
     fork = mp.get_context("fork")
     tasks, results, go, finish = fork.Queue(), fork.Queue(), fork.Event(), fork.Event()
-    for chunk in _chunks(len(ctxs), processes):
+    for chunk in _chunks(len(items), processes):
         tasks.put(chunk)
     for _ in range(processes):
         tasks.put(None)
-    procs = [fork.Process(target=_pdf_process,
-                          args=(templates, soffice, timeout, tasks, results, go, finish))
+    procs = [fork.Process(target=_office_process, args=(make, tasks, results, go, finish))
              for _ in range(processes)]
     for p in procs:
         p.start()
@@ -88,7 +140,7 @@ def pdf(ctxs: list[dict[str, Any]], processes: int, templates: Path, soffice: st
         before = (cpu(python), cpu(office))
         started = time.perf_counter()
         go.set()
-        done = sum(results.get(timeout=timeout * len(ctxs)) for _ in procs)
+        done = sum(results.get(timeout=timeout * len(items)) for _ in procs)
         elapsed = time.perf_counter() - started
         used = {"render processes": cpu(python) - before[0], "LibreOffice": cpu(office) - before[1]}
     finally:

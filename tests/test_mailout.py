@@ -192,3 +192,33 @@ def test_codes_read_back_forgivingly() -> None:
     assert codes.normalise("C-0O1IL234") == "C-00111234"
     assert codes.find_codes("ref C-1001 and R-1004-1") == []
     assert RULES.age_band_for(3) is None and TODAY.year == 2026
+
+
+def test_the_worker_composes_exactly_the_store_free_letter(tmp_path: Path) -> None:
+    # benchmarks/pipeline.py's render-only side runs letter_message on rows loaded beforehand; its
+    # figure means something only if the worker's composer does that same document work
+    from workers.compose import ComposeContext
+    from workers.mailout.compose import compose_letter, letter_message
+    from workers.store.models import Participant, Review
+
+    sessions = sqlite_store(tmp_path)
+    with sessions() as s:
+        ref = make_case(s).ref
+        s.commit()
+    cfg = make_config(tmp_path)
+    run_mailout(sessions, cfg, ref)
+    ctx = ComposeContext(allowed_domains=cfg.allowed_domains)
+    with sessions() as s:
+        letters = s.scalars(select(Dispatch).where(Dispatch.kind == INVITATION_KIND,
+                                                   Dispatch.channel == "email")).all()
+        assert len(letters) == 4
+        for d in letters:
+            composed = compose_letter(s, d, cfg, ctx)
+            review, person = s.get(Review, d.review_id), s.get(Participant, d.participant_id)
+            assert review is not None and person is not None
+            alone = letter_message(cfg, d, review, review.child, person, reply_to=None)
+            assert (composed.subject, composed.body_text, composed.to, composed.reply_to) == (
+                alone.subject, alone.body_text, alone.to, alone.reply_to)
+            assert [(a.filename, a.content_type, a.content) for a in composed.attachments] == [
+                (a.filename, a.content_type, a.content) for a in alone.attachments]
+            assert len(composed.attachments) == (3 if d.params["form"] else 1)

@@ -38,17 +38,29 @@ def _check(lines: list[str], mode: str) -> dict[str, str]:
     return rates
 
 
-def test_pipeline_benchmark_delivers_every_letter_and_ends_with_a_ratio(
+def test_docx_kind_delivers_every_letter_and_ends_with_a_ratio(
     pg_database: str, redis_url: str
 ) -> None:
-    _check(_run(), "docx")
+    _check(_run("--kind", "docx"), "docx")
 
 
-def test_pdf_mode_converts_every_letter_on_both_sides(
-    pg_database: str, redis_url: str, soffice: str
-) -> None:
-    # the benchmark exits non-zero when a letter reached the SMTP server without a PDF
-    rates = _check(_run("--pdf"), "pdf")
+def _office_lines(rates: dict[str, str]) -> None:
     office = [line for name, line in rates.items() if "LibreOffice" in name]
     assert len(office) == 2  # the render-only processes' and the workers' LibreOffice
     assert all(float(line.rsplit(":", 1)[1].split()[0]) > 0 for line in office)
+
+
+def test_pdf_kind_converts_every_letter_on_both_sides(
+    pg_database: str, redis_url: str, soffice: str
+) -> None:
+    # the benchmark exits non-zero when a letter reached the SMTP server without a PDF
+    _office_lines(_check(_run("--kind", "pdf"), "pdf"))
+
+
+def test_the_default_is_the_mailout_as_production_sends_it(
+    pg_database: str, redis_url: str, soffice: str
+) -> None:
+    # reviews mailed out by run_mailout; every invitation reached the server with its PDF pack
+    lines = _run()
+    _office_lines(_check(lines, "mailout"))
+    assert "one PDF pack" in lines[1]

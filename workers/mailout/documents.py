@@ -116,8 +116,18 @@ def to_pdf(cfg: MailoutConfig, docx: bytes, name: str) -> bytes:
             lo = cfg.settings.libreoffice
             _converter = PdfConverter(lo.soffice, lo.timeout_seconds)
             # a worker process that exits must not leave its LibreOffice and profile behind
-            atexit.register(_converter.close)
+            atexit.register(close_pdf)
         return _converter.convert(docx, name)
+
+
+def close_pdf() -> None:
+    """Stop this process's LibreOffice, if it started one (at exit; a forked child that ends
+    with ``os._exit`` skips atexit and calls this itself)."""
+    global _converter
+    with _pdf_lock:
+        if _converter is not None:
+            _converter.close()
+            _converter = None
 
 
 def pdf_enabled(cfg: MailoutConfig) -> bool:
