@@ -112,6 +112,49 @@ def test_reconciler_re_enqueues_what_the_queue_lost(
     assert len(smtp_server.received) == 2
 
 
+def _queued_ago(sessions: sessionmaker[Session], ids: list[int], seconds: float) -> None:
+    then = utcnow() - dt.timedelta(seconds=seconds)
+    with sessions() as session:
+        session.execute(update(Dispatch).where(Dispatch.id.in_(ids))
+                        .values(updated_at=then, due_at=then))
+        session.commit()
+
+
+def test_reconciler_takes_back_every_page_in_one_pass(
+    sessions: sessionmaker[Session], broker: dramatiq.Broker, smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a flushed Redis loses a whole backlog: all of it must go back at once, not a page a tick
+    monkeypatch.setattr("workers.scheduler.BATCH", 3)
+    lost = make_letters(sessions, 7, state="queued")
+    _queued_ago(sessions, lost, 120)
+
+    done = scheduler(sessions, broker).run_now(["reconcile"])
+    broker.join(actors.QUEUE)
+
+    assert done == {"reconcile": 7}
+    assert states(sessions) == ["sent"] * 7
+    assert len(set(smtp_server.message_ids())) == 7
+
+
+def test_a_ledger_lets_the_reconciler_take_back_a_lost_message_sooner(
+    sessions: sessionmaker[Session], broker: dramatiq.Broker, smtp_server: SmtpServer
+) -> None:
+    # queued 10 s ago: under reconcile_after (30 s) but over lost_after (5 s)
+    held, lost = make_letters(sessions, 2, state="queued")
+    _queued_ago(sessions, [held, lost], 10)
+    sched = scheduler(sessions, broker)
+    sched.holding = lambda ids: {held} & set(ids)
+
+    assert sched.run_now(["reconcile"]) == {"reconcile": 0}  # no lost_after: wait reconcile_after
+    sched.lost_after = 5
+    assert sched.run_now(["reconcile"]) == {"reconcile": 1}  # only the one the queue lost
+    broker.join(actors.QUEUE)
+
+    assert states(sessions) == ["queued", "sent"]
+    assert len(smtp_server.received) == 1
+
+
 def test_paused_scheduler_leaves_everything_alone(
     sessions: sessionmaker[Session], broker: dramatiq.Broker
 ) -> None:

@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 
 # A marker outlives any sane wait in the queue; an expired one only costs a harmless extra copy.
 MARKER_TTL_SECONDS = 7 * 24 * 3600
+# A queued dispatch's message is recorded within moments of the commit that queued it
+# (workers.actors.enqueue runs right after). Past this, a queued dispatch whose message the queue
+# does not hold was lost; were the recording ever slower, the cost is one extra copy, which the
+# claim turns away.
+LOST_AFTER_SECONDS = 5.0
 
 
 class QueueLedger(Protocol):

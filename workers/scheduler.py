@@ -44,6 +44,9 @@ class JobContext:
     lease: float  # seconds a claim holds (workers.dispatching.lease_seconds)
     paused: bool  # sending is paused after an authentication failure
     holding: Holding = _nothing_known  # workers.queue_ledger: what the queue has not lost
+    # With a ledger that tells a held message from a lost one, a queued dispatch whose message is
+    # not held counts as lost after this many seconds rather than reconcile_after (None).
+    lost_after: float | None = None
 
 
 @dataclass(frozen=True)
@@ -92,21 +95,26 @@ def enqueue_due(ctx: JobContext) -> int:
 
 
 def reconcile(ctx: JobContext) -> int:
-    """Re-enqueue what the queue lost.
+    """Re-enqueue what the queue lost, every candidate in one pass (page by page).
 
-    Candidates: ``queued`` for longer than ``reconcile_after`` (and due) — its message may have
-    gone with a flushed Redis; ``sending`` past its lease — its worker may have died mid-send (the
-    actor asks the transport before sending again). A candidate whose message the queue still
-    holds (``ctx.holding``, workers.queue_ledger) is left alone: a backlog waiting under a rate
-    limit is not lost, and re-enqueueing it would pile up copies. Touching ``updated_at`` makes
-    each re-enqueue happen once per ``reconcile_after``, whichever scheduler wins.
+    Candidates: ``queued`` and due — its message may have gone with a flushed Redis — for longer
+    than ``lost_after`` where the ledger can tell (``reconcile_after`` where it cannot);
+    ``sending`` past its lease — its worker may have died mid-send (the actor asks the transport
+    before sending again). A candidate whose message the queue still holds (``ctx.holding``,
+    workers.queue_ledger) is left alone: a backlog waiting under a rate limit is not lost, and
+    re-enqueueing it would pile up copies. Touching ``updated_at`` makes each re-enqueue happen
+    once per cutoff, whichever scheduler wins.
     """
     if ctx.paused:
         return 0
     cutoff = ctx.now - dt.timedelta(seconds=ctx.reconcile_after)
+    lost_after = ctx.reconcile_after if ctx.lost_after is None else min(ctx.lost_after,
+                                                                        ctx.reconcile_after)
+    lost_cutoff = ctx.now - dt.timedelta(seconds=lost_after)
     lease_cutoff = ctx.now - dt.timedelta(seconds=ctx.lease)
     lost_queued = (
-        (Dispatch.state == "queued") & (Dispatch.updated_at <= cutoff) & (Dispatch.due_at <= cutoff)
+        (Dispatch.state == "queued") & (Dispatch.updated_at <= lost_cutoff)
+        & (Dispatch.due_at <= lost_cutoff)
     )
     lost_sending = (
         (Dispatch.state == "sending") & (Dispatch.claimed_at < lease_cutoff)
@@ -114,17 +122,24 @@ def reconcile(ctx: JobContext) -> int:
     )
     total = 0
     for condition, state in ((lost_queued, "queued"), (lost_sending, "sending")):
-        with ctx.sessions() as session:
-            candidates = list(session.scalars(select(Dispatch.id).where(condition).limit(BATCH)))
-            held = ctx.holding(candidates) if candidates else set()
-            ids = [i for i in candidates if i not in held]
-            if not ids:
-                continue
-            moved = _touch(session, ids, condition, ctx.now)
-            session.commit()
-        if moved:
-            log.warning("reconciler: re-enqueued %d %s dispatches", len(moved), state)
-            total += ctx.enqueue(moved)
+        after = 0
+        while True:  # a flushed Redis can lose more than one page; all of it goes back now
+            with ctx.sessions() as session:
+                candidates = list(session.scalars(
+                    select(Dispatch.id).where(condition, Dispatch.id > after)
+                    .order_by(Dispatch.id).limit(BATCH)))
+                if not candidates:
+                    break
+                after = candidates[-1]
+                held = ctx.holding(candidates)
+                ids = [i for i in candidates if i not in held]
+                moved = _touch(session, ids, condition, ctx.now) if ids else []
+                session.commit()
+            if moved:
+                log.warning("reconciler: re-enqueued %d %s dispatches", len(moved), state)
+                total += ctx.enqueue(moved)
+            if len(candidates) < BATCH:
+                break
     return total
 
 
@@ -190,13 +205,14 @@ class Scheduler:
     is_paused: Callable[[Session], bool] = field(default=lambda _session: False)
     clock: Callable[[], dt.datetime] = utcnow
     holding: Holding = _nothing_known
+    lost_after: float | None = None  # see JobContext
 
     def context(self) -> JobContext:
         now = self.clock()
         with self.sessions() as session:
             paused = self.is_paused(session)
         return JobContext(self.sessions, self.enqueue, now, self.reconcile_after, self.lease,
-                          paused, self.holding)
+                          paused, self.holding, self.lost_after)
 
     def tick(self, *, jobs: Iterable[Job] | None = None) -> dict[str, int]:
         """Run every job whose slot this scheduler wins; returns what each did."""

@@ -139,7 +139,7 @@ def make_scheduler(
     from workers import actors
     from workers.assembly import install
     from workers.dispatching import default_pause_hooks, lease_seconds
-    from workers.queue_ledger import make_ledger
+    from workers.queue_ledger import LOST_AFTER_SECONDS, make_ledger
     from workers.scheduler import Scheduler
 
     install()
@@ -149,6 +149,7 @@ def make_scheduler(
         sessions=sessions,
         enqueue=lambda ids: actors.enqueue(broker, ids, lease=lease, ledger=ledger),
         holding=ledger.holding,
+        lost_after=LOST_AFTER_SECONDS,
         tick_seconds=settings.scheduler.tick_seconds,
         reconcile_after=settings.scheduler.reconcile_after_seconds,
         lease=lease,
