@@ -39,6 +39,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 BATCH = int(os.environ.get("IRO_TEST_CRASH_BATCH", "200"))
 RECOVERY_LIMIT = 60.0
+# Each worker as docker/compose.yaml runs it: a SIGKILL takes a whole `iro worker` (its process
+# group), and the survivors have the capacity a deployment has for the rest of the batch.
+WORKER = ("worker", "--processes", "2", "--threads", "4")
 IRO = str(Path(sys.executable).with_name("iro"))
 CRASH_REDIS_URL = os.environ.get("IRO_TEST_CRASH_REDIS_URL", "redis://127.0.0.1:6379/13")
 
@@ -171,8 +174,8 @@ def _sent(sessions: Any) -> int:
 
 def test_sigkill_a_worker_mid_batch(cluster: Cluster, slow_smtp: SmtpServer) -> None:
     make_letters(open_store(cluster.env["IRO_DATABASE_URL"]), BATCH, state="pending")
-    victim = cluster.start("worker", "--processes", "1", "--threads", "4")
-    cluster.start("worker", "--processes", "1", "--threads", "4")
+    victim = cluster.start(*WORKER)
+    cluster.start(*WORKER)
     cluster.start("scheduler")
 
     wait_until(lambda: len(slow_smtp.received) >= 40, 60, "the batch to start")
@@ -185,7 +188,8 @@ def test_sigkill_a_worker_mid_batch(cluster: Cluster, slow_smtp: SmtpServer) -> 
 
 def test_redis_flushed_mid_batch(cluster: Cluster, slow_smtp: SmtpServer) -> None:
     make_letters(open_store(cluster.env["IRO_DATABASE_URL"]), BATCH, state="pending")
-    cluster.start("worker", "--processes", "1", "--threads", "4")
+    cluster.start(*WORKER)
+    cluster.start(*WORKER)  # the same two workers as the SIGKILL test, both left running
     cluster.start("scheduler")
 
     wait_until(lambda: len(slow_smtp.received) >= 40, 60, "the batch to start")
