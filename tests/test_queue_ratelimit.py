@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dramatiq import Worker
 from factories import postgres_url
 from fakes.smtp import SmtpServer
 from sqlalchemy import select, update
@@ -25,6 +26,7 @@ from test_queue_dispatching import MAILBOX, make_letters
 
 from workers import actors
 from workers.broker import make_redis_broker, queue_sizes
+from workers.dispatching import RetryLater
 from workers.queue_ledger import InProcessLedger, make_ledger
 from workers.scheduler import Scheduler
 from workers.store.models import Dispatch, utcnow
@@ -140,14 +142,14 @@ def test_reconciler_re_enqueues_only_what_redis_lost(pg_database: str, redis_url
     ids = make_letters(sessions, 12)  # queued
     broker = make_redis_broker(redis_url, namespace="iro-ledger-test")
     ledger = make_ledger(broker, actors.QUEUE)
-    actors.enqueue(broker, ids[:8], lease=30, ledger=ledger)
+    actors.enqueue(broker, ids[:8], lease=30)
     # four wait in the delay queue, as a rate-limited retry does
     actor = actors.declare(broker)
     for dispatch_id in ids[8:]:
-        ledger.record(dispatch_id, actor.send_with_options(args=(dispatch_id,), delay=600_000))
+        actor.send_with_options(args=(dispatch_id,), delay=600_000)  # recorded by the broker
     sched = Scheduler(sessions=sessions, enqueue=lambda got: actors.enqueue(
-        broker, got, lease=30, ledger=ledger), reconcile_after=30, lease=30,
-        holding=ledger.holding)
+        broker, got, lease=30), reconcile_after=30, lease=30, holding=ledger.holding,
+        lost_after=5)
     long_ago = utcnow() - dt.timedelta(hours=1)
     with sessions() as session:
         session.execute(update(Dispatch).values(updated_at=long_ago, due_at=long_ago))
@@ -186,3 +188,35 @@ def test_in_process_ledger_holds_what_this_process_enqueued() -> None:
     ledger.record(7, object())
     assert ledger.holding([5, 6, 7]) == {5, 7}
     assert ledger.holding([]) == set()
+
+
+class _AlwaysWait:
+    """A dispatcher whose every letter must wait a minute (as the rate limit answers)."""
+
+    def process(self, dispatch_id: int) -> None:
+        raise RetryLater(f"dispatch {dispatch_id}: mailbox rate limit", 60.0, throttled=True)
+
+
+def test_the_ledger_follows_a_message_through_its_retry(redis_url: str) -> None:
+    # dramatiq gives a retry a new redis_message_id: a marker written only at the first send would
+    # name a message already acknowledged, and the reconciler would take a waiting letter for lost
+    broker = make_redis_broker(redis_url, namespace="iro-ledger-retry")
+    client = broker.client  # type: ignore[attr-defined]
+    marker = f"iro-ledger-retry:ledger:{actors.QUEUE}:41"
+    ledger = make_ledger(broker, actors.QUEUE)
+    actors.declare(broker)
+    actors.use(lambda: _AlwaysWait())  # type: ignore[arg-type, return-value]
+    actors.enqueue(broker, [41], lease=30)
+    first = client.get(marker)
+    assert ledger.holding([41]) == {41}
+    worker = Worker(broker, worker_threads=1, worker_timeout=100)
+    worker.start()
+    try:
+        # the worker ran it, put the retry in the delay queue and acknowledged the first message
+        wait_until(lambda: not client.hexists(f"iro-ledger-retry:{actors.QUEUE}.msgs", first),
+                   20, "the first message to be acknowledged")
+        assert client.get(marker) != first
+        assert ledger.holding([41]) == {41}
+    finally:
+        worker.stop()
+        client.flushdb()

@@ -26,7 +26,6 @@ from workers.dispatching import Dispatcher, RetryLater
 from workers.errors import ConfigError
 
 if TYPE_CHECKING:
-    from workers.queue_ledger import QueueLedger
     from workers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -128,21 +127,18 @@ def enqueue(
     dispatch_ids: Iterable[int],
     *,
     lease: float,
-    ledger: QueueLedger | None = None,
 ) -> int:
     """Send one message per id. Call only after the commit that made them ``queued``.
 
     Each message's time limit stays under the claim lease, so a stuck send is interrupted before
-    another worker may take the dispatch over. ``ledger`` notes each message, so the reconciler
-    can tell a waiting message from a lost one (workers.queue_ledger).
+    another worker may take the dispatch over. The broker's ledger notes each message as it is
+    enqueued, so the reconciler can tell a waiting message from a lost one (workers.queue_ledger).
     """
     actor = declare(broker)
     time_limit_ms = max(1_000, int(lease * 800))
     count = 0
     for dispatch_id in dispatch_ids:
-        message = actor.send_with_options(args=(dispatch_id,), time_limit=time_limit_ms)
-        if ledger is not None:
-            ledger.record(dispatch_id, message)
+        actor.send_with_options(args=(dispatch_id,), time_limit=time_limit_ms)
         count += 1
     return count
 

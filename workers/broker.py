@@ -51,6 +51,10 @@ def make_redis_broker(url: str, *, namespace: str = REDIS_NAMESPACE) -> dramatiq
         maintenance_chance=MAINTENANCE_CHANCE,
     )
     broker.add_middleware(DeadWorkerSweeper(SWEEP_SECONDS))  # runs only where a Worker boots
+    from workers.actors import QUEUE
+    from workers.queue_ledger import make_ledger
+
+    make_ledger(broker, QUEUE)  # every enqueue recorded, a worker's retries included
     try:
         broker.client.ping()
     except redis.exceptions.RedisError as exc:

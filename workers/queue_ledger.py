@@ -5,13 +5,16 @@ Without it the reconciler took every ``queued`` dispatch older than ``reconcile_
 lost; under a rate limit a long backlog waits that long by design, so each pass added another
 copy of every waiting message (harmless — the claim lets one through — but the queue grew).
 
-- Redis: each enqueue records ``dispatch id → dramatiq's redis_message_id`` (a key with a TTL).
+- Redis: every enqueue of the send actor's message records ``dispatch id → dramatiq's
+  redis_message_id`` (a key with a TTL), through ``LedgerMiddleware`` on every broker
+  (workers.broker). dramatiq gives each enqueue a new redis_message_id — the first send, a retry
+  put in the delay queue, and its move back to the queue when due — and enqueues the new message
+  before it acknowledges the old one, so the marker always names the message that is waiting.
   dramatiq keeps a message in the queue's ``.msgs`` hash (or the delay queue's) from enqueue until
-  it is acknowledged, including while a worker holds it or its retry is delayed, and keeps the
-  same redis_message_id across retries. So a dispatch is held while its message id is in one of
-  those hashes; a flushed Redis or a dropped message shows as absent. A killed worker's unacked
-  messages stay held: dramatiq's maintenance puts them back once its heartbeat is stale
-  (workers.broker shortens that to 15 s).
+  it is acknowledged, including while a worker holds it. So a dispatch is held while its message
+  id is in one of those hashes; a flushed Redis or a dropped message shows as absent. A killed
+  worker's unacked messages stay held: they go back to the queue once its heartbeat is stale
+  (workers.queue_recovery).
 - In-process (StubBroker): the queue lives and dies with this process, so a message is lost only
   if this process never enqueued one; the ledger is the set of ids it enqueued.
 """
@@ -19,17 +22,17 @@ copy of every waiting message (harmless — the claim lets one through — but t
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    import dramatiq
+import dramatiq
 
 # A marker outlives any sane wait in the queue; an expired one only costs a harmless extra copy.
 MARKER_TTL_SECONDS = 7 * 24 * 3600
-# A queued dispatch's message is recorded within moments of the commit that queued it
-# (workers.actors.enqueue runs right after). Past this, a queued dispatch whose message the queue
-# does not hold was lost; were the recording ever slower, the cost is one extra copy, which the
-# claim turns away.
+# A queued dispatch's message is recorded within moments of the commit that queued it or made it
+# due again (workers.actors.enqueue runs right after; a retry's message was recorded before its
+# row went back to queued). Past this, a queued and due dispatch whose message the queue does not
+# hold was lost; were the recording ever slower, the cost is one extra copy, which the claim turns
+# away.
 LOST_AFTER_SECONDS = 5.0
 
 
@@ -99,10 +102,32 @@ class RedisLedger:
         }
 
 
+class LedgerMiddleware(dramatiq.Middleware):
+    """Records each message of one actor in a ledger as it is enqueued, wherever that happens: the
+    scheduler's first send, and a worker's retry and delayed-message handling."""
+
+    def __init__(self, ledger: QueueLedger, actor_name: str) -> None:
+        self.ledger = ledger
+        self.actor_name = actor_name
+
+    def after_enqueue(self, broker: dramatiq.Broker, message: Any, delay: int | None) -> None:
+        if message.actor_name == self.actor_name and message.args:
+            self.ledger.record(int(message.args[0]), message)
+
+
 def make_ledger(broker: dramatiq.Broker, queue_name: str) -> QueueLedger:
-    """The ledger that fits ``broker`` (workers.broker.make_broker)."""
+    """The ledger of ``broker``'s send actor, recording from now on (workers.broker attaches one
+    to every Redis broker it makes, so worker processes record their retries too)."""
+    from workers.actors import SEND
     from workers.broker import is_in_process
 
+    for middleware in broker.middleware:
+        if isinstance(middleware, LedgerMiddleware) and middleware.actor_name == SEND:
+            return middleware.ledger
+    ledger: QueueLedger
     if is_in_process(broker):
-        return InProcessLedger()
-    return RedisLedger(broker.client, broker.namespace, queue_name)  # type: ignore[attr-defined]
+        ledger = InProcessLedger()
+    else:
+        ledger = RedisLedger(broker.client, broker.namespace, queue_name)  # type: ignore[attr-defined]
+    broker.add_middleware(LedgerMiddleware(ledger, SEND))
+    return ledger

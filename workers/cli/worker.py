@@ -147,7 +147,7 @@ def make_scheduler(
     ledger = make_ledger(broker, actors.QUEUE)
     return Scheduler(
         sessions=sessions,
-        enqueue=lambda ids: actors.enqueue(broker, ids, lease=lease, ledger=ledger),
+        enqueue=lambda ids: actors.enqueue(broker, ids, lease=lease),
         holding=ledger.holding,
         lost_after=LOST_AFTER_SECONDS,
         tick_seconds=settings.scheduler.tick_seconds,
