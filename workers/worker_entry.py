@@ -14,8 +14,20 @@ from workers.broker import make_broker
 from workers.cli.context import default_config_dir
 from workers.settings import load_settings
 
+
+class CloseLibreOffice(dramatiq.Middleware):
+    """Close this process's warm LibreOffice (and its profile folder) when its worker stops:
+    dramatiq's worker processes end with ``os._exit``, so atexit handlers never run in them."""
+
+    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        from workers.mailout.documents import close_pdf
+
+        close_pdf()
+
+
 settings = load_settings(default_config_dir())
 broker = make_broker(settings)
+broker.add_middleware(CloseLibreOffice())
 dramatiq.set_broker(broker)
 actors.declare(broker)
 actors.use(lambda: actors.build_dispatcher(settings))

@@ -121,8 +121,9 @@ def to_pdf(cfg: MailoutConfig, docx: bytes, name: str) -> bytes:
 
 
 def close_pdf() -> None:
-    """Stop this process's LibreOffice, if it started one (at exit; a forked child that ends
-    with ``os._exit`` skips atexit and calls this itself)."""
+    """Stop this process's LibreOffice, if it started one. Registered with atexit; processes that
+    end with ``os._exit`` call it themselves (dramatiq's worker processes, at worker shutdown:
+    workers.worker_entry; the benchmarks' forked children)."""
     global _converter
     with _pdf_lock:
         if _converter is not None:
