@@ -106,8 +106,8 @@ class WorkerSettings(_Model):
 
 class SchedulerSettings(_Model):
     # A killed worker's letters must go within a minute (issue 4): a claim's lease is
-    # reconcile_after_seconds; messages Redis lost are found at the next tick (5 s after they
-    # were queued where the queue ledger can tell, workers.queue_ledger; else after the lease).
+    # reconcile_after_seconds; messages Redis lost are found at the first tick 5 s after they were
+    # queued or came due (workers.queue_ledger; reconcile_after_seconds without a ledger).
     tick_seconds: int = Field(default=10, ge=1)
     reconcile_after_seconds: int = Field(default=20, ge=0)
 
