@@ -1,7 +1,7 @@
 """Letters a second end to end against render-only, with the same number of processes, in one run.
 
     .venv/bin/python benchmarks/pipeline.py [--kind mailout|docx|pdf] [--letters N]
-                                            [--processes P] [--threads T]
+                                            [--rounds R] [--processes P] [--threads T]
 
 End to end: ``pending`` rows in PostgreSQL (a database of its own, dropped afterwards) → the
 scheduler's ``enqueue_due`` job (the same code `iro scheduler` runs each tick) moves them to
@@ -9,7 +9,9 @@ scheduler's ``enqueue_due`` job (the same code `iro scheduler` runs each tick) m
 its letter, send it to an aiosmtpd server in a process of its own and commit ``sent``. The clock
 runs from the enqueue until the server has counted every letter. Render-only: P processes do the
 same letters' document work and nothing else. Both sides are warmed up first (templates
-compiled, connections open, LibreOffice started).
+compiled, connections open, LibreOffice started). The sides alternate for ``--rounds`` rounds of
+``--letters`` new letters each, so a slower spell of the shared machine falls on both; the
+figures are over all rounds, and each round's ratio is printed too.
 
 ``--kind`` chooses the letter:
 
@@ -44,6 +46,7 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -232,16 +235,16 @@ def letter_contexts(sessions: Any, ids: list[int]) -> list[dict[str, Any]]:
     return out
 
 
-def render_side(sessions: Any, ids: list[int], args: argparse.Namespace) -> float:
-    """Letters a second render-only; CPU_MS_RENDER gets the CPU a letter by part."""
+def render_side(sessions: Any, ids: list[int], args: argparse.Namespace) -> Measured:
+    """The same letters' document work alone, in ``args.processes`` processes."""
     from workers.settings import load_settings
 
     lo = load_settings(ROOT / "config").libreoffice
     if args.kind == "docx":
         rate = render_only.docx(letter_contexts(sessions, ids), args.processes, TEMPLATES)
+        seconds = len(ids) / rate
         # its processes are busy throughout
-        CPU_MS_RENDER["render processes"] = 1000 * args.processes / rate
-        return rate
+        return Measured(len(ids), seconds, {"render processes": args.processes * seconds})
     work: Any
     if args.kind == "mailout":
         items: list[Any] = mailout_rows(sessions, ids)
@@ -251,71 +254,100 @@ def render_side(sessions: Any, ids: list[int], args: argparse.Namespace) -> floa
         work = functools.partial(render_only.InvitationPdf, TEMPLATES, lo.soffice,
                                  lo.timeout_seconds)
     rate, used = render_only.with_office(items, args.processes, work, lo.timeout_seconds)
-    CPU_MS_RENDER.update(used)
-    return rate
+    return Measured(len(ids), len(ids) / rate,
+                    {name: ms * len(ids) / 1000 for name, ms in used.items()})
+
+
+@dataclass
+class Measured:
+    """Letters, the seconds they took, and the CPU seconds each part spent on them."""
+
+    letters: int = 0
+    seconds: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)
+
+    def __iadd__(self, other: Measured) -> Measured:
+        self.letters += other.letters
+        self.seconds += other.seconds
+        for name, used in other.cpu.items():
+            self.cpu[name] = self.cpu.get(name, 0.0) + used
+        return self
+
+    @property
+    def rate(self) -> float:
+        return self.letters / self.seconds
+
+    def cpu_ms(self) -> dict[str, float]:
+        return {name: 1000 * used / self.letters for name, used in self.cpu.items()}
 
 
 # -- end to end ----------------------------------------------------------------------------------
 
 
-def end_to_end(
-    url: str, args: argparse.Namespace, count: Any, port: int, smtp_pid: int
-) -> tuple[float, list[int]]:
-    from workers.cli.worker import make_scheduler
-    from workers.settings import load_settings
-    from workers.store.session import open_store
+class Pipeline:
+    """`iro worker` processes and this process's scheduler job, warmed up; ``round`` measures."""
 
-    env = {**os.environ, "IRO_DATABASE_URL": url, "IRO_REDIS_URL": REDIS,
-           "IRO_TRANSPORT": "smtp", "IRO_SMTP_HOST": "127.0.0.1", "IRO_SMTP_PORT": str(port),
-           "IRO_MAILBOX_ADDRESS": MAILBOX, "IRO_TEMPLATES_DIR": str(TEMPLATES),
-           "IRO_EMAIL_ALLOWED_DOMAINS": DOMAIN}
-    os.environ.update(env)  # this process's scheduler reads the same settings
-    settings = load_settings(ROOT / "config")
-    sessions = open_store(url)
-    from workers import actors
-    from workers.broker import make_broker
+    def __init__(self, url: str, args: argparse.Namespace, count: Any, port: int,
+                 smtp_pid: int) -> None:
+        self.url, self.args, self.count, self.smtp_pid = url, args, count, smtp_pid
+        self.env = {**os.environ, "IRO_DATABASE_URL": url, "IRO_REDIS_URL": REDIS,
+                    "IRO_TRANSPORT": "smtp", "IRO_SMTP_HOST": "127.0.0.1",
+                    "IRO_SMTP_PORT": str(port), "IRO_MAILBOX_ADDRESS": MAILBOX,
+                    "IRO_TEMPLATES_DIR": str(TEMPLATES), "IRO_EMAIL_ALLOWED_DOMAINS": DOMAIN}
+        self.office = args.kind != "docx"
+        self.delivered = 0
 
-    broker = make_broker(settings)
-    actors.declare(broker)
-    scheduler = make_scheduler(settings, sessions, broker)
-    worker = subprocess.Popen(
-        [IRO, "--config", str(ROOT / "config"), "worker", "--processes", str(args.processes),
-         "--threads", str(args.threads)], env=env, start_new_session=True)
-    try:
-        warm = args.processes * args.threads * 4
-        office = args.kind != "docx"
-        make_letters(sessions, warm, args.kind)
-        scheduler.run_now(["enqueue_due"])
-        wait_for(count, warm, 300 if office else 120, sessions)
+    def __enter__(self) -> Pipeline:
+        from workers import actors
+        from workers.broker import make_broker
+        from workers.cli.worker import make_scheduler
+        from workers.settings import load_settings
+        from workers.store.session import open_store
 
-        ids = make_letters(sessions, args.letters, args.kind)
-        python, soffice = proc_cpu.split_office(proc_cpu.group(worker.pid))
-        parts = {"iro worker processes": python, "SMTP server": [smtp_pid],
-                 "PostgreSQL (this database)": proc_cpu.postgres(url.rsplit("/", 1)[1]),
+        os.environ.update(self.env)  # this process's scheduler reads the same settings
+        settings = load_settings(ROOT / "config")
+        self.sessions = open_store(self.url)
+        broker = make_broker(settings)
+        actors.declare(broker)
+        self.scheduler = make_scheduler(settings, self.sessions, broker)
+        self.worker = subprocess.Popen(
+            [IRO, "--config", str(ROOT / "config"), "worker", "--processes",
+             str(self.args.processes), "--threads", str(self.args.threads)],
+            env=self.env, start_new_session=True)
+        warm = self.args.processes * self.args.threads * 4
+        self._send(make_letters(self.sessions, warm, self.args.kind))
+        return self
+
+    def _send(self, ids: list[int]) -> None:
+        self.scheduler.run_now(["enqueue_due"])
+        self.delivered += len(ids)
+        wait_for(self.count, self.delivered, 600 + (3 * len(ids) if self.office else 0),
+                 self.sessions)
+
+    def round(self, n: int) -> tuple[list[int], Measured]:
+        """``n`` new letters from the enqueue until the SMTP server has counted every one."""
+        ids = make_letters(self.sessions, n, self.args.kind)
+        python, soffice = proc_cpu.split_office(proc_cpu.group(self.worker.pid))
+        parts = {"iro worker processes": python, "SMTP server": [self.smtp_pid],
+                 "PostgreSQL (this database)": proc_cpu.postgres(self.url.rsplit("/", 1)[1]),
                  "this process (scheduler job)": [os.getpid()]}
-        if office:
+        if self.office:
             parts["LibreOffice (the workers')"] = soffice
         before = {name: proc_cpu.cpu(pids) for name, pids in parts.items()}
         started = time.perf_counter()
-        scheduler.run_now(["enqueue_due"])
-        wait_for(count, warm + len(ids), 600 + (3 * len(ids) if office else 0), sessions)
-        rate = len(ids) / (time.perf_counter() - started)
-        for name, pids in parts.items():
-            CPU_MS[name] = 1000 * (proc_cpu.cpu(pids) - before[name]) / len(ids)
-        _check_sent(sessions, ids)
-        return rate, ids
-    finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(30)
+        self._send(ids)
+        seconds = time.perf_counter() - started
+        used = {name: proc_cpu.cpu(pids) - before[name] for name, pids in parts.items()}
+        _check_sent(self.sessions, ids)
+        return ids, Measured(len(ids), seconds, used)
+
+    def __exit__(self, *exc: object) -> None:
+        os.killpg(self.worker.pid, signal.SIGTERM)
+        self.worker.wait(30)
         time.sleep(1)
         # a LibreOffice that outlived its worker process (it was seen once) goes with its group
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(worker.pid, signal.SIGKILL)
-
-
-# CPU a letter, by part (Linux /proc): the rates depend on whatever else the machine runs
-CPU_MS: dict[str, float] = {}
-CPU_MS_RENDER: dict[str, float] = {}
+            os.killpg(self.worker.pid, signal.SIGKILL)
 
 
 def _check_sent(sessions: Any, ids: list[int]) -> None:
@@ -341,12 +373,15 @@ def main() -> None:
                         help="mailout: the mail-out letter as production sends it, a PDF pack "
                         "(default); docx: the invitation as Word; pdf: the invitation as PDF")
     parser.add_argument("--letters", type=int,
-                        help="letters on each side (default 2000 for docx, 200 otherwise)")
+                        help="letters a round on each side (default 1000 for docx, 150 otherwise)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of end to end then render-only (default 3): the two sides "
+                        "alternate, so a slower spell of the machine falls on both")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
     if args.letters is None:
-        args.letters = 2000 if args.kind == "docx" else 200
+        args.letters = 1000 if args.kind == "docx" else 150
     if args.kind != "docx":
         from workers.documents.pdf import libreoffice_available
         from workers.settings import load_settings
@@ -379,10 +414,19 @@ def main() -> None:
         upgrade(url)
         smtp.start()
         ready.wait(10)
-        pipeline_rate, ids = end_to_end(url, args, count, port, smtp.pid or 0)
-        if args.kind != "docx" and pdfs.value != count.value:
-            raise SystemExit(f"only {pdfs.value} of {count.value} letters had a PDF attached")
-        render_rate = render_side(open_store(url), ids, args)
+        e2e, alone, ratios = Measured(), Measured(), []
+        with Pipeline(url, args, count, port, smtp.pid or 0) as pipeline:
+            for n in range(args.rounds):
+                ids, round_e2e = pipeline.round(args.letters)
+                if args.kind != "docx" and pdfs.value != count.value:
+                    raise SystemExit(f"only {pdfs.value} of {count.value} letters had a PDF "
+                                     "attached")
+                round_alone = render_side(open_store(url), ids, args)
+                e2e += round_e2e
+                alone += round_alone
+                ratios.append(round_e2e.rate / round_alone.rate)
+                print(f"round {n + 1}: end to end {round_e2e.rate:.1f} letters/s, render-only "
+                      f"{round_alone.rate:.1f} letters/s, ratio {ratios[-1]:.3f}", file=sys.stderr)
     finally:
         if smtp.pid is not None:
             os.kill(smtp.pid, signal.SIGTERM)
@@ -393,19 +437,21 @@ def main() -> None:
     mode = args.kind
     made = {"mailout": "invitation, form and instructions → one PDF pack (warm LibreOffice)",
             "pdf": "render → PDF (warm LibreOffice)", "docx": "render"}[mode]
-    print(f"letters: {len(ids)}, processes: {args.processes}, threads: {args.threads}, "
-          f"cores: {os.cpu_count()}, mode: {mode}")
-    print(f"end to end: {pipeline_rate:.1f} letters/s [{mode}] "
+    print(f"letters: {e2e.letters} a side ({args.rounds} rounds of {args.letters}), "
+          f"processes: {args.processes}, threads: {args.threads}, cores: {os.cpu_count()}, "
+          f"mode: {mode}")
+    print(f"end to end: {e2e.rate:.1f} letters/s [{mode}] "
           f"(store → Redis → worker → {made} → SMTP)")
-    print(f"render-only: {render_rate:.1f} letters/s [{mode}] ({made}, same processes)")
-    for name, ms in CPU_MS_RENDER.items():
+    print(f"render-only: {alone.rate:.1f} letters/s [{mode}] ({made}, same processes)")
+    print("rounds' ratios: " + ", ".join(f"{r:.3f}" for r in ratios))
+    for name, ms in alone.cpu_ms().items():
         print(f"CPU a letter render-only [{mode}], {name}: {ms:.2f} ms")
-    for name, ms in CPU_MS.items():
+    for name, ms in e2e.cpu_ms().items():
         print(f"CPU a letter end to end [{mode}], {name}: {ms:.2f} ms")
     # steadier than the rates on a shared machine, where the two sides run at different moments
     print(f"CPU ratio [{mode}] (render-only CPU a letter / end-to-end CPU a letter): "
-          f"{sum(CPU_MS_RENDER.values()) / sum(CPU_MS.values()):.3f}")
-    print(f"ratio: {pipeline_rate / render_rate:.3f}")
+          f"{sum(alone.cpu_ms().values()) / sum(e2e.cpu_ms().values()):.3f}")
+    print(f"ratio: {e2e.rate / alone.rate:.3f}")
 
 
 if __name__ == "__main__":

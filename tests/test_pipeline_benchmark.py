@@ -15,33 +15,36 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _run(*extra: str) -> list[str]:
+def _run(*extra: str, rounds: int = 1) -> list[str]:
     # its own Redis database: the benchmark flushes it, and test sessions share db 15
     env = {**os.environ, "IRO_BENCH_REDIS": os.environ.get("IRO_TEST_BENCH_REDIS_URL",
                                                            "redis://127.0.0.1:6379/11")}
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "pipeline.py"), "--letters", "12",
-         "--processes", "1", "--threads", "2", *extra],
+         "--processes", "1", "--threads", "2", "--rounds", str(rounds), *extra],
         capture_output=True, text=True, timeout=300, cwd=ROOT, env=env,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     return done.stdout.strip().splitlines()
 
 
-def _check(lines: list[str], mode: str) -> dict[str, str]:
-    assert lines[0].startswith("letters: 12, processes: 1, threads: 2")
+def _check(lines: list[str], mode: str, rounds: int = 1) -> dict[str, str]:
+    assert lines[0].startswith(f"letters: {12 * rounds} a side ({rounds} rounds of 12), "
+                               "processes: 1, threads: 2")
     assert lines[0].endswith(f"mode: {mode}")
     rates = {line.split(":")[0]: line for line in lines}
     assert float(rates["end to end"].split()[3]) > 0 and float(rates["render-only"].split()[1]) > 0
     assert f"[{mode}]" in rates["end to end"] and f"[{mode}]" in rates["render-only"]
     assert lines[-1].startswith("ratio: ") and float(lines[-1].split()[1]) > 0
+    assert len(rates["rounds' ratios"].split(":")[1].split(",")) == rounds
     return rates
 
 
 def test_docx_kind_delivers_every_letter_and_ends_with_a_ratio(
     pg_database: str, redis_url: str
 ) -> None:
-    _check(_run("--kind", "docx"), "docx")
+    # two rounds: the workers stay up between them, and every round's letters arrive
+    _check(_run("--kind", "docx", rounds=2), "docx", rounds=2)
 
 
 def _office_lines(rates: dict[str, str]) -> None:
