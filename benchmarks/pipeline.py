@@ -342,8 +342,10 @@ class Pipeline:
         return ids, Measured(len(ids), seconds, used)
 
     def __exit__(self, *exc: object) -> None:
-        os.killpg(self.worker.pid, signal.SIGTERM)
-        self.worker.wait(30)
+        # to the main process only, as `docker stop` does: it stops its worker processes, which
+        # close their LibreOffice (a SIGTERM to the whole group makes dramatiq kill them at once)
+        self.worker.send_signal(signal.SIGTERM)
+        self.worker.wait(60)
         time.sleep(1)
         # a LibreOffice that outlived its worker process (it was seen once) goes with its group
         with contextlib.suppress(ProcessLookupError):
