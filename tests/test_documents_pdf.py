@@ -64,3 +64,59 @@ def test_empty_or_broken_pdf_is_refused() -> None:
         check_pdf(b"")
     with pytest.raises(TemplateError):
         build_pack([b"not a pdf"])
+
+
+def test_libreoffice_goes_when_its_owner_dies_without_closing(soffice: str, tmp_path: Path) -> None:
+    # a process ended by SIGKILL, or by a SIGTERM that skips its exit hooks (uvicorn re-raises
+    # the one it caught), never closes its converter: its bridge sees stdin close and takes
+    # LibreOffice down, instead of leaving it running for good
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import missing_service
+
+    from workers.documents.pdf import uno_available
+
+    if not uno_available():
+        missing_service("python3-uno is not installed; `make system-deps` installs it")
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from workers.documents.engine import DocumentEngine\n"
+        "from workers.documents.examples import example_context\n"
+        "from workers.documents.pdf import PdfConverter\n"
+        f"doc = DocumentEngine(Path({str(ROOT / 'templates_docx')!r})).render("
+        "'invitation', example_context('invitation'))\n"
+        f"conv = PdfConverter({soffice!r}, timeout=120)\n"
+        "conv.convert(doc)\n"
+        "print('converted', flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    owner = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert owner.stdout is not None and owner.stdout.readline().strip() == b"converted"
+
+    def office() -> list[int]:
+        found = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                text = cmdline.read_bytes()
+            except OSError:
+                continue
+            if b"soffice" in text and str(tmp_path).encode() in text:
+                found.append(int(cmdline.parent.name))
+        return found
+
+    assert office()
+    owner.send_signal(signal.SIGKILL)
+    owner.wait()
+    deadline = time.monotonic() + 30
+    while office() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = office()
+    for pid in left:  # do not leave it running if the assertion below fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "LibreOffice outlived the process that started it"

@@ -192,7 +192,9 @@ class PdfConverter:
     def close(self) -> None:
         if self._bridge is not None and self._bridge.stdin is not None:
             with contextlib.suppress(OSError):
-                self._bridge.stdin.close()
+                self._bridge.stdin.close()  # the bridge then shuts LibreOffice down itself
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._bridge.wait(timeout=5)
         self._stop()
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)

@@ -8,6 +8,7 @@ The venv's Python cannot import ``uno``, so ``workers.documents.pdf`` starts thi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -62,16 +63,23 @@ def main(argv: list[str]) -> int:
     pipe, timeout = argv[1], float(argv[2])
     desktop = connect(pipe, timeout)
     print(json.dumps({"ok": True, "ready": True}), flush=True)
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        req = json.loads(line)
-        try:
-            convert(desktop, req["in"], req["out"])
-            reply: dict[str, Any] = {"ok": True}
-        except Exception as exc:  # noqa: BLE001 - reported to the caller, who raises
-            reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]}
-        print(json.dumps(reply), flush=True)
+    try:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            req = json.loads(line)
+            try:
+                convert(desktop, req["in"], req["out"])
+                reply: dict[str, Any] = {"ok": True}
+            except Exception as exc:  # noqa: BLE001 - reported to the caller, who raises
+                reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]}
+            print(json.dumps(reply), flush=True)
+    finally:
+        # stdin closed: the process that started us is closing the converter, or it has gone
+        # without closing it (killed, or ended by a signal that skips its exit hooks). Either
+        # way LibreOffice goes too, rather than outlive it.
+        with contextlib.suppress(Exception):
+            desktop.terminate()
     return 0
 
 
