@@ -22,6 +22,19 @@ PG_ADMIN_URL = os.environ.get("IRO_TEST_PG_URL", "postgresql+psycopg://postgres@
 REDIS_URL = os.environ.get("IRO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
+def office_using(folder: Path) -> list[int]:
+    """LibreOffice processes whose profile lives under ``folder`` (from /proc)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes()
+        except OSError:
+            continue
+        if b"soffice" in text and str(folder).encode() in text:
+            found.append(int(cmdline.parent.name))
+    return found
+
+
 def missing_service(reason: str) -> None:
     """Skip locally; fail under CI, where every real part must be present."""
     if os.environ.get("CI"):

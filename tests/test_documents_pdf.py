@@ -76,7 +76,7 @@ def test_libreoffice_goes_when_its_owner_dies_without_closing(soffice: str, tmp_
     import sys
     import time
 
-    from conftest import missing_service
+    from conftest import missing_service, office_using
 
     from workers.documents.pdf import uno_available
 
@@ -99,24 +99,13 @@ def test_libreoffice_goes_when_its_owner_dies_without_closing(soffice: str, tmp_
                              stdout=subprocess.PIPE, env={**os.environ, "TMPDIR": str(tmp_path)})
     assert owner.stdout is not None and owner.stdout.readline().strip() == b"converted"
 
-    def office() -> list[int]:
-        found = []
-        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-            try:
-                text = cmdline.read_bytes()
-            except OSError:
-                continue
-            if b"soffice" in text and str(tmp_path).encode() in text:
-                found.append(int(cmdline.parent.name))
-        return found
-
-    assert office()
+    assert office_using(tmp_path)
     owner.send_signal(signal.SIGKILL)
     owner.wait()
     deadline = time.monotonic() + 30
-    while office() and time.monotonic() < deadline:
+    while office_using(tmp_path) and time.monotonic() < deadline:
         time.sleep(0.2)
-    left = office()
+    left = office_using(tmp_path)
     for pid in left:  # do not leave it running if the assertion below fails
         os.kill(pid, signal.SIGKILL)
     assert not left, "LibreOffice outlived the process that started it"

@@ -7,6 +7,7 @@ import signal
 from pathlib import Path
 
 import pytest
+from conftest import office_using
 from fakes.smtp import SmtpServer
 from test_crash import wait_until
 from test_queue_dispatching import make_letters
@@ -17,19 +18,6 @@ from workers.broker import make_redis_broker
 from workers.store.session import open_store
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
-
-
-def _office_using(folder: Path) -> list[int]:
-    """LibreOffice processes whose profile lives in ``folder``."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            text = cmdline.read_bytes()
-        except OSError:
-            continue
-        if b"soffice" in text and str(folder).encode() in text:
-            found.append(int(cmdline.parent.name))
-    return found
 
 
 def test_a_stopped_worker_closes_its_libreoffice(
@@ -49,14 +37,14 @@ def test_a_stopped_worker_closes_its_libreoffice(
         assert all(m.get_content_type() == "multipart/mixed" for m in smtp_server.messages)
         names = [a.get_filename() for m in smtp_server.messages for a in m.iter_attachments()]
         assert names and all(str(n).endswith(".pdf") for n in names)  # LibreOffice did run
-        assert _office_using(temp) and list(temp.glob("iro-pdf-*"))
+        assert office_using(temp) and list(temp.glob("iro-pdf-*"))
 
         # a graceful stop, as `docker stop` sends it: to the main process, which passes it on to
         # its worker processes (a second SIGTERM to those would make dramatiq kill them at once)
         worker.send_signal(signal.SIGTERM)
         worker.wait(60)
 
-        wait_until(lambda: not _office_using(temp) and not list(temp.glob("iro-pdf-*")), 30,
+        wait_until(lambda: not office_using(temp) and not list(temp.glob("iro-pdf-*")), 30,
                    "LibreOffice and its profile folder to go with the worker")
     finally:
         stop_cluster(cluster)
