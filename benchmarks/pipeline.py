@@ -46,6 +46,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,19 +199,23 @@ def _states(sessions: Any) -> str:
 # -- render-only ------------------------------------------------------------------------------
 
 
-def mailout_rows(sessions: Any, ids: list[int]) -> list[tuple[Any, ...]]:
-    """(dispatch, review, child, participant) of each letter, loaded and detached."""
+def _letters(session: Any, ids: list[int]) -> Iterator[tuple[Any, Any, Any]]:
+    """(dispatch, review, participant) of each letter, in ``session``."""
     from workers.store.models import Dispatch, Participant, Review
 
-    out = []
+    for dispatch_id in ids:
+        d = session.get(Dispatch, dispatch_id)
+        assert d is not None
+        review = session.get(Review, d.review_id)
+        person = session.get(Participant, d.participant_id)
+        assert review is not None and person is not None
+        yield d, review, person
+
+
+def mailout_rows(sessions: Any, ids: list[int]) -> list[tuple[Any, ...]]:
+    """(dispatch, review, child, participant) of each letter, loaded and detached."""
     with sessions() as session:
-        for dispatch_id in ids:
-            d = session.get(Dispatch, dispatch_id)
-            assert d is not None
-            review = session.get(Review, d.review_id)
-            person = session.get(Participant, d.participant_id)
-            assert review is not None and person is not None
-            out.append((d, review, review.child, person))
+        out = [(d, review, review.child, person) for d, review, person in _letters(session, ids)]
         session.expunge_all()
     return out
 
@@ -219,20 +224,12 @@ def letter_contexts(sessions: Any, ids: list[int]) -> list[dict[str, Any]]:
     """The contexts the ``letter`` composer fills the invitation with, built in advance."""
     from workers.clock import london_today
     from workers.compose import ComposeContext, invitation_context
-    from workers.store.models import Dispatch, Participant, Review
 
     today = london_today()  # the composer's date
     context = ComposeContext(allowed_domains=(DOMAIN,), templates_dir=TEMPLATES)
-    out = []
     with sessions() as session:
-        for dispatch_id in ids:
-            d = session.get(Dispatch, dispatch_id)
-            assert d is not None
-            review = session.get(Review, d.review_id)
-            person = session.get(Participant, d.participant_id)
-            assert review is not None and person is not None
-            out.append(invitation_context(review, person, context, today))
-    return out
+        return [invitation_context(review, person, context, today)
+                for _, review, person in _letters(session, ids)]
 
 
 def render_side(sessions: Any, ids: list[int], args: argparse.Namespace) -> Measured:
