@@ -53,12 +53,7 @@ def _install_escalations() -> None:
 
 
 def _install_mailouts() -> None:
-    """Mail-out composers, reminders and the inbox poll (issue 5), when that package is present."""
-    import importlib
-    import importlib.util
+    """Mail-out composers, reminders and the inbox poll (issue 5)."""
+    from workers.mailout import wiring
 
-    if importlib.util.find_spec("workers.mailout") is None:
-        return
-    if importlib.util.find_spec("workers.mailout.wiring") is None:
-        return
-    importlib.import_module("workers.mailout.wiring").register()
+    wiring.register()

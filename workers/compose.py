@@ -22,13 +22,12 @@ from workers.documents import contexts
 from workers.documents.filters import uk_date
 from workers.errors import BadInputError, NotFoundError, PermanentDeliveryError
 from workers.mail.allowlist import may_email
-from workers.mail.message import Attachment, OutgoingMessage
+from workers.mail.message import DOCX, PDF, Attachment, OutgoingMessage
 from workers.store.models import Dispatch, Participant, Review
 
 if TYPE_CHECKING:
     from workers.mailout.documents import MailoutConfig
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 ComposeFn = Callable[[Session, Dispatch, "ComposeContext"], OutgoingMessage]
 
@@ -107,8 +106,9 @@ def recipient_of(session: Session, dispatch: Dispatch, context: ComposeContext) 
 
 def subject_line(review: Review, what: str) -> str:
     """``Review R-1042 (A.B.) 14 March 2027: invitation`` — reference and initials only."""
-    when = review.scheduled_at.astimezone(LONDON).date() if review.scheduled_at else review.due_on
-    return f"Review {review.ref} ({review.child.initials}) {uk_date(when)}: {what}"
+    from workers.mailout.documents import review_on
+
+    return f"Review {review.ref} ({review.child.initials}) {uk_date(review_on(review))}: {what}"
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ def invitation_attachment(dispatch: Dispatch, stem: str, document: bytes) -> Att
     """The .docx, or with ``params: {pdf: true}`` a PDF made by this process's warm LibreOffice
     (the converter the mail-out packs use); .docx where LibreOffice is not installed."""
     if dispatch.params and dispatch.params.get("pdf"):
-        from workers.mailout.documents import PDF, pdf_enabled, to_pdf
+        from workers.mailout.documents import pdf_enabled, to_pdf
 
         cfg = _mailout_config()
         if pdf_enabled(cfg):

@@ -132,6 +132,7 @@ class Dispatcher:
         if isinstance(claimed, Outcome):
             return claimed
         row, was_sending = claimed
+        attempts = row.attempts  # as the claim counted it (a rollback below expires the row)
         if was_sending:
             found = self.transport.find_sent(row.key)
             if found is not None:
@@ -150,7 +151,7 @@ class Dispatcher:
             raise RetryLater(str(exc), exc.retry_after, throttled=True) from exc
         except TransientDeliveryError as exc:
             session.rollback()
-            delay = backoff_seconds(self._attempts(dispatch_id))
+            delay = backoff_seconds(attempts)
             self._requeue(dispatch_id, str(exc), delay, cause="transient")
             raise RetryLater(str(exc), delay, throttled=False) from exc
         except AuthenticationError as exc:
@@ -295,11 +296,6 @@ class Dispatcher:
                              cause=cause, delay_seconds=round(delay, 3))
             session.commit()
         log.info("dispatch %s will be retried in %.1f s", dispatch_id, delay)
-
-    def _attempts(self, dispatch_id: int) -> int:
-        with self.sessions() as session:
-            attempts = session.scalar(select(Dispatch.attempts).where(Dispatch.id == dispatch_id))
-            return int(attempts or 1)
 
     def _pause_sending(self, dispatch_id: int, reason: str) -> Outcome:
         """Credentials refused: pause everything, leave this dispatch queued, alert once."""

@@ -46,16 +46,6 @@ class QueueLedger(Protocol):
         ...
 
 
-class NoLedger:
-    """Knows nothing: every candidate counts as lost (the reconciler's old rule)."""
-
-    def record(self, dispatch_id: int, message: Any) -> None:
-        return None
-
-    def holding(self, dispatch_ids: list[int]) -> set[int]:
-        return set()
-
-
 class InProcessLedger:
     def __init__(self) -> None:
         self._ids: set[int] = set()

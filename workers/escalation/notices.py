@@ -36,10 +36,8 @@ from workers.escalation.planned import NOTICE_KIND, OVERDUE_KIND
 from workers.escalation.policy import Policy
 from workers.escalation.recipients import addressees
 from workers.escalation.refs import escalation_ref
-from workers.mail.message import Attachment, OutgoingMessage
+from workers.mail.message import DOCX, Attachment, OutgoingMessage
 from workers.store.models import Child, Deadline, Dispatch, Escalation
-
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @dataclass

@@ -23,10 +23,8 @@ from sqlalchemy.orm import Session
 from workers.compose import ComposeContext, recipient_of, register_composer
 from workers.documents.contexts import with_mailbox
 from workers.errors import NotFoundError, RefusedError
-from workers.mail.message import Attachment, OutgoingMessage
+from workers.mail.message import DOCX, PDF, Attachment, OutgoingMessage
 from workers.mailout.documents import (
-    DOCX,
-    PDF,
     MailoutConfig,
     letter_context,
     load_config,

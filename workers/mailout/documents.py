@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from workers.store.models import Child, Participant, Review
     from workers.workcalendar import WorkingCalendar
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-PDF = "application/pdf"
 TITLES = {"invitation": "Invitation", "reminder": "Reminder",
           "return_instructions": "How to return your form"}
 

@@ -23,7 +23,7 @@ from workers.clock import london_today
 from workers.compose import ComposeContext, register_composer
 from workers.directory import Directory
 from workers.errors import NotFoundError, PermanentDeliveryError
-from workers.mail.message import Attachment, OutgoingMessage
+from workers.mail.message import DOCX, Attachment, OutgoingMessage
 from workers.reviews.calendar import Calendar
 from workers.reviews.clock import WRITE_UP_KINDS
 from workers.rules import Rules
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from workers.documents import contexts
     from workers.documents.emails import EmailText
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 WHAT = {"decisions": "review decisions", "record": "review record"}  # deadline.what
 
 
