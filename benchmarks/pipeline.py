@@ -393,7 +393,7 @@ def main() -> None:
     import psycopg
     import redis
 
-    from workers.store.session import open_store, upgrade
+    from workers.store.session import upgrade
 
     name = f"iro_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
@@ -420,7 +420,7 @@ def main() -> None:
                 if args.kind != "docx" and pdfs.value != count.value:
                     raise SystemExit(f"only {pdfs.value} of {count.value} letters had a PDF "
                                      "attached")
-                round_alone = render_side(open_store(url), ids, args)
+                round_alone = render_side(pipeline.sessions, ids, args)
                 e2e += round_e2e
                 alone += round_alone
                 ratios.append(round_e2e.rate / round_alone.rate)

@@ -111,19 +111,12 @@ def subject_line(review: Review, what: str) -> str:
     return f"Review {review.ref} ({review.child.initials}) {uk_date(review_on(review))}: {what}"
 
 
-@dataclass(frozen=True)
-class _IroContact:
-    """The review's IRO as the letter signs it (the mail-out's fallback when no directory entry)."""
-
-    email: str
-    name: str = "Your Independent Reviewing Officer"
-    phone: str = ""
-
-
 def invitation_context(review: Review, person: Participant, context: ComposeContext,
                        today: dt.date) -> contexts.Context:
     """What the invitation template is filled with (benchmarks/pipeline.py renders the same)."""
-    common = contexts.Common(context.letterhead, _IroContact(review.iro_email), today)
+    from workers.mailout.documents import IroFallback
+
+    common = contexts.Common(context.letterhead, IroFallback(review.iro_email), today)
     return contexts.letter(review.child, review, person, common)
 
 

@@ -14,9 +14,6 @@ from workers.errors import BadInputError
 if TYPE_CHECKING:
     from workers.directory import Directory
 
-DATE_METAVAR = "DATE"
-DATE_HELP = "YYYY-MM-DD"
-
 
 def parse_date(text: str, name: str) -> dt.date:
     """An ISO date from the command line, or a BadInputError naming the option or argument."""

@@ -53,7 +53,7 @@ class EscalationComposers:
     def _load(self, session: Session, d: Dispatch) -> tuple[Escalation, Child, Notice]:
         esc = session.get(Escalation, d.escalation_id) if d.escalation_id else None
         if esc is None:
-            raise NotFoundError(f"dispatch {d.key} names no escalation")
+            raise NotFoundError(f"dispatch {d.id} names no escalation")
         child = session.get(Child, esc.child_id)
         assert child is not None  # a foreign key
         kind: NoticeKind = d.params.get("reason", "stage")
@@ -71,7 +71,7 @@ class EscalationComposers:
         }
         if d.recipient.strip().lower() not in wanted:
             raise PermanentDeliveryError(
-                f"dispatch {d.key}: the address is not one directory.yaml gives for this "
+                f"dispatch {d.id}: the address is not one directory.yaml gives for this "
                 "escalation notice; correct the directory and plan it again"
             )
         return esc, child, notice

@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -29,7 +30,7 @@ from workers.mailout.documents import (
     letter_context,
     load_config,
     pdf_enabled,
-    render_letter,
+    render_documents,
     review_on,
     to_pdf,
 )
@@ -82,15 +83,20 @@ def letter_parts(session: Session, dispatch: Dispatch) -> tuple[Review, Child, P
     return review, review.child, person
 
 
-def letter_documents(cfg: MailoutConfig, dispatch: Dispatch, review: Review, child: Child,
-                     person: Participant) -> list[Attachment]:
+def dispatch_context(cfg: MailoutConfig, dispatch: Dispatch, review: Review, child: Child,
+                     person: Participant) -> dict[str, Any]:
+    """The letter context of this dispatch: its form, code and return date from its params."""
+    code = dispatch.reference_code or dispatch.params.get("form_code")
+    return letter_context(cfg, child, review, person, form=dispatch.params.get("form"),
+                          code=code, return_by=dt.date.fromisoformat(
+                              str(dispatch.params["return_by"])))
+
+
+def letter_documents(cfg: MailoutConfig, dispatch: Dispatch, review: Review, person: Participant,
+                     ctx: dict[str, Any]) -> list[Attachment]:
     """The letter's documents: one PDF pack where LibreOffice is installed, else the Word files."""
     reminder = dispatch.kind == REMINDER_KIND
-    form = dispatch.params.get("form")
-    code = dispatch.reference_code or dispatch.params.get("form_code")
-    return_by = dt.date.fromisoformat(str(dispatch.params["return_by"]))
-    docs = render_letter(cfg, child, review, person, form=form, code=code, return_by=return_by,
-                         reminder=reminder)
+    docs = render_documents(cfg, ctx, form=dispatch.params.get("form"), reminder=reminder)
     stem = f"{review.ref}-{person.ref}-{'reminder' if reminder else 'invitation'}"
     if pdf_enabled(cfg):
         from workers.documents.packs import build_pack
@@ -105,7 +111,8 @@ def pack(cfg: MailoutConfig, session: Session, dispatch: Dispatch) -> tuple[
         Review, Child, Participant, list[Attachment]]:
     """The review, child, participant and the documents of this dispatch's letter."""
     review, child, person = letter_parts(session, dispatch)
-    return review, child, person, letter_documents(cfg, dispatch, review, child, person)
+    ctx = dispatch_context(cfg, dispatch, review, child, person)
+    return review, child, person, letter_documents(cfg, dispatch, review, person, ctx)
 
 
 def letter_message(cfg: MailoutConfig, dispatch: Dispatch, review: Review, child: Child,
@@ -118,11 +125,9 @@ def letter_message(cfg: MailoutConfig, dispatch: Dispatch, review: Review, child
     from workers.documents.emails import render_email
 
     reminder = dispatch.kind == REMINDER_KIND
-    attachments = letter_documents(cfg, dispatch, review, child, person)
+    letter = dispatch_context(cfg, dispatch, review, child, person)
+    attachments = letter_documents(cfg, dispatch, review, person, letter)
     code = dispatch.reference_code or dispatch.params.get("form_code")
-    letter = letter_context(cfg, child, review, person, form=dispatch.params.get("form"),
-                            code=code, return_by=dt.date.fromisoformat(
-                                str(dispatch.params["return_by"])))
     mail = render_email(cfg.settings.templates_dir, "email_invitation",
                         with_mailbox(letter, cfg.settings.mailbox.display_name,
                                      is_reminder=reminder))

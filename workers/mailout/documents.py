@@ -74,7 +74,7 @@ def form_title(kind: str) -> str:
 def letter_context(cfg: MailoutConfig, child: Child, review: Review, person: Participant, *,
                    form: str | None, code: str | None, return_by: dt.date) -> dict[str, Any]:
     iro = cfg.directory.iro(review.iro_email)
-    contact: contexts.Contact = iro if iro is not None else _Iro(review.iro_email)
+    contact: contexts.Contact = iro if iro is not None else IroFallback(review.iro_email)
     common = contexts.Common(cfg.letterhead, contact, cfg.today())
     ret = contexts.FormReturn(code or "", return_by, cfg.settings.mailbox.address,
                               cfg.letterhead.address_lines) if form else None
@@ -85,7 +85,9 @@ def letter_context(cfg: MailoutConfig, child: Child, review: Review, person: Par
 
 
 @dataclass(frozen=True)
-class _Iro:
+class IroFallback:
+    """The review's IRO as a letter signs it when directory.yaml has no entry for them."""
+
     email: str
     name: str = "Your Independent Reviewing Officer"
     phone: str = ""
@@ -96,6 +98,12 @@ def render_letter(cfg: MailoutConfig, child: Child, review: Review, person: Part
                   reminder: bool = False) -> list[tuple[str, bytes]]:
     """(template kind, .docx bytes) for each document of the letter, in print order."""
     ctx = letter_context(cfg, child, review, person, form=form, code=code, return_by=return_by)
+    return render_documents(cfg, ctx, form=form, reminder=reminder)
+
+
+def render_documents(cfg: MailoutConfig, ctx: dict[str, Any], *, form: str | None,
+                     reminder: bool = False) -> list[tuple[str, bytes]]:
+    """The letter's documents from its context (``letter_context``), in print order."""
     kinds = reminder_documents(form) if reminder and form else documents_for(form)
     return [(kind, cfg.engine.render(kind, ctx)) for kind in kinds]
 

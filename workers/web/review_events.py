@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from workers.errors import BadInputError, RefusedError
+from workers.errors import BadInputError
 from workers.store.models import Deadline, Review
 from workers.web.accounts import User
 from workers.web.context import WebContext, web_context
@@ -95,7 +95,7 @@ def held(request: Request, review_ref: str, user: SignedIn,
                                _day(held_on, "Held on", today),
                                participation=participation or None, attended=attended or (),
                                today=today, actor=user.email)
-        except (BadInputError, RefusedError) as exc:
+        except BadInputError as exc:  # RefusedError too
             session.rollback()
             flash(request, str(exc), "error")
             return RedirectResponse(target, status_code=303)
@@ -128,7 +128,7 @@ def write_up(request: Request, review_ref: str, event: str, user: SignedIn,
             day = _day(met_on, "Date", today)
             stop = stop_writeup(session, ctx.calendar, review.ref, kind,  # type: ignore[arg-type]
                                 day, today=today, actor=user.email)
-        except (BadInputError, RefusedError) as exc:
+        except BadInputError as exc:  # RefusedError too
             session.rollback()
             flash(request, str(exc), "error")
             return RedirectResponse(target, status_code=303)
