@@ -130,6 +130,18 @@ def test_refused_recipient_is_permanent_and_the_message_names_no_address(
     assert len(smtp_server.wait_for(1)) == 1
 
 
+def test_an_escalation_notice_refused_names_its_dispatch_but_not_the_address(
+    smtp_server: SmtpServer,
+) -> None:
+    # an escalation notice's key ends in its addressee's address (workers.escalation.planned);
+    # the error is stored as last_error and logged, so that part stays out of it
+    manager = "ann.lee@council.example.gov.uk"
+    smtp_server.refuse_recipient(manager, 550, "5.1.1 unknown user")
+    with pytest.raises(PermanentDeliveryError, match=r"ESC-7/stage/formal/to/\(address\)") as info:
+        transport(smtp_server).send(letter(key=f"ESC-7/stage/formal/to/{manager}", to=manager))
+    assert manager not in str(info.value)
+
+
 def test_deferred_recipient_is_transient(smtp_server: SmtpServer) -> None:
     smtp_server.refuse_recipient(RECIPIENT, 450, "4.2.1 mailbox busy")
     with pytest.raises(TransientDeliveryError) as info:

@@ -51,7 +51,7 @@ from workers.errors import (
     ThrottledError,
     TransientDeliveryError,
 )
-from workers.mail.message import OutgoingMessage
+from workers.mail.message import OutgoingMessage, loggable_key
 from workers.mail.mime import message_id_for
 
 log = logging.getLogger(__name__)
@@ -215,7 +215,7 @@ def classify_ews_error(exc: BaseException, dispatch_key: str, cfg: EwsConfig) ->
     """Map exchangelib/requests errors to the project's tree; messages name ids and the mailbox."""
     if isinstance(exc, DeliveryError):
         return exc
-    where = f"dispatch {dispatch_key} via EWS as {cfg.mailbox}"
+    where = f"dispatch {loggable_key(dispatch_key)} via EWS as {cfg.mailbox}"
     name = type(exc).__name__
     if isinstance(exc, ews_errors.ErrorServerBusy):
         back_off = float(exc.back_off) if exc.back_off else DEFAULT_BACK_OFF_SECONDS

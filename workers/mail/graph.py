@@ -27,7 +27,7 @@ from workers.errors import (
     ThrottledError,
     TransientDeliveryError,
 )
-from workers.mail.message import Attachment, OutgoingMessage
+from workers.mail.message import Attachment, OutgoingMessage, loggable_key
 from workers.mail.mime import DISPATCH_HEADER, message_id_for
 
 PROPERTY_ID = "String {5d0f6e4c-3b1a-4f3e-9a59-6a1b2c3d4e5f} Name IroDispatchKey"  # as ews.py
@@ -123,7 +123,7 @@ class GraphTransport:
     # -- the Transport interface -----------------------------------------------------------
 
     def send(self, message: OutgoingMessage) -> str:
-        key = message.dispatch_key
+        key = loggable_key(message.dispatch_key)  # names the dispatch in errors, nothing else
         payload = self._message_json(message)
         big = [a for a in message.attachments if len(a.content) >= INLINE_LIMIT]
         if sum(len(a.content) for a in message.attachments) < INLINE_LIMIT:
@@ -143,7 +143,8 @@ class GraphTransport:
                 else:
                     self._call(key, "POST", f"{draft_url}/attachments", json=_attachment_json(att))
             self._call(key, "POST", f"{draft_url}/send")
-        return self.find_sent(key) or message_id_for(key, self.mailbox)
+        sent = message.dispatch_key
+        return self.find_sent(sent) or message_id_for(sent, self.mailbox)
 
     def _upload(self, key: str, draft_url: str, att: Attachment) -> None:
         size = len(att.content)
@@ -186,7 +187,8 @@ class GraphTransport:
             "$top": "1",
         }
         url = f"{self._user}/mailFolders/SentItems/messages"
-        found = self._call(dispatch_key, "GET", url, params=params).json().get("value", [])
+        reply = self._call(loggable_key(dispatch_key), "GET", url, params=params).json()
+        found = reply.get("value", [])
         return str(found[0]["id"]) if found else None
 
     def close(self) -> None:

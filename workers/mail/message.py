@@ -9,6 +9,12 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF = "application/pdf"
 
 
+def loggable_key(dispatch_key: str) -> str:
+    """A dispatch key as errors and logs may show it: an escalation notice's key ends in its
+    addressee's address (workers.escalation.planned), which is left out."""
+    return "/".join("(address)" if "@" in part else part for part in dispatch_key.split("/"))
+
+
 @dataclass(frozen=True)
 class Attachment:
     filename: str

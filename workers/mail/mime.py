@@ -20,7 +20,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
 from workers.errors import PermanentDeliveryError
-from workers.mail.message import OutgoingMessage
+from workers.mail.message import OutgoingMessage, loggable_key
 
 DISPATCH_HEADER = "X-IRO-Dispatch"
 
@@ -87,7 +87,7 @@ def build_mime(
     except (ValueError, TypeError, IndexError) as exc:
         # The library's message may quote the bad header value; keep it out of ours.
         raise PermanentDeliveryError(
-            f"dispatch {message.dispatch_key}: the message cannot be encoded "
+            f"dispatch {loggable_key(message.dispatch_key)}: the message cannot be encoded "
             f"({type(exc).__name__}); check the subject, addresses and attachment names"
         ) from exc
     return msg

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workers.errors import TransientDeliveryError
-from workers.mail.message import OutgoingMessage
+from workers.mail.message import OutgoingMessage, loggable_key
 from workers.mail.mime import build_mime, key_hash, message_id_for
 
 
@@ -57,7 +57,8 @@ class OutboxTransport:
                 raise
         except OSError as exc:
             raise TransientDeliveryError(
-                f"dispatch {message.dispatch_key}: cannot write to the outbox folder "
+                f"dispatch {loggable_key(message.dispatch_key)}: cannot write to the outbox "
+                "folder "
                 f"{self.config.directory} ({exc.strerror or type(exc).__name__}); "
                 "check it exists and is writable (IRO_OUTBOX_DIR)"
             ) from exc

@@ -23,7 +23,7 @@ from workers.errors import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from workers.mail.message import OutgoingMessage
+from workers.mail.message import OutgoingMessage, loggable_key
 from workers.mail.mime import build_mime, envelope_recipients, message_id_for, mime_bytes
 
 Security = Literal["none", "starttls", "tls"]
@@ -162,7 +162,7 @@ def classify_smtp_error(exc: BaseException, dispatch_key: str, cfg: SmtpConfig) 
     Messages carry the dispatch key, the server and SMTP codes only: the server's reply text
     often quotes the recipient's address, so it is never copied into our message.
     """
-    where = f"dispatch {dispatch_key} via SMTP {cfg.host}:{cfg.port} as {cfg.mailbox}"
+    where = f"dispatch {loggable_key(dispatch_key)} via SMTP {cfg.host}:{cfg.port} as {cfg.mailbox}"
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return AuthenticationError(
             f"{where}: the server refused the login (SMTP {exc.smtp_code}); "
