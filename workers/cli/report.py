@@ -49,7 +49,7 @@ def report(
     if last < first:
         raise BadInputError(f"--to {last.isoformat()} is before --from {first.isoformat()}")
 
-    from workers.report.annual import build_report
+    from workers.report.annual import report_for
     from workers.report.figures import Period
     from workers.report.tables import report_tables
     from workers.store.session import current_revision, display_url
@@ -61,14 +61,8 @@ def report(
             f"the store at {display_url(url)} has no tables yet: run `iro db upgrade`"
         )
     rules = app.rules
-    stages = tuple(s.key for s in rules.escalation.stages if s.key != "informal")
     with app.sessions() as session:
-        figures = build_report(
-            session, Period(first, last),
-            standard_days=rules.write_up.record.due.amount,
-            stages=stages,
-            earlier_years=earlier_years,
-        )
+        figures = report_for(session, rules, Period(first, last), earlier_years=earlier_years)
     tables = report_tables(figures, dict(rules.participation_codes))
     if output == "docx":
         from workers.report.document import render_docx

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from workers.report import queries
 from workers.report.figures import AnnualReport, Period
+
+if TYPE_CHECKING:
+    from workers.rules import Rules
 
 # The formal stages the annual report counts resolutions at (rules.yaml escalation.stages,
 # without the informal one, which is recorded on file rather than escalated).
@@ -41,4 +45,16 @@ def build_report(
         questionnaires=queries.questionnaire_returns(session, period),
         escalations=(queries.escalations(session, period), *earlier),
         stages=tuple(stages),
+    )
+
+
+def report_for(session: Session, rules: Rules, period: Period, *,
+               earlier_years: int = 2) -> AnnualReport:
+    """The report as rules.yaml defines it (the record's write-up standard, the formal stages):
+    what `iro report` prints and the manager's page shows."""
+    return build_report(
+        session, period,
+        standard_days=rules.write_up.record.due.amount,
+        stages=tuple(s.key for s in rules.escalation.stages if s.key != "informal"),
+        earlier_years=earlier_years,
     )

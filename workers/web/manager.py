@@ -169,13 +169,11 @@ def _period(ctx: WebContext, start: str, end: str) -> tuple[dt.date, dt.date]:
 
 
 def _figures(ctx: WebContext, first: dt.date, last: dt.date) -> AnnualReport:
-    from workers.report.annual import build_report
+    from workers.report.annual import report_for
     from workers.report.figures import Period
 
-    stages = tuple(s.key for s in ctx.rules.escalation.stages if s.key != "informal")
     with ctx.sessions() as session:
-        return build_report(session, Period(first, last),
-                            standard_days=ctx.rules.write_up.record.due.amount, stages=stages)
+        return report_for(session, ctx.rules, Period(first, last))
 
 
 def _charted(figures: AnnualReport) -> dict[str, bool]:
