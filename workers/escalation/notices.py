@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workers.clock import london_today
@@ -35,9 +34,10 @@ from workers.escalation.machine import Notice, NoticeKind
 from workers.escalation.planned import NOTICE_KIND, OVERDUE_KIND
 from workers.escalation.policy import Policy
 from workers.escalation.recipients import addressees
-from workers.escalation.refs import escalation_ref
+from workers.escalation.refs import escalation_ref, response_key
 from workers.mail.message import DOCX, Attachment, OutgoingMessage
-from workers.store.models import Child, Deadline, Dispatch, Escalation
+from workers.store.keyed import deadline_by_key
+from workers.store.models import Child, Dispatch, Escalation
 
 
 @dataclass
@@ -105,12 +105,8 @@ class EscalationComposers:
             ceiling_on=self.policy.ceiling_date(esc.raised_on),
             history=history,
         )
-        due = session.scalars(
-            select(Deadline.due_on).where(
-                Deadline.key == f"{escalation_ref(esc.id)}/response/{notice.stage}"
-            )
-        ).first()
-        ctx["escalation"]["response_due_on"] = due
+        due = deadline_by_key(session, response_key(esc.id, notice.stage))
+        ctx["escalation"]["response_due_on"] = due.due_on if due is not None else None
         return with_mailbox(
             ctx, self.mailbox_name or self.letterhead.service,
             is_copy=d.params.get("role") != "to",

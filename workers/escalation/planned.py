@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from workers.escalation import machine as m
 from workers.escalation.policy import Policy
 from workers.escalation.recipients import DirectoryLike, addressees
-from workers.escalation.refs import escalation_ref
+from workers.escalation.refs import escalation_ref, response_key
 from workers.store.audit import record
 from workers.store.keyed import deadline_by_key, ensure_deadline, ensure_dispatch
 from workers.store.models import Escalation
@@ -33,13 +33,13 @@ def plan_deadlines(
     ref = escalation_ref(escalation_id)
     for step in steps:
         if step.action in ("responded", "resolved"):
-            _meet(session, policy, f"{ref}/response/{step.stage}", step.on)
+            _meet(session, policy, response_key(escalation_id, step.stage), step.on)
         if step.action == "resolved":
             _meet(session, policy, f"{ref}/ceiling", step.on)
         if step.action in _STARTS_A_STAGE:
             due = policy.response_due(step.stage, step.on)
             if due is not None:
-                _open(session, f"{ref}/response/{step.stage}", escalation_id, step.on, due,
+                _open(session, response_key(escalation_id, step.stage), escalation_id, step.on, due,
                       "escalation_response")
         if step.action == "raised":
             _open(session, f"{ref}/ceiling", escalation_id, step.on,

@@ -8,3 +8,8 @@ PREFIX = "ESC-"
 
 def escalation_ref(escalation_id: int) -> str:
     return f"{PREFIX}{escalation_id}"
+
+
+def response_key(escalation_id: int, stage: str) -> str:
+    """The deadline key of a stage's response, ``ESC-<id>/response/<stage>``."""
+    return f"{escalation_ref(escalation_id)}/response/{stage}"
