@@ -20,6 +20,7 @@ from workers.store.models import Child, Escalation
 from workers.web.accounts import User
 from workers.web.context import WebContext, web_context
 from workers.web.pages import flash, render
+from workers.web.review_events import is_iro_manager
 from workers.web.security import require
 
 if TYPE_CHECKING:
@@ -39,10 +40,6 @@ def addressed_to(ctx: WebContext, row: Escalation, child: Child) -> set[str]:
     return {p.email.lower() for p in people if p is not None}
 
 
-def _is_iro_manager(ctx: WebContext, user: User) -> bool:
-    return ctx.directory.iro_manager.email.strip().lower() == user.email
-
-
 @router.get("")
 def home(request: Request, user: Manager) -> Response:
     from workers.escalation.service import state_of
@@ -54,7 +51,7 @@ def home(request: Request, user: Manager) -> Response:
     awaiting: list[ListRow] = []
     answered: list[ListRow] = []
     everyone: list[ListRow] = []  # the IRO manager sees (and may resolve) every open one
-    iro_manager = _is_iro_manager(ctx, user)
+    iro_manager = is_iro_manager(ctx, user)
     with ctx.sessions() as session:
         for row, child in session.execute(
                 select(Escalation, Child).join(Child, Child.id == Escalation.child_id)
@@ -83,7 +80,7 @@ def _visible(ctx: WebContext, session: object, escalation_id: int,
     child = session.get(Child, row.child_id)
     assert child is not None
     mine = row.status == "open" and user.email in addressed_to(ctx, row, child)
-    if not mine and not _is_iro_manager(ctx, user):
+    if not mine and not is_iro_manager(ctx, user):
         raise HTTPException(403, "This escalation is not at a stage addressed to you.")
     return row, child, mine
 
@@ -99,7 +96,7 @@ def escalation(request: Request, escalation_id: int, user: Manager) -> Response:
         steps, concern = history(row), row.concern
     return render(request, "manager/escalation.html", summary=summary, steps=steps,
                   concern=concern, can_respond=mine,
-                  can_resolve=summary.status == "open" and _is_iro_manager(ctx, user),
+                  can_resolve=summary.status == "open" and is_iro_manager(ctx, user),
                   stage_titles={s.key: s.title for s in ctx.rules.escalation.stages})
 
 
@@ -140,7 +137,7 @@ def resolve(request: Request, escalation_id: int, user: Manager,
             row = ctx.escalations(session).resolve(escalation_id, outcome=outcome, by=user.email)
         except RefusedError as exc:
             commit_refusal(session)
-            if not _is_iro_manager(ctx, user):
+            if not is_iro_manager(ctx, user):
                 raise HTTPException(403, str(exc)) from None
             flash(request, str(exc), "error")
             return RedirectResponse(target, status_code=303)
