@@ -67,16 +67,9 @@ def web(
 
 def start_sender(app: AppContext) -> Callable[[], None]:
     """Scheduler and worker threads in this process (as `iro run`); returns how to stop them."""
-    from workers import actors
-    from workers.broker import make_broker, start_embedded_worker
-    from workers.cli.worker import make_scheduler
+    from workers.cli.worker import embedded
 
-    settings = app.settings
-    broker = make_broker(settings)
-    actors.declare(broker)
-    actors.use(lambda: actors.build_dispatcher(settings))
-    scheduler = make_scheduler(settings, app.sessions, broker)
-    running = start_embedded_worker(broker, settings.worker.threads)
+    _, scheduler, running = embedded(app.settings, app.sessions)
     halt = threading.Event()
     thread = threading.Thread(
         target=scheduler.run_forever,

@@ -99,16 +99,13 @@ def run(
 ) -> None:
     """Scheduler and worker in one process (the embedded default: SQLite, in-process queue)."""
     from workers import actors
-    from workers.broker import is_in_process, make_broker, start_embedded_worker
+    from workers.broker import is_in_process
     from workers.store.session import upgrade
 
     context = app_context(ctx)
     settings = context.settings
     upgrade(settings.database_url)
-    broker = make_broker(settings)
-    actors.declare(broker)
-    actors.use(lambda: actors.build_dispatcher(settings))
-    sched = make_scheduler(settings, context.sessions, broker)
+    broker, sched, running = embedded(settings, context.sessions)
     enqueued: set[int] = set()
     send = sched.enqueue
 
@@ -117,7 +114,6 @@ def run(
         return send(ids)
 
     sched.enqueue = tracked
-    running = start_embedded_worker(broker, settings.worker.threads)
     try:
         if not once:
             sched.run_forever()
@@ -131,6 +127,21 @@ def run(
     finally:
         running.stop()
     _print_summary(context.sessions, enqueued)
+
+
+def embedded(
+    settings: Settings, sessions: sessionmaker[Session]
+) -> tuple[dramatiq.Broker, Scheduler, Any]:
+    """Broker, scheduler and running worker threads in this process (`iro run`, and
+    `iro web --with-worker`); the caller stops the workers (``.stop()``)."""
+    from workers import actors
+    from workers.broker import make_broker, start_embedded_worker
+
+    broker = make_broker(settings)
+    actors.declare(broker)
+    actors.use(lambda: actors.build_dispatcher(settings))
+    scheduler = make_scheduler(settings, sessions, broker)
+    return broker, scheduler, start_embedded_worker(broker, settings.worker.threads)
 
 
 def make_scheduler(
