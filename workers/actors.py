@@ -147,16 +147,24 @@ def enqueue(
 
 
 def build_dispatcher(settings: Settings) -> Dispatcher:
-    """Store, transport, composers and the pause flag for a worker process."""
+    """Store, transport, composers, the pause flag, and the mailbox's rate limit and back-off
+    (one Redis connection pool for both) for a worker process."""
     from workers.assembly import install
     from workers.compose import ComposeContext, Composers
     from workers.dispatching import default_pause_hooks, lease_seconds
+    from workers.mail.backoff import make_backoff
     from workers.mail.factory import make_transport
     from workers.mail.ratelimit import make_rate_limiter
     from workers.store.session import open_store
 
     install()
     from workers.documents.contexts import Letterhead
+
+    client = None
+    if settings.redis_url:
+        import redis
+
+        client = redis.Redis.from_url(settings.redis_url, socket_timeout=5)
 
     context = ComposeContext(
         allowed_domains=tuple(settings.email.allowed_domains),
@@ -170,5 +178,6 @@ def build_dispatcher(settings: Settings) -> Dispatcher:
         compose=Composers(context),
         pause=default_pause_hooks(),
         lease=lease_seconds(settings.scheduler.reconcile_after_seconds),
-        limiter=make_rate_limiter(settings),
+        limiter=make_rate_limiter(settings, client),
+        backoff=make_backoff(settings, client),
     )

@@ -1,4 +1,5 @@
-"""`iro dispatches status`: what to monitor — the pause flag, dispatches by state, and the queue.
+"""`iro dispatches status`: what to monitor — the pause flag, the mail server's back-off, dispatches
+by state, and the queue.
 
 Exit codes for monitoring scripts: 0 all well; 3 sending is paused (a person must fix the
 credentials and run `iro dispatches resume`); 4 there are failed dispatches or dead letters.
@@ -21,8 +22,8 @@ def status(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object, for scripts.")] = False,
 ) -> None:
-    """Sending paused?, dispatches by state, and the queue (waiting, retrying, dead letters,
-    live workers)."""
+    """Sending paused?, the mail server's back-off, dispatches by state, and the queue (waiting,
+    retrying, dead letters, live workers)."""
     import json
 
     from sqlalchemy import func, select
@@ -30,7 +31,8 @@ def status(
     from workers import actors
     from workers.broker import make_broker, queue_health
     from workers.mail import pause
-    from workers.store.models import Dispatch
+    from workers.mail.backoff import make_backoff
+    from workers.store.models import Dispatch, utcnow
 
     context = app_context(ctx)
     with context.sessions() as session:
@@ -38,10 +40,15 @@ def status(
         states = {str(s): int(n) for s, n in session.execute(
             select(Dispatch.state, func.count()).group_by(Dispatch.state))}
     broker = make_broker(context.settings)
-    queue = queue_health(broker, actors.QUEUE) if context.settings.redis_url else None
+    settings = context.settings
+    queue = queue_health(broker, actors.QUEUE) if settings.redis_url else None
+    # Without Redis each process keeps its own back-off: there is none to show from here.
+    backoff = (round(make_backoff(settings).remaining(settings.mailbox.address, utcnow()), 1)
+               if settings.redis_url else None)
     report: dict[str, Any] = {
         "paused": None if paused is None else {"since": paused.since.isoformat(timespec="seconds"),
                                                "reason": paused.reason},
+        "backoff_seconds": backoff,
         "dispatches": states,
         "queue": queue,
     }
@@ -63,6 +70,9 @@ def _print(report: dict[str, Any]) -> None:
     paused = report["paused"]
     console.print(f"sending paused since {paused['since']}: {paused['reason']}" if paused
                   else "sending: not paused")
+    if report["backoff_seconds"]:
+        console.print(f"mail server back-off: every worker waits {report['backoff_seconds']:g} s "
+                      "more (the server asked; nothing fails)")
     table = Table("dispatches", "count")
     for state, count in sorted(report["dispatches"].items()):
         table.add_row(state, str(count))
