@@ -1,5 +1,5 @@
 """`iro dispatches status`: the pause flag, the mail server's back-off, dispatches by state and the
-queue, with exit codes a monitoring script can act on (0 well, 3 paused, 4 failures)."""
+queues, with exit codes a monitoring script can act on (0 well, 3 paused, 4 failures)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def test_status_says_what_needs_a_person(tmp_path: Path) -> None:
     assert report["dispatches"] == {"queued": 1, "sent": 1}
     queue = report["queue"]
     assert isinstance(queue, dict)
-    assert set(queue) == {"waiting", "retrying", "dead_letters", "live_workers"}
+    assert set(queue) == {"waiting", "urgent", "retrying", "dead_letters", "live_workers"}
     assert report["backoff_seconds"] == 0
 
     # Exchange told a worker to wait: every worker waits, and the engineer sees for how long

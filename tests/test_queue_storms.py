@@ -198,6 +198,7 @@ def test_graph_429_retries_after_what_the_server_asked(
     # the other threads waited out each Retry-After too
     assert requests_during_back_offs(graph.arrivals, graph.throttled_at) == []
     assert queue_sizes(broker, actors.QUEUE) == {"waiting": 0, "delayed": 0}
+    assert queue_sizes(broker, actors.URGENT_QUEUE) == {"waiting": 0, "delayed": 0}
 
 
 # -- SMTP: a wrong password pauses sending once ----------------------------------------------

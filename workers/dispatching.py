@@ -18,6 +18,8 @@ of them does the work:
    back-off, the row goes back to ``queued`` due when it may go and dramatiq retries the message
    after that delay — no sleeping in a worker thread, no attempt counted.
 5. **Send**, then commit ``sent`` with the message id and an audit event in one transaction.
+   A deferral by the server (throttling, a 4xx, a dropped connection) and a letter another worker
+   held when it died come back on the urgent queue (workers.actors), ahead of any backlog.
 
 Errors are classified here; the actor only turns ``RetryLater`` into dramatiq's ``Retry``.
 Logs and stored errors carry dispatch ids and keys only, never names or addresses.
@@ -77,12 +79,19 @@ class Outcome:
 
 
 class RetryLater(Exception):  # noqa: N818 - a signal to the actor, not an error a user sees
-    """Try this dispatch again after ``delay_seconds`` (the row is back in ``queued``)."""
+    """Try this dispatch again after ``delay_seconds`` (the row is back in ``queued``).
 
-    def __init__(self, reason: str, delay_seconds: float, *, throttled: bool) -> None:
+    ``urgent``: the letter was already on its way (deferred by the server, or held by a worker
+    that died), so it comes back ahead of the backlog rather than behind it.
+    """
+
+    def __init__(
+        self, reason: str, delay_seconds: float, *, throttled: bool, urgent: bool = False
+    ) -> None:
         super().__init__(reason)
         self.delay_seconds = delay_seconds
         self.throttled = throttled
+        self.urgent = urgent
 
 
 def lease_seconds(reconcile_after_seconds: float) -> float:
@@ -155,12 +164,12 @@ class Dispatcher:
             session.rollback()
             self._hold_back(exc)
             self._requeue(dispatch_id, str(exc), exc.retry_after, cause="throttled")
-            raise RetryLater(str(exc), exc.retry_after, throttled=True) from exc
+            raise RetryLater(str(exc), exc.retry_after, throttled=True, urgent=True) from exc
         except TransientDeliveryError as exc:
             session.rollback()
             delay = backoff_seconds(attempts)
             self._requeue(dispatch_id, str(exc), delay, cause="transient")
-            raise RetryLater(str(exc), delay, throttled=False) from exc
+            raise RetryLater(str(exc), delay, throttled=False, urgent=True) from exc
         except AuthenticationError as exc:
             session.rollback()
             return self._pause_sending(dispatch_id, str(exc))
@@ -203,13 +212,13 @@ class Dispatcher:
     def _find_sent(self, dispatch_id: int, key: str) -> str | None:
         """Ask the server whether a letter a worker was sending went; a busy server holds every
         worker back, and this letter stays ``sending`` (so the next attempt asks again) and comes
-        back when both the wait and this claim are over."""
+        back ahead of the backlog when both the wait and this claim are over."""
         try:
             return self.transport.find_sent(key)
         except ThrottledError as exc:
             self._hold_back(exc)
-            raise RetryLater(str(exc), max(exc.retry_after, self.lease + 1.0),
-                             throttled=True) from exc
+            raise RetryLater(str(exc), max(exc.retry_after, self.lease + 1.0), throttled=True,
+                             urgent=True) from exc
 
     def _paused(self, session: Session) -> bool:
         """The shared pause flag, asked at most once a second while it is down (one query a
@@ -263,10 +272,10 @@ class Dispatcher:
             held = self._lease_left(row, state, now)
             if held > 0:
                 # Another worker holds it, or held it and died: look again when the lease ends,
-                # rather than wait for the reconciler's next pass (a killed worker's letters must
-                # go within a minute whatever the scheduler's tick).
+                # ahead of any backlog, rather than wait for the reconciler's next pass (a killed
+                # worker's letters must go within a minute whatever the scheduler's tick).
                 raise RetryLater(f"dispatch {dispatch_id}: claimed by another worker",
-                                 held + 1.0, throttled=True)
+                                 held + 1.0, throttled=True, urgent=True)
             return Outcome("skipped", dispatch_id)
         values["attempts"] = row.attempts + 1
         for name, value in values.items():  # what the UPDATE wrote, without loading it again

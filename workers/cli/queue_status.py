@@ -1,5 +1,5 @@
 """`iro dispatches status`: what to monitor — the pause flag, the mail server's back-off, dispatches
-by state, and the queue.
+by state, and the queues.
 
 Exit codes for monitoring scripts: 0 all well; 3 sending is paused (a person must fix the
 credentials and run `iro dispatches resume`); 4 there are failed dispatches or dead letters.
@@ -22,8 +22,8 @@ def status(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object, for scripts.")] = False,
 ) -> None:
-    """Sending paused?, the mail server's back-off, dispatches by state, and the queue (waiting,
-    retrying, dead letters, live workers)."""
+    """Sending paused?, the mail server's back-off, dispatches by state, and the queues (waiting,
+    urgent, retrying, dead letters, live workers)."""
     import json
 
     from sqlalchemy import func, select
@@ -41,7 +41,7 @@ def status(
             select(Dispatch.state, func.count()).group_by(Dispatch.state))}
     broker = make_broker(context.settings)
     settings = context.settings
-    queue = queue_health(broker, actors.QUEUE) if settings.redis_url else None
+    queue = queue_health(broker, actors.QUEUE, actors.URGENT_QUEUE) if settings.redis_url else None
     # Without Redis each process keeps its own back-off: there is none to show from here.
     backoff = (round(make_backoff(settings).remaining(settings.mailbox.address, utcnow()), 1)
                if settings.redis_url else None)

@@ -6,6 +6,7 @@ Heavy imports (dramatiq, sqlalchemy) stay inside the commands so `iro --help` st
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -107,13 +108,16 @@ def run(
     upgrade(settings.database_url)
     broker, sched, running = embedded(settings, context.sessions)
     enqueued: set[int] = set()
-    send = sched.enqueue
 
-    def tracked(ids: list[int]) -> int:
-        enqueued.update(ids)
-        return send(ids)
+    def tracked(send: Callable[[list[int]], int]) -> Callable[[list[int]], int]:
+        def enqueue(ids: list[int]) -> int:
+            enqueued.update(ids)
+            return send(ids)
+        return enqueue
 
-    sched.enqueue = tracked
+    sched.enqueue = tracked(sched.enqueue)
+    if sched.enqueue_urgent is not None:
+        sched.enqueue_urgent = tracked(sched.enqueue_urgent)
     try:
         if not once:
             sched.run_forever()
@@ -121,9 +125,9 @@ def run(
         sched.reconcile_after = 0  # nothing else is running: anything queued was lost
         sched.run_now(["reconcile", "enqueue_due"])
         if is_in_process(broker):
-            broker.join(actors.QUEUE, fail_fast=False)  # type: ignore[call-arg]
+            actors.join(broker, fail_fast=False)
         else:
-            broker.join(actors.QUEUE)
+            actors.join(broker)
     finally:
         running.stop()
     _print_summary(context.sessions, enqueued)
@@ -159,6 +163,7 @@ def make_scheduler(
     return Scheduler(
         sessions=sessions,
         enqueue=lambda ids: actors.enqueue(broker, ids, lease=lease),
+        enqueue_urgent=lambda ids: actors.enqueue(broker, ids, lease=lease, urgent=True),
         holding=ledger.holding,
         lost_after=LOST_AFTER_SECONDS,
         tick_seconds=settings.scheduler.tick_seconds,
