@@ -93,9 +93,9 @@ class InProcessRateLimiter:
         self._lock = threading.Lock()
 
     def try_acquire(self, mailbox: str, slot: str | None = None) -> float:
-        now = time.monotonic()
         name = slot or uuid.uuid4().hex
         with self._lock:
+            now = time.monotonic()  # inside the lock: no slot is stamped later than this "now"
             log = self._slots.setdefault(mailbox.lower(), {})
             for held, at in list(log.items()):
                 if at <= now - self.window:
