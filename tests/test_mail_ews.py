@@ -85,6 +85,16 @@ def test_server_busy_is_throttled_with_the_servers_back_off(ews_server: FakeEwsS
     assert len(ews_server.sent) == 1
 
 
+def test_a_busy_answer_to_the_look_up_after_sending_is_not_a_failed_send(
+    ews_server: FakeEwsServer,
+) -> None:
+    # Taken for a failed send, the letter would be queued again and sent twice.
+    t = transport(ews_server)
+    ews_server.fail_next("ErrorServerBusy", back_off_ms=5000, operation="FindItem")
+    assert t.send(letter()) == message_id_for("R-1042/invitation/P-3", MAILBOX)
+    assert len(ews_server.sent) == 1 and ews_server.busy_at
+
+
 @pytest.mark.parametrize(
     ("code", "reason"),
     [

@@ -100,6 +100,16 @@ def test_429_is_throttled_with_retry_after(graph_server: FakeGraphServer) -> Non
     assert len(graph_server.sent) == 1
 
 
+def test_a_429_on_the_look_up_after_sending_is_not_a_failed_send(
+    graph_server: FakeGraphServer,
+) -> None:
+    # Taken for a failed send, the letter would be queued again and sent twice.
+    graph_server.fail_next(429, retry_after=5, path_contains="SentItems")
+    assert transport(graph_server).send(letter()) == message_id_for("R-1042/invitation/P-3",
+                                                                   MAILBOX)
+    assert len(graph_server.sent) == 1 and graph_server.throttled_at
+
+
 def test_401_from_graph_is_an_authentication_error(graph_server: FakeGraphServer) -> None:
     graph_server.fail_next(401, path_contains="sendMail")
     with pytest.raises(AuthenticationError):

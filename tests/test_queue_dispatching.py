@@ -284,6 +284,57 @@ def test_throttling_waits_the_servers_delay(
     assert len(smtp_server.wait_for(1)) == 1
 
 
+def test_the_servers_wait_holds_back_every_letter_of_the_mailbox(
+    sessions: sessionmaker[Session], smtp: SmtpTransport, smtp_server: SmtpServer
+) -> None:
+    first, second = make_letters(sessions, 2)
+    server = ThrottlingOnce(smtp)
+    d = dispatcher(sessions, server)
+
+    with pytest.raises(RetryLater) as told:
+        d.process(first)
+    with pytest.raises(RetryLater) as held:
+        d.process(second)
+
+    # the letter that met the answer comes back ahead of any backlog; the other keeps its place
+    assert told.value.urgent and not held.value.urgent
+    assert held.value.throttled and held.value.delay_seconds >= 42
+    assert server.calls == 1  # nothing more reached the server during its back-off
+    untouched = row(sessions, second)
+    assert untouched.state == "queued" and untouched.attempts == 0  # not even claimed
+
+    d.clock = SystemClock(dt.timedelta(seconds=43))  # the back-off has passed
+    assert [d.process(i).kind for i in (first, second)] == ["sent", "sent"]
+    assert len(smtp_server.wait_for(2)) == 2
+
+
+class BusyOnLookUp(ThrottlingOnce):
+    """Asked whether a letter went, the server says it is busy (EWS FindItem, Graph's search)."""
+
+    def find_sent(self, dispatch_key: str) -> str | None:
+        raise ThrottledError("dispatch look-up throttled by the server", retry_after=12.0)
+
+
+def test_a_busy_answer_to_did_it_go_keeps_the_letter_sending_and_holds_everyone_back(
+    sessions: sessionmaker[Session], smtp: SmtpTransport, smtp_server: SmtpServer
+) -> None:
+    orphan, other = make_letters(sessions, 2)
+    with sessions() as session:  # its worker died mid-send
+        session.execute(update(Dispatch).where(Dispatch.id == orphan).values(
+            state="sending", claimed_at=utcnow() - dt.timedelta(minutes=5), attempts=1))
+        session.commit()
+    server = BusyOnLookUp(smtp)
+    d = dispatcher(sessions, server)
+
+    with pytest.raises(RetryLater) as busy:
+        d.process(orphan)
+    assert busy.value.urgent and busy.value.delay_seconds >= 31  # past the wait and its claim
+    assert row(sessions, orphan).state == "sending"  # the next attempt asks again first
+    with pytest.raises(RetryLater):
+        d.process(other)
+    assert server.calls == 0 and smtp_server.received == []
+
+
 def test_wrong_password_pauses_all_sending_with_one_alert(
     sessions: sessionmaker[Session], smtp_server: SmtpServer, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -1,5 +1,6 @@
-"""`iro dispatches status`: the pause flag, dispatches by state, the periodic jobs' last runs and
-the queue, with exit codes a monitoring script can act on (0 well, 3 paused, 4 needs a person)."""
+"""`iro dispatches status`: the pause flag, the mail server's back-off, dispatches by state, the
+periodic jobs' last runs and the queues, with exit codes a monitoring script can act on (0 well,
+3 paused, 4 needs a person)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import redis
 from factories import sqlite_store, sqlite_url
 from mailout_support import CONFIG
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,6 +20,7 @@ from test_queue_dispatching import make_letters
 from workers.clock import SYSTEM_CLOCK
 from workers.loops import record_run
 from workers.mail import pause
+from workers.mail.backoff import RedisBackoff
 from workers.store.models import Dispatch
 
 
@@ -64,7 +67,7 @@ def test_status_says_what_needs_a_person(tmp_path: Path) -> None:
     code, report = status(tmp_path)
     assert (code, report["problems"], report["paused"]) == (0, [], None)
     assert report["dispatches"] == {"queued": 1, "sent": 1}
-    assert report["queue"] is None  # in-process: no workers to count
+    assert report["queue"] is None and report["backoff_seconds"] is None  # in-process
 
     set_state(sessions, failed, "bounced")
     code, report = status(tmp_path)
@@ -102,7 +105,7 @@ def test_a_stopped_or_failing_loop_is_reported(tmp_path: Path) -> None:
 
 
 @pytest.mark.redis
-def test_no_live_worker_on_the_queue_needs_a_person(tmp_path: Path) -> None:
+def test_the_queue_its_workers_and_the_mail_servers_back_off(tmp_path: Path) -> None:
     # a database of its own, never flushed: `iro` reads the namespace's counts only
     redis_url = "redis://127.0.0.1:6379/10"
     sessions = sqlite_store(tmp_path)
@@ -110,6 +113,19 @@ def test_no_live_worker_on_the_queue_needs_a_person(tmp_path: Path) -> None:
     code, report = status(tmp_path, IRO_REDIS_URL=redis_url)
     queue = report["queue"]
     assert isinstance(queue, dict)
-    assert set(queue) == {"waiting", "retrying", "dead_letters", "live_workers"}
+    assert set(queue) == {"waiting", "urgent", "retrying", "dead_letters", "live_workers"}
     assert code == 4 and report["problems"] == [
         "no live `iro worker` on the queue: start the workers"]
+    assert report["backoff_seconds"] == 0
+
+    # Exchange told a worker to wait: every worker waits, and the engineer sees for how long
+    backoff = RedisBackoff(redis.Redis.from_url(redis_url))
+    backoff.hold("iro.service@council.example.gov.uk", 300, SYSTEM_CLOCK.now())  # the shipped
+    try:
+        code, report = status(tmp_path, IRO_REDIS_URL=redis_url)
+        assert 200 < report["backoff_seconds"] <= 300  # type: ignore[operator]
+        shown = run_iro(tmp_path, "dispatches", "status", IRO_DATABASE_URL=sqlite_url(tmp_path),
+                        IRO_REDIS_URL=redis_url, IRO_CONFIG_DIR=str(CONFIG))
+        assert "mail server back-off: every worker waits" in shown.stdout
+    finally:
+        backoff.client.delete("iro:backoff:iro.service@council.example.gov.uk")

@@ -1,9 +1,11 @@
 """Storms through real workers on Redis and PostgreSQL: Exchange throttling, Graph 429 and a wrong
 password.
 
-- EWS: two of every three CreateItem requests answer ErrorServerBusy with a back-off; every
-  letter still goes once, none fails, and every recorded deferral waited at least the back-off.
-- Graph: 429 with Retry-After, the same.
+- EWS: every few CreateItem requests answer ErrorServerBusy with a back-off, to two `iro worker`
+  processes of four threads: every letter still goes once, none fails, the letter that met the
+  answer waited at least the back-off, and no worker sent the server anything during it (by the
+  server's own clock, after a grace for requests already on the wire when it answered).
+- Graph: 429 with Retry-After to four worker threads, the same.
 - SMTP: the server refuses the password for a batch of 100; sending pauses after the first, one
   alert (one ``sending.paused`` audit event, one critical log line), nothing fails, everything
   stays queued; after `iro dispatches resume` with the right password each letter goes once.
@@ -21,7 +23,7 @@ from typing import Any
 import pytest
 from factories import postgres_url
 from fakes.ews_server import FakeEwsServer, Fault
-from fakes.graph_server import CLIENT_ID, CLIENT_SECRET, TENANT, FakeGraphServer
+from fakes.graph_server import CLIENT_ID, CLIENT_SECRET, TENANT, FakeGraphServer, GraphFault
 from fakes.smtp import SmtpServer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,10 +41,13 @@ from workers.store.session import open_store, upgrade
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 BACK_OFF_MS = 2000
+# Requests that had passed the back-off check before the worker that met the answer could record
+# it are already on their way: a few milliseconds on loopback, granted generously.
+IN_FLIGHT_GRACE = 0.5
 
 
 class StormyEws(FakeEwsServer):
-    """Answers ErrorServerBusy to all but every ``every``-th CreateItem."""
+    """Answers ErrorServerBusy to every ``every``-th CreateItem."""
 
     def __init__(self, every: int) -> None:
         super().__init__(MAILBOX)
@@ -55,10 +60,20 @@ class StormyEws(FakeEwsServer):
             return queued
         with self._count_lock:
             self.creates += 1
-            if self.creates % self.every == 0:
+            if self.creates % self.every != 0:
                 return None
             self.busy += 1
         return Fault("ErrorServerBusy", BACK_OFF_MS, None, "CreateItem")
+
+
+def requests_during_back_offs(
+    arrivals: list[tuple[float, str]], back_offs: list[tuple[float, float]]
+) -> list[tuple[float, str]]:
+    """Requests that reached the server inside a back-off it had asked for (after the grace for
+    those already on the wire, and a little before its end for the clocks' rounding)."""
+    return [(at, what) for at, what in arrivals
+            if any(asked + IN_FLIGHT_GRACE < at < asked + wait - 0.05
+                   for asked, wait in back_offs)]
 
 
 def states(sessions: sessionmaker[Session]) -> Counter[str]:
@@ -82,7 +97,7 @@ def assert_each_once(keys: list[str], expected: int) -> None:
 
 @pytest.fixture
 def stormy_ews() -> Iterator[StormyEws]:
-    server = StormyEws(every=3)
+    server = StormyEws(every=8)
     server.start()
     yield server
     server.stop()
@@ -102,7 +117,7 @@ def ews_cluster(
     stop_cluster(cluster)
 
 
-def test_exchange_throttling_storm_delivers_every_letter_once(
+def test_exchange_throttling_storm_every_worker_honours_the_back_off(
     ews_cluster: Cluster, stormy_ews: StormyEws
 ) -> None:
     sessions = open_store(ews_cluster.env["IRO_DATABASE_URL"])
@@ -114,34 +129,51 @@ def test_exchange_throttling_storm_delivers_every_letter_once(
 
     assert_each_once([str(item.extended_value(PROPERTY_NAME))
                       for item in stormy_ews.sent], 50)
-    assert stormy_ews.busy >= 50  # a real storm: most requests were turned away
+    assert stormy_ews.busy >= 6  # a storm: the server turned requests away again and again
     deferred = audit_details(sessions, "dispatch.deferred")
-    assert len(deferred) == stormy_ews.busy
+    assert len(deferred) == stormy_ews.busy  # the letters that met the answer, each once
     assert {d["cause"] for d in deferred} == {"throttled"}
-    # every retry waited at least what the server asked for (recorded, not timed)
+    # every such retry waited at least what the server asked for (recorded, not timed)
     assert min(d["delay_seconds"] for d in deferred) >= BACK_OFF_MS / 1000
     assert audit_details(sessions, "dispatch.failed") == []
+    # and the other seven threads kept quiet too: the back-off was the mailbox's, not the letter's
+    assert requests_during_back_offs(stormy_ews.arrivals, stormy_ews.busy_at) == []
 
 
 # -- Graph: 429 with Retry-After -------------------------------------------------------------
 
 
+class StormyGraph(FakeGraphServer):
+    """Answers 429 with Retry-After to every ``every``-th sendMail."""
+
+    def __init__(self, tmp_path: Path, every: int) -> None:
+        super().__init__(tmp_path, MAILBOX)
+        self.every, self.sends = every, 0
+
+    def handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> Any:
+        if raw_path.endswith("/sendMail"):
+            with self._lock:
+                self.sends += 1
+                if self.sends % self.every == 0:
+                    self.faults.append(GraphFault(429, 3, "", "sendMail"))
+        return super().handle(method, raw_path, headers, body)
+
+
 @pytest.fixture
-def graph(tmp_path: Path) -> Iterator[FakeGraphServer]:
-    server = FakeGraphServer(tmp_path, MAILBOX).start()
+def graph(tmp_path: Path) -> Iterator[StormyGraph]:
+    server = StormyGraph(tmp_path, every=10)
+    server.start()
     yield server
     server.stop()
 
 
 def test_graph_429_retries_after_what_the_server_asked(
-    pg_database: str, redis_url: str, graph: FakeGraphServer
+    pg_database: str, redis_url: str, graph: StormyGraph
 ) -> None:
     url = postgres_url(pg_database)
     upgrade(url)
     sessions = open_store(url)
-    ids = make_letters(sessions, 20)
-    for _ in range(15):
-        graph.fail_next(429, retry_after=3, path_contains="sendMail")
+    ids = make_letters(sessions, 80)
     transport = GraphTransport(GraphConfig(
         tenant_id=TENANT, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, mailbox=MAILBOX,
         authority_host=graph.origin, base_url=graph.base_url, timeout_seconds=10,
@@ -153,15 +185,20 @@ def test_graph_429_retries_after_what_the_server_asked(
     worker = start_embedded_worker(broker, threads=4)
     try:
         actors.enqueue(broker, ids, lease=30)
-        wait_until(lambda: states(sessions) == Counter(sent=20), 120, "all 20 letters sent")
+        wait_until(lambda: states(sessions) == Counter(sent=80), 180, "all 80 letters sent")
     finally:
         worker.stop()
 
-    assert_each_once([m["internetMessageId"] for m in graph.sent], 20)
+    assert_each_once([m["internetMessageId"] for m in graph.sent], 80)
+    throttled = len(graph.throttled_at)
+    assert throttled >= 7
     deferred = audit_details(sessions, "dispatch.deferred")
-    assert len(deferred) == 15 and {d["cause"] for d in deferred} == {"throttled"}
+    assert len(deferred) == throttled and {d["cause"] for d in deferred} == {"throttled"}
     assert min(d["delay_seconds"] for d in deferred) >= 3
+    # the other threads waited out each Retry-After too
+    assert requests_during_back_offs(graph.arrivals, graph.throttled_at) == []
     assert queue_sizes(broker, actors.QUEUE) == {"waiting": 0, "delayed": 0}
+    assert queue_sizes(broker, actors.URGENT_QUEUE) == {"waiting": 0, "delayed": 0}
 
 
 # -- SMTP: a wrong password pauses sending once ----------------------------------------------

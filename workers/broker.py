@@ -100,25 +100,36 @@ def queue_sizes(broker: dramatiq.Broker, queue_name: str) -> dict[str, int]:
     }
 
 
-def queue_health(broker: dramatiq.Broker, queue_name: str) -> dict[str, int]:
-    """What to watch on Redis, for `iro dispatches status`: messages waiting to be fetched,
-    retries waiting for their time (in Redis or held by a worker), dead letters (dramatiq's
-    ``.XQ``: a message whose retries ran out; kept 7 days) and live worker processes."""
+def queue_health(
+    broker: dramatiq.Broker, queue_name: str, urgent_queue: str | None = None
+) -> dict[str, int]:
+    """What to watch on Redis, for `iro dispatches status`: messages waiting to be fetched (and,
+    given ``urgent_queue``, those waiting on it: deferred, recovered and re-sent letters, which go
+    first), retries waiting for their time (in Redis or held by a worker), dead letters
+    (dramatiq's ``.XQ``: a message whose retries ran out; kept 7 days) and live worker
+    processes."""
     import time
 
     from dramatiq.common import dq_name
 
+    names = [queue_name] + ([urgent_queue] if urgent_queue else [])
     if is_in_process(broker):
-        sizes = queue_sizes(broker, queue_name)
-        return {"waiting": sizes["waiting"], "retrying": sizes["delayed"], "dead_letters": 0,
+        sizes = [queue_sizes(broker, name) for name in names]
+        health = {"waiting": sizes[0]["waiting"]}
+        if urgent_queue:
+            health["urgent"] = sizes[1]["waiting"]
+        return {**health, "retrying": sum(s["delayed"] for s in sizes), "dead_letters": 0,
                 "live_workers": 0}
     client = broker.client  # type: ignore[attr-defined]
     ns = broker.namespace  # type: ignore[attr-defined]
     since = time.time() * 1000 - HEARTBEAT_TIMEOUT_MS
+    health = {"waiting": int(client.llen(f"{ns}:{queue_name}"))}
+    if urgent_queue:
+        health["urgent"] = int(client.llen(f"{ns}:{urgent_queue}"))
     return {
-        "waiting": int(client.llen(f"{ns}:{queue_name}")),
-        "retrying": int(client.hlen(f"{ns}:{dq_name(queue_name)}.msgs")),
-        "dead_letters": int(client.zcard(f"{ns}:{queue_name}.XQ")),
+        **health,
+        "retrying": sum(int(client.hlen(f"{ns}:{dq_name(name)}.msgs")) for name in names),
+        "dead_letters": sum(int(client.zcard(f"{ns}:{name}.XQ")) for name in names),
         "live_workers": int(client.zcount(f"{ns}:__heartbeats__", since, "+inf")),
     }
 

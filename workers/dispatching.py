@@ -11,10 +11,15 @@ of them does the work:
 3. For SMTP and the outbox the deterministic Message-ID is stored *with the claim*, before the
    attempt: SMTP cannot be asked, so a resend after a crash carries the same id (the documented
    window: killed after the server accepted, before our commit).
-4. **Wait your turn**: the per-mailbox rate limit (workers.mail.ratelimit) is asked just before
-   composing; over the limit, the row goes back to ``queued`` due when a slot frees and dramatiq
-   retries the message after that delay — no sleeping in a worker thread, no attempt counted.
+4. **Wait your turn**: while the mail server has told any worker to back off
+   (workers.mail.backoff), no worker claims, asks or sends for that mailbox. The per-mailbox rate
+   limit (workers.mail.ratelimit) holds a slot before composing and counts it from the moment of
+   sending, so the server never sees more than the limit in a window. Over the limit, or inside a
+   back-off, the row goes back to ``queued`` due when it may go and dramatiq retries the message
+   after that delay — no sleeping in a worker thread, no attempt counted.
 5. **Send**, then commit ``sent`` with the message id and an audit event in one transaction.
+   A deferral by the server (throttling, a 4xx, a dropped connection) and a letter another worker
+   held when it died come back on the urgent queue (workers.actors), ahead of any backlog.
 
 Errors are classified here; the actor only turns ``RetryLater`` into dramatiq's ``Retry``.
 Logs and stored errors carry dispatch ids and keys only, never names or addresses.
@@ -26,9 +31,10 @@ import datetime as dt
 import logging
 import random
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, NoReturn
+from typing import Literal
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,6 +49,7 @@ from workers.errors import (
     ThrottledError,
     TransientDeliveryError,
 )
+from workers.mail.backoff import Backoff, InProcessBackoff
 from workers.mail.message import OutgoingMessage, Transport
 from workers.mail.mime import message_id_for
 from workers.mail.ratelimit import RateLimiter, Unlimited
@@ -73,12 +80,19 @@ class Outcome:
 
 
 class RetryLater(Exception):  # noqa: N818 - a signal to the actor, not an error a user sees
-    """Try this dispatch again after ``delay_seconds`` (the row is back in ``queued``)."""
+    """Try this dispatch again after ``delay_seconds`` (the row is back in ``queued``).
 
-    def __init__(self, reason: str, delay_seconds: float, *, throttled: bool) -> None:
+    ``urgent``: the letter was already on its way (deferred by the server, or held by a worker
+    that died), so it comes back ahead of the backlog rather than behind it.
+    """
+
+    def __init__(
+        self, reason: str, delay_seconds: float, *, throttled: bool, urgent: bool = False
+    ) -> None:
         super().__init__(reason)
         self.delay_seconds = delay_seconds
         self.throttled = throttled
+        self.urgent = urgent
 
 
 def lease_seconds(reconcile_after_seconds: float) -> float:
@@ -117,6 +131,7 @@ class Dispatcher:
     lease: float = 30.0
     clock: Clock = SYSTEM_CLOCK
     limiter: RateLimiter = field(default_factory=Unlimited)
+    backoff: Backoff = field(default_factory=InProcessBackoff)
     _unpaused_until: float = field(default=0.0, init=False, repr=False)
 
     def process(self, dispatch_id: int) -> Outcome:
@@ -129,32 +144,33 @@ class Dispatcher:
             return self._process(session, dispatch_id)
 
     def _process(self, session: Session, dispatch_id: int) -> Outcome:
+        quiet = self._backoff_left()
+        if quiet > 0:  # before the claim: nothing to put back, and no request reaches the server
+            raise RetryLater(f"dispatch {dispatch_id}: the mail server asked us to wait",
+                             _spread(quiet), throttled=True)
         claimed = self._claim(session, dispatch_id)
         if isinstance(claimed, Outcome):
             return claimed
         row, was_sending = claimed
         attempts = row.attempts  # as the claim counted it (a rollback below expires the row)
         if was_sending:
-            found = self.transport.find_sent(row.key)
+            found = self._find_sent(dispatch_id, row.key)
             if found is not None:
                 log.info("dispatch %s was already sent (found after a retry)", dispatch_id)
                 return self._record_sent(session, dispatch_id, found, recovered=True)
         try:
-            wait = self.limiter.try_acquire(self.transport.mailbox)
-            if wait > 0:
-                self._wait_for_slot(dispatch_id, wait)
-            message = self.compose(session, row)
-            session.commit()  # end any read the composer began: no transaction open while sending
+            message = self._compose_in_turn(session, dispatch_id, row)
             message_id = self.transport.send(message)
         except ThrottledError as exc:
             session.rollback()
+            self._hold_back(exc)
             self._requeue(dispatch_id, str(exc), exc.retry_after, cause="throttled")
-            raise RetryLater(str(exc), exc.retry_after, throttled=True) from exc
+            raise RetryLater(str(exc), exc.retry_after, throttled=True, urgent=True) from exc
         except TransientDeliveryError as exc:
             session.rollback()
             delay = backoff_seconds(attempts)
             self._requeue(dispatch_id, str(exc), delay, cause="transient")
-            raise RetryLater(str(exc), delay, throttled=False) from exc
+            raise RetryLater(str(exc), delay, throttled=False, urgent=True) from exc
         except AuthenticationError as exc:
             session.rollback()
             return self._pause_sending(dispatch_id, str(exc))
@@ -164,6 +180,46 @@ class Dispatcher:
         return self._record_sent(session, dispatch_id, message_id, recovered=False)
 
     # -- steps -------------------------------------------------------------------------------
+
+    def _compose_in_turn(
+        self, session: Session, dispatch_id: int, row: Dispatch
+    ) -> OutgoingMessage:
+        """Compose inside a held slot of the mailbox's rate; the slot counts from the moment this
+        returns, immediately before the send (workers.mail.ratelimit).
+
+        Held before composing, so a full window turns the letter back before 1-10 s of PDF work
+        rather than after it; asked again after composing, because the send is what the server
+        counts, and because another worker may have been told to back off meanwhile.
+        """
+        mailbox, slot = self.transport.mailbox, uuid.uuid4().hex
+        self._wait_for_slot(dispatch_id, self.limiter.try_acquire(mailbox, slot))
+        try:
+            message = self.compose(session, row)
+            session.commit()  # end any read the composer began: no transaction open while sending
+            self._wait_for_slot(dispatch_id, self._backoff_left())
+            self._wait_for_slot(dispatch_id, self.limiter.try_acquire(mailbox, slot))
+        except BaseException:
+            self.limiter.release(mailbox, slot)  # not sent: the next letter may have it
+            raise
+        return message
+
+    def _backoff_left(self) -> float:
+        return self.backoff.remaining(self.transport.mailbox, self.clock.now())
+
+    def _hold_back(self, exc: ThrottledError) -> None:
+        """The server's wait is the mailbox's: every worker keeps it (workers.mail.backoff)."""
+        self.backoff.hold(self.transport.mailbox, exc.retry_after, self.clock.now())
+
+    def _find_sent(self, dispatch_id: int, key: str) -> str | None:
+        """Ask the server whether a letter a worker was sending went; a busy server holds every
+        worker back, and this letter stays ``sending`` (so the next attempt asks again) and comes
+        back ahead of the backlog when both the wait and this claim are over."""
+        try:
+            return self.transport.find_sent(key)
+        except ThrottledError as exc:
+            self._hold_back(exc)
+            raise RetryLater(str(exc), max(exc.retry_after, self.lease + 1.0), throttled=True,
+                             urgent=True) from exc
 
     def _paused(self, session: Session) -> bool:
         """The shared pause flag, asked at most once a second while it is down (one query a
@@ -217,10 +273,10 @@ class Dispatcher:
             held = self._lease_left(row, state, now)
             if held > 0:
                 # Another worker holds it, or held it and died: look again when the lease ends,
-                # rather than wait for the reconciler's next pass (a killed worker's letters must
-                # go within a minute whatever the scheduler's tick).
+                # ahead of any backlog, rather than wait for the reconciler's next pass (a killed
+                # worker's letters must go within a minute whatever the scheduler's tick).
                 raise RetryLater(f"dispatch {dispatch_id}: claimed by another worker",
-                                 held + 1.0, throttled=True)
+                                 held + 1.0, throttled=True, urgent=True)
             return Outcome("skipped", dispatch_id)
         values["attempts"] = row.attempts + 1
         for name, value in values.items():  # what the UPDATE wrote, without loading it again
@@ -252,15 +308,15 @@ class Dispatcher:
         session.commit()
         return Outcome("recovered" if recovered else "sent", dispatch_id, message_id)
 
-    def _wait_for_slot(self, dispatch_id: int, wait: float) -> NoReturn:
-        """Over the mailbox's rate: due again when a slot frees, the attempt not counted.
-
-        Jitter spreads the waiters, so they do not all come back at the same instant for the
-        one slot that freed.
-        """
-        delay = wait * random.uniform(1.0, 1.25) + random.uniform(0.0, 1.0)  # noqa: S311
+    def _wait_for_slot(self, dispatch_id: int, wait: float) -> None:
+        """Over the mailbox's rate, or inside its back-off (``wait`` > 0): due again when it may
+        go, the attempt not counted."""
+        if wait <= 0:
+            return
+        delay = _spread(wait)
         self._requeue(dispatch_id, None, delay, uncount=True)
-        raise RetryLater(f"dispatch {dispatch_id}: mailbox rate limit", delay, throttled=True)
+        raise RetryLater(f"dispatch {dispatch_id}: mailbox rate limit or back-off", delay,
+                         throttled=True)
 
     def _requeue(
         self,
@@ -353,6 +409,12 @@ class Dispatcher:
         if changed:
             log.warning("dispatch %s failed: %s", dispatch_id, text)
         return Outcome("failed" if changed else "skipped", dispatch_id)
+
+
+def _spread(wait: float) -> float:
+    """A wait with jitter, never shorter: the waiters do not all come back at the same instant
+    for the one slot that freed, or the moment a back-off ends."""
+    return wait * random.uniform(1.0, 1.25) + random.uniform(0.0, 1.0)  # noqa: S311
 
 
 def default_pause_hooks() -> PauseHooks:

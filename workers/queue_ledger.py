@@ -5,16 +5,17 @@ Without it the reconciler took every ``queued`` dispatch older than ``reconcile_
 lost; under a rate limit a long backlog waits that long by design, so each pass added another
 copy of every waiting message (harmless — the claim lets one through — but the queue grew).
 
-- Redis: every enqueue of the send actor's message records ``dispatch id → dramatiq's
-  redis_message_id`` (a key with a TTL), through ``LedgerMiddleware`` on every broker
-  (workers.broker). dramatiq gives each enqueue a new redis_message_id — the first send, a retry
-  put in the delay queue, and its move back to the queue when due — and enqueues the new message
-  before it acknowledges the old one, so the marker always names the message that is waiting.
-  dramatiq keeps a message in the queue's ``.msgs`` hash (or the delay queue's) from enqueue until
-  it is acknowledged, including while a worker holds it. So a dispatch is held while its message
-  id is in one of those hashes; a flushed Redis or a dropped message shows as absent. A killed
-  worker's unacked messages stay held: they go back to the queue once its heartbeat is stale
-  (workers.queue_recovery).
+- Redis: every enqueue of a send actor's message (either queue, workers.actors) records
+  ``dispatch id → dramatiq's redis_message_id`` (a key with a TTL), through ``LedgerMiddleware``
+  on every broker (workers.broker). dramatiq gives each enqueue a new redis_message_id — the
+  first send, a retry put in the delay queue, and its move back to the queue when due — and
+  enqueues the new message before it acknowledges the old one (so does a retry moved to the
+  urgent queue), so the marker always names the message that is waiting. dramatiq keeps a
+  message in the queue's ``.msgs`` hash (or the delay queue's) from enqueue until it is
+  acknowledged, including while a worker holds it. So a dispatch is held while its message id is
+  in one of those hashes, of the ordinary or the urgent queue; a flushed Redis or a dropped
+  message shows as absent. A killed worker's unacked messages stay held: they go back to the
+  queue once its heartbeat is stale (workers.queue_recovery).
 - In-process (StubBroker): the queue lives and dies with this process, so a message is lost only
   if this process never enqueued one; the ledger is the set of ids it enqueued.
 """
@@ -61,12 +62,21 @@ class InProcessLedger:
 
 
 class RedisLedger:
-    def __init__(self, client: Any, namespace: str, queue_name: str) -> None:
+    """Markers named after ``queue_name``; messages looked for in each of ``queue_names`` (by
+    default that one queue) and their delay queues."""
+
+    def __init__(
+        self, client: Any, namespace: str, queue_name: str, queue_names: tuple[str, ...] = ()
+    ) -> None:
         from dramatiq.common import dq_name
 
         self.client = client
         self.prefix = f"{namespace}:ledger:{queue_name}:"
-        self.hashes = (f"{namespace}:{queue_name}.msgs", f"{namespace}:{dq_name(queue_name)}.msgs")
+        self.hashes = tuple(
+            f"{namespace}:{name}.msgs"
+            for queue in (queue_names or (queue_name,))
+            for name in (queue, dq_name(queue))
+        )
 
     def record(self, dispatch_id: int, message: Any) -> None:
         message_id = message.options.get("redis_message_id")
@@ -85,39 +95,42 @@ class RedisLedger:
             for name in self.hashes:
                 pipe.hexists(name, message_id)
         found = pipe.execute()
+        width = len(self.hashes)
         return {
             dispatch_id
             for n, (dispatch_id, _) in enumerate(known)
-            if found[2 * n] or found[2 * n + 1]
+            if any(found[width * n : width * (n + 1)])
         }
 
 
 class LedgerMiddleware(dramatiq.Middleware):
-    """Records each message of one actor in a ledger as it is enqueued, wherever that happens: the
-    scheduler's first send, and a worker's retry and delayed-message handling."""
+    """Records each message of the given actors in a ledger as it is enqueued, wherever that
+    happens: the scheduler's first send, and a worker's retry and delayed-message handling."""
 
-    def __init__(self, ledger: QueueLedger, actor_name: str) -> None:
+    def __init__(self, ledger: QueueLedger, actor_names: tuple[str, ...]) -> None:
         self.ledger = ledger
-        self.actor_name = actor_name
+        self.actor_names = actor_names
 
     def after_enqueue(self, broker: dramatiq.Broker, message: Any, delay: int | None) -> None:
-        if message.actor_name == self.actor_name and message.args:
+        if message.actor_name in self.actor_names and message.args:
             self.ledger.record(int(message.args[0]), message)
 
 
 def make_ledger(broker: dramatiq.Broker, queue_name: str) -> QueueLedger:
-    """The ledger of ``broker``'s send actor, recording from now on (workers.broker attaches one
-    to every Redis broker it makes, so worker processes record their retries too)."""
-    from workers.actors import SEND
+    """The ledger of ``broker``'s send actors, recording from now on (workers.broker attaches one
+    to every Redis broker it makes, so worker processes record their retries too). Its markers
+    are named after ``queue_name``; it looks for messages in both send queues."""
+    from workers.actors import QUEUES, SEND, SENDS
     from workers.broker import is_in_process
 
     for middleware in broker.middleware:
-        if isinstance(middleware, LedgerMiddleware) and middleware.actor_name == SEND:
+        if isinstance(middleware, LedgerMiddleware) and SEND in middleware.actor_names:
             return middleware.ledger
     ledger: QueueLedger
     if is_in_process(broker):
         ledger = InProcessLedger()
     else:
-        ledger = RedisLedger(broker.client, broker.namespace, queue_name)  # type: ignore[attr-defined]
-    broker.add_middleware(LedgerMiddleware(ledger, SEND))
+        ledger = RedisLedger(broker.client, broker.namespace, queue_name,  # type: ignore[attr-defined]
+                             tuple(dict.fromkeys((queue_name, *QUEUES))))
+    broker.add_middleware(LedgerMiddleware(ledger, SENDS))
     return ledger

@@ -50,6 +50,8 @@ class JobContext:
     # not held counts as lost after this many seconds rather than reconcile_after (None).
     lost_after: float | None = None
     clock: Clock = SYSTEM_CLOCK  # for jobs that hand the time on (a mail-out run, a notice)
+    # The reconciler's re-sends, ahead of any backlog (workers.actors' urgent queue); None: enqueue.
+    enqueue_urgent: Enqueue | None = None
 
     @property
     def today(self) -> dt.date:
@@ -108,10 +110,13 @@ def reconcile(ctx: JobContext) -> int:
     Candidates: ``queued`` and due — its message may have gone with a flushed Redis — for longer
     than ``lost_after`` where the ledger can tell (``reconcile_after`` where it cannot);
     ``sending`` past its lease — its worker may have died mid-send (the actor asks the transport
-    before sending again). A candidate whose message the queue still holds (``ctx.holding``,
-    workers.queue_ledger) is left alone: a backlog waiting under a rate limit is not lost, and
-    re-enqueueing it would pile up copies. Touching ``updated_at`` makes each re-enqueue happen
-    once per cutoff, whichever scheduler wins.
+    before sending again). A queued candidate whose message the queue still holds
+    (``ctx.holding``, workers.queue_ledger) is left alone: a backlog waiting under a rate limit is
+    not lost, and re-enqueueing it would pile up copies. A ``sending`` one is sent again even so:
+    its message sits in the dead worker's hands or at the back of a long queue, and the copy
+    goes on the urgent queue (``ctx.enqueue_urgent``), like every re-send, so it goes within the
+    minute; the claim turns the other copy away. Touching ``updated_at`` makes each re-enqueue
+    happen once per cutoff, whichever scheduler wins.
     """
     if ctx.paused:
         return 0
@@ -139,13 +144,13 @@ def reconcile(ctx: JobContext) -> int:
                 if not candidates:
                     break
                 after = candidates[-1]
-                held = ctx.holding(candidates)
+                held = ctx.holding(candidates) if state == "queued" else set()
                 ids = [i for i in candidates if i not in held]
                 moved = _touch(session, ids, condition, ctx.now) if ids else []
                 session.commit()
             if moved:
                 log.warning("reconciler: re-enqueued %d %s dispatches", len(moved), state)
-                total += ctx.enqueue(moved)
+                total += (ctx.enqueue_urgent or ctx.enqueue)(moved)
             if len(candidates) < BATCH:
                 break
     return total
@@ -214,13 +219,15 @@ class Scheduler:
     clock: Clock = SYSTEM_CLOCK
     holding: Holding = _nothing_known
     lost_after: float | None = None  # see JobContext
+    enqueue_urgent: Enqueue | None = None  # see JobContext
 
     def context(self) -> JobContext:
         now = self.clock.now()
         with self.sessions() as session:
             paused = self.is_paused(session)
         return JobContext(self.sessions, self.enqueue, now, self.reconcile_after, self.lease,
-                          paused, self.holding, self.lost_after, self.clock)
+                          paused, self.holding, self.lost_after, self.clock,
+                          self.enqueue_urgent)
 
     def tick(self, *, jobs: Iterable[Job] | None = None) -> dict[str, int]:
         """Run every job whose slot this scheduler wins; returns what each did."""

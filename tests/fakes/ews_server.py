@@ -7,7 +7,9 @@ UpdateItem, MoveItem. Every response carries ``h:ServerVersionInfo``. Basic auth
 Tests can queue faults: ``server.fail_next("ErrorServerBusy", back_off_ms=5000)``,
 ``server.fail_next("ErrorInvalidRecipients")`` (also ErrorMessageSizeExceeded, ErrorSendAsDenied,
 any EWS response code) or ``server.fail_next(http_status=401)``; and seed the inbox with
-``server.deliver(...)``. Sent messages are in ``server.sent`` and the Sent Items folder.
+``server.deliver(...)``. Sent messages are in ``server.sent`` and the Sent Items folder. Every
+request's arrival is in ``server.arrivals`` and every ErrorServerBusy answer in ``server.busy_at``
+(``time.monotonic()``, the server's own clock).
 
     def test_x(ews_server):
         cfg = EwsConfig(endpoint=ews_server.url, auth="basic",
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -71,6 +74,8 @@ class FakeEwsServer:
         self.username, self.password = "svc-iro", "ews-s3cret"
         self.faults: list[Fault] = []
         self.requests: list[str] = []  # operation names, in order
+        self.arrivals: list[tuple[float, str]] = []  # (when, operation)
+        self.busy_at: list[tuple[float, float]] = []  # (when answered, back-off seconds asked)
         self.sent: list[FakeItem] = []
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
@@ -145,12 +150,14 @@ class FakeEwsServer:
         request = envelope.find(f"{{{SOAP}}}Body")[0]  # type: ignore[index]
         operation = etree.QName(request).localname
         self.requests.append(operation)
+        self.arrivals.append((time.monotonic(), operation))
         fault = self._take_fault(operation)
         if fault and fault.http_status:
             return fault.http_status, b""
         if not self._authorized(authorization):
             return 401, b""
         if fault and fault.code == "ErrorServerBusy":
+            self.busy_at.append((time.monotonic(), (fault.back_off_ms or 1000) / 1000))
             return 500, envelope_xml(api_version, busy_fault(fault.back_off_ms or 1000))
         handler: Callable[[etree._Element], list[str]] = getattr(self, f"op_{operation}", None)  # type: ignore[assignment]
         if handler is None:

@@ -18,6 +18,7 @@ import json
 import re
 import ssl
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -100,6 +101,8 @@ class FakeGraphServer:
         self.ca_path, key_path = make_certificate(directory)
         self.token_requests: list[dict[str, list[str]]] = []
         self.requests: list[tuple[str, str]] = []  # (method, path)
+        self.arrivals: list[tuple[float, str]] = []  # (time.monotonic(), path), the server's clock
+        self.throttled_at: list[tuple[float, float]] = []  # (when answered 429, Retry-After)
         self.faults: list[GraphFault] = []
         self.drafts: dict[str, dict[str, Any]] = {}
         self.sent: list[dict[str, Any]] = []  # Graph message JSON, attachments decoded to bytes
@@ -185,9 +188,12 @@ class FakeGraphServer:
         path = unquote(parts.path)
         with self._lock:
             self.requests.append((method, path))
+            self.arrivals.append((time.monotonic(), path))
             for i, fault in enumerate(self.faults):
                 if fault.path_contains in path and not path.endswith("openid-configuration"):
                     self.faults.pop(i)
+                    if fault.status == 429:
+                        self.throttled_at.append((time.monotonic(), fault.retry_after or 0.0))
                     extra = (
                         {}
                         if fault.retry_after is None

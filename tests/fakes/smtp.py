@@ -10,14 +10,17 @@ Registered as a pytest plugin in tests/conftest.py, so any test can ask for ``sm
         msg["X-IRO-Dispatch"], msg.get_payload()...
 
 It is reachable from other processes too (worker subprocesses in crash tests). It can be told to
-refuse recipients (``refuse_recipient(addr, code)``), to require a login (``require_auth``), or to
-defer/reject DATA (``data_reply``).
+refuse recipients (``refuse_recipient(addr, code)``, for good or a number of ``times``), to require
+a login (``require_auth``), or to defer/reject DATA (``data_reply``). Each message records when it
+arrived by the server's own clock (``Received.at``, ``time.monotonic()``), so a test counts sends
+per window as the server saw them.
 """
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -41,6 +44,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
+    at: float = field(default_factory=time.monotonic)  # when the server accepted it
 
     def parsed(self) -> EmailMessage:
         msg = message_from_bytes(self.data, policy=policy.default)
@@ -54,6 +58,7 @@ class SmtpServer:
     port: int
     received: list[Received] = field(default_factory=list)
     refused: dict[str, tuple[int, str]] = field(default_factory=dict)
+    refusals_left: dict[str, int] = field(default_factory=dict)  # address → times; absent: always
     credentials: tuple[str, str] | None = None
     data_reply: str | None = None  # e.g. "452 4.3.1 try later" or "552 5.3.4 too big"
     logins: int = 0
@@ -85,9 +90,12 @@ class SmtpServer:
     # -- what tests set ----------------------------------------------------------------------
 
     def refuse_recipient(
-        self, address: str, code: int = 550, text: str = "5.1.1 no such user"
+        self, address: str, code: int = 550, text: str = "5.1.1 no such user",
+        *, times: int | None = None,
     ) -> None:
         self.refused[address.lower()] = (code, text)
+        if times is not None:
+            self.refusals_left[address.lower()] = times
 
     def require_auth(self, username: str, password: str) -> None:
         self.credentials = (username, password)
@@ -106,6 +114,11 @@ class SmtpServer:
             return "530 5.7.0 Authentication required"
         refusal = self.refused.get(address.lower())
         if refusal:
+            left = self.refusals_left.get(address.lower())
+            if left is not None:
+                self.refusals_left[address.lower()] = left - 1
+                if left == 1:
+                    del self.refused[address.lower()]
             return f"{refusal[0]} {refusal[1]}"
         envelope.rcpt_tos.append(address)
         return "250 OK"

@@ -1,5 +1,5 @@
-"""`iro dispatches status`: what to monitor — the pause flag, dispatches by state, the periodic
-jobs' last runs, and the queue.
+"""`iro dispatches status`: what to monitor — the pause flag, the mail server's back-off, dispatches
+by state, the periodic jobs' last runs, and the queues.
 
 Exit codes for monitoring scripts: 0 all well; 3 sending is paused (a person must fix the
 credentials and run `iro dispatches resume`); 4 something needs a person: a letter failed or
@@ -24,9 +24,9 @@ def status(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object, for scripts.")] = False,
 ) -> None:
-    """Sending paused?, dispatches by state, each periodic job's last run, and the queue
-    (waiting, retrying, dead letters, live workers). Exits 3 when paused, 4 when something
-    needs a person (see `iro --help` and the README's "what to monitor")."""
+    """Sending paused?, the mail server's back-off, dispatches by state, each periodic job's last
+    run, and the queues (waiting, urgent, retrying, dead letters, live workers). Exits 3 when
+    paused, 4 when something needs a person (see the README's "what to monitor")."""
     import json
 
     from sqlalchemy import func, select
@@ -34,6 +34,7 @@ def status(
     from workers import actors
     from workers.broker import make_broker, queue_health
     from workers.mail import pause
+    from workers.mail.backoff import make_backoff
     from workers.store.models import Dispatch
 
     context = app_context(ctx)
@@ -44,10 +45,15 @@ def status(
             select(Dispatch.state, func.count()).group_by(Dispatch.state))}
         jobs = _jobs(session, context.settings.scheduler.tick_seconds, now)
     broker = make_broker(context.settings)
-    queue = queue_health(broker, actors.QUEUE) if context.settings.redis_url else None
+    settings = context.settings
+    queue = queue_health(broker, actors.QUEUE, actors.URGENT_QUEUE) if settings.redis_url else None
+    # Without Redis each process keeps its own back-off: there is none to show from here.
+    backoff = (round(make_backoff(settings).remaining(settings.mailbox.address, now), 1)
+               if settings.redis_url else None)
     report: dict[str, Any] = {
         "paused": None if paused is None else {"since": paused.since.isoformat(timespec="seconds"),
                                                "reason": paused.reason},
+        "backoff_seconds": backoff,
         "dispatches": states,
         "jobs": jobs,
         "queue": queue,
@@ -116,6 +122,9 @@ def _print(report: dict[str, Any]) -> None:
     paused = report["paused"]
     console.print(f"sending paused since {paused['since']}: {paused['reason']}" if paused
                   else "sending: not paused")
+    if report["backoff_seconds"]:
+        console.print(f"mail server back-off: every worker waits {report['backoff_seconds']:g} s "
+                      "more (the server asked; nothing fails)")
     table = Table("dispatches", "count")
     for state, count in sorted(report["dispatches"].items()):
         table.add_row(state, str(count))

@@ -148,6 +148,7 @@ def make_scheduler(
     return Scheduler(
         sessions=sessions,
         enqueue=lambda ids: actors.enqueue(broker, ids, lease=lease),
+        enqueue_urgent=lambda ids: actors.enqueue(broker, ids, lease=lease, urgent=True),
         holding=ledger.holding,
         lost_after=LOST_AFTER_SECONDS,
         tick_seconds=settings.scheduler.tick_seconds,

@@ -187,10 +187,18 @@ class EwsTransport:
             item.send_and_save()
         except Exception as exc:
             raise classify_ews_error(exc, key, self.config) from exc
-        found = self.find_sent(key)
+        try:
+            found = self.find_sent(key)
+        except DeliveryError as exc:
+            # It went: a busy server or a dropped connection on the look-up afterwards must not
+            # read as a failed send, or the retry would send the letter again.
+            log.warning("dispatch %s sent via EWS; looking it up in Sent Items failed (%s)",
+                        loggable_key(key), type(exc).__name__)
+            return message_id
         if found is None:
             # Sent, but not (yet) visible in Sent Items: the Message-ID still identifies it.
-            log.warning("dispatch %s sent via EWS but not found in Sent Items yet", key)
+            log.warning("dispatch %s sent via EWS but not found in Sent Items yet",
+                        loggable_key(key))
             return message_id
         return found
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from workers.errors import (
 )
 from workers.mail.message import Attachment, OutgoingMessage, loggable_key
 from workers.mail.mime import DISPATCH_HEADER, message_id_for
+
+log = logging.getLogger(__name__)
 
 PROPERTY_ID = "String {5d0f6e4c-3b1a-4f3e-9a59-6a1b2c3d4e5f} Name IroDispatchKey"  # as ews.py
 INLINE_LIMIT = 3 * 1024 * 1024  # Graph: attachments under 3 MB may travel inside the request
@@ -144,7 +147,15 @@ class GraphTransport:
                     self._call(key, "POST", f"{draft_url}/attachments", json=_attachment_json(att))
             self._call(key, "POST", f"{draft_url}/send")
         sent = message.dispatch_key
-        return self.find_sent(sent) or message_id_for(sent, self.mailbox)
+        try:
+            found = self.find_sent(sent)
+        except DeliveryError as exc:
+            # It went: a 429 or a dropped connection on the look-up afterwards must not read as
+            # a failed send, or the retry would send the letter again.
+            log.warning("dispatch %s sent via Graph; looking it up in Sent Items failed (%s)",
+                        key, type(exc).__name__)
+            found = None
+        return found or message_id_for(sent, self.mailbox)
 
     def _upload(self, key: str, draft_url: str, att: Attachment) -> None:
         size = len(att.content)
