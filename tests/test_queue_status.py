@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from conftest import REDIS_URL
 from factories import sqlite_store, sqlite_url
 from mailout_support import CONFIG
 from sqlalchemy.orm import Session, sessionmaker
@@ -106,8 +107,9 @@ def test_a_stopped_or_failing_loop_is_reported(tmp_path: Path) -> None:
 
 @pytest.mark.redis
 def test_the_queue_its_workers_and_the_mail_servers_back_off(tmp_path: Path) -> None:
-    # a database of its own, never flushed: `iro` reads the namespace's counts only
-    redis_url = "redis://127.0.0.1:6379/10"
+    # a database of its own on the tests' Redis server, never flushed: `iro` reads the
+    # namespace's counts only
+    redis_url = REDIS_URL.rsplit("/", 1)[0] + "/10"
     sessions = sqlite_store(tmp_path)
     every_job_ran(sessions)
     code, report = status(tmp_path, IRO_REDIS_URL=redis_url)
