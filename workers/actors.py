@@ -7,6 +7,9 @@ Retry policy, deliberately:
 - throttling (the server or our rate limit asked us to wait) is retried after the delay asked for,
   up to ``THROTTLE_MAX_RETRIES`` times — a storm must not fail letters;
 - a connection error is retried with back-off (5 s … 10 min), ``MAX_RETRIES`` times;
+- the database or Redis unavailable (a restart, a failover, SQLite locked) is waited out like
+  throttling, 1–10 s at a time, and told once a minute (workers.outage), not a traceback a
+  letter: an outage must neither fail letters nor fill the log;
 - anything unexpected is retried like a connection error, with dramatiq's back-off;
 - a final failure is reported once, by ``dispatch_gave_up`` (``on_retry_exhausted``);
 - a bad configuration is thrown (``throws``): retrying cannot fix it.
@@ -24,6 +27,7 @@ from dramatiq import Retry
 
 from workers.dispatching import Dispatcher, RetryLater
 from workers.errors import ConfigError
+from workers.outage import DATABASE, dependency_of, outage
 
 if TYPE_CHECKING:
     from workers.settings import Settings
@@ -78,6 +82,14 @@ def send_dispatch(dispatch_id: int) -> None:
         if later.throttled:
             raise Throttled(f"dispatch {dispatch_id} throttled", delay=delay_ms) from None
         raise Retry(f"dispatch {dispatch_id} will be retried", delay=delay_ms) from None
+    except Exception as exc:
+        dependency = dependency_of(exc)
+        if dependency is None:
+            raise
+        delay_ms = max(1, int(outage(dependency).failed(exc) * 1000))
+        raise Throttled(f"dispatch {dispatch_id}: {dependency} unavailable",
+                        delay=delay_ms) from None
+    outage(DATABASE).recovered()
 
 
 def dispatch_gave_up(message_data: dict[str, Any], retry_info: dict[str, Any]) -> None:
