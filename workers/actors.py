@@ -165,6 +165,7 @@ def build_dispatcher(settings: Settings) -> Dispatcher:
     from workers.dispatching import default_pause_hooks, lease_seconds
     from workers.mail.factory import make_transport
     from workers.mail.ratelimit import make_rate_limiter
+    from workers.send_journal import make_send_journal
     from workers.store.session import open_store
 
     install()
@@ -183,4 +184,5 @@ def build_dispatcher(settings: Settings) -> Dispatcher:
         pause=default_pause_hooks(),
         lease=lease_seconds(settings.scheduler.reconcile_after_seconds),
         limiter=make_rate_limiter(settings),
+        journal=make_send_journal(settings),
     )

@@ -6,15 +6,19 @@ of them does the work:
 
 1. **Claim** with a conditional UPDATE: ``pending``/``queued`` (and due) → ``sending``, or a
    ``sending`` row whose lease expired (its worker died). A copy that loses the race does nothing.
-2. **Ask first** when the row was already ``sending``: ``transport.find_sent(key)`` (EWS and Graph
-   look in Sent Items); a hit is recorded as sent without sending again.
+2. **Ask first** when the row was already ``sending``: the send journal (workers.send_journal:
+   what a worker sent but could not record, e.g. while the database was down), then
+   ``transport.find_sent(key)`` (EWS and Graph look in Sent Items); a hit is recorded as sent
+   without sending again.
 3. For SMTP and the outbox the deterministic Message-ID is stored *with the claim*, before the
    attempt: SMTP cannot be asked, so a resend after a crash carries the same id (the documented
-   window: killed after the server accepted, before our commit).
+   window: killed after the server accepted, before the send journal's note).
 4. **Wait your turn**: the per-mailbox rate limit (workers.mail.ratelimit) is asked just before
    composing; over the limit, the row goes back to ``queued`` due when a slot frees and dramatiq
    retries the message after that delay — no sleeping in a worker thread, no attempt counted.
-5. **Send**, then commit ``sent`` with the message id and an audit event in one transaction.
+5. **Send**, note it in the send journal, then commit ``sent`` with the message id and an audit
+   event in one transaction, and forget the note. A record that fails (database down) leaves
+   the note for whichever worker takes the dispatch when its lease lapses.
 
 Errors are classified here; the actor only turns ``RetryLater`` into dramatiq's ``Retry``.
 Logs and stored errors carry dispatch ids and keys only, never names or addresses.
@@ -45,6 +49,7 @@ from workers.errors import (
 from workers.mail.message import OutgoingMessage, Transport
 from workers.mail.mime import message_id_for
 from workers.mail.ratelimit import RateLimiter, Unlimited
+from workers.send_journal import MemoryJournal, SendJournal
 from workers.store import audit
 from workers.store.models import Child, Dispatch, Participant, Review, utcnow
 
@@ -116,6 +121,7 @@ class Dispatcher:
     lease: float = 30.0
     clock: Callable[[], dt.datetime] = utcnow
     limiter: RateLimiter = field(default_factory=Unlimited)
+    journal: SendJournal = field(default_factory=MemoryJournal)
     _unpaused_until: float = field(default=0.0, init=False, repr=False)
 
     def process(self, dispatch_id: int) -> Outcome:
@@ -134,7 +140,8 @@ class Dispatcher:
         row, was_sending = claimed
         attempts = row.attempts  # as the claim counted it (a rollback below expires the row)
         if was_sending:
-            found = self.transport.find_sent(row.key)
+            found = (self.journal.find(dispatch_id, sent_at=row.sent_at)
+                     or self.transport.find_sent(row.key))
             if found is not None:
                 log.info("dispatch %s was already sent (found after a retry)", dispatch_id)
                 return self._record_sent(session, dispatch_id, found, recovered=True)
@@ -160,6 +167,9 @@ class Dispatcher:
         except (PermanentDeliveryError, TemplateError, BadInputError) as exc:
             session.rollback()
             return self.fail(dispatch_id, str(exc))
+        # Before the record, which needs the database: if that is down, the note tells whoever
+        # takes this dispatch next that it went (workers.send_journal).
+        self.journal.note(dispatch_id, message_id, self.clock())
         return self._record_sent(session, dispatch_id, message_id, recovered=False)
 
     # -- steps -------------------------------------------------------------------------------
@@ -234,8 +244,13 @@ class Dispatcher:
     def _record_sent(
         self, session: Session, dispatch_id: int, message_id: str, *, recovered: bool
     ) -> Outcome:
+        """Commit ``sent``; raises if the database cannot be reached (the journal's note stays).
+
+        Idempotent: a retry after a commit whose answer was lost, or after another worker
+        recorded the same send from the journal, changes nothing and audits nothing.
+        """
         now = self.clock()
-        session.execute(
+        result = session.execute(
             update(Dispatch)
             .where(Dispatch.id == dispatch_id, Dispatch.state == "sending")
             .values(
@@ -244,11 +259,13 @@ class Dispatcher:
             )
             .execution_options(synchronize_session=False)
         )
-        audit.record(
-            session, "dispatch.sent", "dispatch", dispatch_id,
-            transport=self.transport.name, recovered=recovered,
-        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            audit.record(
+                session, "dispatch.sent", "dispatch", dispatch_id,
+                transport=self.transport.name, recovered=recovered,
+            )
         session.commit()
+        self.journal.forget(dispatch_id)
         return Outcome("recovered" if recovered else "sent", dispatch_id, message_id)
 
     def _wait_for_slot(self, dispatch_id: int, wait: float) -> NoReturn:
