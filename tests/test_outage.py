@@ -2,7 +2,7 @@
 
 Two `iro worker`s (2 processes, 4 threads each, as docker/compose.yaml runs them) and an
 `iro scheduler` send a batch through an SMTP server that takes 50 ms over each message, on a
-PostgreSQL of the test's own (tests/own_postgres.py), which the test stops for
+PostgreSQL and a Redis of the test's own (tests/own_services.py); the test stops PostgreSQL for
 ``IRO_TEST_OUTAGE_SECONDS`` (20 by default) once the batch is under way. Letters handed to the
 SMTP server just before the stop cannot be recorded as sent until the database is back: every
 letter must reach the server exactly once all the same (counted by dispatch key at the server),
@@ -24,24 +24,23 @@ from pathlib import Path
 
 import pytest
 from fakes.smtp import SmtpServer
-from own_postgres import OwnPostgres, own_postgres  # noqa: F401 - the fixture
+from own_services import OwnPostgres, own_postgres, own_redis  # noqa: F401 - fixtures
 from test_crash import (  # noqa: F401 - fixtures
     BATCH,
     RECOVERY_LIMIT,
     WORKER,
     Cluster,
     Delivered,
-    crash_redis_url,
     running_cluster,
     slow_smtp,
     wait_until,
 )
 from test_queue_dispatching import make_letters
 
-from workers.store.models import Dispatch
+from workers.store.models import AuditEvent, Dispatch
 from workers.store.session import open_store, upgrade
 
-pytestmark = [pytest.mark.redis, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 OUTAGE_SECONDS = float(os.environ.get("IRO_TEST_OUTAGE_SECONDS", "20"))
 AFTER = 20  # letters made after the outage: the scheduler must still send
@@ -49,11 +48,11 @@ AFTER = 20  # letters made after the outage: the scheduler must still send
 
 @pytest.fixture
 def outage_cluster(
-    tmp_path: Path, own_postgres: OwnPostgres, crash_redis_url: str,  # noqa: F811
+    tmp_path: Path, own_postgres: OwnPostgres, own_redis: str,  # noqa: F811
     slow_smtp: SmtpServer,  # noqa: F811
 ) -> Iterator[Cluster]:
     upgrade(own_postgres.url)
-    yield from running_cluster(tmp_path, own_postgres.url, crash_redis_url, slow_smtp)
+    yield from running_cluster(tmp_path, own_postgres.url, own_redis, slow_smtp)
 
 
 def _stop_mid_batch(pg: OwnPostgres, smtp: SmtpServer, cluster: Cluster) -> tuple[int, int]:
@@ -87,7 +86,7 @@ def _after_restart(
           f"{recovered_in:.1f} s after it came back; {twice} delivered twice; scheduler "
           f"{'running' if scheduler.poll() is None else f'exited {scheduler.poll()}'}; "
           f"{_log_lines(cluster)} lines logged")
-    assert twice == 0, f"{twice} letters delivered twice"
+    assert twice == 0, _history(pg, [k for k, n in by_key.items() if n > 1])
     assert scheduler.poll() is None, "the scheduler must ride out the outage"
 
     make_letters(open_store(pg.url), AFTER, state="pending")
@@ -100,6 +99,22 @@ def _after_restart(
     for log in cluster.logs.glob("*.log"):
         # an outage is told once and then once a minute, not as a traceback a letter
         assert len(re.findall(rb"Traceback", log.read_bytes())) <= 2, log.name
+
+
+def _history(pg: OwnPostgres, keys: list[str]) -> str:
+    """What the store knows of the letters delivered twice, for the failure message."""
+    from sqlalchemy import select
+
+    with open_store(pg.url)() as session:
+        lines = []
+        for d in session.scalars(select(Dispatch).where(Dispatch.key.in_(keys))):
+            events = session.scalars(select(AuditEvent).where(
+                AuditEvent.subject_type == "dispatch", AuditEvent.subject_id == d.id)
+                .order_by(AuditEvent.id))
+            lines.append(f"dispatch {d.id}: {d.state}, {d.attempts} attempts, claimed "
+                         f"{d.claimed_at}, sent {d.sent_at}; "
+                         + ", ".join(f"{e.at:%H:%M:%S.%f} {e.action} {e.details}" for e in events))
+    return f"{len(keys)} letters delivered twice:\n" + "\n".join(lines)
 
 
 def _sent(sessions: object) -> int:

@@ -1,9 +1,13 @@
-"""A PostgreSQL server of a test's own, which the test may stop and start (tests/test_outage.py).
+"""A PostgreSQL and a Redis of a test's own (tests/test_outage.py).
 
-The shared server on 127.0.0.1:5432 belongs to every test session on the machine; stopping it
-would fail theirs. So ``initdb`` makes a cluster in a temporary folder and ``pg_ctl`` runs it on
-a free loopback port. PostgreSQL refuses to run as root: as root, the cluster belongs to the
-``postgres`` user and every command runs through ``runuser``.
+The shared servers on 127.0.0.1 belong to every test session on the machine: stopping the shared
+PostgreSQL would fail theirs, and on the shared Redis another session's crash test flushes the
+database and runs workers that take this test's messages, which spoils a count of duplicates.
+
+PostgreSQL: ``initdb`` makes a cluster in a temporary folder and ``pg_ctl`` runs it on a free
+loopback port. It refuses to run as root: as root, the cluster belongs to the ``postgres`` user
+and every command runs through ``runuser``. Redis: ``redis-server`` on a free port, no
+persistence.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,3 +93,32 @@ def own_postgres() -> Iterator[OwnPostgres]:
         with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
             pg.stop("immediate")
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def own_redis() -> Iterator[str]:
+    """The URL of a running Redis nobody else uses; stopped afterwards."""
+    import redis
+
+    server = shutil.which("redis-server")
+    if server is None:
+        missing_service("redis-server is not installed")
+    port = free_port()
+    proc = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1)
+        for _ in range(100):
+            with contextlib.suppress(redis.exceptions.ConnectionError):
+                client.ping()
+                break
+            time.sleep(0.05)
+        else:
+            missing_service(f"redis-server did not start on port {port}")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
