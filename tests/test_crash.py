@@ -18,7 +18,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
@@ -103,15 +103,22 @@ def cluster(
 ) -> Iterator[Cluster]:
     url = postgres_url(pg_database)
     upgrade(url)
+    yield from running_cluster(tmp_path, url, crash_redis_url, slow_smtp)
+
+
+def running_cluster(
+    tmp_path: Path, database_url: str, redis_url: str, smtp: SmtpServer
+) -> Iterator[Cluster]:
+    """A Cluster on these services; every process it started is killed afterwards."""
     config = tmp_path / "config"
     shutil.copytree(Path(__file__).resolve().parents[1] / "config", config)  # composers read it
     env = {
         **os.environ,
-        "IRO_DATABASE_URL": url,
-        "IRO_REDIS_URL": crash_redis_url,
+        "IRO_DATABASE_URL": database_url,
+        "IRO_REDIS_URL": redis_url,
         "IRO_TRANSPORT": "smtp",
-        "IRO_SMTP_HOST": slow_smtp.host,
-        "IRO_SMTP_PORT": str(slow_smtp.port),
+        "IRO_SMTP_HOST": smtp.host,
+        "IRO_SMTP_PORT": str(smtp.port),
         "IRO_MAILBOX_ADDRESS": MAILBOX,
         # the shipped scheduler settings (tick 10 s, claims lapse after 20 s): the 60-second
         # bound must hold for what production runs, not for a tuned test
@@ -133,22 +140,31 @@ def wait_until(predicate: Any, timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
+@dataclass
+class Delivered:
+    """The distinct dispatch keys an SMTP server has received.
+
+    Headers only, and each message once: parsing every letter (with its Word attachment) on
+    every poll grew with the batch and took the workers' CPU on a 2-core machine.
+    """
+
+    server: SmtpServer
+    keys: set[str] = field(default_factory=set)
+    seen: int = 0
+
+    def distinct(self) -> int:
+        received = list(self.server.received)
+        for r in received[self.seen:]:
+            self.keys.add(str(BytesHeaderParser().parsebytes(r.data)["X-IRO-Dispatch"]))
+        self.seen = len(received)
+        return len(self.keys)
+
+
 def check_delivery(server: SmtpServer, cluster: Cluster, event_at: float, label: str) -> None:
     """Wait for every letter, then count them by key and Message-ID."""
-    keys: set[str] = set()
-    seen = 0
-
-    def distinct() -> int:
-        # Headers only, and each message once: parsing every letter (with its Word attachment)
-        # on every poll grew with the batch and took the workers' CPU on a 2-core machine.
-        nonlocal seen
-        received = list(server.received)
-        for r in received[seen:]:
-            keys.add(str(BytesHeaderParser().parsebytes(r.data)["X-IRO-Dispatch"]))
-        seen = len(received)
-        return len(keys)
-
-    wait_until(lambda: distinct() >= BATCH, RECOVERY_LIMIT, f"{BATCH} letters after the {label}")
+    delivered = Delivered(server)
+    wait_until(lambda: delivered.distinct() >= BATCH, RECOVERY_LIMIT,
+               f"{BATCH} letters after the {label}")
     recovered_in = time.monotonic() - event_at
     time.sleep(2)  # let any late duplicate arrive before counting
     messages = server.messages

@@ -7,6 +7,9 @@ Retry policy, deliberately:
 - throttling (the server or our rate limit asked us to wait) is retried after the delay asked for,
   up to ``THROTTLE_MAX_RETRIES`` times — a storm must not fail letters;
 - a connection error is retried with back-off (5 s … 10 min), ``MAX_RETRIES`` times;
+- the database or Redis unavailable (a restart, a failover, SQLite locked) is waited out like
+  throttling, 1–10 s at a time, and told once a minute (workers.outage), not a traceback a
+  letter: an outage must neither fail letters nor fill the log;
 - anything unexpected is retried like a connection error, with dramatiq's back-off;
 - a final failure is reported once, by ``dispatch_gave_up`` (``on_retry_exhausted``);
 - a bad configuration is thrown (``throws``): retrying cannot fix it.
@@ -35,6 +38,7 @@ from dramatiq.middleware import CurrentMessage
 from workers.clock import SYSTEM_CLOCK, Clock
 from workers.dispatching import Dispatcher, RetryLater
 from workers.errors import ConfigError
+from workers.outage import DATABASE, dependency_of, outage
 
 if TYPE_CHECKING:
     from workers.settings import Settings
@@ -98,6 +102,14 @@ def send_dispatch(dispatch_id: int, broker: dramatiq.Broker | None = None) -> No
         if later.urgent and broker is not None and _retry_urgently(broker, dispatch_id, retry):
             return
         raise retry from None
+    except Exception as exc:
+        dependency = dependency_of(exc)
+        if dependency is None:
+            raise
+        delay_ms = max(1, int(outage(dependency).failed(exc) * 1000))
+        raise Throttled(f"dispatch {dispatch_id}: {dependency} unavailable",
+                        delay=delay_ms) from None
+    outage(DATABASE).recovered()
 
 
 def _retry_urgently(broker: dramatiq.Broker, dispatch_id: int, retry: Retry) -> bool:
@@ -213,6 +225,7 @@ def build_dispatcher(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> Dispatc
     from workers.mail.backoff import make_backoff
     from workers.mail.factory import make_transport
     from workers.mail.ratelimit import make_rate_limiter
+    from workers.send_journal import make_send_journal
     from workers.store.session import open_store
 
     install()
@@ -239,5 +252,6 @@ def build_dispatcher(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> Dispatc
         lease=lease_seconds(settings.scheduler.reconcile_after_seconds),
         limiter=make_rate_limiter(settings, client),
         backoff=make_backoff(settings, client),
+        journal=make_send_journal(settings),
         clock=clock,
     )

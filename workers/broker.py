@@ -41,7 +41,7 @@ def make_redis_broker(url: str, *, namespace: str = REDIS_NAMESPACE) -> dramatiq
     import redis
     from dramatiq.brokers.redis import RedisBroker
 
-    from workers.errors import ServiceUnavailableError
+    from workers.errors import QueueUnavailableError
     from workers.queue_recovery import DeadWorkerSweeper
 
     broker = RedisBroker(
@@ -58,7 +58,7 @@ def make_redis_broker(url: str, *, namespace: str = REDIS_NAMESPACE) -> dramatiq
     try:
         broker.client.ping()
     except redis.exceptions.RedisError as exc:
-        raise ServiceUnavailableError(
+        raise QueueUnavailableError(
             f"cannot reach Redis at {_display(url)}: {type(exc).__name__}. "
             "Start Redis or check IRO_REDIS_URL"
         ) from None

@@ -6,18 +6,22 @@ of them does the work:
 
 1. **Claim** with a conditional UPDATE: ``pending``/``queued`` (and due) → ``sending``, or a
    ``sending`` row whose lease expired (its worker died). A copy that loses the race does nothing.
-2. **Ask first** when the row was already ``sending``: ``transport.find_sent(key)`` (EWS and Graph
-   look in Sent Items); a hit is recorded as sent without sending again.
+2. **Ask first** when the row was already ``sending``: the send journal (workers.send_journal:
+   what a worker sent but could not record, e.g. while the database was down), then
+   ``transport.find_sent(key)`` (EWS and Graph look in Sent Items); a hit is recorded as sent
+   without sending again.
 3. For SMTP and the outbox the deterministic Message-ID is stored *with the claim*, before the
    attempt: SMTP cannot be asked, so a resend after a crash carries the same id (the documented
-   window: killed after the server accepted, before our commit).
+   window: killed after the server accepted, before the send journal's note).
 4. **Wait your turn**: while the mail server has told any worker to back off
    (workers.mail.backoff), no worker claims, asks or sends for that mailbox. The per-mailbox rate
    limit (workers.mail.ratelimit) holds a slot before composing and counts it from the moment of
    sending, so the server never sees more than the limit in a window. Over the limit, or inside a
    back-off, the row goes back to ``queued`` due when it may go and dramatiq retries the message
    after that delay — no sleeping in a worker thread, no attempt counted.
-5. **Send**, then commit ``sent`` with the message id and an audit event in one transaction.
+5. **Send**, note it in the send journal, then commit ``sent`` with the message id and an audit
+   event in one transaction, and forget the note. A record that fails (database down) leaves
+   the note for whichever worker takes the dispatch when its lease lapses.
    A deferral by the server (throttling, a 4xx, a dropped connection) and a letter another worker
    held when it died come back on the urgent queue (workers.actors), ahead of any backlog.
 
@@ -53,6 +57,7 @@ from workers.mail.backoff import Backoff, InProcessBackoff
 from workers.mail.message import OutgoingMessage, Transport
 from workers.mail.mime import message_id_for
 from workers.mail.ratelimit import RateLimiter, Unlimited
+from workers.send_journal import MemoryJournal, SendJournal
 from workers.store import audit
 from workers.store.models import Child, Dispatch, Participant, Review
 
@@ -132,6 +137,7 @@ class Dispatcher:
     clock: Clock = SYSTEM_CLOCK
     limiter: RateLimiter = field(default_factory=Unlimited)
     backoff: Backoff = field(default_factory=InProcessBackoff)
+    journal: SendJournal = field(default_factory=MemoryJournal)
     _unpaused_until: float = field(default=0.0, init=False, repr=False)
 
     def process(self, dispatch_id: int) -> Outcome:
@@ -154,7 +160,7 @@ class Dispatcher:
         row, was_sending = claimed
         attempts = row.attempts  # as the claim counted it (a rollback below expires the row)
         if was_sending:
-            found = self._find_sent(dispatch_id, row.key)
+            found = self._find_sent(dispatch_id, row)
             if found is not None:
                 log.info("dispatch %s was already sent (found after a retry)", dispatch_id)
                 return self._record_sent(session, dispatch_id, found, recovered=True)
@@ -177,6 +183,9 @@ class Dispatcher:
         except (PermanentDeliveryError, TemplateError, BadInputError) as exc:
             session.rollback()
             return self.fail(dispatch_id, str(exc))
+        # Before the record, which needs the database: if that is down, the note tells whoever
+        # takes this dispatch next that it went (workers.send_journal).
+        self.journal.note(dispatch_id, message_id, self.clock.now())
         return self._record_sent(session, dispatch_id, message_id, recovered=False)
 
     # -- steps -------------------------------------------------------------------------------
@@ -210,12 +219,16 @@ class Dispatcher:
         """The server's wait is the mailbox's: every worker keeps it (workers.mail.backoff)."""
         self.backoff.hold(self.transport.mailbox, exc.retry_after, self.clock.now())
 
-    def _find_sent(self, dispatch_id: int, key: str) -> str | None:
-        """Ask the server whether a letter a worker was sending went; a busy server holds every
-        worker back, and this letter stays ``sending`` (so the next attempt asks again) and comes
-        back ahead of the backlog when both the wait and this claim are over."""
+    def _find_sent(self, dispatch_id: int, row: Dispatch) -> str | None:
+        """Whether a letter a worker was sending went: the send journal first (a worker that sent
+        it could not record it), then the server. A busy server holds every worker back, and this
+        letter stays ``sending`` (so the next attempt asks again) and comes back ahead of the
+        backlog when both the wait and this claim are over."""
+        noted = self.journal.find(dispatch_id, sent_at=row.sent_at)
+        if noted is not None:
+            return noted
         try:
-            return self.transport.find_sent(key)
+            return self.transport.find_sent(row.key)
         except ThrottledError as exc:
             self._hold_back(exc)
             raise RetryLater(str(exc), max(exc.retry_after, self.lease + 1.0), throttled=True,
@@ -291,8 +304,13 @@ class Dispatcher:
     def _record_sent(
         self, session: Session, dispatch_id: int, message_id: str, *, recovered: bool
     ) -> Outcome:
+        """Commit ``sent``; raises if the database cannot be reached (the journal's note stays).
+
+        Idempotent: a retry after a commit whose answer was lost, or after another worker
+        recorded the same send from the journal, changes nothing and audits nothing.
+        """
         now = self.clock.now()
-        session.execute(
+        result = session.execute(
             update(Dispatch)
             .where(Dispatch.id == dispatch_id, Dispatch.state == "sending")
             .values(
@@ -301,11 +319,13 @@ class Dispatcher:
             )
             .execution_options(synchronize_session=False)
         )
-        audit.record(
-            session, "dispatch.sent", "dispatch", dispatch_id,
-            transport=self.transport.name, recovered=recovered,
-        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            audit.record(
+                session, "dispatch.sent", "dispatch", dispatch_id,
+                transport=self.transport.name, recovered=recovered,
+            )
         session.commit()
+        self.journal.forget(dispatch_id)
         return Outcome("recovered" if recovered else "sent", dispatch_id, message_id)
 
     def _wait_for_slot(self, dispatch_id: int, wait: float) -> None:

@@ -56,6 +56,14 @@ class ServiceUnavailableError(IroError):
     exit_code = EXIT_SERVICE_DOWN
 
 
+class DatabaseUnavailableError(ServiceUnavailableError):
+    """The store cannot be reached; loops wait for it (workers.outage), commands exit 3."""
+
+
+class QueueUnavailableError(ServiceUnavailableError):
+    """Redis cannot be reached; loops wait for it (workers.outage), commands exit 3."""
+
+
 class TemplateError(IroError):
     """A Word template is broken or cannot be filled. The message names template, part and field."""
 

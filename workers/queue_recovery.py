@@ -27,6 +27,8 @@ from typing import Any
 import dramatiq
 from dramatiq.common import dq_name
 
+from workers.outage import REDIS, dependency_of, outage
+
 log = logging.getLogger(__name__)
 
 # KEYS[1] heartbeats zset; ARGV: namespace, cutoff (ms), then the queue names to sweep.
@@ -105,8 +107,12 @@ class DeadWorkerSweeper(dramatiq.Middleware):
                 broker.heartbeat_timeout,  # type: ignore[attr-defined]
             )
         except redis.exceptions.RedisError as exc:
-            log.warning("dead-worker sweep failed (%s); will try again", type(exc).__name__)
+            if dependency_of(exc) is None:
+                log.warning("dead-worker sweep failed (%s); will try again", type(exc).__name__)
+            else:  # told once a minute, with every other loop of this process
+                outage(REDIS).failed(exc)
             return 0
+        outage(REDIS).recovered()
         if moved:
             log.warning("gave %d messages of a dead worker back to the queue", moved)
         return moved

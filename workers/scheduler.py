@@ -6,6 +6,13 @@ a restarted one) never run the same slot twice. The built-in jobs are also safe 
 every state change is a conditional UPDATE, and messages are enqueued only after the commit.
 
 Other issues add jobs (deadline scans, reminders, inbox poll) with ``register_job``.
+
+The loop outlives what it depends on: a tick that meets the database or Redis down (a restart,
+a failover, SQLite's ``database is locked``) is told once and then once a minute
+(workers.outage), and the loop tries again after a back-off of at most a tick; a job that fails
+for its own reasons is logged with its traceback once, then a line a minute. Slots are claimed
+per job and jobs are idempotent for their slot, so whatever an outage interrupted is done by the
+next tick that wins the slot.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workers.clock import SYSTEM_CLOCK, Clock, london_date
 from workers.loops import record_run
+from workers.outage import DATABASE, REDIS, dependency_of, outage, report
 from workers.store.models import Dispatch, ServiceState
 
 log = logging.getLogger(__name__)
@@ -29,6 +38,7 @@ log = logging.getLogger(__name__)
 BATCH = 1000  # rows per statement, so a huge backlog never builds one giant transaction
 SLOT_PREFIX = "scheduler.slot."
 
+_T = TypeVar("_T")
 Enqueue = Callable[[list[int]], int]
 Holding = Callable[[list[int]], set[int]]  # which ids the queue still holds a message for
 
@@ -225,24 +235,32 @@ class Scheduler:
         now = self.clock.now()
         with self.sessions() as session:
             paused = self.is_paused(session)
-        return JobContext(self.sessions, self.enqueue, now, self.reconcile_after, self.lease,
-                          paused, self.holding, self.lost_after, self.clock,
-                          self.enqueue_urgent)
+        urgent = self.enqueue_urgent
+        return JobContext(self.sessions, _answering(self.enqueue), now, self.reconcile_after,
+                          self.lease, paused, _answering(self.holding), self.lost_after, self.clock,
+                          _answering(urgent) if urgent is not None else None)
 
     def tick(self, *, jobs: Iterable[Job] | None = None) -> dict[str, int]:
         """Run every job whose slot this scheduler wins; returns what each did."""
         ctx = self.context()
         done: dict[str, int] = {}
+        failing: set[str | None] = set()
         for job in jobs if jobs is not None else registered_jobs():
             period = job.period or self.tick_seconds
             slot = int(ctx.now.timestamp() // period)
             with self.sessions() as session:
                 if not claim_slot(session, job.name, slot, ctx.now):
                     continue
+            what = f"scheduler job {job.name}"
             try:
                 done[job.name] = self._run(job, ctx)
-            except Exception:  # one failing job must not stop the others; the next slot retries
-                log.exception("scheduler job %s failed", job.name)
+            except Exception as exc:  # one failing job must not stop the others
+                report(exc, what)  # the next slot retries
+                failing.add(dependency_of(exc))
+            else:
+                outage(what).recovered()
+        if DATABASE not in failing:
+            outage(DATABASE).recovered()  # it answered: every slot is claimed in it
         return done
 
     def run_now(self, names: Iterable[str]) -> dict[str, int]:
@@ -264,9 +282,34 @@ class Scheduler:
                 session.commit()
 
     def run_forever(self, stop: Callable[[], bool] = lambda: False) -> None:
+        """Tick every ``tick_seconds`` until ``stop()``; nothing a tick raises ends the loop."""
         while not stop():
             started = time.monotonic()
-            done = self.tick()
-            if any(done.values()):
-                log.info("scheduler tick: %s", done)
-            time.sleep(max(0.0, self.tick_seconds - (time.monotonic() - started)))
+            wait = self.tick_seconds
+            try:
+                done = self.tick()
+            except Exception as exc:
+                wait = min(wait, report(exc, "scheduler tick"))
+            else:
+                outage("scheduler tick").recovered()
+                if any(done.values()):
+                    log.info("scheduler tick: %s", done)
+            _sleep_until(started + wait, stop)
+
+
+def _sleep_until(deadline: float, stop: Callable[[], bool]) -> None:
+    """Sleep in short steps so ``stop`` ends the loop within a second, not a tick."""
+    while not stop() and (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(left, 1.0))
+
+
+def _answering(call: Callable[[list[int]], _T]) -> Callable[[list[int]], _T]:
+    """``call`` (a use of Redis: the queue or its ledger), telling the end of a Redis outage when
+    it answers. Its errors go to the job, which the tick reports."""
+
+    def wrapped(ids: list[int]) -> _T:
+        result = call(ids)
+        outage(REDIS).recovered()
+        return result
+
+    return wrapped

@@ -19,7 +19,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
-from workers.errors import ConfigError, ServiceUnavailableError
+from workers.errors import ConfigError, DatabaseUnavailableError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -90,7 +90,7 @@ def _sqlite_folder(parsed: URL) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ServiceUnavailableError(
+        raise DatabaseUnavailableError(
             f"cannot reach the database at {display_url(parsed)}: cannot create folder "
             f"{folder}: {exc.strerror}. {SQLITE_HINT}"
         ) from None
@@ -142,7 +142,7 @@ def create_store_engine(url: str) -> Engine:
             conn.exec_driver_sql("SELECT 1")
     except DBAPIError as exc:
         engine.dispose()
-        raise ServiceUnavailableError(
+        raise DatabaseUnavailableError(
             f"cannot reach the database at {display_url(parsed)}: {_reason(exc, parsed)}. {hint}"
         ) from None
     return engine
