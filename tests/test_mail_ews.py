@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import pytest
 from fakes.ews_mailbox import FakeAttachment
 from fakes.ews_server import FakeEwsServer
@@ -175,3 +178,34 @@ def test_the_fake_serves_an_inbox_reader_through_exchangelib(ews_server: FakeEws
     assert [i.subject for i in ews_server.folder_items("Processed")] == [item.subject]
     inbox.item_sync_state = state
     assert [c[0] for c in inbox.sync_items(only_fields=["id"])] == ["delete"]
+
+
+@pytest.mark.parametrize("status", [500, 503])  # transient, and read as "busy"
+def test_a_letter_whose_answer_was_lost_is_asked_about_not_sent_again(
+    ews_server: FakeEwsServer, tmp_path: Path, status: int
+) -> None:
+    """Exchange sent it, but its answer failed (a timeout, a 503 on the way back): the next
+    attempt looks in Sent Items first and records the letter instead of sending it twice."""
+    from factories import sqlite_store
+    from test_queue_dispatching import dispatcher, make_letters
+
+    from workers.clock import SystemClock
+    from workers.dispatching import RetryLater
+    from workers.store.models import Dispatch
+
+    sessions = sqlite_store(tmp_path)
+    [dispatch_id] = make_letters(sessions, 1)
+    d = dispatcher(sessions, transport(ews_server))
+    ews_server.fail_next(http_status=status, operation="CreateItem", after_doing=True)
+    with pytest.raises(RetryLater):
+        d.process(dispatch_id)
+    assert len(ews_server.sent) == 1
+    with sessions() as session:
+        row = session.get(Dispatch, dispatch_id)
+        assert row is not None and row.state == "sending"  # whoever takes it next asks first
+
+    d.clock = SystemClock(dt.timedelta(minutes=15))  # the back-off and the claim are over
+    assert d.process(dispatch_id).kind == "recovered"
+    assert len(ews_server.sent) == 1
+    with sessions() as session:
+        assert session.get(Dispatch, dispatch_id).state == "sent"  # type: ignore[union-attr]

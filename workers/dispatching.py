@@ -65,6 +65,10 @@ log = logging.getLogger(__name__)
 
 # Transports whose "did it go?" record is a Message-ID we choose (workers.mail.mime).
 MESSAGE_ID_TRANSPORTS = frozenset({"smtp", "outbox"})
+# Transports that can be asked whether a letter went (they look in Sent Items): after an error
+# that may have come once the server had the letter (a timeout, a lost answer), the next attempt
+# asks before it sends again.
+ASKABLE_TRANSPORTS = frozenset({"ews", "graph"})
 # Never hold a claim for less than this, whatever reconcile_after_seconds says: a shorter lease
 # would let a second worker take a dispatch that is still being sent.
 MIN_LEASE_SECONDS = 10
@@ -170,12 +174,15 @@ class Dispatcher:
         except ThrottledError as exc:
             session.rollback()
             self._hold_back(exc)
-            self._requeue(dispatch_id, str(exc), exc.retry_after, cause="throttled")
+            # an HTTP 503 or 429 may come from a proxy after Exchange took the letter: ask first
+            self._requeue(dispatch_id, str(exc), exc.retry_after, cause="throttled",
+                          ask_first=self.transport.name in ASKABLE_TRANSPORTS)
             raise RetryLater(str(exc), exc.retry_after, throttled=True, urgent=True) from exc
         except TransientDeliveryError as exc:
             session.rollback()
             delay = backoff_seconds(attempts)
-            self._requeue(dispatch_id, str(exc), delay, cause="transient")
+            self._requeue(dispatch_id, str(exc), delay, cause="transient",
+                          ask_first=self.transport.name in ASKABLE_TRANSPORTS)
             raise RetryLater(str(exc), delay, throttled=False, urgent=True) from exc
         except AuthenticationError as exc:
             session.rollback()
@@ -346,17 +353,23 @@ class Dispatcher:
         *,
         cause: str | None = None,
         uncount: bool = False,
+        ask_first: bool = False,
     ) -> None:
         """Back to ``queued``, not due before the delay (so no copy sends early).
 
         ``cause`` records the deferral (with its delay) as an audit event; ``uncount`` takes back
-        the attempt the claim counted (a rate-limit wait is not an attempt).
+        the attempt the claim counted (a rate-limit wait is not an attempt). ``ask_first`` keeps
+        the row ``sending`` with a claim that lapses when the delay ends, so whoever takes it
+        then asks the server (and the send journal) before sending again.
         """
         now = self.clock.now()
+        due = now + dt.timedelta(seconds=delay)
         values: dict[str, object] = {
-            "state": "queued", "due_at": now + dt.timedelta(seconds=delay), "updated_at": now,
-            "claimed_at": None,
+            "state": "queued", "due_at": due, "updated_at": now, "claimed_at": None,
         }
+        if ask_first:
+            values.update(state="sending",
+                          claimed_at=due - dt.timedelta(seconds=self.lease + 1.0))
         if reason is not None:
             values["last_error"] = reason[:2000]
         if uncount:

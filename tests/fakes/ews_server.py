@@ -6,7 +6,9 @@ UpdateItem, MoveItem. Every response carries ``h:ServerVersionInfo``. Basic auth
 
 Tests can queue faults: ``server.fail_next("ErrorServerBusy", back_off_ms=5000)``,
 ``server.fail_next("ErrorInvalidRecipients")`` (also ErrorMessageSizeExceeded, ErrorSendAsDenied,
-any EWS response code) or ``server.fail_next(http_status=401)``; and seed the inbox with
+any EWS response code) or ``server.fail_next(http_status=401)`` — with ``after_doing=True`` the
+request is carried out first (the message goes) and only the answer fails, as when a response is
+lost on its way back; and seed the inbox with
 ``server.deliver(...)``. Sent messages are in ``server.sent`` and the Sent Items folder. Every
 request's arrival is in ``server.arrivals`` and every ErrorServerBusy answer in ``server.busy_at``
 (``time.monotonic()``, the server's own clock).
@@ -59,6 +61,7 @@ class Fault:
     back_off_ms: int | None = None
     http_status: int | None = None
     operation: str | None = None  # None: the next request of any kind
+    after_doing: bool = False  # carry the request out, then answer with the fault
 
 
 class Reply(Exception):
@@ -106,8 +109,10 @@ class FakeEwsServer:
         http_status: int | None = None,
         operation: str | None = None,
         times: int = 1,
+        after_doing: bool = False,
     ) -> None:
-        self.faults.extend(Fault(code, back_off_ms, http_status, operation) for _ in range(times))
+        self.faults.extend(Fault(code, back_off_ms, http_status, operation, after_doing)
+                           for _ in range(times))
 
     def deliver(self, **fields: Any) -> FakeItem:
         """Put a message in the inbox, as if received (fields of FakeItem)."""
@@ -152,7 +157,7 @@ class FakeEwsServer:
         self.requests.append(operation)
         self.arrivals.append((time.monotonic(), operation))
         fault = self._take_fault(operation)
-        if fault and fault.http_status:
+        if fault and fault.http_status and not fault.after_doing:
             return fault.http_status, b""
         if not self._authorized(authorization):
             return 401, b""
@@ -163,10 +168,14 @@ class FakeEwsServer:
         if handler is None:
             raise NotImplementedError(f"fake EWS: {operation} is not supported")
         with self.mailbox.lock:
-            if fault and fault.code:
+            if fault and fault.code and not fault.after_doing:
                 messages = [error_message(operation, fault.code, fault.code)]
             else:
                 messages = handler(request)
+        if fault and fault.after_doing:  # done, but the answer is lost or fails
+            if fault.http_status:
+                return fault.http_status, b""
+            messages = [error_message(operation, fault.code or "ErrorInternalServerError")]
         body_xml = (
             f'<m:{operation}Response xmlns:m="{M}" xmlns:t="{T}"><m:ResponseMessages>'
             f"{''.join(messages)}</m:ResponseMessages></m:{operation}Response>"
