@@ -23,6 +23,8 @@ from workers.yamlsource import Problem, YamlSource, dotted, problems_from, read_
 ENV_PREFIX = "IRO_"
 # The service's default rate for Exchange Online and EWS: at most 30 messages a minute per mailbox.
 EXCHANGE_RATE_LIMIT = 30
+# LibreOffice processes per worker process unless libreoffice.instances says (Settings)
+MAX_DEFAULT_INSTANCES = 2
 
 
 class _Model(BaseModel):
@@ -114,7 +116,11 @@ class SchedulerSettings(_Model):
 
 class LibreOfficeSettings(_Model):
     soffice: str = "soffice"
-    timeout_seconds: float = Field(default=120, gt=0)
+    # LibreOffice processes per worker process, each converting for whichever thread asks;
+    # None → one for every two threads, at most MAX_DEFAULT_INSTANCES (each takes ~100 MB)
+    instances: int | None = Field(default=None, ge=1)
+    timeout_seconds: float = Field(default=30, gt=0)  # one document; then it is restarted
+    start_timeout_seconds: float = Field(default=120, gt=0)  # a (re)start, profile made afresh
 
 
 class WebSettings(_Model):
@@ -152,6 +158,7 @@ class Settings(_Model):
     documents_dir: Path = Path("var/documents")
     print_dir: Path = Path("var/print")
     templates_dir: Path = Path("templates_docx")
+    runtime_dir: Path = Path("var/run")  # one private folder per process (workers.runtime_dir)
     mailbox: MailboxSettings = MailboxSettings()
     letterhead: LetterheadSettings = LetterheadSettings()
     email: EmailPolicy = EmailPolicy()
@@ -171,6 +178,15 @@ class Settings(_Model):
         if self.mailbox.rate_limit_per_minute is not None:
             return self.mailbox.rate_limit_per_minute
         return EXCHANGE_RATE_LIMIT if self.transport in ("ews", "graph") else None
+
+    @property
+    def converter_instances(self) -> int:
+        """LibreOffice processes a worker process keeps: the setting, else one for every two
+        threads (a thread spends most of a letter on other work), at most
+        MAX_DEFAULT_INSTANCES."""
+        if self.libreoffice.instances is not None:
+            return self.libreoffice.instances
+        return max(1, min(MAX_DEFAULT_INSTANCES, self.worker.threads // 2))
 
 
 def env_name(path: tuple[str, ...]) -> str:
@@ -298,7 +314,7 @@ def _absolute_paths(settings: Settings) -> Settings:
     cwd = Path.cwd()
     updates = {
         name: cwd / value
-        for name in ("outbox_dir", "documents_dir", "print_dir", "templates_dir")
+        for name in ("outbox_dir", "documents_dir", "print_dir", "templates_dir", "runtime_dir")
         if not (value := getattr(settings, name)).is_absolute()
     }
     return settings.model_copy(update=updates) if updates else settings

@@ -15,6 +15,7 @@ from pathlib import Path
 from workers.errors import TransientDeliveryError
 from workers.mail.message import OutgoingMessage, loggable_key
 from workers.mail.mime import build_mime, key_hash, message_id_for
+from workers.private_files import make_private_dir
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,8 @@ class OutboxTransport:
         )
         target = self.path_for(message.dispatch_key)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".eml")
+            make_private_dir(target.parent)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".eml")  # 0600
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(mime.as_bytes())
