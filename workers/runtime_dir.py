@@ -34,13 +34,14 @@ def host() -> str:
 
 def process_start(pid: int) -> int | None:
     """When ``pid`` started, in clock ticks after boot (/proc/<pid>/stat field 22); None when
-    there is no such process (or no /proc)."""
+    there is no such process, or only its corpse (a zombie not yet reaped), or no /proc."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     # the command name (field 2) is in parentheses and may itself hold spaces or parentheses
-    return int(stat.rsplit(")", 1)[1].split()[19])
+    fields = stat.rsplit(")", 1)[1].split()
+    return None if fields[0] in ("Z", "X") else int(fields[19])
 
 
 def _alive(pid: int, start: int) -> bool:
