@@ -5,13 +5,16 @@ import it to find their broker (``dramatiq workers.worker_entry``). Nothing else
 The settings folder comes from IRO_CONFIG_DIR, which `iro --config DIR worker` sets.
 
 At import, in each worker process: it asks to be stopped like `iro worker` stops it (SIGTERM)
-if `iro worker` itself dies, so it never runs on orphaned; and it removes the runtime folders
-of this host's processes that were killed (workers.runtime_dir).
+if `iro worker` itself dies, so it never runs on orphaned; it acts on the first SIGTERM only
+(``first_sigterm_only``); and it removes the runtime folders of this host's processes that were
+killed (workers.runtime_dir).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import signal
+from types import FrameType
 
 import dramatiq
 
@@ -43,8 +46,27 @@ class CloseLibreOffice(dramatiq.Middleware):
         close_pdf()  # and the process's runtime folder
 
 
+def first_sigterm_only() -> None:
+    """dramatiq's worker process kills itself at a second SIGTERM, skipping every clean-up
+    (LibreOffice, the runtime folder). A second one is seldom anyone's decision: systemd's
+    KillMode=mixed signals every process of the group while dramatiq's main process passes its
+    own on, and Linux sends the parent-death signal again as each thread of a dying parent
+    exits. So the first SIGTERM stops the process gracefully (bounded: SHUTDOWN_TIMEOUT_MS) and
+    later ones change nothing; SIGKILL is there to kill at once."""
+    dramatiqs = signal.getsignal(signal.SIGTERM)
+    if not callable(dramatiqs):
+        return
+
+    def first_only(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, lambda signum, frame: None)
+        dramatiqs(signum, frame)
+
+    signal.signal(signal.SIGTERM, first_only)
+
+
 parent = multiprocessing.parent_process()
 if parent is not None and parent.pid is not None:
+    first_sigterm_only()
     die_with_parent(parent.pid)
 settings = load_settings(default_config_dir())
 sweep(settings.runtime_dir)

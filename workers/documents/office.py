@@ -19,7 +19,7 @@ import time
 import uuid
 from pathlib import Path
 
-from workers.documents.uno_bridge import kill_marked
+from workers.documents.uno_bridge import kill_marked, remove_sockets
 from workers.errors import ConverterError
 
 log = logging.getLogger(__name__)
@@ -143,8 +143,7 @@ class Office:
         if self._lines is not None:
             self._lines.close()
         self._bridge = self._office = self._lines = None
-        # LibreOffice leaves its named pipe's socket in /tmp (OSL_PIPE_<uid>_<name>)
-        Path(f"/tmp/OSL_PIPE_{os.getuid()}_{self.pipe}").unlink(missing_ok=True)  # noqa: S108
+        remove_sockets(self.marker, self.pipe)
 
     def close(self, grace: float) -> None:
         """Ask LibreOffice to end (closing the bridge's stdin does), then ``stop``: whatever has

@@ -38,7 +38,7 @@ from pathlib import Path
 from types import TracebackType
 
 from workers.documents.office import Office, Refused
-from workers.documents.uno_bridge import kill_marked
+from workers.documents.uno_bridge import kill_marked, remove_sockets
 from workers.errors import ConverterError, ServiceUnavailableError, TemplateError
 from workers.private_files import write_private
 
@@ -229,6 +229,7 @@ class PdfConverter:
         finally:
             kill_marked(self.marker)  # an oosplash gone leaves its soffice.bin running
             proc.wait()
+            remove_sockets(self.marker)
         if code is None:
             raise ConverterError(f"LibreOffice did not convert within {limit:g} s; it was "
                                  "stopped")

@@ -31,6 +31,12 @@ log = logging.getLogger(__name__)
 WAIT_SLICE_SECONDS = 0.25  # a waiting caller wakes this often, so an interrupt reaches it
 
 
+def stopping(name: str) -> ConverterError:
+    """For a document that a stopping process will not convert (another process will)."""
+    return ConverterError(f"{name}: this worker process is stopping; the document will be "
+                          "converted by another")
+
+
 class _Job:
     def __init__(self, docx: bytes, name: str) -> None:
         self.docx, self.name = docx, name
@@ -67,8 +73,9 @@ class ConverterPool:
         """The PDF. Raises ``ConverterError`` when no converter answered by ``give_up_at`` (a
         ``time.monotonic()`` value; None waits for the converter's own deadlines)."""
         if self._closing:
-            raise ConverterError(f"{name}: this process is stopping; the document will be "
-                                 "converted by another")
+            raise stopping(name)
+        if give_up_at is not None and time.monotonic() >= give_up_at:
+            raise self._late(name)
         job = _Job(docx, name)
         self._jobs.put(job)
         try:
@@ -84,9 +91,13 @@ class ConverterPool:
             job.give_up()  # interrupted (a time limit, a shutdown): the converter carries on
             raise
         job.give_up()
-        raise ConverterError(f"{name}: LibreOffice did not convert this document in the time a "
-                             "letter is given (every converter busy, or starting); the letter "
-                             "will be tried again")
+        raise self._late(name)
+
+    @staticmethod
+    def _late(name: str) -> ConverterError:
+        return ConverterError(f"{name}: LibreOffice did not convert this document in the time a "
+                              "letter is given (every converter busy, or starting); the letter "
+                              "will be tried again")
 
     def _serve(self, converter: PdfConverter) -> None:
         try:
@@ -116,9 +127,7 @@ class ConverterPool:
             while True:
                 job = self._jobs.get_nowait()
                 if job is not None and job.future.set_running_or_notify_cancel():
-                    job.future.set_exception(ConverterError(
-                        f"{job.name}: this process is stopping; the document will be converted "
-                        "by another"))
+                    job.future.set_exception(stopping(job.name))
         for _ in self._threads:
             self._jobs.put(None)
         deadline = time.monotonic() + grace

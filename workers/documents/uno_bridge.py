@@ -8,12 +8,14 @@ and answers each with one JSON line on stdout carrying the same id (``{"id": 7, 
 ``{"id": 0, "ready": true}``. The caller matches replies to requests by id, so a reply that
 comes late can never be taken for the next document's. Paths only: no document text crosses it.
 
-``kill_marked`` is plain standard library, so the venv side imports it from here too.
+``kill_marked`` and ``remove_sockets`` are plain standard library, so the venv side imports them
+from here too.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import signal
@@ -43,6 +45,16 @@ def kill_marked(marker: str, *, sparing: int | None = None) -> list[int]:
             continue
         killed.append(pid)
     return killed
+
+
+def remove_sockets(marker: str, pipe: str | None = None) -> None:
+    """Remove the sockets a LibreOffice leaves in /tmp whatever TMPDIR says: its UNO pipe, and
+    its profile's single-instance pipe (named, as LibreOffice names it, by the MD5 of the
+    profile's URL in UTF-16, each byte in hex without padding)."""
+    digest = hashlib.md5(marker.encode("utf-16-le"), usedforsecurity=False).digest()
+    names = ["SingleOfficeIPC_" + "".join(format(byte, "x") for byte in digest)]
+    for name in [*names, *([pipe] if pipe else [])]:
+        Path(f"/tmp/OSL_PIPE_{os.getuid()}_{name}").unlink(missing_ok=True)  # noqa: S108
 
 
 def _prop(name: str, value: Any) -> Any:
@@ -94,9 +106,9 @@ def _answer(reply: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def _shut_down(desktop: Any, marker: str) -> None:
+def _shut_down(desktop: Any, marker: str, pipe: str) -> None:
     """Ask LibreOffice to end; one that does not within the grace (it is stopped, or hangs) is
-    killed, so it never outlives the process that started it."""
+    killed, so it never outlives the process that started it, nor its sockets."""
     ended = threading.Event()
 
     def terminate() -> None:
@@ -107,6 +119,7 @@ def _shut_down(desktop: Any, marker: str) -> None:
     threading.Thread(target=terminate, daemon=True).start()
     if not ended.wait(TERMINATE_GRACE_SECONDS):
         kill_marked(marker, sparing=os.getpid())
+    remove_sockets(marker, pipe)
 
 
 def main(argv: list[str]) -> int:
@@ -129,7 +142,7 @@ def main(argv: list[str]) -> int:
         # stdin closed: the process that started us is closing the converter, or it has gone
         # without closing it (killed, or ended by a signal that skips its exit hooks). Either
         # way LibreOffice goes too, rather than outlive it.
-        _shut_down(desktop, marker)
+        _shut_down(desktop, marker, pipe)
     sys.stdout.flush()
     os._exit(0)  # a terminate() still stuck in UNO must not hold the interpreter's exit
 

@@ -126,15 +126,13 @@ def converters(cfg: MailoutConfig) -> ConverterPool:
     """This process's converter pool, started on first use with ``libreoffice.instances``
     LibreOffice processes, working in the process's folder under ``runtime_dir``."""
     from workers.documents.pdf import PdfConverter
-    from workers.documents.pdf_pool import ConverterPool
-    from workers.errors import ConverterError
+    from workers.documents.pdf_pool import ConverterPool, stopping
     from workers.runtime_dir import process_dir
 
     global _pool
     with _pool_lock:
         if _stopped == os.getpid():
-            raise ConverterError("this worker process is stopping; the document will be "
-                                 "converted by another")
+            raise stopping("a document")
         if _pool is None or _pool[0] != os.getpid():
             lo = cfg.settings.libreoffice
             folder = process_dir(cfg.settings.runtime_dir)
