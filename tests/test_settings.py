@@ -63,7 +63,7 @@ def test_missing_file_means_every_default(tmp_path: Path, monkeypatch: pytest.Mo
     assert (s.scheduler.tick_seconds, s.scheduler.reconcile_after_seconds) == (10, 20)
     assert (s.libreoffice.soffice, s.libreoffice.timeout_seconds) == ("soffice", 30)
     assert (s.libreoffice.instances, s.libreoffice.start_timeout_seconds) == (None, 120)
-    assert s.converter_instances == 2  # one for every two of the 4 threads
+    assert s.converter_instances == 1  # one for the 4 threads
     assert s.rate_limit_per_minute is None
 
 
@@ -95,6 +95,7 @@ def test_absolute_paths_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         ({"IRO_LIBREOFFICE_INSTANCES": "3"}, ("libreoffice", "instances"), 3),
         ({"IRO_LIBREOFFICE_INSTANCES": "3"}, ("converter_instances",), 3),
         ({"IRO_WORKER_THREADS": "1"}, ("converter_instances",), 1),
+        ({"IRO_WORKER_THREADS": "5"}, ("converter_instances",), 2),
         ({"IRO_WORKER_THREADS": "16"}, ("converter_instances",), 2),  # memory: at most 2
         ({"IRO_MAILBOX_RATE_LIMIT_PER_MINUTE": "12"}, ("mailbox", "rate_limit_per_minute"), 12),
         (

@@ -24,6 +24,7 @@ ENV_PREFIX = "IRO_"
 # The service's default rate for Exchange Online and EWS: at most 30 messages a minute per mailbox.
 EXCHANGE_RATE_LIMIT = 30
 # LibreOffice processes per worker process unless libreoffice.instances says (Settings)
+THREADS_PER_INSTANCE = 4
 MAX_DEFAULT_INSTANCES = 2
 
 
@@ -117,7 +118,7 @@ class SchedulerSettings(_Model):
 class LibreOfficeSettings(_Model):
     soffice: str = "soffice"
     # LibreOffice processes per worker process, each converting for whichever thread asks;
-    # None → one for every two threads, at most MAX_DEFAULT_INSTANCES (each takes ~100 MB)
+    # None → one for every 4 threads, at most MAX_DEFAULT_INSTANCES (each ~150 MB resident)
     instances: int | None = Field(default=None, ge=1)
     timeout_seconds: float = Field(default=30, gt=0)  # one document; then it is restarted
     start_timeout_seconds: float = Field(default=120, gt=0)  # a (re)start, profile made afresh
@@ -181,12 +182,16 @@ class Settings(_Model):
 
     @property
     def converter_instances(self) -> int:
-        """LibreOffice processes a worker process keeps: the setting, else one for every two
-        threads (a thread spends most of a letter on other work), at most
-        MAX_DEFAULT_INSTANCES."""
+        """LibreOffice processes a worker process keeps: the setting, else one for every
+        THREADS_PER_INSTANCE threads, at most MAX_DEFAULT_INSTANCES.
+
+        Converting is CPU work in LibreOffice, one core each: with a process a core, a second
+        instance per process bought no letters a second on 2 cores (benchmarks/pipeline.py) and
+        cost 5–15% more LibreOffice CPU a letter; one keeps four threads' waits at a few seconds,
+        well inside the time a letter is given (workers.time_budget)."""
         if self.libreoffice.instances is not None:
             return self.libreoffice.instances
-        return max(1, min(MAX_DEFAULT_INSTANCES, self.worker.threads // 2))
+        return max(1, min(MAX_DEFAULT_INSTANCES, -(-self.worker.threads // THREADS_PER_INSTANCE)))
 
 
 def env_name(path: tuple[str, ...]) -> str:
