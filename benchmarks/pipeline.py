@@ -30,6 +30,11 @@ figures are over all rounds, and each round's ratio is printed too.
 
 The last line is ``ratio: <float>`` (end-to-end rate / render-only rate; issue 4 §5 asks ≥ 0.75).
 Redis: IRO_BENCH_REDIS (default db 14, flushed); PostgreSQL: IRO_BENCH_PG (an admin URL).
+
+However the run ends — normally, SIGTERM from `timeout`, SIGINT, SIGHUP or even SIGKILL — its
+`iro worker` (stopped as `docker stop` stops it), its render-only processes and their
+LibreOffice go with it (``workers.parent_death``), and its database is dropped (by the SMTP
+process, when the benchmark itself was killed outright).
 """
 
 from __future__ import annotations
@@ -403,8 +408,7 @@ def main() -> None:
     args = parser.parse_args()
     # `timeout` and `kill` end the run through its finally blocks (workers stopped, database
     # dropped); a SIGKILL cannot, but the children go anyway (workers.parent_death)
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
+    render_only.stop_on(signal.SIGTERM, signal.SIGHUP)
     if args.letters is None:
         args.letters = 1000 if args.kind == "docx" else 150
     if args.kind != "docx":

@@ -114,15 +114,23 @@ class MailoutLetter:
         close_pdf()  # a forked child ends with os._exit: atexit would not run
 
 
-def stop_on_sigterm() -> None:
-    """SIGTERM (from a parent that died, or from `timeout`) ends this process through its
-    ``finally`` blocks, which close LibreOffice, instead of at once."""
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+def stop_on(*signums: int) -> None:
+    """These signals (SIGTERM from a parent that died, or from `timeout`) end this process
+    through its ``finally`` blocks, which close LibreOffice, instead of at once; a second one (a
+    dying parent sends one as each of its threads exits) does not cut them short."""
+
+    def stop(signum: int, frame: object) -> None:
+        for each in signums:
+            signal.signal(each, lambda *_: None)
+        sys.exit(128 + signum)
+
+    for signum in signums:
+        signal.signal(signum, stop)
 
 
 def _office_process(make: Callable[[], Work], tasks: Any, results: Any, go: Any,
                     finish: Any, parent: int) -> None:
-    stop_on_sigterm()
+    stop_on(signal.SIGTERM)
     die_with_parent(parent)
     work = make()
     try:
