@@ -38,7 +38,7 @@ FROZEN_FOR = 14.0  # longer than the time limit, shorter than a conversion's own
 
 def states(url: str) -> dict[str, int]:
     with open_store(url)() as session:
-        return dict(session.execute(  # type: ignore[arg-type]
+        return dict(session.execute(
             select(Dispatch.state, func.count()).group_by(Dispatch.state)).all())
 
 

@@ -71,23 +71,6 @@ def test_the_default_is_the_mailout_as_production_sends_it(
     assert "one PDF pack" in lines[1]
 
 
-def _descendants(pid: int) -> set[int]:
-    """Every process below ``pid`` (from /proc), to watch after ``pid`` itself is gone."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
 def _database_exists(name: str) -> bool:
     import psycopg
     from conftest import PG_ADMIN_URL
@@ -95,6 +78,14 @@ def _database_exists(name: str) -> bool:
     with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), autocommit=True) as conn:
         return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
                             (name,)).fetchone() is not None
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid``, to watch after ``pid`` itself is gone."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from proc_cpu import group
+
+    return set(group(pid)) - {pid}
 
 
 def _alive(pids: set[int]) -> set[int]:
