@@ -130,7 +130,7 @@ def make_mailout(sessions: Any, n: int) -> list[int]:
     by ``run_mailout`` (all its invitations due now, its reminders weeks later)."""
     from sqlalchemy import select
 
-    from workers.clock import london_today
+    from workers.clock import SYSTEM_CLOCK
     from workers.mailout.documents import load_config
     from workers.mailout.plan import INVITATION_KIND
     from workers.mailout.service import run_mailout
@@ -138,7 +138,7 @@ def make_mailout(sessions: Any, n: int) -> list[int]:
 
     cfg = load_config(ROOT / "config")
     tag = uuid.uuid4().hex[:6]
-    on = london_today() + dt.timedelta(days=42)
+    on = SYSTEM_CLOCK.today() + dt.timedelta(days=42)
     refs = []
     with sessions() as session:
         for r in range(-(-n // len(ROLES))):
@@ -167,6 +167,7 @@ def make_mailout(sessions: Any, n: int) -> list[int]:
 
 def make_invitations(sessions: Any, n: int, pdf: bool) -> list[int]:
     """One review, ``n`` carers invited by email, each a ``pending`` letter due now."""
+    from workers.clock import SYSTEM_CLOCK
     from workers.store.models import Child, Dispatch, Participant, Review
 
     tag = uuid.uuid4().hex[:6]
@@ -189,7 +190,7 @@ def make_invitations(sessions: Any, n: int, pdf: bool) -> list[int]:
         rows = [Dispatch(key=f"{review.ref}/invitation/{p.ref}", kind="letter", channel="email",
                          review_id=review.id, participant_id=p.id, recipient=p.email or "",
                          reference_code=f"B{tag}{i}", state="pending",
-                         params={"pdf": True} if pdf else {})
+                         due_at=SYSTEM_CLOCK.now(), params={"pdf": True} if pdf else {})
                 for i, p in enumerate(people)]
         session.add_all(rows)
         session.commit()
@@ -245,10 +246,10 @@ def mailout_rows(sessions: Any, ids: list[int]) -> list[tuple[Any, ...]]:
 
 def letter_contexts(sessions: Any, ids: list[int]) -> list[dict[str, Any]]:
     """The contexts the ``letter`` composer fills the invitation with, built in advance."""
-    from workers.clock import london_today
+    from workers.clock import SYSTEM_CLOCK
     from workers.compose import ComposeContext, invitation_context
 
-    today = london_today()  # the composer's date
+    today = SYSTEM_CLOCK.today()  # the composer's date
     context = ComposeContext(allowed_domains=(DOMAIN,), templates_dir=TEMPLATES)
     with sessions() as session:
         return [invitation_context(review, person, context, today)
@@ -322,6 +323,7 @@ class Pipeline:
         from workers import actors
         from workers.broker import make_broker
         from workers.cli.worker import make_scheduler
+        from workers.clock import SYSTEM_CLOCK
         from workers.settings import load_settings
         from workers.store.session import open_store
 
@@ -330,7 +332,7 @@ class Pipeline:
         self.sessions = open_store(self.url)
         broker = make_broker(settings)
         actors.declare(broker)
-        self.scheduler = make_scheduler(settings, self.sessions, broker)
+        self.scheduler = make_scheduler(settings, self.sessions, broker, SYSTEM_CLOCK)
         me = os.getpid()
         self.worker = subprocess.Popen(
             [IRO, "--config", str(ROOT / "config"), "worker", "--processes",

@@ -119,3 +119,10 @@ def _isolated_registries() -> Iterator[None]:
     scheduler._JOBS.update(jobs)
     compose._COMPOSERS.clear()
     compose._COMPOSERS.update(composers)
+
+
+def pytest_report_header() -> str:
+    """The day the service's clock says it is (scripts/shifted-suite moves it)."""
+    from workers.clock import SYSTEM_CLOCK
+
+    return f"today in London, by the service's clock: {SYSTEM_CLOCK.today():%a %d %b %Y}"

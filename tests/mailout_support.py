@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from workers.clock import FixedClock
 from workers.directory import load_directory
 from workers.mailout.documents import MailoutConfig
 from workers.rules import load_rules
@@ -31,4 +32,4 @@ def make_config(tmp_path: Path, *, pdf: bool = False, today: dt.date = TODAY,
         **env,
     }
     settings = load_settings(CONFIG, environ=environ)
-    return MailoutConfig(RULES, DIRECTORY, CAL, settings, pdf=pdf, today=lambda: today)
+    return MailoutConfig(RULES, DIRECTORY, CAL, settings, pdf=pdf, clock=FixedClock.on(today))

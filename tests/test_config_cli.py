@@ -14,7 +14,8 @@ IRO = Path(sys.executable).parent / "iro"
 
 
 def run_iro(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("IRO_")}
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith("IRO_") or k.startswith("IRO_TEST_")}
     clean.update(env, COLUMNS="200", NO_COLOR="1")
     return subprocess.run(
         [str(IRO), *args], cwd=cwd, env=clean, capture_output=True, text=True, timeout=60

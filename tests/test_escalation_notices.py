@@ -14,6 +14,7 @@ from factories import make_child, sqlite_store
 from sqlalchemy import select
 from test_escalation_service import CONCERN, DEPUTY, IRO, TEAM_MANAGER, shipped
 
+from workers.clock import FixedClock
 from workers.compose import ComposeContext
 from workers.documents.engine import DocumentEngine
 from workers.errors import PermanentDeliveryError
@@ -41,14 +42,12 @@ def test_notices_reach_the_smtp_server_with_the_filled_template(
     store = sqlite_store(tmp_path)
     with store.begin() as session:
         child = make_child(session, team="north_lac", iro_email=IRO)
-        svc = EscalationService(session, policy, directory, today=lambda: D(2026, 3, 2))
+        svc = EscalationService(session, policy, directory, clock=FixedClock.on(D(2026, 3, 2)))
         esc = svc.raise_(child.ref, concern=CONCERN, category="pep_not_recorded")
         svc.advance(esc.id, on=D(2026, 3, 4))
         svc.tick(esc, D(2026, 3, 12))  # the deputy manager has not answered: the IRO is told
         esc_id, child_ref = esc.id, child.ref
-    composers = EscalationComposers(
-        policy, directory, DocumentEngine(ROOT / "templates_docx"), today=lambda: D(2026, 3, 12)
-    )
+    composers = EscalationComposers(policy, directory, DocumentEngine(ROOT / "templates_docx"))
     transport = SmtpTransport(
         SmtpConfig(
             host=smtp_server.host,
@@ -60,7 +59,7 @@ def test_notices_reach_the_smtp_server_with_the_filled_template(
         rows = session.scalars(select(Dispatch).order_by(Dispatch.id)).all()
         for d in rows:
             fn = composers.notice if d.kind == "escalation_notice" else composers.alert
-            transport.send(fn(session, d, ComposeContext()))
+            transport.send(fn(session, d, ComposeContext(clock=FixedClock.on(D(2026, 3, 12)))))
     messages = smtp_server.wait_for(len(rows))
     assert len(rows) == 2 + 3 + 1 and len(messages) == 6
     by_to = {(m["To"], m["Subject"]): m for m in messages}

@@ -11,6 +11,7 @@ from factories import make_child, make_review, postgres_store, sqlite_store
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from workers.clock import FixedClock
 from workers.directory import Directory, load_directory
 from workers.errors import NotFoundError, RefusedError
 from workers.escalation.policy import Policy
@@ -45,7 +46,7 @@ def store(tmp_path: Path) -> sessionmaker[Session]:
 
 def service(session: Session, today: dt.date = MON) -> EscalationService:
     policy, directory = shipped()
-    return EscalationService(session, policy, directory, today=lambda: today)
+    return EscalationService(session, policy, directory, clock=FixedClock.on(today))
 
 
 def dispatch_keys(session: Session) -> list[str]:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from test_escalation_service import IRO, IRO_MANAGER, shipped
 
 from workers import scheduler as scheduler_module
+from workers.clock import FixedClock, london_moment
 from workers.escalation.policy import Policy
 from workers.escalation.service import EscalationService
 from workers.escalation.timers import JOB_NAME, make_job, scan
@@ -36,19 +37,20 @@ def test_scan_tells_once_advances_by_timeout_and_flags_the_ceiling(tmp_path: Pat
     store = sqlite_store(tmp_path)
     with store.begin() as session:
         child = make_child(session, team="north_lac", iro_email=IRO)
-        svc = EscalationService(session, policy, directory, today=lambda: D(2026, 3, 2))
+        svc = EscalationService(session, policy, directory, clock=FixedClock.on(D(2026, 3, 2)))
         a = svc.raise_(child.ref, concern="c", category="other").id  # informal, due 9 March
         b = svc.raise_(child.ref, concern="c", category="other", stage="deputy_manager").id
         c = svc.raise_(child.ref, concern="c", category="other").id
         svc.resolve(c, outcome="ok", by=IRO)
 
-    assert scan(store, policy, directory, D(2026, 3, 9)).acted == 0
-    r = scan(store, policy, directory, D(2026, 3, 10))
+    assert scan(store, policy, directory, london_moment(D(2026, 3, 9))).acted == 0
+    r = scan(store, policy, directory, london_moment(D(2026, 3, 10)))
     assert (r.looked_at, r.overdue, r.timed_out, r.ceiling) == (2, [a], [b], [])
     assert r.planned == 1 + 4  # the IRO told; group manager notified, IRO/TM/deputy copied
-    again = scan(store, policy, directory, D(2026, 3, 11))
+    again = scan(store, policy, directory, london_moment(D(2026, 3, 11)))
     assert again.acted == 0 and again.planned == 0
-    r = scan(store, policy, directory, D(2026, 3, 31))  # 21 working days after 2 March
+    # 21 working days after 2 March
+    r = scan(store, policy, directory, london_moment(D(2026, 3, 31)))
     assert sorted(r.ceiling) == [a, b] and r.overdue == [b]
     with store() as session:
         assert session.get(Escalation, b).stage == "group_manager"  # type: ignore[union-attr]
@@ -61,11 +63,11 @@ def test_scan_tells_once_advances_by_timeout_and_flags_the_ceiling(tmp_path: Pat
 def test_runs_as_a_scheduler_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     policy, directory = shipped()
     store = sqlite_store(tmp_path)
-    now = dt.datetime.now(dt.UTC)
+    now = london_moment(D(2027, 6, 15))
     with store.begin() as session:
         child = make_child(session, team="north_lac", iro_email=IRO)
         raised_on = now.date() - dt.timedelta(days=60)
-        EscalationService(session, policy, directory, today=lambda: raised_on).raise_(
+        EscalationService(session, policy, directory, clock=FixedClock.on(raised_on)).raise_(
             child.ref, concern="c", category="other"
         )
     # registered for this test only: other tests' schedulers must not see it
@@ -78,7 +80,7 @@ def test_runs_as_a_scheduler_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         return len(ids)
 
     # the scheduler's clock a little ahead, so the rows planned just now are due
-    scheduler = Scheduler(store, enqueue=enqueue, clock=lambda: now + dt.timedelta(minutes=5))
+    scheduler = Scheduler(store, enqueue=enqueue, clock=FixedClock(now + dt.timedelta(minutes=5)))
     assert scheduler.run_now([JOB_NAME]) == {JOB_NAME: 3}  # overdue to the IRO; ceiling to two
     assert scheduler.run_now([JOB_NAME]) == {JOB_NAME: 0}
     assert scheduler.run_now(["enqueue_due"]) == {"enqueue_due": 5}  # with the 2 stage notices

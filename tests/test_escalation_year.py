@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from test_escalation_service import shipped
 from test_escalation_timers import with_auto_advance
 
-from workers.clock import LONDON
+from workers.clock import LONDON, FixedClock
 from workers.compose import ComposeContext
 from workers.directory import Directory
 from workers.dispatching import Dispatcher, PauseHooks
@@ -172,14 +172,6 @@ STEPS = {
 }  # fmt: skip
 
 
-class SimClock:
-    def __init__(self, start: dt.datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
 def docx_text(content: bytes) -> str:
     document = docx.Document(io.BytesIO(content))
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
@@ -220,12 +212,9 @@ def test_a_year_of_escalations_counted_at_the_smtp_server(
                                family_name=family, looked_after_since=D("2026-06-01"))  # fmt: skip
             refs[key] = child.ref
 
-    clock = SimClock(dt.datetime(2027, 1, 4, 6, 0, tzinfo=dt.UTC))
-    composers = EscalationComposers(
-        policy, directory, DocumentEngine(ROOT / "templates_docx"),
-        today=lambda: clock.now.astimezone(LONDON).date(),
-    )  # fmt: skip
-    context = ComposeContext(reply_to=MAILBOX)
+    clock = FixedClock(dt.datetime(2027, 1, 4, 6, 0, tzinfo=dt.UTC))
+    composers = EscalationComposers(policy, directory, DocumentEngine(ROOT / "templates_docx"))
+    context = ComposeContext(reply_to=MAILBOX, clock=clock)
     transport = SmtpTransport(SmtpConfig(smtp_server.host, smtp_server.port, MAILBOX))
 
     def compose(session: Session, d: Dispatch) -> OutgoingMessage:
@@ -248,7 +237,7 @@ def test_a_year_of_escalations_counted_at_the_smtp_server(
 
     load: Callable[[], tuple[Policy, Directory]] = lambda: (policy, directory)  # noqa: E731
     jobs = [
-        timers.make_job(load, today=lambda now: now.astimezone(LONDON).date()),
+        timers.make_job(load),
         Job("enqueue_due", enqueue_due),
     ]
     scheduler = Scheduler(sessions, enqueue, tick_seconds=60, clock=clock)
@@ -257,11 +246,11 @@ def test_a_year_of_escalations_counted_at_the_smtp_server(
     day = D("2027-01-04")
     while day <= D("2027-12-31"):
         for hour in (7, 12, 15):
-            clock.now = dt.datetime.combine(day, dt.time(hour), tzinfo=LONDON).astimezone(dt.UTC)
+            clock.set(dt.datetime.combine(day, dt.time(hour), tzinfo=LONDON))
             if hour == 12:
                 for event in EVENTS.get(day, []):
                     with sessions() as s:
-                        svc = EscalationService(s, policy, directory, now=clock)
+                        svc = EscalationService(s, policy, directory, clock=clock)
                         try:
                             apply_event(svc, ids, refs, event, day)
                             s.commit()
@@ -272,7 +261,7 @@ def test_a_year_of_escalations_counted_at_the_smtp_server(
             scheduler.tick(jobs=jobs)
             scheduler.tick(jobs=jobs)  # a second scheduler in the same slot does nothing
         if day.day in (1, 15):  # and the scan run out of turn tells no one twice
-            timers.scan(sessions, policy, directory, day, now=clock)
+            timers.scan(sessions, policy, directory, clock.now())
         day += dt.timedelta(days=1)
     scheduler.tick(jobs=[Job("enqueue_due", enqueue_due)])
     transport.close()

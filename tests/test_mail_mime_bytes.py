@@ -81,7 +81,8 @@ def test_wire_format_is_crlf_with_short_lines() -> None:
 
 
 def test_a_display_name_outside_ascii_is_encoded() -> None:
-    data = mime_bytes(CASES["plain"], sender=MAILBOX, display_name="Service d'Évaluation")
+    data = mime_bytes(CASES["plain"], sender=MAILBOX, display_name="Service d'Évaluation",
+                      date=WHEN)
     assert str(parsed(data)["From"]) == f"Service d'Évaluation <{MAILBOX}>"
     assert data.isascii()
 
@@ -92,5 +93,5 @@ def test_header_injection_is_refused_without_echoing_it(field: str) -> None:
     values[field] = values[field] + "\r\nBcc: evil@example.com"
     bad = OutgoingMessage(values["dispatch_key"], values["to"], values["subject"], "b")
     with pytest.raises(PermanentDeliveryError) as info:
-        mime_bytes(bad, sender=MAILBOX)
+        mime_bytes(bad, sender=MAILBOX, date=WHEN)
     assert "evil" not in str(info.value)

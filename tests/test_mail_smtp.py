@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import ssl
 import zipfile
@@ -184,7 +185,7 @@ def test_header_injection_in_the_subject_is_refused_without_echoing_it() -> None
 
     bad = OutgoingMessage("R-1/x/P-1", RECIPIENT, "Review\r\nBcc: evil@example.com", "b")
     with pytest.raises(PermanentDeliveryError, match="R-1/x/P-1") as info:
-        build_mime(bad, sender=MAILBOX)
+        build_mime(bad, sender=MAILBOX, date=dt.datetime(2027, 6, 15, tzinfo=dt.UTC))
     assert "evil" not in str(info.value)
 
 

@@ -82,8 +82,10 @@ def test_full_round_on_postgres_redis_smtp(pg_database: str, redis_url: str, tmp
         pause=PauseHooks(is_paused=lambda _s: False, pause=lambda _s, _r: False)))
     worker = start_embedded_worker(broker, threads=4)
     try:
+        # the mail-out's day: its letters are due, its reminders weeks later are not
         sched = Scheduler(sessions=sessions, tick_seconds=60, reconcile_after=30, lease=30,
-                          enqueue=lambda ids: actors.enqueue(broker, ids, lease=30))
+                          enqueue=lambda ids: actors.enqueue(broker, ids, lease=30),
+                          clock=cfg.clock)
         assert sched.run_now(["enqueue_due"])["enqueue_due"] == len(emails)
         broker.join(actors.QUEUE)
         # a second scheduler pass and a second mail-out send nothing more

@@ -4,6 +4,7 @@ the pack and a subject with date, reference, initials and form code only; replie
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import os
 import re
@@ -14,13 +15,16 @@ from pathlib import Path
 
 from mailout_support import CONFIG, ROOT
 
+from workers.clock import SYSTEM_CLOCK
+
 REVIEWS = ["R-1001-5", "R-1002-4", "R-1003-11", "R-1004-1", "R-1005-3", "R-1006-2"]
 SUBJECT = re.compile(r"^(Reminder: )?LAC review \d\d/\d\d/\d{4} - ref R-[0-9-]+ \([A-ZŁ]\.[A-Z]\.\)"
                      r"( - form C-[0-9A-Z]{8})?$")
 
 
 def iro(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IRO_")}
+    env = {k: v for k, v in os.environ.items()
+             if not k.startswith("IRO_") or k.startswith("IRO_TEST_")}
     env.update(IRO_CONFIG_DIR=str(CONFIG), IRO_TEMPLATES_DIR=str(ROOT / "templates_docx"),
                IRO_DATABASE_URL=f"sqlite:///{tmp / 'iro.sqlite3'}",
                IRO_OUTBOX_DIR=str(tmp / "outbox"), IRO_DOCUMENTS_DIR=str(tmp / "documents"),
@@ -32,8 +36,12 @@ def iro(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_full_round_on_the_embedded_default(tmp_path: Path) -> None:
     assert iro(tmp_path, "db", "upgrade").returncode == 0
-    example = str(ROOT / "examples" / "reviews.csv")
-    assert iro(tmp_path, "import", "reviews", example).returncode == 0
+    # as `make run` does: the examples' dates moved on to lie ahead of today
+    example = tmp_path / "reviews.csv"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "example_dates.py"),
+                    str(ROOT / "examples" / "reviews.csv"), str(example),
+                    "--today", SYSTEM_CLOCK.today().isoformat()], check=True)
+    assert iro(tmp_path, "import", "reviews", str(example)).returncode == 0
     dry = iro(tmp_path, "mailout", "R-1001-5", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "nothing sent" in dry.stdout and not (tmp_path / "outbox").exists()
@@ -69,12 +77,13 @@ def test_full_round_on_the_embedded_default(tmp_path: Path) -> None:
     one = re.search(r"C-[0-9A-Z]{8}", str(messages[0]["Subject"])) or re.search(
         r"C-[0-9A-Z]{8}", "".join(str(m["Subject"]) for m in messages))
     assert one
-    recorded = iro(tmp_path, "returns", "record", one.group(0).lower(), "--received",
-                   "2026-12-01")
+    recorded = iro(tmp_path, "returns", "record", one.group(0).lower())
     assert recorded.returncode == 0, recorded.stderr
     twice = iro(tmp_path, "returns", "record", one.group(0))
     assert twice.returncode == 2 and "already" in twice.stderr
-    summary = iro(tmp_path, "returns", "--summary", "--from", "2026-01-01", "--to", "2027-12-31")
+    today = SYSTEM_CLOCK.today()  # the examples' meetings lie within a few months of it
+    summary = iro(tmp_path, "returns", "--summary", "--from", today.replace(day=1).isoformat(),
+                  "--to", (today + dt.timedelta(days=366)).isoformat())
     assert summary.returncode == 0 and "social_worker" in summary.stdout
     bad = iro(tmp_path, "returns", "record", "C-00000000")
     assert bad.returncode == 2

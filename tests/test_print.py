@@ -5,15 +5,15 @@ printed."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from pathlib import Path
 
 import pytest
 from factories import make_case, sqlite_store
-from mailout_support import make_config
+from mailout_support import TODAY, make_config
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from workers.clock import london_moment
 from workers.errors import RefusedError
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
 from workers.mailout.printing import build_batch, mark_printed
@@ -36,7 +36,7 @@ def test_print_batch_round(tmp_path: Path, soffice: str) -> None:
         s.commit()
     cfg = make_config(tmp_path, pdf=True, IRO_LIBREOFFICE_SOFFICE=soffice)
     run_mailout(sessions, cfg, ref)
-    today = dt.datetime.now(dt.UTC).date()
+    today = TODAY  # the day the mail-out ran (make_config's clock)
     result = build_batch(sessions, cfg, today)
     assert result.batch_id is not None and result.letters == 2
     pdf = PdfReader(str(result.pdf_path))
@@ -53,9 +53,9 @@ def test_print_batch_round(tmp_path: Path, soffice: str) -> None:
     assert mode(result.pdf_path) == mode(result.manifest_path) == 0o600
     assert mode(Path(cfg.settings.print_dir)) == 0o700
     assert build_batch(sessions, cfg, today).batch_id is None  # nothing twice
-    assert mark_printed(sessions, result.batch_id) == 2
+    assert mark_printed(sessions, result.batch_id, now=london_moment(today)) == 2
     with pytest.raises(RefusedError):
-        mark_printed(sessions, result.batch_id)
+        mark_printed(sessions, result.batch_id, now=london_moment(today))
     with sessions() as s:
         batch = s.get(PrintBatch, result.batch_id)
         assert batch is not None and batch.printed_at is not None

@@ -13,6 +13,7 @@ from fakes.smtp import SmtpServer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from workers.clock import SYSTEM_CLOCK, SystemClock
 from workers.compose import ComposeContext, Composers
 from workers.dispatching import Dispatcher, RetryLater, default_pause_hooks
 from workers.errors import ThrottledError
@@ -20,7 +21,9 @@ from workers.mail.message import OutgoingMessage
 from workers.mail.mime import message_id_for
 from workers.mail.outbox import OutboxConfig, OutboxTransport
 from workers.mail.smtp import SmtpConfig, SmtpTransport
-from workers.store.models import AuditEvent, Dispatch, Participant, utcnow
+from workers.store.models import AuditEvent, Dispatch, Participant
+
+utcnow = SYSTEM_CLOCK.now  # relative times only: these tests never need a date
 
 MAILBOX = "iro.service@council.example.gov.uk"
 ALLOWED = ("council.example.gov.uk", "cafcass.gov.uk")
@@ -51,7 +54,7 @@ def make_letters(sessions: sessionmaker[Session], count: int, **overrides: objec
             row = Dispatch(
                 key=f"{review.ref}/invitation/{person.ref}", kind="letter", channel="email",
                 review_id=review.id, participant_id=person.id, recipient=person.email or "",
-                reference_code=f"REF{review.id}X{n}", state="queued",
+                reference_code=f"REF{review.id}X{n}", state="queued", due_at=utcnow(),
             )
             for name, value in overrides.items():
                 setattr(row, name, value)
@@ -276,7 +279,7 @@ def test_throttling_waits_the_servers_delay(
     assert waiting.state == "queued"
     assert dt.timedelta(seconds=40) < waiting.due_at - utcnow() <= dt.timedelta(seconds=42)
 
-    d.clock = lambda: utcnow() + dt.timedelta(seconds=43)  # the server's delay has passed
+    d.clock = SystemClock(dt.timedelta(seconds=43))  # the server's delay has passed
     assert d.process(dispatch_id).kind == "sent"
     assert len(smtp_server.wait_for(1)) == 1
 

@@ -26,11 +26,14 @@ from test_queue_dispatching import MAILBOX, make_letters
 
 from workers import actors
 from workers.broker import make_redis_broker, queue_sizes
+from workers.clock import SYSTEM_CLOCK
 from workers.dispatching import RetryLater
 from workers.queue_ledger import InProcessLedger, make_ledger
 from workers.scheduler import Scheduler
-from workers.store.models import Dispatch, utcnow
+from workers.store.models import Dispatch
 from workers.store.session import open_store, upgrade
+
+utcnow = SYSTEM_CLOCK.now  # relative times only: these tests never need a date
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

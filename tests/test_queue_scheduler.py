@@ -16,10 +16,13 @@ from test_queue_dispatching import MAILBOX, dispatcher, make_letters
 
 from workers import actors
 from workers.broker import make_broker, start_embedded_worker
+from workers.clock import SYSTEM_CLOCK, SystemClock
 from workers.mail.smtp import SmtpConfig, SmtpTransport
 from workers.scheduler import Job, Scheduler, claim_slot
 from workers.settings import Settings
-from workers.store.models import AuditEvent, Dispatch, utcnow
+from workers.store.models import AuditEvent, Dispatch
+
+utcnow = SYSTEM_CLOCK.now  # relative times only: these tests never need a date
 
 
 @pytest.fixture
@@ -81,12 +84,12 @@ def test_two_schedulers_in_one_slot_enqueue_once(
 
 def test_claim_slot(sessions: sessionmaker[Session]) -> None:
     with sessions() as session:
-        assert claim_slot(session, "inbox", 100)
+        assert claim_slot(session, "inbox", 100, utcnow())
     with sessions() as session:
-        assert not claim_slot(session, "inbox", 100)
-        assert not claim_slot(session, "inbox", 99)
-        assert claim_slot(session, "inbox", 101)
-        assert claim_slot(session, "reminders", 100)
+        assert not claim_slot(session, "inbox", 100, utcnow())
+        assert not claim_slot(session, "inbox", 99, utcnow())
+        assert claim_slot(session, "inbox", 101, utcnow())
+        assert claim_slot(session, "reminders", 100, utcnow())
 
 
 def test_reconciler_re_enqueues_what_the_queue_lost(
@@ -175,7 +178,7 @@ def test_registered_job_runs_once_per_slot(
 
     sched.tick(jobs=[job])
     sched.tick(jobs=[job])
-    sched.clock = lambda: utcnow() + dt.timedelta(hours=1)
+    sched.clock = SystemClock(dt.timedelta(hours=1))
     sched.tick(jobs=[job])
 
     assert len(calls) == 2

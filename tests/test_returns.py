@@ -28,6 +28,8 @@ from workers.store.models import AuditEvent, Dispatch, Return
 
 MAILBOX = "iro.service@council.example.gov.uk"
 
+NOW = dt.datetime(2027, 6, 15, 9, 0, tzinfo=dt.UTC)  # when the poll runs
+
 
 def _reader(server: FakeEwsServer) -> EwsInbox:
     return EwsInbox(EwsConfig(endpoint=server.url, mailbox=MAILBOX, auth="basic",
@@ -78,7 +80,7 @@ def test_replies_matched_wherever_the_code_is(ews_server: FakeEwsServer, tmp_pat
                        body="Delivery has failed. Original message: Message-ID: "
                             "<iro." + "a" * 32 + "@council.example.gov.uk>")
 
-    summary = poll(sessions, _reader(ews_server), tmp_path / "documents")
+    summary = poll(sessions, _reader(ews_server), tmp_path / "documents", now=NOW)
 
     assert (summary.returns, summary.bounces, summary.unmatched) == (4, 1, ["<q@example.net>"])
     with sessions() as s:
@@ -105,7 +107,7 @@ def test_replies_matched_wherever_the_code_is(ews_server: FakeEwsServer, tmp_pat
     assert [i.message_id for i in ews_server.folder_items("Inbox")] == ["<q@example.net>"]
     assert len(ews_server.folder_items("Processed")) == 5
     # the watermark holds: a second poll sees nothing again
-    again = poll(sessions, _reader(ews_server), tmp_path / "documents")
+    again = poll(sessions, _reader(ews_server), tmp_path / "documents", now=NOW)
     assert again.total == 0
 
 
@@ -114,7 +116,7 @@ def test_a_second_reply_for_the_same_form_is_left(ews_server: FakeEwsServer, tmp
     sessions, codes, _ = queued
     ews_server.deliver(subject=f"form {codes[0]}", message_id="<a@example.net>")
     ews_server.deliver(subject=f"form {codes[0]} again", message_id="<b@example.net>")
-    summary = poll(sessions, _reader(ews_server), tmp_path / "documents")
+    summary = poll(sessions, _reader(ews_server), tmp_path / "documents", now=NOW)
     assert summary.returns == 1 and summary.unmatched == ["<b@example.net>"]
 
 
@@ -139,7 +141,7 @@ def test_a_read_receipt_is_filed_not_returned_or_bounced(  # type: ignore[no-unt
     ews_server.deliver(subject=f"Delivered: LAC review - form {codes[1]}", body="",
                        item_class="REPORT.IPM.Note.DR", message_id="<dr@example.net>")
 
-    summary = poll(sessions, _reader(ews_server), tmp_path / "documents")
+    summary = poll(sessions, _reader(ews_server), tmp_path / "documents", now=NOW)
 
     assert (summary.returns, summary.bounces, summary.receipts) == (0, 0, 2)
     with sessions() as s:

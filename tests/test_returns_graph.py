@@ -7,6 +7,7 @@ code is left in the inbox and listed; attachments kept; a second poll sees nothi
 
 from __future__ import annotations
 
+import datetime as dt
 from html import escape
 from pathlib import Path
 
@@ -26,6 +27,8 @@ from workers.store.models import AuditEvent, Dispatch, Return, ServiceState
 
 Queued = tuple[sessionmaker[Session], list[str], int]
 OUR_ID = "<iro." + "a" * 32 + "@council.example.gov.uk>"
+
+NOW = dt.datetime(2027, 6, 15, 9, 0, tzinfo=dt.UTC)  # when the poll runs
 
 
 def _reader(server: FakeGraphServer, secret: str = CLIENT_SECRET) -> GraphInbox:
@@ -59,7 +62,7 @@ def test_replies_matched_wherever_the_code_is(graph_server: FakeGraphServer, tmp
                          body=f"<p>Delivery has failed.</p><pre>Message-ID: {escape(OUR_ID)}</pre>",
                          body_type="html")
 
-    summary = poll(sessions, _reader(graph_server), tmp_path / "documents")
+    summary = poll(sessions, _reader(graph_server), tmp_path / "documents", now=NOW)
 
     assert (summary.returns, summary.bounces, summary.unmatched) == (4, 1, ["<q@example.net>"])
     # six messages, two a page: the reader followed @odata.nextLink to the delta link
@@ -90,12 +93,12 @@ def test_replies_matched_wherever_the_code_is(graph_server: FakeGraphServer, tmp
     assert [m.message_id for m in graph_server.inbox.in_folder("Inbox")] == ["<q@example.net>"]
     assert len(graph_server.inbox.in_folder("Processed")) == 5
     # the delta link holds: a second poll sees nothing again (the moves come back as @removed)
-    again = poll(sessions, _reader(graph_server), tmp_path / "documents")
+    again = poll(sessions, _reader(graph_server), tmp_path / "documents", now=NOW)
     assert again.total == 0
     # a new reply after that is seen, and goes to the same folder (found, not made again)
     graph_server.deliver(subject="late", body="nothing here", message_id="<late@example.net>")
     graph_server.deliver(subject=f"form {c0} again", message_id="<dup@example.net>")
-    third = poll(sessions, _reader(graph_server), tmp_path / "documents")
+    third = poll(sessions, _reader(graph_server), tmp_path / "documents", now=NOW)
     assert third.unmatched == ["<late@example.net>", "<dup@example.net>"]
     assert list(graph_server.inbox.folders.values()).count("Processed") == 1
 
@@ -104,10 +107,10 @@ def test_an_expired_delta_link_starts_a_new_round(graph_server: FakeGraphServer,
                                                   queued: Queued) -> None:  # noqa: F811
     sessions, codes, _ = queued
     graph_server.deliver(subject=f"form {codes[0]}", message_id="<a@example.net>")
-    assert poll(sessions, _reader(graph_server), tmp_path / "documents").returns == 1
+    assert poll(sessions, _reader(graph_server), tmp_path / "documents", now=NOW).returns == 1
     graph_server.fail_next(410, code="SyncStateNotFound", path_contains="/messages/delta")
     graph_server.deliver(subject=f"form {codes[1]}", message_id="<b@example.net>")
-    summary = poll(sessions, _reader(graph_server), tmp_path / "documents")
+    summary = poll(sessions, _reader(graph_server), tmp_path / "documents", now=NOW)
     assert summary.returns == 1
     with sessions() as s:
         assert len(s.scalars(select(Return)).all()) == 2
@@ -117,7 +120,7 @@ def test_refused_credentials_name_the_setting(graph_server: FakeGraphServer, tmp
                                               queued: Queued) -> None:  # noqa: F811
     sessions, _, _ = queued
     with pytest.raises(AuthenticationError, match="IRO_GRAPH_CLIENT_SECRET"):
-        poll(sessions, _reader(graph_server, secret="wrong"), tmp_path / "documents")
+        poll(sessions, _reader(graph_server, secret="wrong"), tmp_path / "documents", now=NOW)
 
 
 def test_wiring_builds_the_graph_reader_from_settings() -> None:
@@ -139,7 +142,7 @@ def test_a_read_receipt_is_not_a_bounce(graph_server: FakeGraphServer, tmp_path:
     sessions, codes, _ = queued
     graph_server.deliver(subject=f"Read: form {codes[0]}", item_class="REPORT.IPM.Note.IPNRN",
                          message_id="<read@example.net>")
-    summary = poll(sessions, _reader(graph_server), tmp_path / "documents")
+    summary = poll(sessions, _reader(graph_server), tmp_path / "documents", now=NOW)
     assert (summary.bounces, summary.returns, summary.receipts) == (0, 0, 1)
     with sessions() as s:
         assert not s.scalars(select(Dispatch).where(Dispatch.state == "bounced")).all()

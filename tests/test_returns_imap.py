@@ -8,6 +8,7 @@ kept; a second poll sees nothing; matched messages moved with MOVE, or COPY/STOR
 
 from __future__ import annotations
 
+import datetime as dt
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from workers.store.models import AuditEvent, Dispatch, Return, ServiceState
 
 Queued = tuple[sessionmaker[Session], list[str], int]
 OUR_ID = "<iro." + "a" * 32 + "@council.example.gov.uk>"
+
+NOW = dt.datetime(2027, 6, 15, 9, 0, tzinfo=dt.UTC)  # when the poll runs
 
 
 def _reader(server: FakeImapServer, password: str | None = None) -> ImapInbox:
@@ -86,7 +89,7 @@ def test_replies_matched_wherever_the_code_is(imap_server: FakeImapServer,  # no
                              sender="carer@Example.org").as_bytes())
     imap_server.deliver(bounce(OUR_ID))
 
-    summary = poll(sessions, _reader(imap_server), tmp_path / "documents")
+    summary = poll(sessions, _reader(imap_server), tmp_path / "documents", now=NOW)
 
     assert (summary.returns, summary.bounces, summary.unmatched) == (4, 1, ["<q@example.net>"])
     with sessions() as s:
@@ -118,9 +121,9 @@ def test_replies_matched_wherever_the_code_is(imap_server: FakeImapServer,  # no
     used = set(imap_server.commands)
     assert ("UID MOVE" in used) is move and ("UID EXPUNGE" in used) is not move
     # the watermark holds: a second poll sees nothing again
-    assert poll(sessions, _reader(imap_server), tmp_path / "documents").total == 0
+    assert poll(sessions, _reader(imap_server), tmp_path / "documents", now=NOW).total == 0
     imap_server.deliver(mail("late", "no code", "<late@example.net>").as_bytes())
-    assert poll(sessions, _reader(imap_server), tmp_path / "documents").unmatched == [
+    assert poll(sessions, _reader(imap_server), tmp_path / "documents", now=NOW).unmatched == [
         "<late@example.net>"]
 
 
@@ -129,9 +132,9 @@ def test_a_new_uidvalidity_reads_again_and_counts_nothing_twice(
     sessions, codes, _ = queued
     imap_server.deliver(mail(f"form {codes[0]}", "", "<a@example.net>").as_bytes())
     imap_server.deliver(mail("hello", "", "<h@example.net>").as_bytes())
-    assert poll(sessions, _reader(imap_server), tmp_path / "documents").returns == 1
+    assert poll(sessions, _reader(imap_server), tmp_path / "documents", now=NOW).returns == 1
     imap_server.reset_uidvalidity()
-    summary = poll(sessions, _reader(imap_server), tmp_path / "documents")
+    summary = poll(sessions, _reader(imap_server), tmp_path / "documents", now=NOW)
     assert (summary.returns, summary.unmatched) == (0, ["<h@example.net>"])
     with sessions() as s:
         assert len(s.scalars(select(Return)).all()) == 1
@@ -141,7 +144,7 @@ def test_refused_login_names_the_setting(
         imap_server: FakeImapServer, tmp_path: Path, queued: Queued) -> None:  # noqa: F811
     sessions, _, _ = queued
     with pytest.raises(AuthenticationError, match="IRO_IMAP_PASSWORD") as caught:
-        poll(sessions, _reader(imap_server, password="wrong"), tmp_path / "documents")
+        poll(sessions, _reader(imap_server, password="wrong"), tmp_path / "documents", now=NOW)
     assert "wrong" not in str(caught.value)
 
 
@@ -160,7 +163,7 @@ def test_wiring_builds_the_imap_reader_for_smtp_when_imap_host_is_set(
     sessions, codes, _ = queued
     imap_server.deliver(mail(f"form {codes[0]}", "", "<w@example.net>").as_bytes())
     try:
-        assert poll(sessions, reader, tmp_path / "documents").returns == 1
+        assert poll(sessions, reader, tmp_path / "documents", now=NOW).returns == 1
     finally:
         reader.close()
 
@@ -172,7 +175,7 @@ def test_iro_returns_unmatched_lists_domain_and_dates_without_names(
     sessions, _, _ = queued
     imap_server.deliver(mail("About Zoë O'Neil", "no code here", "<z@example.net>",
                              sender="jo.bloggs@Carers.example.org").as_bytes())
-    assert poll(sessions, _reader(imap_server), tmp_path / "documents").unmatched
+    assert poll(sessions, _reader(imap_server), tmp_path / "documents", now=NOW).unmatched
     out = iro(tmp_path / "store", "returns", "unmatched")  # the queued store's database file
     assert out.returncode == 0, out.stderr
     assert "carers.example.org" in out.stdout and "<z@example.net>" in out.stdout

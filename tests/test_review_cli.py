@@ -1,6 +1,7 @@
 """`iro review ...` and `iro caseload` run as people run them, on a migrated SQLite store.
 
-Dates are in the past of the real clock (the commands refuse a meeting recorded in the future).
+The commands run as if it were 1 December 2026 (tests/clock_env.py): they refuse a meeting recorded
+in the future, and an earlier review asked for in the past.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from clock_env import as_of
 from factories import make_child, make_participant, make_review, sqlite_store, sqlite_url
 
 D = dt.date.fromisoformat
+TODAY = D("2026-12-01")
 IRO = "grace.whitfield@council.example.gov.uk"
 
 
@@ -43,7 +46,7 @@ def iro(setup: tuple[Path, str], *args: str) -> subprocess.CompletedProcess[str]
         [str(exe), "--config", str(config), *args],
         capture_output=True,
         text=True,
-        env={**os.environ, "IRO_DATABASE_URL": url},
+        env={**os.environ, "IRO_DATABASE_URL": url, **as_of(TODAY)},
         timeout=60,
     )
 

@@ -17,7 +17,7 @@ import docx
 from factories import make_child, make_participant, make_review, sqlite_store
 from fakes.smtp import SmtpServer
 
-from workers.clock import LONDON
+from workers.clock import LONDON, FixedClock
 from workers.compose import ComposeContext, Composers
 from workers.directory import load_directory
 from workers.dispatching import Dispatcher, PauseHooks
@@ -78,17 +78,6 @@ EXPECTED = {
 }
 
 
-class SimClock:
-    def __init__(self, start: dt.datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def today(self) -> dt.date:
-        return self.now.astimezone(LONDON).date()
-
-
 def test_six_weeks_of_write_up_notices_each_exactly_once(
     tmp_path: Path, smtp_server: SmtpServer
 ) -> None:
@@ -106,8 +95,8 @@ def test_six_weeks_of_write_up_notices_each_exactly_once(
             make_participant(s, review, "carer", ref=f"P-{ref}1")
             make_participant(s, review, "child", ref=f"P-{ref}2", email=None, channel="post")
 
-    clock = SimClock(dt.datetime(2026, 12, 18, 6, 0, tzinfo=dt.UTC))
-    cfg = NoticeConfig(RULES, DIRECTORY, CAL, ROOT / "templates_docx", today=clock.today)
+    clock = FixedClock(dt.datetime(2026, 12, 18, 6, 0, tzinfo=dt.UTC))
+    cfg = NoticeConfig(RULES, DIRECTORY, CAL, ROOT / "templates_docx", clock=clock)
     writeup_scan.register(lambda: cfg)
     transport = SmtpTransport(
         SmtpConfig(smtp_server.host, smtp_server.port, "iro.service@council.example.gov.uk")
@@ -115,7 +104,9 @@ def test_six_weeks_of_write_up_notices_each_exactly_once(
     dispatcher = Dispatcher(
         sessions=sessions,
         transport=transport,
-        compose=Composers(ComposeContext(reply_to="iro.service@council.example.gov.uk")),
+        compose=Composers(
+            ComposeContext(reply_to="iro.service@council.example.gov.uk", clock=clock)
+        ),
         pause=PauseHooks(is_paused=lambda _s: False, pause=lambda _s, _r: False),
         clock=clock,
     )
@@ -131,13 +122,13 @@ def test_six_weeks_of_write_up_notices_each_exactly_once(
     day = D("2026-12-18")
     while day <= D("2027-02-05"):
         for hour in (7, 9, 12, 13, 20):
-            clock.now = dt.datetime.combine(day, dt.time(hour), tzinfo=LONDON).astimezone(dt.UTC)
+            clock.set(dt.datetime.combine(day, dt.time(hour), tzinfo=LONDON))
             if hour == 12:
                 for what, ref in EVENTS.get(day, []):
                     with sessions.begin() as s:
                         if what == "held":
                             service.mark_held(s, RULES, DIRECTORY, CAL, ref, day, today=day,
-                                              now=clock.now)  # fmt: skip
+                                              now=clock.now())  # fmt: skip
                         else:
                             stops[(ref, what)] = service.stop_writeup(s, CAL, ref, what, day)
                 continue

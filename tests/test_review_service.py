@@ -11,6 +11,7 @@ from factories import make_child, make_participant, make_review, postgres_store,
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workers.clock import london_moment
 from workers.directory import load_directory
 from workers.errors import BadInputError, RefusedError
 from workers.reviews import service
@@ -50,6 +51,7 @@ def case(session: Session, due: str = "2026-12-20", sequence: int = 2) -> Review
 
 
 def held(session: Session, review: Review, on: str, **kw: object) -> service.HeldResult:
+    kw.setdefault("now", london_moment(D(on), dt.time(14)))  # recorded the afternoon it was held
     return service.mark_held(session, RULES, DIRECTORY, CAL, review.ref, D(on), **kw)  # type: ignore[arg-type]
 
 

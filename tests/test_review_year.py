@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from workers import compose as compose_module
 from workers import scheduler as scheduler_module
-from workers.clock import LONDON
+from workers.clock import LONDON, FixedClock
 from workers.compose import ComposeContext, Composers
 from workers.directory import load_directory
 from workers.dispatching import Dispatcher, PauseHooks
@@ -122,17 +122,6 @@ EXPECTED = expected_notices()
 assert len(EXPECTED) == 8 * 4 - 1 + 1  # 4 a review; one reminder after the year; one overdue
 
 
-class SimClock:
-    def __init__(self, start: dt.datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def today(self) -> dt.date:
-        return self.now.astimezone(LONDON).date()
-
-
 def test_a_year_of_reviews_held_recorded_and_planned_next(
     tmp_path: Path, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -154,14 +143,14 @@ def test_a_year_of_reviews_held_recorded_and_planned_next(
             make_participant(s, review, "carer")
             make_participant(s, review, "child", email=None, channel="post")
 
-    clock = SimClock(dt.datetime(2026, 12, 14, 6, 0, tzinfo=dt.UTC))
-    cfg = NoticeConfig(RULES, DIRECTORY, CAL, ROOT / "templates_docx", today=clock.today)
+    clock = FixedClock(dt.datetime(2026, 12, 14, 6, 0, tzinfo=dt.UTC))
+    cfg = NoticeConfig(RULES, DIRECTORY, CAL, ROOT / "templates_docx", clock=clock)
     writeup_scan.register(lambda: cfg)
     transport = SmtpTransport(SmtpConfig(smtp_server.host, smtp_server.port, MAILBOX))
     dispatcher = Dispatcher(
         sessions=sessions,
         transport=transport,
-        compose=Composers(ComposeContext(reply_to=MAILBOX)),
+        compose=Composers(ComposeContext(reply_to=MAILBOX, clock=clock)),
         pause=PauseHooks(is_paused=lambda _s: False, pause=lambda _s, _r: False),
         clock=clock,
     )
@@ -179,13 +168,13 @@ def test_a_year_of_reviews_held_recorded_and_planned_next(
     day = D("2026-12-14")
     while day <= END:
         for hour in (9, 12, 16):
-            clock.now = dt.datetime.combine(day, dt.time(hour), tzinfo=LONDON).astimezone(dt.UTC)
+            clock.set(dt.datetime.combine(day, dt.time(hour), tzinfo=LONDON))
             if hour == 12:
                 for what, ref in todo.get(day, []):
                     with sessions.begin() as s:
                         if what == "held":
                             result = service.mark_held(s, RULES, DIRECTORY, CAL, ref, day,
-                                                     today=day, now=clock.now)  # fmt: skip
+                                                     today=day, now=clock.now())  # fmt: skip
                             nxt = result.next_review
                             next_refs[ref] = nxt.ref if nxt else None
                         else:

@@ -33,6 +33,8 @@ from workers.store.session import display_url, open_store
 
 LONDON = ZoneInfo("Europe/London")
 
+DUE = dt.datetime(2027, 6, 15, 9, 0, tzinfo=dt.UTC)
+
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
@@ -126,9 +128,9 @@ def test_naive_datetime_is_refused(store: sessionmaker[Session]) -> None:
 
 def test_dispatch_key_is_unique(store: sessionmaker[Session]) -> None:
     with store.begin() as s:
-        s.add(Dispatch(key="R-1/invitation/P-1", kind="invitation", channel="email"))
+        s.add(Dispatch(key="R-1/invitation/P-1", kind="invitation", channel="email", due_at=DUE))
     with store() as s:
-        s.add(Dispatch(key="R-1/invitation/P-1", kind="invitation", channel="email"))
+        s.add(Dispatch(key="R-1/invitation/P-1", kind="invitation", channel="email", due_at=DUE))
         with pytest.raises(IntegrityError):
             s.commit()
     with store() as s:
@@ -156,7 +158,7 @@ def test_foreign_keys_are_enforced(store: sessionmaker[Session]) -> None:
 def test_conditional_claim_succeeds_once(store: sessionmaker[Session]) -> None:
     with store.begin() as s:
         s.add(Dispatch(key="R-2/invitation/P-9", kind="invitation", channel="email",
-                       state="queued"))
+                       state="queued", due_at=DUE))
     claim = text(
         "UPDATE dispatches SET state='sending', attempts=attempts+1 "
         "WHERE key=:key AND state IN ('pending','queued')"

@@ -24,8 +24,8 @@ from factories import sqlite_url
 from mailout_support import CAL, CONFIG, DIRECTORY, RULES
 from web_seed import DEPUTY, IRO, IRO_MANAGER, PASSWORD, SUPPORT, Seeded, seed
 
+from workers.clock import SYSTEM_CLOCK
 from workers.store.session import open_store, upgrade
-from workers.web.context import london_today
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +58,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("web")
     url = sqlite_url(tmp)
     upgrade(url)
-    seeded = seed(open_store(url), RULES, DIRECTORY, CAL, london_today())
+    # `iro web` below runs on the machine's clock
+    seeded = seed(open_store(url), RULES, DIRECTORY, CAL, SYSTEM_CLOCK.today())
     port = _free_port()
     env = {**os.environ, "IRO_DATABASE_URL": url, "IRO_OUTBOX_DIR": str(tmp / "outbox"),
            "IRO_DOCUMENTS_DIR": str(tmp / "documents"), "IRO_PRINT_DIR": str(tmp / "print"),

@@ -65,7 +65,7 @@ def test_an_expired_session_signs_no_one_in(site: tuple[Any, Seeded]) -> None:
     with app.state.web.sessions() as session:
         row = session.scalars(select(WebSession)).one()
         assert row.expires_at - row.created_at == dt.timedelta(hours=8)  # web.session_hours
-        row.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        row.expires_at = app.state.web.clock.now() - dt.timedelta(seconds=1)
         session.commit()
     assert browser.get("/iro").headers["location"] == "/sign-in"
 
@@ -105,7 +105,7 @@ def test_five_failures_for_an_account_make_it_wait(site: tuple[Any, Seeded]) -> 
     # when the window has passed, the account may try again
     with app.state.web.sessions() as session:
         session.execute(update(SignInFailure).values(
-            at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=16)))
+            at=app.state.web.clock.now() - dt.timedelta(minutes=16)))
         session.commit()
     assert browser.sign_in(SUPPORT).status_code == 303
     with app.state.web.sessions() as session:

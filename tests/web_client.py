@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from mailout_support import CAL, CONFIG, DIRECTORY, RULES
 from web_seed import PASSWORD, Seeded, seed
 
+from workers.clock import FixedClock
 from workers.settings import load_settings
 from workers.store.session import open_store, upgrade
 from workers.web.app import create_app
@@ -35,7 +36,7 @@ def make_app(tmp_path: Path, *, pdf: bool = False, host: str = "127.0.0.1",
         "IRO_DOCUMENTS_DIR": str(tmp_path / "documents"), "IRO_PRINT_DIR": str(tmp_path / "print"),
         "IRO_OUTBOX_DIR": str(tmp_path / "outbox"), **env})
     app = create_app(settings, rules=RULES, directory=DIRECTORY, calendar=CAL, sessions=sessions,
-                     today=lambda: TODAY, pdf=pdf, host=host)
+                     clock=FixedClock.on(TODAY), pdf=pdf, host=host)
     return app, seeded
 
 

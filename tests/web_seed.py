@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from factories import make_child, make_participant, make_review
 from sqlalchemy.orm import Session, sessionmaker
 
+from workers.clock import FixedClock
 from workers.directory import Directory
 from workers.escalation.policy import Policy
 from workers.escalation.service import EscalationService
@@ -43,6 +44,7 @@ class Seeded:
 
 def seed(sessions: sessionmaker[Session], rules: Rules, directory: Directory,
          calendar: WorkingCalendar, today: dt.date) -> Seeded:
+    clock = FixedClock.on(today)
     meeting = dt.datetime.combine(today + dt.timedelta(days=42), dt.time(10), dt.UTC)
     with sessions() as session:
         for email, role in ((SUPPORT, "business_support"), (IRO, "iro"), (OTHER_IRO, "iro"),
@@ -70,16 +72,17 @@ def seed(sessions: sessionmaker[Session], rules: Rules, directory: Directory,
         make_participant(session, held, "social_worker")
         session.flush()
         mark_held(session, rules, directory, calendar, held.ref, held_day, participation="PN1",
-                  today=today)
+                  today=today, now=clock.now())
 
         failed = Dispatch(key=f"{broken.ref}/test/failed", kind="mailout_invitation",
                           channel="email", state="failed", review_id=broken.id,
                           recipient="someone@mailbox.example.com", attempts=3,
-                          last_error="the mail server refused the address (550)")
+                          last_error="the mail server refused the address (550)",
+                          due_at=clock.now())
         session.add(failed)
         session.flush()
         svc = EscalationService(session, Policy.from_rules(rules.escalation, calendar), directory,
-                                today=lambda: today)
+                                clock=clock)
         esc = svc.raise_(mine.ref, concern="The pathway plan has not been updated since March.",
                          category="pathway_plan_not_updated", stage="deputy_manager")
         session.commit()

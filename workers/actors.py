@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import dramatiq
 from dramatiq import Retry
 
+from workers.clock import SYSTEM_CLOCK, Clock
 from workers.dispatching import Dispatcher, RetryLater
 from workers.errors import ConfigError
 
@@ -146,8 +147,8 @@ def enqueue(
 # -- building a dispatcher from settings -------------------------------------------------------
 
 
-def build_dispatcher(settings: Settings) -> Dispatcher:
-    """Store, transport, composers and the pause flag for a worker process."""
+def build_dispatcher(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> Dispatcher:
+    """Store, transport, composers and the pause flag for a worker process, on ``clock``."""
     from workers.assembly import install
     from workers.compose import ComposeContext, Composers
     from workers.dispatching import default_pause_hooks, lease_seconds
@@ -163,12 +164,14 @@ def build_dispatcher(settings: Settings) -> Dispatcher:
         reply_to=settings.mailbox.reply_to_address,
         templates_dir=settings.templates_dir,
         letterhead=Letterhead.from_settings(settings.letterhead),
+        clock=clock,
     )
     return Dispatcher(
         sessions=open_store(settings.database_url),
-        transport=make_transport(settings),
+        transport=make_transport(settings, clock),
         compose=Composers(context),
         pause=default_pause_hooks(),
         lease=lease_seconds(settings.scheduler.reconcile_after_seconds),
         limiter=make_rate_limiter(settings),
+        clock=clock,
     )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from workers.clock import LONDON, london_today
+from workers.clock import LONDON, SYSTEM_CLOCK, Clock
 from workers.documents import contexts
 from workers.documents.filters import uk_date
 from workers.errors import BadInputError, NotFoundError, PermanentDeliveryError
@@ -34,12 +34,14 @@ ComposeFn = Callable[[Session, Dispatch, "ComposeContext"], OutgoingMessage]
 
 @dataclass(frozen=True)
 class ComposeContext:
-    """What composers may need beyond the row: the allow-list, the reply-to address."""
+    """What composers may need beyond the row: the allow-list, the reply-to address, and the
+    worker's clock (a letter is dated the day it is made)."""
 
     allowed_domains: Sequence[str] = ()
     reply_to: str | None = None
     templates_dir: Path = Path("templates_docx")  # settings.templates_dir
     letterhead: contexts.Letterhead = field(default_factory=contexts.Letterhead)
+    clock: Clock = SYSTEM_CLOCK
 
 
 _COMPOSERS: dict[str, ComposeFn] = {}
@@ -134,7 +136,7 @@ def compose_letter(
     when = (review.scheduled_at or dt.datetime.combine(review.due_on, dt.time(10), LONDON))
     when = when.astimezone(LONDON)
     document = shared_engine(context.templates_dir).render(
-        "invitation", invitation_context(review, person, context, london_today())
+        "invitation", invitation_context(review, person, context, context.clock.today())
     )
     body = (
         f"Dear {person.name},\n\n"

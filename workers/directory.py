@@ -7,15 +7,13 @@ case record); ``iro_manager`` and every ``stage_managers`` key name one person h
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from workers.mail.addresses import is_email_address
 from workers.yamlsource import read_yaml, validate
 
-# Deliberately simple: one @, a dot in the domain, no spaces. Real checking is the mail server's.
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CASE_KEYS = frozenset({"iro", "team_manager", "iro_manager"})
 
 
@@ -31,7 +29,7 @@ class Person(_Model):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
-        if not _EMAIL.match(value):
+        if not is_email_address(value):
             raise ValueError(f"expected an email address like name@example.gov.uk, got {value!r}")
         return value.lower()
 

@@ -34,6 +34,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
+from workers.clock import SYSTEM_CLOCK, Clock
 from workers.errors import (
     AuthenticationError,
     BadInputError,
@@ -46,7 +47,7 @@ from workers.mail.message import OutgoingMessage, Transport
 from workers.mail.mime import message_id_for
 from workers.mail.ratelimit import RateLimiter, Unlimited
 from workers.store import audit
-from workers.store.models import Child, Dispatch, Participant, Review, utcnow
+from workers.store.models import Child, Dispatch, Participant, Review
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ class Dispatcher:
     compose: Composer
     pause: PauseHooks
     lease: float = 30.0
-    clock: Callable[[], dt.datetime] = utcnow
+    clock: Clock = SYSTEM_CLOCK
     limiter: RateLimiter = field(default_factory=Unlimited)
     _unpaused_until: float = field(default=0.0, init=False, repr=False)
 
@@ -177,7 +178,7 @@ class Dispatcher:
     def _claim(self, session: Session, dispatch_id: int) -> tuple[Dispatch, bool] | Outcome:
         """Take the dispatch, loading it with its participant, review and child in one query
         (the composers then find them in the session)."""
-        now = self.clock()
+        now = self.clock.now()
         if self._paused(session):
             return Outcome("paused", dispatch_id)
         found = session.execute(
@@ -234,7 +235,7 @@ class Dispatcher:
     def _record_sent(
         self, session: Session, dispatch_id: int, message_id: str, *, recovered: bool
     ) -> Outcome:
-        now = self.clock()
+        now = self.clock.now()
         session.execute(
             update(Dispatch)
             .where(Dispatch.id == dispatch_id, Dispatch.state == "sending")
@@ -275,7 +276,7 @@ class Dispatcher:
         ``cause`` records the deferral (with its delay) as an audit event; ``uncount`` takes back
         the attempt the claim counted (a rate-limit wait is not an attempt).
         """
-        now = self.clock()
+        now = self.clock.now()
         values: dict[str, object] = {
             "state": "queued", "due_at": now + dt.timedelta(seconds=delay), "updated_at": now,
             "claimed_at": None,
@@ -299,7 +300,7 @@ class Dispatcher:
 
     def _pause_sending(self, dispatch_id: int, reason: str) -> Outcome:
         """Credentials refused: pause everything, leave this dispatch queued, alert once."""
-        now = self.clock()
+        now = self.clock.now()
         with self.sessions() as session:
             session.execute(
                 update(Dispatch)
@@ -334,7 +335,7 @@ class Dispatcher:
 
         ``keep_error`` keeps the last error stored (retries exhausted) and appends ``reason``.
         """
-        now = self.clock()
+        now = self.clock.now()
         with self.sessions() as session:
             previous = session.scalar(select(Dispatch.last_error).where(Dispatch.id == dispatch_id))
             text = f"{previous} ({reason})" if keep_error and previous else reason
@@ -368,7 +369,7 @@ def lift_pause(session: Session) -> bool:
     return bool(pause.resume(session))
 
 
-def retry(session: Session, dispatch_id: int, *, actor: str = "system") -> str:
+def retry(session: Session, dispatch_id: int, *, now: dt.datetime, actor: str = "system") -> str:
     """Put a failed (or stuck) dispatch back to pending, due now; the scheduler sends it on its
     next tick. Returns the state it was in; the caller commits. `iro dispatches retry` and the
     web page both call this."""
@@ -381,7 +382,7 @@ def retry(session: Session, dispatch_id: int, *, actor: str = "system") -> str:
         raise RefusedError(f"dispatch {dispatch_id} is {d.state}; only failed, bounced, "
                            "pending or queued dispatches can be retried")
     previous = d.state
-    d.state, d.due_at, d.claimed_at = "pending", utcnow(), None
+    d.state, d.due_at, d.claimed_at = "pending", now, None
     audit.record(session, "dispatch.retried", "dispatch", d.id, actor=actor,
                  previous_state=previous)
     return previous

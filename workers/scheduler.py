@@ -20,7 +20,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from workers.store.models import Dispatch, ServiceState, utcnow
+from workers.clock import SYSTEM_CLOCK, Clock, london_date
+from workers.loops import record_run
+from workers.store.models import Dispatch, ServiceState
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ def _nothing_known(ids: list[int]) -> set[int]:
 class JobContext:
     sessions: sessionmaker[Session]
     enqueue: Enqueue  # sends dispatch ids to the workers; call only after committing
-    now: dt.datetime
+    now: dt.datetime  # the tick's instant, from ``clock``: every job of a tick sees the same one
     reconcile_after: float  # seconds a queued dispatch may wait before we assume it was lost
     lease: float  # seconds a claim holds (workers.dispatching.lease_seconds)
     paused: bool  # sending is paused after an authentication failure
@@ -47,6 +49,12 @@ class JobContext:
     # With a ledger that tells a held message from a lost one, a queued dispatch whose message is
     # not held counts as lost after this many seconds rather than reconcile_after (None).
     lost_after: float | None = None
+    clock: Clock = SYSTEM_CLOCK  # for jobs that hand the time on (a mail-out run, a notice)
+
+    @property
+    def today(self) -> dt.date:
+        """The tick's date in London."""
+        return london_date(self.now)
 
 
 @dataclass(frozen=True)
@@ -174,20 +182,20 @@ register_job(Job("reconcile", reconcile))
 # -- slots and ticks ---------------------------------------------------------------------------
 
 
-def claim_slot(session: Session, job: str, slot: int) -> bool:
+def claim_slot(session: Session, job: str, slot: int, now: dt.datetime) -> bool:
     """True if this caller won ``slot`` for ``job`` (compared as zero-padded text)."""
     name, value = SLOT_PREFIX + job, f"{slot:015d}"
     won = session.execute(
         update(ServiceState)
         .where(ServiceState.name == name, ServiceState.value < value)
-        .values(value=value, updated_at=utcnow())
+        .values(value=value, updated_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
     if won:
         session.commit()
         return True
     try:
-        session.add(ServiceState(name=name, value=value))
+        session.add(ServiceState(name=name, value=value, updated_at=now))
         session.commit()
         return True
     except IntegrityError:  # the row exists: someone else has this slot (or a later one)
@@ -203,16 +211,16 @@ class Scheduler:
     reconcile_after: float = 30.0
     lease: float = 30.0
     is_paused: Callable[[Session], bool] = field(default=lambda _session: False)
-    clock: Callable[[], dt.datetime] = utcnow
+    clock: Clock = SYSTEM_CLOCK
     holding: Holding = _nothing_known
     lost_after: float | None = None  # see JobContext
 
     def context(self) -> JobContext:
-        now = self.clock()
+        now = self.clock.now()
         with self.sessions() as session:
             paused = self.is_paused(session)
         return JobContext(self.sessions, self.enqueue, now, self.reconcile_after, self.lease,
-                          paused, self.holding, self.lost_after)
+                          paused, self.holding, self.lost_after, self.clock)
 
     def tick(self, *, jobs: Iterable[Job] | None = None) -> dict[str, int]:
         """Run every job whose slot this scheduler wins; returns what each did."""
@@ -222,10 +230,10 @@ class Scheduler:
             period = job.period or self.tick_seconds
             slot = int(ctx.now.timestamp() // period)
             with self.sessions() as session:
-                if not claim_slot(session, job.name, slot):
+                if not claim_slot(session, job.name, slot, ctx.now):
                     continue
             try:
-                done[job.name] = job.run(ctx)
+                done[job.name] = self._run(job, ctx)
             except Exception:  # one failing job must not stop the others; the next slot retries
                 log.exception("scheduler job %s failed", job.name)
         return done
@@ -233,7 +241,20 @@ class Scheduler:
     def run_now(self, names: Iterable[str]) -> dict[str, int]:
         """Run the named jobs once, ignoring slots (``iro run --once``)."""
         ctx = self.context()
-        return {name: _JOBS[name].run(ctx) for name in names}
+        return {name: self._run(_JOBS[name], ctx) for name in names}
+
+    def _run(self, job: Job, ctx: JobContext) -> int:
+        """Run ``job`` and note the run (workers.loops), failed or not, for monitoring."""
+        error: str | None = None
+        try:
+            return job.run(ctx)
+        except Exception as exc:
+            error = type(exc).__name__
+            raise
+        finally:
+            with self.sessions() as session:
+                record_run(session, job.name, ctx.now, error)
+                session.commit()
 
     def run_forever(self, stop: Callable[[], bool] = lambda: False) -> None:
         while not stop():

@@ -15,9 +15,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from workers.errors import ConfigError
+from workers.mail.addresses import is_email_address
 from workers.yamlsource import Problem, YamlSource, dotted, problems_from, read_yaml
 
 ENV_PREFIX = "IRO_"
@@ -38,6 +39,16 @@ class MailboxSettings(_Model):
     reply_to: str | None = None  # None → address
     processed_folder: str = "Processed"
     rate_limit_per_minute: int | None = Field(default=None, ge=1)
+
+    @field_validator("address", "reply_to")
+    @classmethod
+    def _an_address(cls, value: str | None) -> str | None:
+        # A mailbox without a domain is a bad configuration, found here, not a send that
+        # retries for ever (EWS, Graph and SMTP would each refuse it at the first letter).
+        if value is not None and not is_email_address(value):
+            raise ValueError(f"expected an email address like iro.service@council.gov.uk, "
+                             f"got {value!r}")
+        return value
 
     @property
     def reply_to_address(self) -> str:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from workers.clock import SYSTEM_CLOCK, Clock
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +32,7 @@ def default_config_dir() -> Path:
 class AppContext:
     config_dir: Path = field(default_factory=default_config_dir)
     debug: bool = False
+    clock: Clock = SYSTEM_CLOCK  # every command's today and now (workers.clock)
 
     @cached_property
     def settings(self) -> Settings:

@@ -18,7 +18,6 @@ import typer
 
 from workers.cli.context import app_context
 from workers.cli.options import check_format, check_iro, parse_date
-from workers.clock import london_today
 from workers.errors import BadInputError, ConfigError
 
 if TYPE_CHECKING:
@@ -67,12 +66,11 @@ def deadlines(
     check_format(output, FORMATS)
     if due_within is not None and due_within < 0:
         raise BadInputError(f"--due-within: expected 0 or more working days, got {due_within}")
-    today = parse_date(on, "--on") if on is not None else london_today()
-
     from workers.store.deadline_queries import due_items
     from workers.store.session import current_revision, display_url
 
     app = app_context(ctx)
+    today = parse_date(on, "--on") if on is not None else app.clock.today()
     check_iro(app.directory, iro, app.config_dir)
     url = app.settings.database_url
     if current_revision(url) is None:

@@ -14,7 +14,6 @@ import typer
 
 from workers.cli.context import AppContext, app_context
 from workers.cli.options import check_format, format_metavar, optional_date
-from workers.clock import london_today
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -28,32 +27,31 @@ FORMAT_OPTION = typer.Option("--format", metavar=format_metavar(FORMATS), help="
 ID_ARGUMENT = typer.Argument(metavar="ID", help="The escalation's number (ESC-<ID>).")
 
 
-def _service(app: AppContext, session: Session, on: dt.date | None) -> EscalationService:
+def _service(app: AppContext, session: Session) -> EscalationService:
     from workers.escalation.policy import Policy
     from workers.escalation.service import EscalationService
 
     policy = Policy.from_rules(app.rules.escalation, app.calendar)
-    return EscalationService(
-        session, policy, app.directory, today=(lambda: on) if on else london_today
-    )
+    return EscalationService(session, policy, app.directory, clock=app.clock)
 
 
 def _run(
     ctx: typer.Context,
     on: str | None,
     action: str,
-    fn: Callable[[EscalationService], Escalation],
+    fn: Callable[[EscalationService, dt.date | None], Escalation],
 ) -> None:
-    """Open a session, run ``fn(service)``, commit; keep the audit of a refusal and re-raise."""
+    """Open a session, run ``fn(service, --on)``, commit; keep the audit of a refusal and
+    re-raise."""
     from workers.errors import RefusedError
     from workers.escalation.service import commit_refusal, escalation_ref
 
     app = app_context(ctx)
     day = optional_date(on, "--on")
     with app.sessions() as session:
-        svc = _service(app, session, day)
+        svc = _service(app, session)
         try:
-            row = fn(svc)
+            row = fn(svc, day)
         except RefusedError:
             commit_refusal(session)
             raise
@@ -89,13 +87,14 @@ def raise_cmd(
         ctx,
         on,
         "raised",
-        lambda svc: svc.raise_(
+        lambda svc, day: svc.raise_(
             child_ref,
             concern=concern,
             category=category,
             stage=stage,
             review_ref=review,
             iro_email=iro,
+            on=day,
         ),
     )
 
@@ -108,7 +107,8 @@ def respond(
     on: Annotated[str | None, ON_OPTION] = None,
 ) -> None:
     """Record a manager's response at the current stage."""
-    _run(ctx, on, "response recorded", lambda svc: svc.respond(escalation_id, text=text, by=by))
+    _run(ctx, on, "response recorded",
+         lambda svc, day: svc.respond(escalation_id, text=text, by=by, on=day))
 
 
 def advance(
@@ -121,7 +121,7 @@ def advance(
     on: Annotated[str | None, ON_OPTION] = None,
 ) -> None:
     """Move to the next stage (or bypass to --to), planning that stage's notice."""
-    _run(ctx, on, "advanced", lambda svc: svc.advance(escalation_id, to=to, by=by))
+    _run(ctx, on, "advanced", lambda svc, day: svc.advance(escalation_id, to=to, by=by, on=day))
 
 
 def resolve(
@@ -134,7 +134,8 @@ def resolve(
     on: Annotated[str | None, ON_OPTION] = None,
 ) -> None:
     """Close it. Only the IRO who raised it, or the IRO manager, may; others are refused."""
-    _run(ctx, on, "resolved", lambda svc: svc.resolve(escalation_id, outcome=outcome, by=by))
+    _run(ctx, on, "resolved", lambda svc, day: svc.resolve(escalation_id, outcome=outcome, by=by,
+                                                        on=day))
 
 
 def refer_cafcass(
@@ -144,7 +145,8 @@ def refer_cafcass(
     on: Annotated[str | None, ON_OPTION] = None,
 ) -> None:
     """Refer to CAFCASS, alongside the internal process (the stage does not change)."""
-    _run(ctx, on, "referred to CAFCASS", lambda svc: svc.refer_cafcass(escalation_id, by=by))
+    _run(ctx, on, "referred to CAFCASS",
+         lambda svc, day: svc.refer_cafcass(escalation_id, by=by, on=day))
 
 
 def escalations(
@@ -169,9 +171,9 @@ def escalations(
     from workers.store.models import Child, Escalation
 
     app = app_context(ctx)
-    today = optional_date(on, "--on") or london_today()
+    today = optional_date(on, "--on") or app.clock.today()
     with app.sessions() as session:
-        svc = _service(app, session, today)
+        svc = _service(app, session)
         query = select(Escalation, Child.ref).join(Child, Child.id == Escalation.child_id)
         if open_only:
             query = query.where(Escalation.status == "open")
@@ -223,7 +225,7 @@ def show(
 
     app = app_context(ctx)
     with app.sessions() as session:
-        row = _service(app, session, None).get(escalation_id)
+        row = _service(app, session).get(escalation_id)
         lines = [asdict(x) for x in history(row)]
         title = f"{escalation_ref(row.id)} ({row.category}, {row.status})"
         # what the escalation is about: shown to the person at the terminal, never logged

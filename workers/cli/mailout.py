@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
 def config_of(app: AppContext) -> MailoutConfig:
     from workers.mailout.documents import MailoutConfig
 
-    return MailoutConfig(app.rules, app.directory, app.calendar, app.settings)
+    return MailoutConfig(app.rules, app.directory, app.calendar, app.settings, clock=app.clock)
 
 
 def mailout(

@@ -35,11 +35,10 @@ def print_batch(
     if ctx.invoked_subcommand is not None:
         return
     from workers.cli.mailout import config_of
-    from workers.clock import london_today
     from workers.mailout.printing import build_batch
 
     app = app_context(ctx)
-    day = optional_date(date, "--date") or london_today()
+    day = optional_date(date, "--date") or app.clock.today()
     result = build_batch(app.sessions, config_of(app), day)
     if result.called_off:
         typer.echo(f"{result.called_off} reminders called off: their forms are back")
@@ -58,7 +57,8 @@ def mark_printed(ctx: typer.Context,
     """Record a batch's letters as sent (printed and posted)."""
     from workers.mailout.printing import mark_printed as mark
 
-    count = mark(app_context(ctx).sessions, batch_id)
+    app = app_context(ctx)
+    count = mark(app.sessions, batch_id, now=app.clock.now())
     typer.echo(f"print batch {batch_id}: {count} letters recorded as sent")
 
 
@@ -100,13 +100,12 @@ def returns(
 
 
 def _record(ctx: typer.Context, code: str, received: str | None, file: Path | None) -> None:
-    from workers.clock import london_today
     from workers.errors import BadInputError
     from workers.returns import service
     from workers.store.models import Review
 
     app = app_context(ctx)
-    day = optional_date(received, "--received") or london_today()
+    day = optional_date(received, "--received") or app.clock.today()
     if file is not None and not file.is_file():
         raise BadInputError(f"--file {file}: no such file")
     with app.sessions() as session:

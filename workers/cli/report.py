@@ -67,7 +67,8 @@ def report(
     if output == "docx":
         from workers.report.document import render_docx
 
-        _write(out_file, render_docx(figures, tables, app.settings.templates_dir))
+        _write(out_file, render_docx(figures, tables, app.settings.templates_dir,
+                                          generated_on=app.clock.today()))
     elif output in ("csv", "json"):
         from workers.report.formats import to_csv, to_json
 

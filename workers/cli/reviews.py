@@ -15,7 +15,6 @@ import typer
 
 from workers.cli.context import AppContext, app_context
 from workers.cli.options import check_iro, parse_date
-from workers.clock import london_today
 from workers.errors import BadInputError, ConfigError
 
 if TYPE_CHECKING:
@@ -71,7 +70,8 @@ def held(
             held_on,
             participation=participation,
             attended=attended or (),
-            today=london_today(),
+            today=app.clock.today(),
+            now=app.clock.now(),
         )
         session.commit()
         review, plan = result.review, result.plan
@@ -106,7 +106,7 @@ def _stop(ctx: typer.Context, review_ref: str, date: str, kind: str) -> None:
     _check_store(app)
     with app.sessions() as session:
         stop = stop_writeup(session, app.calendar, review_ref, kind, met_on,  # type: ignore[arg-type]
-                            today=london_today())
+                            today=app.clock.today())
         session.commit()
     verdict = "in time" if stop.in_time else "LATE"
     typer.echo(
@@ -155,7 +155,7 @@ def schedule(
     _check_store(app)
     with app.sessions() as session:
         review = schedule_early(
-            session, app.rules, app.calendar, child_ref, on, at=at, today=london_today()
+            session, app.rules, app.calendar, child_ref, on, at=at, today=app.clock.today()
         )
         session.commit()
         typer.echo(
@@ -179,7 +179,7 @@ def caseload(
     """Each IRO's children: next reviews, write-ups in progress and overdue items."""
     if output not in ("table", "json"):
         raise BadInputError(f"--format: expected table or json, got {output!r}")
-    today = parse_date(on, "--on") if on else london_today()
+    today = parse_date(on, "--on") if on else app_context(ctx).clock.today()
     from workers.reviews.caseload import as_json, caseloads
     from workers.store.deadline_queries import due_items
 

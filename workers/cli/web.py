@@ -55,6 +55,7 @@ def web(
         directory=app.directory,
         calendar=app.calendar,
         sessions=app.sessions,
+        clock=app.clock,
         host=host,
     )
     stop = start_sender(app) if with_worker else None
@@ -69,7 +70,7 @@ def start_sender(app: AppContext) -> Callable[[], None]:
     """Scheduler and worker threads in this process (as `iro run`); returns how to stop them."""
     from workers.cli.worker import embedded
 
-    _, scheduler, running = embedded(app.settings, app.sessions)
+    _, scheduler, running = embedded(app.settings, app.sessions, app.clock)
     halt = threading.Event()
     thread = threading.Thread(
         target=scheduler.run_forever,

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import dramatiq
     from sqlalchemy.orm import Session, sessionmaker
 
+    from workers.clock import Clock
     from workers.scheduler import Scheduler
     from workers.settings import Settings
 
@@ -99,49 +100,37 @@ def scheduler(ctx: typer.Context) -> None:
 
     broker = make_broker(settings)
     actors.declare(broker)
-    make_scheduler(settings, context.sessions, broker).run_forever()
+    make_scheduler(settings, context.sessions, broker, context.clock).run_forever()
 
 
 def run(
     ctx: typer.Context,
     once: Annotated[
-        bool, typer.Option("--once", help="Send what is due now, print a summary, exit.")
+        bool, typer.Option("--once", help="Do what is due now (scans, then send), print a "
+                                          "summary, exit; a letter that must wait is left for "
+                                          "the next run.")
     ] = False,
 ) -> None:
     """Scheduler and worker in one process (the embedded default: SQLite, in-process queue)."""
-    from workers import actors
-    from workers.broker import is_in_process
     from workers.store.session import upgrade
 
     context = app_context(ctx)
     settings = context.settings
     upgrade(settings.database_url)
-    broker, sched, running = embedded(settings, context.sessions)
-    enqueued: set[int] = set()
-    send = sched.enqueue
+    if once:
+        from workers.once import run_once
 
-    def tracked(ids: list[int]) -> int:
-        enqueued.update(ids)
-        return send(ids)
-
-    sched.enqueue = tracked
+        _print_summary(context.sessions, run_once(settings, context.sessions, context.clock))
+        return
+    _, sched, running = embedded(settings, context.sessions, context.clock)
     try:
-        if not once:
-            sched.run_forever()
-            return
-        sched.reconcile_after = 0  # nothing else is running: anything queued was lost
-        sched.run_now(["reconcile", "enqueue_due"])
-        if is_in_process(broker):
-            broker.join(actors.QUEUE, fail_fast=False)  # type: ignore[call-arg]
-        else:
-            broker.join(actors.QUEUE)
+        sched.run_forever()
     finally:
         running.stop()
-    _print_summary(context.sessions, enqueued)
 
 
 def embedded(
-    settings: Settings, sessions: sessionmaker[Session]
+    settings: Settings, sessions: sessionmaker[Session], clock: Clock
 ) -> tuple[dramatiq.Broker, Scheduler, Any]:
     """Broker, scheduler and running worker threads in this process (`iro run`, and
     `iro web --with-worker`); the caller stops the workers (``.stop()``)."""
@@ -150,13 +139,13 @@ def embedded(
 
     broker = make_broker(settings)
     actors.declare(broker)
-    actors.use(lambda: actors.build_dispatcher(settings))
-    scheduler = make_scheduler(settings, sessions, broker)
+    actors.use(lambda: actors.build_dispatcher(settings, clock))
+    scheduler = make_scheduler(settings, sessions, broker, clock)
     return broker, scheduler, start_embedded_worker(broker, settings.worker.threads)
 
 
 def make_scheduler(
-    settings: Settings, sessions: sessionmaker[Session], broker: dramatiq.Broker
+    settings: Settings, sessions: sessionmaker[Session], broker: dramatiq.Broker, clock: Clock
 ) -> Scheduler:
     from workers import actors
     from workers.assembly import install
@@ -176,6 +165,7 @@ def make_scheduler(
         reconcile_after=settings.scheduler.reconcile_after_seconds,
         lease=lease,
         is_paused=default_pause_hooks().is_paused,
+        clock=clock,
     )
 
 
@@ -268,8 +258,9 @@ def retry(
     """Queue a failed (or stuck) dispatch again; the scheduler sends it on its next tick."""
     from workers.dispatching import retry as retry_dispatch
 
-    with app_context(ctx).sessions() as session:
-        previous = retry_dispatch(session, dispatch_id, actor="cli")
+    app = app_context(ctx)
+    with app.sessions() as session:
+        previous = retry_dispatch(session, dispatch_id, now=app.clock.now(), actor="cli")
         session.commit()
     typer.echo(f"dispatch {dispatch_id}: pending (was {previous}); the scheduler will send it")
 
@@ -280,11 +271,12 @@ def resume(ctx: typer.Context) -> None:
 
     from workers.dispatching import lift_pause
     from workers.store import audit
-    from workers.store.models import Dispatch, utcnow
+    from workers.store.models import Dispatch
 
-    with app_context(ctx).sessions() as session:
+    app = app_context(ctx)
+    with app.sessions() as session:
         was_paused = lift_pause(session)
-        now = utcnow()
+        now = app.clock.now()
         # back to pending, so the next tick enqueues them at once instead of after reconcile_after
         count = session.execute(
             update(Dispatch).where(Dispatch.state == "queued")

@@ -11,13 +11,11 @@ carry the escalation reference and the child's initials, never a name: checked a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from workers.clock import london_today
 from workers.compose import ComposeContext, register_composer
 from workers.directory import Directory, Person
 from workers.documents.contexts import (
@@ -46,7 +44,6 @@ class EscalationComposers:
     directory: Directory
     engine: DocumentEngine
     letterhead: Letterhead = field(default_factory=Letterhead)
-    today: Callable[[], dt.date] = london_today
     category_titles: dict[str, str] = field(default_factory=dict)
     mailbox_name: str = ""  # how emails are signed; the letterhead's service name when empty
 
@@ -82,7 +79,8 @@ class EscalationComposers:
         )
 
     def _context(
-        self, session: Session, d: Dispatch, esc: Escalation, child: Child, notice: Notice
+        self, session: Session, d: Dispatch, esc: Escalation, child: Child, notice: Notice,
+        today: dt.date,
     ) -> dict[str, Any]:
         """The notice's context (the Word document's and the email's): the stage the notice is
         about, its response date from the deadline row, the person it goes to."""
@@ -97,7 +95,7 @@ class EscalationComposers:
         ctx = escalation_notice(
             child,
             esc,
-            Common(self.letterhead, self._iro(esc.iro_email), self.today()),
+            Common(self.letterhead, self._iro(esc.iro_email), today),
             recipient=recipient,
             recipient_title=stage.title if d.params.get("role") == "to" else "copy",
             stage_title=stage.title,
@@ -122,7 +120,7 @@ class EscalationComposers:
     def notice(self, session: Session, d: Dispatch, context: ComposeContext) -> OutgoingMessage:
         esc, child, notice = self._load(session, d)
         stage = self.policy.stage(notice.stage)
-        ctx = self._context(session, d, esc, child, notice)
+        ctx = self._context(session, d, esc, child, notice, context.clock.today())
         document = self.engine.render(stage.template, ctx)
         subject, body = self._email("email_escalation", ctx, child)
         return OutgoingMessage(
@@ -138,7 +136,7 @@ class EscalationComposers:
 
     def alert(self, session: Session, d: Dispatch, context: ComposeContext) -> OutgoingMessage:
         esc, child, notice = self._load(session, d)
-        ctx = self._context(session, d, esc, child, notice)
+        ctx = self._context(session, d, esc, child, notice, context.clock.today())
         ctx["alert"] = {"kind": notice.kind}
         subject, body = self._email("email_escalation_alert", ctx, child)
         return OutgoingMessage(

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workers.clock import london_today
+from workers.clock import SYSTEM_CLOCK, Clock
 from workers.errors import NotFoundError, RefusedError
 from workers.escalation import machine as m
 from workers.escalation.planned import plan_deadlines, plan_notice
@@ -33,7 +32,6 @@ from workers.store.models import (
     Escalation,
     EscalationStep,
     Review,
-    utcnow,
 )
 
 log = logging.getLogger(__name__)
@@ -78,13 +76,12 @@ def audit(
 
 @dataclass
 class EscalationService:
-    """The escalation commands on one session; ``today`` is injectable (tests, back-dating)."""
+    """The escalation commands on one session, on the caller's clock."""
 
     session: Session
     policy: Policy
     directory: DirectoryLike
-    today: Callable[[], dt.date] = field(default=london_today)
-    now: Callable[[], dt.datetime] = field(default=utcnow)
+    clock: Clock = SYSTEM_CLOCK
     planned: list[str] = field(default_factory=list)  # dispatch keys planned by this service
 
     # -- reading ---------------------------------------------------------------------------
@@ -117,7 +114,7 @@ class EscalationService:
             if review is None or review.child_id != child.id:
                 raise NotFoundError(f"no review {review_ref!r} for child {child_ref}")
             review_id = review.id
-        day = on or self.today()
+        day = on or self.clock.today()
         t = m.raise_escalation(
             self.policy,
             iro_email=iro_email or child.iro_email,
@@ -145,7 +142,7 @@ class EscalationService:
         self, escalation_id: int, *, text: str, by: str = "", on: dt.date | None = None
     ) -> Escalation:
         row = self.get(escalation_id)
-        t = m.respond(self.policy, state_of(row), text=text, by=by, on=on or self.today())
+        t = m.respond(self.policy, state_of(row), text=text, by=by, on=on or self.clock.today())
         self._apply(row, t)
         return row
 
@@ -153,7 +150,7 @@ class EscalationService:
         self, escalation_id: int, *, to: str | None = None, by: str = "", on: dt.date | None = None
     ) -> Escalation:
         row = self.get(escalation_id)
-        t = m.advance(self.policy, state_of(row), on=on or self.today(), by=by, to=to)
+        t = m.advance(self.policy, state_of(row), on=on or self.clock.today(), by=by, to=to)
         self._apply(row, t)
         return row
 
@@ -161,7 +158,7 @@ class EscalationService:
         self, escalation_id: int, *, by: str = "", on: dt.date | None = None
     ) -> Escalation:
         row = self.get(escalation_id)
-        t = m.refer_cafcass(self.policy, state_of(row), on=on or self.today(), by=by)
+        t = m.refer_cafcass(self.policy, state_of(row), on=on or self.clock.today(), by=by)
         self._apply(row, t)
         return row
 
@@ -175,7 +172,7 @@ class EscalationService:
                 state_of(row),
                 by=by,
                 outcome=outcome,
-                on=on or self.today(),
+                on=on or self.clock.today(),
                 iro_manager=self.directory.iro_manager.email,
             )
         except RefusedError:
@@ -188,7 +185,7 @@ class EscalationService:
 
     def tick(self, row: Escalation, today: dt.date | None = None) -> m.Transition:
         """The scheduler's look at one open escalation (overdue, timeout, ceiling)."""
-        t = m.tick(self.policy, state_of(row), today=today or self.today())
+        t = m.tick(self.policy, state_of(row), today=today or self.clock.today())
         if t.changed:
             self._apply(row, t)
         return t
@@ -224,7 +221,7 @@ class EscalationService:
         assert child is not None  # a foreign key
         for notice in t.notices:
             self.planned += plan_notice(
-                self.session, self.policy, self.directory, row, notice, child.team, self.now()
+                self.session, self.policy, self.directory, row, notice, child.team, self.clock.now()
             )
         self.session.flush()
         self.session.expire(row, ["steps"])

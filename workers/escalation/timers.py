@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from workers.clock import FixedClock, london_date
 from workers.escalation.policy import Policy
 from workers.escalation.recipients import DirectoryLike
 from workers.escalation.service import EscalationService
 from workers.scheduler import Job, JobContext, register_job
-from workers.store.models import Escalation, utcnow
+from workers.store.models import Escalation
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +45,11 @@ def scan(
     sessions: sessionmaker[Session],
     policy: Policy,
     directory: DirectoryLike,
-    today: dt.date,
-    now: Callable[[], dt.datetime] = utcnow,
+    now: dt.datetime,
 ) -> ScanReport:
-    """``now`` stamps the notices it plans as due (the scheduler's clock, so they go at its next
-    enqueue)."""
+    """Tick every open escalation as of ``now`` (the scheduler tick's instant: it also stamps the
+    notices it plans as due, so they go at its next enqueue)."""
+    today = london_date(now)
     report = ScanReport()
     with sessions() as session:
         ids = list(
@@ -58,7 +59,7 @@ def scan(
         )
     for escalation_id in ids:
         with sessions() as session:
-            svc = EscalationService(session, policy, directory, today=lambda: today, now=now)
+            svc = EscalationService(session, policy, directory, clock=FixedClock(now))
             row = session.get(Escalation, escalation_id)
             if row is None or row.status != "open":
                 continue
@@ -82,16 +83,13 @@ def scan(
     return report
 
 
-def make_job(
-    load: Callable[[], tuple[Policy, DirectoryLike]],
-    today: Callable[[dt.datetime], dt.date] = lambda now: now.astimezone().date(),
-) -> Job:
+def make_job(load: Callable[[], tuple[Policy, DirectoryLike]]) -> Job:
     """A ``workers.scheduler.Job`` that scans with the rules ``load`` returns (read at each run,
     so an edited rules.yaml takes effect without a restart)."""
 
     def run(ctx: JobContext) -> int:
         policy, directory = load()
-        report = scan(ctx.sessions, policy, directory, today(ctx.now), now=lambda: ctx.now)
+        report = scan(ctx.sessions, policy, directory, ctx.now)
         return report.planned  # the notices it asked for; the enqueue job sends them
 
     return Job(JOB_NAME, run, period=PERIOD_SECONDS)

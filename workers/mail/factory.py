@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from workers.clock import SYSTEM_CLOCK, Clock
 from workers.errors import ConfigError
 from workers.mail.message import Transport
 
@@ -20,13 +21,15 @@ def _secret(value: SecretStr | None) -> str | None:
     return None if value is None else value.get_secret_value()
 
 
-def make_transport(settings: Settings) -> Transport:
+def make_transport(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> Transport:
+    """The configured transport; ``clock`` dates the messages it writes itself (SMTP, outbox)."""
     box = settings.mailbox
     common = {"mailbox": box.address, "display_name": box.display_name, "reply_to": box.reply_to}
     if settings.transport == "outbox":
         from workers.mail.outbox import OutboxConfig, OutboxTransport
 
-        return OutboxTransport(OutboxConfig(directory=settings.outbox_dir, **common))  # type: ignore[arg-type]
+        return OutboxTransport(OutboxConfig(directory=settings.outbox_dir, **common),  # type: ignore[arg-type]
+                               clock)
     if settings.transport == "smtp":
         from workers.mail.smtp import SmtpConfig, SmtpTransport
 
@@ -40,7 +43,8 @@ def make_transport(settings: Settings) -> Transport:
                 password=_secret(s.password),
                 timeout_seconds=s.timeout_seconds,
                 **common,  # type: ignore[arg-type]
-            )
+            ),
+            clock,
         )
     if settings.transport == "ews":
         from workers.mail.ews import EwsConfig, EwsTransport

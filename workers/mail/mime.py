@@ -52,7 +52,7 @@ def build_mime(
     sender: str,
     display_name: str = "",
     reply_to: str | None = None,
-    date: dt.datetime | None = None,
+    date: dt.datetime,
 ) -> EmailMessage:
     """The email as it goes on the wire (SMTP) or into the outbox (.eml).
 
@@ -62,7 +62,7 @@ def build_mime(
     try:
         msg = EmailMessage()
         msg["Message-ID"] = message_id_for(message.dispatch_key, sender)
-        msg["Date"] = format_datetime(date or dt.datetime.now(dt.UTC))
+        msg["Date"] = format_datetime(date)
         msg["From"] = Address(display_name=display_name, addr_spec=sender)
         msg["To"] = message.to
         if message.cc:
@@ -109,7 +109,7 @@ def mime_bytes(
     sender: str,
     display_name: str = "",
     reply_to: str | None = None,
-    date: dt.datetime | None = None,
+    date: dt.datetime,
 ) -> bytes:
     """``build_mime``'s message as CRLF bytes, ready for ``smtplib.SMTP.sendmail``.
 
@@ -132,7 +132,7 @@ def mime_bytes(
                           date=date).as_bytes(policy=policy.SMTP)
     headers = [
         ("Message-ID", message_id_for(message.dispatch_key, sender)),
-        ("Date", format_datetime(date or dt.datetime.now(dt.UTC))),
+        ("Date", format_datetime(date)),
         ("From", formataddr((display_name, sender)) if display_name else sender),
         ("To", message.to),
     ]

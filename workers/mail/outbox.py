@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from workers.clock import SYSTEM_CLOCK, Clock
 from workers.errors import TransientDeliveryError
 from workers.mail.message import OutgoingMessage, loggable_key
 from workers.mail.mime import build_mime, key_hash, message_id_for
@@ -29,9 +30,10 @@ class OutboxConfig:
 class OutboxTransport:
     name = "outbox"
 
-    def __init__(self, config: OutboxConfig) -> None:
+    def __init__(self, config: OutboxConfig, clock: Clock = SYSTEM_CLOCK) -> None:
         self.config = config
         self.mailbox = config.mailbox
+        self.clock = clock  # the Date header
 
     def path_for(self, dispatch_key: str) -> Path:
         return self.config.directory / f"{key_hash(dispatch_key)}.eml"
@@ -42,6 +44,7 @@ class OutboxTransport:
             sender=self.config.mailbox,
             display_name=self.config.display_name,
             reply_to=self.config.reply_to,
+            date=self.clock.now(),
         )
         target = self.path_for(message.dispatch_key)
         try:

@@ -24,6 +24,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from workers.clock import SYSTEM_CLOCK, Clock
 from workers.store.models import ServiceState
 
 if TYPE_CHECKING:
@@ -113,8 +114,8 @@ def _need(session: Session | None) -> Session:
 class RedisPauseFlag:
     """The flag as one Redis key; the session arguments are accepted and ignored."""
 
-    def __init__(self, client: Any, key: str = REDIS_KEY) -> None:
-        self.client, self.key = client, key
+    def __init__(self, client: Any, key: str = REDIS_KEY, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.client, self.key, self.clock = client, key, clock
 
     def state(self, session: Session | None = None) -> PauseState | None:
         raw = self.client.get(self.key)
@@ -127,7 +128,7 @@ class RedisPauseFlag:
         return bool(self.client.exists(self.key))
 
     def pause(self, session: Session | None, reason: str) -> bool:
-        doc = {"reason": reason[:MAX_REASON], "since": dt.datetime.now(dt.UTC).isoformat()}
+        doc = {"reason": reason[:MAX_REASON], "since": self.clock.now().isoformat()}
         return bool(self.client.set(self.key, json.dumps(doc), nx=True))
 
     def resume(self, session: Session | None = None) -> bool:

@@ -17,6 +17,7 @@ import threading
 from dataclasses import dataclass
 from typing import Literal
 
+from workers.clock import SYSTEM_CLOCK, Clock
 from workers.errors import (
     AuthenticationError,
     DeliveryError,
@@ -46,9 +47,10 @@ class SmtpConfig:
 class SmtpTransport:
     name = "smtp"
 
-    def __init__(self, config: SmtpConfig) -> None:
+    def __init__(self, config: SmtpConfig, clock: Clock = SYSTEM_CLOCK) -> None:
         self.config = config
         self.mailbox = config.mailbox
+        self.clock = clock  # the Date header
         self._idle: list[smtplib.SMTP] = []
         self._lock = threading.Lock()
 
@@ -92,12 +94,14 @@ class SmtpTransport:
 
     def send(self, message: OutgoingMessage) -> str:
         recipients = envelope_recipients(message)
+        date = self.clock.now()
         # Built once, as bytes (send_message would build and flatten an EmailMessage: ~2.5 ms).
         data = mime_bytes(
             message,
             sender=self.config.mailbox,
             display_name=self.config.display_name,
             reply_to=self.config.reply_to,
+            date=date,
         ) if all(a.isascii() for a in (*recipients, self.config.mailbox)) else None
         message_id = message_id_for(message.dispatch_key, self.config.mailbox)
         # A pooled connection the server has since dropped fails on first use; one fresh retry
@@ -112,7 +116,7 @@ class SmtpTransport:
                 if data is None:  # an address outside ASCII: smtplib negotiates SMTPUTF8
                     conn.send_message(build_mime(message, sender=self.config.mailbox,
                                                  display_name=self.config.display_name,
-                                                 reply_to=self.config.reply_to),
+                                                 reply_to=self.config.reply_to, date=date),
                                       from_addr=self.config.mailbox, to_addrs=recipients)
                 else:
                     conn.sendmail(self.config.mailbox, recipients, data)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -36,7 +37,7 @@ from workers.mailout.documents import (
 )
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
 from workers.store import audit
-from workers.store.models import Child, Dispatch, Participant, Return, Review, utcnow
+from workers.store.models import Child, Dispatch, Participant, Return, Review
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def form_returned(session: Session, dispatch: Dispatch) -> bool:
 def call_off(session: Session, dispatch: Dispatch, reason: str) -> None:
     session.execute(
         update(Dispatch).where(Dispatch.id == dispatch.id, Dispatch.state == "sending")
-        .values(state="cancelled", updated_at=utcnow(), claimed_at=None)
+        .values(state="cancelled", claimed_at=None)  # updated_at: the column stamps it
         .execution_options(synchronize_session=False)
     )
     audit.record(session, "dispatch.cancelled", "dispatch", dispatch.id, reason=reason)
@@ -157,7 +158,7 @@ def register(load: Callable[[], MailoutConfig] | None = None) -> None:
     loader = load or cache(load_config)
 
     def bound(session: Session, dispatch: Dispatch, ctx: ComposeContext) -> OutgoingMessage:
-        return compose_letter(session, dispatch, loader(), ctx)
+        return compose_letter(session, dispatch, replace(loader(), clock=ctx.clock), ctx)
 
     register_composer(INVITATION_KIND, bound)
     register_composer(REMINDER_KIND, bound)

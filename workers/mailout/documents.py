@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workers.clock import LONDON, london_today
+from workers.clock import LONDON, SYSTEM_CLOCK, Clock
 from workers.documents import contexts
 from workers.documents.filters import uk_date
 from workers.mailout.plan import documents_for, reminder_documents
@@ -42,7 +42,7 @@ class MailoutConfig:
     calendar: WorkingCalendar
     settings: Settings
     pdf: bool = True  # convert to PDF where LibreOffice is installed
-    today: Any = london_today  # Callable[[], dt.date]; Any so the dataclass stays hashable
+    clock: Clock = SYSTEM_CLOCK  # the letter's date, and when its dispatches are due
 
     @property
     def letterhead(self) -> contexts.Letterhead:
@@ -76,7 +76,7 @@ def letter_context(cfg: MailoutConfig, child: Child, review: Review, person: Par
                    form: str | None, code: str | None, return_by: dt.date) -> dict[str, Any]:
     iro = cfg.directory.iro(review.iro_email)
     contact: contexts.Contact = iro if iro is not None else IroFallback(review.iro_email)
-    common = contexts.Common(cfg.letterhead, contact, cfg.today())
+    common = contexts.Common(cfg.letterhead, contact, cfg.clock.today())
     ret = contexts.FormReturn(code or "", return_by, cfg.settings.mailbox.address,
                               cfg.letterhead.address_lines) if form else None
     enclosures = [contexts.Enclosure(form_title(form), f"Fill in and return by "

@@ -13,11 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workers.clock import LONDON
 from workers.errors import IroError
 from workers.mailout.documents import MailoutConfig
 from workers.mailout.service import run_mailout
@@ -53,6 +53,6 @@ def run_due(sessions: sessionmaker[Session], cfg: MailoutConfig, today: dt.date)
 
 def make_job(load: Callable[[], MailoutConfig]) -> Job:
     def run(ctx: JobContext) -> int:
-        return run_due(ctx.sessions, load(), ctx.now.astimezone(LONDON).date())
+        return run_due(ctx.sessions, replace(load(), clock=ctx.clock), ctx.today)
 
     return Job(JOB_NAME, run, period=PERIOD_SECONDS)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from workers.errors import PreflightError, ServiceUnavailableError, TemplateError
+from workers.mail.addresses import is_email_address
 from workers.mail.allowlist import may_email
 from workers.mailout.plan import PlannedLetter
 
@@ -27,7 +28,6 @@ _POSTCODE = re.compile(
     r"^(GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]? ?[0-9][ABD-HJLNP-UW-Z]{2})$",
     re.IGNORECASE,
 )
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class ParticipantLike(Protocol):
@@ -77,7 +77,7 @@ def check_recipient(
         address = (person.email or "").strip()
         if not address:
             return ["channel is email but no email address is recorded; add one or send by post"]
-        if not _EMAIL.match(address):
+        if not is_email_address(address):
             return ["the recorded email address is not a valid address"]
         if letter.recipient.lower() != address.lower():
             return ["the planned address differs from the case record"]

@@ -27,7 +27,7 @@ from workers.mailout.documents import MailoutConfig, pdf_enabled
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
 from workers.private_files import make_private_dir, open_private
 from workers.store import audit
-from workers.store.models import Dispatch, Participant, PrintBatch, Review, utcnow
+from workers.store.models import Dispatch, Participant, PrintBatch, Review
 
 log = logging.getLogger(__name__)
 MANIFEST_COLUMNS = ("sequence", "dispatch_id", "key", "kind", "review_ref", "participant_ref",
@@ -135,9 +135,9 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
         return BatchResult(batch.id, len(manifest), pages, pdf_path, manifest_path, called_off)
 
 
-def mark_printed(sessions: sessionmaker[Session], batch_id: int, *, actor: str = "system") -> int:
-    """Record the batch's letters as sent (posted); returns how many."""
-    now = utcnow()
+def mark_printed(sessions: sessionmaker[Session], batch_id: int, *, now: dt.datetime,
+                 actor: str = "system") -> int:
+    """Record the batch's letters as sent (posted) at ``now``; returns how many."""
     with sessions() as session:
         batch = session.get(PrintBatch, batch_id)
         if batch is None:

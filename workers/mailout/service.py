@@ -34,7 +34,7 @@ from workers.private_files import make_private_dir, write_private
 from workers.reviews import records
 from workers.reviews.held import mailout_key, send_at
 from workers.store import audit, keyed
-from workers.store.models import Child, Dispatch, Participant, Review, utcnow
+from workers.store.models import Child, Dispatch, Participant, Review
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,6 @@ def run_mailout(
     *,
     dry_run_dir: Path | None = None,
     participants: Sequence[Participant] | None = None,
-    now: dt.datetime | None = None,
     actor: str = "system",
 ) -> MailoutResult:
     """Queue the review's mail-out (or, with ``dry_run_dir``, write its documents there).
@@ -77,8 +76,8 @@ def run_mailout(
     write to someone else's case). Raises PreflightError listing every problem; nothing is
     written to the store then.
     """
-    moment = now or utcnow()
-    today = cfg.today()
+    moment = cfg.clock.now()
+    today = cfg.clock.today()
     with sessions() as session:
         review, child, people = _load(session, review_ref)
         if participants is not None:

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from workers.clock import london_today
 from workers.errors import TemplateError
 from workers.report import charts
 from workers.report.figures import AnnualReport
@@ -36,7 +35,7 @@ def render_docx(
     tables: Sequence[Table],
     templates_dir: Path,
     *,
-    generated_on: dt.date | None = None,
+    generated_on: dt.date,
 ) -> bytes:
     """The filled document's bytes. Raises TemplateError naming the template if it will not fill."""
     from docx.shared import Mm
@@ -69,7 +68,7 @@ def render_docx(
     context = {
         "period": {"label": report.period.label, "start": report.period.start.strftime("%d %B %Y"),
                    "end": report.period.end.strftime("%d %B %Y")},
-        "generated_on": (generated_on or london_today()).strftime("%d %B %Y"),
+        "generated_on": generated_on.strftime("%d %B %Y"),
         "tables": rows,
     }
     try:

@@ -66,13 +66,13 @@ class EwsInbox:
                             a.content_type or "application/octet-stream")
             for a in (item.attachments or []) if isinstance(a, FileAttachment)
         )
-        received = item.datetime_received or dt.datetime.now(dt.UTC)
         return InboxMessage(
             id=item.id,
             message_id=item.message_id or f"<ews.{item.id}>",
             subject=item.subject or "",
             body=body,
-            received_at=dt.datetime.fromtimestamp(received.timestamp(), dt.UTC),
+            received_at=(dt.datetime.fromtimestamp(item.datetime_received.timestamp(), dt.UTC)
+                         if item.datetime_received else None),
             is_report=_report_kind(item.item_class) == "ndr",
             is_receipt=_report_kind(item.item_class) == "receipt",
             attachments=attachments,

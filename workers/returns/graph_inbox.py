@@ -110,7 +110,7 @@ class GraphInbox:
             message_id=str(row.get("internetMessageId") or f"<graph.{row['id']}>"),
             subject=str(row.get("subject") or ""),
             body=text,
-            received_at=_when(row.get("receivedDateTime")) or dt.datetime.now(dt.UTC),
+            received_at=_when(row.get("receivedDateTime")),
             is_report=is_report,
             is_receipt=not is_report and message_class.upper().startswith(REPORT_CLASS),
             attachments=attachments,

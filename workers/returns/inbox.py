@@ -24,7 +24,7 @@ class InboxMessage:
     message_id: str  # the Internet Message-ID (a return is recorded once per message)
     subject: str
     body: str
-    received_at: dt.datetime
+    received_at: dt.datetime | None  # None: the server gave none; the poll's time is used
     is_report: bool = False  # a delivery status notification (NDR), never a return
     # a delivery or read receipt: neither a bounce nor a return, though it may quote the code
     is_receipt: bool = False

@@ -8,6 +8,7 @@ event with its Message-ID; `iro returns unmatched`). The reader's watermark is s
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,14 +17,14 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workers.clock import LONDON
+from workers.clock import london_date
 from workers.errors import RefusedError
 from workers.returns import service
 from workers.returns.inbox import InboxMessage, InboxReader
 from workers.returns.matching import classify
 from workers.scheduler import Job, JobContext
 from workers.store import audit
-from workers.store.models import Return, Review, ServiceState, utcnow
+from workers.store.models import Return, Review, ServiceState
 
 log = logging.getLogger(__name__)
 JOB_NAME = "returns_inbox"
@@ -58,16 +59,18 @@ def save_watermark(sessions: sessionmaker[Session], name: str, value: str | None
         if row is None:
             session.add(ServiceState(name=name, value=value or ""))
         else:
-            row.value, row.updated_at = value or "", utcnow()
+            row.value = value or ""  # updated_at: the column stamps it
         session.commit()
 
 
 def process(
-    sessions: sessionmaker[Session], reader: InboxReader, documents_dir: Path
+    sessions: sessionmaker[Session], reader: InboxReader, documents_dir: Path, *,
+    now: dt.datetime,
 ) -> PollSummary:
+    """Match every message in the inbox; ``now`` dates a message the server gave no date."""
     summary = PollSummary()
     for message in reader.fetch():
-        outcome = _one(sessions, message, documents_dir)
+        outcome = _one(sessions, message, documents_dir, message.received_at or now)
         if outcome == "return":
             summary.returns += 1
         elif outcome == "bounce":
@@ -84,7 +87,8 @@ def process(
     return summary
 
 
-def _one(sessions: sessionmaker[Session], message: InboxMessage, documents_dir: Path) -> str:
+def _one(sessions: sessionmaker[Session], message: InboxMessage, documents_dir: Path,
+         received: dt.datetime) -> str:
     with sessions() as session:
         match = classify(message, lambda codes: service.issued(session, codes))
         if match.outcome == "receipt":
@@ -110,7 +114,7 @@ def _one(sessions: sessionmaker[Session], message: InboxMessage, documents_dir: 
                 for a in message.attachments]
         try:
             service.record_return(
-                session, letter, received_on=message.received_at.astimezone(LONDON).date(),
+                session, letter, received_on=london_date(received),
                 channel="email", source_message_id=message.message_id,
                 file_path=kept[0] if kept else None)
         except RefusedError:
@@ -131,12 +135,13 @@ def _unmatched(session: Session, message: InboxMessage, reason: str) -> str:
     return "unmatched"
 
 
-def poll(sessions: sessionmaker[Session], reader: InboxReader, documents_dir: Path) -> PollSummary:
+def poll(sessions: sessionmaker[Session], reader: InboxReader, documents_dir: Path, *,
+         now: dt.datetime) -> PollSummary:
     """One poll with the saved watermark (readers built with ``state=None`` get it here)."""
     name = watermark_name(reader)
     if reader.state is None:
         reader.state = load_watermark(sessions, name)
-    summary = process(sessions, reader, documents_dir)
+    summary = process(sessions, reader, documents_dir, now=now)
     save_watermark(sessions, name, reader.state)
     return summary
 
@@ -147,7 +152,7 @@ def make_job(build: Callable[[], InboxReader | None], documents_dir: Callable[[]
         if reader is None:
             return 0  # the outbox transport has no inbox
         try:
-            return poll(ctx.sessions, reader, documents_dir()).total
+            return poll(ctx.sessions, reader, documents_dir(), now=ctx.now).total
         finally:
             reader.close()
 

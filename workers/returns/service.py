@@ -24,7 +24,7 @@ from workers.mailout.codes import normalise
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
 from workers.private_files import make_private_dir, write_private
 from workers.store import audit
-from workers.store.models import Dispatch, Return, Review, utcnow
+from workers.store.models import Dispatch, Return, Review
 
 log = logging.getLogger(__name__)
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -64,7 +64,7 @@ def call_off_reminders(session: Session, letter: Dispatch, reason: str,
         .where(Dispatch.key.startswith(reminder_prefix(letter.key), autoescape=True))
         .where(Dispatch.kind == REMINDER_KIND, Dispatch.channel.in_(channels))
         .where(Dispatch.state.in_(("pending", "queued")), Dispatch.print_batch_id.is_(None))
-        .values(state="cancelled", updated_at=utcnow())
+        .values(state="cancelled")  # updated_at: the column stamps it
         .returning(Dispatch.id)
         .execution_options(synchronize_session=False)
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workers.clock import london_today
+from workers.clock import SYSTEM_CLOCK, Clock
 from workers.compose import ComposeContext, register_composer
 from workers.directory import Directory
 from workers.errors import NotFoundError, PermanentDeliveryError
@@ -44,7 +44,7 @@ class NoticeConfig:
     templates_dir: Path
     mailbox_name: str = "Independent Reviewing Service"
     letterhead: Any = None  # contexts.Letterhead; None → the placeholder letterhead
-    today: Callable[[], dt.date] = london_today
+    clock: Clock = SYSTEM_CLOCK  # a notice's date, and the days left it counts
 
 
 def _review(session: Session, dispatch: Dispatch) -> Review:
@@ -120,7 +120,7 @@ def compose_reminder(
     deadline = _deadline(session, review, kind)
     if deadline is None:
         raise NotFoundError(f"dispatch {dispatch.key}: no {kind} deadline for {review.ref}")
-    left = cfg.calendar.between(cfg.today(), deadline.due_on, statutory=False)
+    left = cfg.calendar.between(cfg.clock.today(), deadline.due_on, statutory=False)
     text = _email(
         cfg, "email_writeup_reminder", review, what=kind, due_on=deadline.due_on,
         days_left=max(left, 0),
@@ -153,7 +153,7 @@ def compose_overdue(
     deadline = _deadline(session, review, kind)
     if deadline is None:
         raise NotFoundError(f"dispatch {dispatch.key}: no {kind} deadline for {review.ref}")
-    today = cfg.today()
+    today = cfg.clock.today()
     overdue = [
         OverdueItem(r.ref, r.child.initials, WHAT.get(d.kind, d.kind), d.due_on,
                     cfg.calendar.between(d.due_on, today, statutory=False))
@@ -199,7 +199,7 @@ def _common(cfg: NoticeConfig, review: Review) -> contexts.Common:
     return contexts.Common(
         letterhead=cfg.letterhead or contexts.Letterhead(),
         iro=iro if iro is not None else _Contact(review.iro_email, review.iro_email),
-        letter_date=cfg.today(),
+        letter_date=cfg.clock.today(),
     )
 
 
@@ -246,7 +246,8 @@ def register(load: Callable[[], NoticeConfig]) -> None:
     def bind(
         fn: Callable[[Session, Dispatch, NoticeConfig, ComposeContext], OutgoingMessage],
     ) -> Callable[[Session, Dispatch, ComposeContext], OutgoingMessage]:
-        return lambda session, dispatch, ctx: fn(session, dispatch, load(), ctx)
+        return lambda session, dispatch, ctx: fn(session, dispatch,
+                                                 replace(load(), clock=ctx.clock), ctx)
 
     register_composer("review_record", bind(compose_review_record))
     register_composer("writeup_reminder", bind(compose_reminder))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -44,7 +42,7 @@ def cancel_pending(session: Session, key_prefix: str) -> int:
         update(Dispatch)
         .where(Dispatch.key.startswith(key_prefix, autoescape=True))
         .where(Dispatch.state.in_(CANCELLABLE))
-        .values(state="cancelled", updated_at=dt.datetime.now(dt.UTC))
+        .values(state="cancelled")  # updated_at: the column stamps it
         .execution_options(synchronize_session="fetch")
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workers.clock import LONDON
 from workers.planning import write_up_reminders
 from workers.reviews import records
 from workers.reviews.clock import WRITE_UP_KINDS, WriteUpClock, overdue_on
@@ -106,7 +105,7 @@ def _plan_missing(
 
 def make_job(load: Callable[[], NoticeConfig]) -> Job:
     def run(ctx: JobContext) -> int:
-        return scan(ctx.sessions, load(), ctx.now.astimezone(LONDON).date())
+        return scan(ctx.sessions, load(), ctx.today)
 
     return Job(JOB_NAME, run, period=PERIOD_SECONDS)
 

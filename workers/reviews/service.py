@@ -52,8 +52,8 @@ def mark_held(
     *,
     participation: str | None = None,
     attended: Sequence[str] = (),
+    now: dt.datetime,
     today: dt.date | None = None,
-    now: dt.datetime | None = None,
     actor: str = "system",
 ) -> HeldResult:
     review = records.review_by_ref(session, review_ref)
@@ -96,7 +96,7 @@ def mark_held(
             statutory=False,
         )
     overdue_to = overdue_recipient(rules, directory, child, review)
-    moment = now or dt.datetime.now(dt.UTC)
+    moment = now
     planned = sum(
         _plan_notice(session, review, notice, overdue_to, moment, actor) for notice in plan.notices
     )

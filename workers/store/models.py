@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from workers.clock import wall_now
+
 # Named constraints, so later migrations can drop or alter them (SQLite batch mode needs names).
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -41,7 +43,7 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
     """A timezone-aware timestamp on every backend, stored as UTC.
 
     SQLite has no timezone type: without this it hands back naive datetimes, and comparing them with
-    ``utcnow()`` raises. A naive value written here is refused rather than guessed at.
+    an aware clock's ``now()`` raises. A naive value written here is refused rather than guessed at.
     """
 
     impl = DateTime(timezone=True)
@@ -69,14 +71,10 @@ class Base(DeclarativeBase):
     type_annotation_map = {dt.datetime: UtcDateTime()}
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 class Timestamped:
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(default=wall_now, server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(
-        default=utcnow, onupdate=utcnow, server_default=func.now()
+        default=wall_now, onupdate=wall_now, server_default=func.now()
     )
 
 
@@ -178,7 +176,7 @@ class Dispatch(Timestamped, Base):
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"))
     recipient: Mapped[str] = mapped_column(String(320), default="")  # address, or "post"
     reference_code: Mapped[str | None] = mapped_column(String(40), unique=True)
-    due_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[dt.datetime]  # always set from the caller's clock: a default would be the wall's
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[dt.datetime | None]
     sent_at: Mapped[dt.datetime | None] = mapped_column(index=True)  # return rates by year
@@ -268,7 +266,7 @@ class EscalationStep(Base):
     on: Mapped[dt.date] = mapped_column(Date)
     by: Mapped[str] = mapped_column(String(320), default="")
     text: Mapped[str] = mapped_column(Text, default="")
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=wall_now)
 
 
 class AuditEvent(Base):
@@ -277,7 +275,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=wall_now, index=True)
     action: Mapped[str] = mapped_column(String(60))  # e.g. dispatch.sent, return.recorded
     actor: Mapped[str] = mapped_column(String(320), default="system")
     subject_type: Mapped[str] = mapped_column(String(40))
@@ -292,7 +290,7 @@ class ServiceState(Base):
 
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(Text, default="")
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=wall_now, onupdate=wall_now)
 
 
 class WebUser(Timestamped, Base):
@@ -321,7 +319,7 @@ class WebSession(Base):
     email: Mapped[str] = mapped_column(String(320), index=True)
     roles: Mapped[str] = mapped_column(String(100))  # comma-separated
     source: Mapped[str] = mapped_column(String(10))  # local | oidc
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=wall_now)
     expires_at: Mapped[dt.datetime]
     ended_at: Mapped[dt.datetime | None]
 
@@ -334,4 +332,4 @@ class SignInFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), index=True)  # as typed, lower case
     address: Mapped[str] = mapped_column(String(64), index=True)  # the client's IP address
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=wall_now, index=True)

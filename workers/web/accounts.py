@@ -6,7 +6,6 @@ an OpenID Connect sign-in may map to several. Roles: business_support, iro, mana
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -14,13 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workers.errors import BadInputError, RefusedError
+from workers.mail.addresses import is_email_address
 from workers.store import audit
 from workers.store.models import WebUser
 from workers.web.passwords import check_password, hash_password, password_problem
 
 ROLES = ("business_support", "iro", "manager")
 ROLE_TITLES = {"business_support": "Business support", "iro": "IRO", "manager": "Manager"}
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @cache
@@ -52,7 +51,7 @@ def add_user(session: Session, email: str, role: str, password: str, *,
              actor: str = "cli") -> WebUser:
     """Create (or reset the password and role of) a local account; the caller commits."""
     email = email.strip().lower()
-    if not _EMAIL.match(email):
+    if not is_email_address(email):
         raise BadInputError(f"{email!r} is not an email address")
     if role not in ROLES:
         raise BadInputError(f"--role {role!r}: expected one of {', '.join(ROLES)}")

@@ -7,10 +7,8 @@ references, never names); an unexpected error becomes a plain 500 page, the trac
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import secrets
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from workers.clock import SYSTEM_CLOCK, Clock
 from workers.errors import (
     BadInputError,
     ConfigError,
@@ -28,7 +27,7 @@ from workers.errors import (
     RefusedError,
     ServiceUnavailableError,
 )
-from workers.web.context import WebContext, london_today
+from workers.web.context import WebContext
 from workers.web.pages import render
 from workers.web.security import SignInRequired, current_user
 
@@ -53,7 +52,7 @@ def create_app(
     directory: Directory | None = None,
     calendar: WorkingCalendar | None = None,
     sessions: sessionmaker[Session] | None = None,
-    today: Callable[[], dt.date] = london_today,
+    clock: Clock = SYSTEM_CLOCK,
     host: str = "127.0.0.1",
     pdf: bool = True,
 ) -> FastAPI:
@@ -79,7 +78,7 @@ def create_app(
         directory=directory or load_directory(settings.config_dir / "directory.yaml"),
         calendar=calendar or WorkingCalendar.from_rules(rules.calendar),
         sessions=sessions or open_store(settings.database_url),
-        today=today,
+        clock=clock,
         pdf=pdf,
     )
     app = FastAPI(title="IRO service", docs_url=None, redoc_url=None, openapi_url=None)

@@ -56,7 +56,7 @@ def sign_in_submit(request: Request, email: Annotated[str, Form()] = "",
     web = ctx.settings.web
     limits = sessions.Limits(web.sign_in_failures_per_account, web.sign_in_failures_per_address,
                              dt.timedelta(minutes=web.sign_in_window_minutes))
-    now = dt.datetime.now(dt.UTC)
+    now = ctx.clock.now()
     with ctx.sessions() as session:
         wait = sessions.wait_minutes(session, typed, address, now, limits)
         if wait is not None:  # refused without looking at the password

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import Request
 
-from workers.clock import london_today
+from workers.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -32,15 +31,18 @@ class WebContext:
     directory: Directory
     calendar: WorkingCalendar
     sessions: sessionmaker[Session]
-    today: Callable[[], dt.date] = london_today
+    clock: Clock = SYSTEM_CLOCK  # every page's today and now
     pdf: bool = True  # print batches and packs as PDF (LibreOffice)
+
+    def today(self) -> dt.date:
+        return self.clock.today()
 
     @property
     def mailout(self) -> MailoutConfig:
         from workers.mailout.documents import MailoutConfig
 
         return MailoutConfig(self.rules, self.directory, self.calendar, self.settings,
-                             pdf=self.pdf, today=self.today)
+                             pdf=self.pdf, clock=self.clock)
 
     @property
     def notices(self) -> NoticeConfig:
@@ -51,7 +53,7 @@ class WebContext:
                             Path(self.settings.templates_dir),
                             mailbox_name=self.settings.mailbox.display_name,
                             letterhead=Letterhead.from_settings(self.settings.letterhead),
-                            today=self.today)
+                            clock=self.clock)
 
     @property
     def policy(self) -> Policy:
@@ -63,7 +65,7 @@ class WebContext:
         """The same service `iro escalate` uses, on ``session`` (the caller commits)."""
         from workers.escalation.service import EscalationService
 
-        return EscalationService(session, self.policy, self.directory, today=self.today)
+        return EscalationService(session, self.policy, self.directory, clock=self.clock)
 
 
 def web_context(request: Request) -> WebContext:

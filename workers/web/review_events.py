@@ -94,7 +94,7 @@ def held(request: Request, review_ref: str, user: SignedIn,
             result = mark_held(session, ctx.rules, ctx.directory, ctx.calendar, review.ref,
                                _day(held_on, "Held on", today),
                                participation=participation or None, attended=attended or (),
-                               today=today, actor=user.email)
+                               today=today, now=ctx.clock.now(), actor=user.email)
         except BadInputError as exc:  # RefusedError too
             session.rollback()
             flash(request, str(exc), "error")

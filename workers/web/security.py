@@ -10,7 +10,6 @@ is refused before anything happens.
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
@@ -37,10 +36,6 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def current_user(request: Request) -> User | None:
     """The user of this request's live session (looked up once per request), else None."""
     if "user" in request.scope.get("state", {}):
@@ -59,7 +54,7 @@ def _lookup(request: Request) -> User | None:
     if not isinstance(token, str) or not token:
         return None
     with web_context(request).sessions() as session:
-        row = sessions.live(session, token, _now())
+        row = sessions.live(session, token, web_context(request).clock.now())
         if row is None:
             return None
         roles = frozenset(r for r in row.roles.split(",") if r in ROLES)
@@ -75,7 +70,7 @@ def sign_in(request: Request, user: User) -> None:
     ctx = web_context(request)
     with ctx.sessions() as session:
         token = sessions.start(session, user.email, user.roles, user.source,
-                               hours=ctx.settings.web.session_hours, now=_now())
+                               hours=ctx.settings.web.session_hours, now=ctx.clock.now())
         session.commit()
     request.session.clear()
     request.session[SESSION_ID] = token
@@ -91,7 +86,7 @@ def sign_out(request: Request) -> None:
     token = request.session.get(SESSION_ID)
     if isinstance(token, str) and token:
         with web_context(request).sessions() as session:
-            sessions.end(session, token, _now())
+            sessions.end(session, token, web_context(request).clock.now())
             session.commit()
     request.session.clear()
     request.state.user = None

@@ -39,7 +39,7 @@ def retry(request: Request, dispatch_id: int, user: Support) -> Response:
 
     ctx = web_context(request)
     with ctx.sessions() as session:
-        previous = retry_dispatch(session, dispatch_id, actor=user.email)
+        previous = retry_dispatch(session, dispatch_id, now=ctx.clock.now(), actor=user.email)
         session.commit()
     flash(request, f"Letter {dispatch_id} (was {previous}) will be sent again on the next run.")
     return RedirectResponse("/support/dispatches", status_code=303)
@@ -75,7 +75,8 @@ def build(request: Request, user: Support) -> Response:
 def printed(request: Request, batch_id: int, user: Support) -> Response:
     from workers.mailout.printing import mark_printed
 
-    count = mark_printed(web_context(request).sessions, batch_id, actor=user.email)
+    ctx = web_context(request)
+    count = mark_printed(ctx.sessions, batch_id, now=ctx.clock.now(), actor=user.email)
     flash(request, f"Print batch {batch_id}: {count} letters recorded as posted.")
     return RedirectResponse("/support/print", status_code=303)
 
