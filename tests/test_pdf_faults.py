@@ -61,7 +61,9 @@ def pool(soffice: str, tmp_path: Path) -> Iterator[Callable[[int, float], Conver
     def make(instances: int, timeout: float) -> ConverterPool:
         made.append(ConverterPool(
             lambda: PdfConverter(soffice, timeout, folder=tmp_path), instances))
-        wait_until(lambda: len(office_using(tmp_path)) == instances, 120, "LibreOffice to start")
+        # answering over UNO: a first start's soffice.bin restarts itself once before that
+        wait_until(lambda: all(c.running for c in made[-1].converters), 120,
+                   "LibreOffice to start")
         return made[-1]
 
     yield make

@@ -73,6 +73,13 @@ class Office:
                 and self._office is not None and self._office.poll() is None)
 
     def start(self, timeout: float) -> None:
+        try:
+            self._start(timeout)
+        except BaseException:
+            self.stop()  # nothing half-started is left running
+            raise
+
+    def _start(self, timeout: float) -> None:
         self._office = subprocess.Popen(
             [*self.args, f"--accept=pipe,name={self.pipe};urp;StarOffice.ComponentContext"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -144,7 +144,7 @@ class PdfConverter:
     @property
     def fresh(self) -> bool:
         """Whether the next document goes to a LibreOffice that has converted nothing yet."""
-        return not self.warm or self.conversions == 0 or not self._running()
+        return not self.warm or self.conversions == 0 or not self.running
 
     def _office_env(self) -> dict[str, str]:
         temp = self.workdir / "tmp"  # LibreOffice's own temporary copies stay private too
@@ -155,7 +155,9 @@ class PdfConverter:
         return [self.soffice, f"-env:UserInstallation={self.marker}", "--headless",
                 "--invisible", "--nologo", "--norestore", "--nodefault", "--nofirststartwizard"]
 
-    def _running(self) -> bool:
+    @property
+    def running(self) -> bool:
+        """Whether a LibreOffice of this converter has started and answers (warm only)."""
         return self._office is not None and self._office.running()
 
     # -- converting ------------------------------------------------------------------------
@@ -246,9 +248,10 @@ class PdfConverter:
             log.info("python3-uno not available; converting with one soffice per document")
             self.warm = False
             return None
-        self._office = Office(self._office_args(), self.marker, self._office_env(), self.python)
-        self._office.start(self.start_timeout)
-        return self._office
+        office = Office(self._office_args(), self.marker, self._office_env(), self.python)
+        office.start(self.start_timeout)  # stops what it started if LibreOffice never answers
+        self._office = office
+        return office
 
     # -- stopping --------------------------------------------------------------------------
 
