@@ -30,6 +30,11 @@ figures are over all rounds, and each round's ratio is printed too.
 
 The last line is ``ratio: <float>`` (end-to-end rate / render-only rate; issue 4 §5 asks ≥ 0.75).
 Redis: IRO_BENCH_REDIS (default db 14, flushed); PostgreSQL: IRO_BENCH_PG (an admin URL).
+
+However the run ends — normally, SIGTERM from `timeout`, SIGINT, SIGHUP or even SIGKILL — its
+`iro worker` (stopped as `docker stop` stops it), its render-only processes and their
+LibreOffice go with it (``workers.parent_death``), and its database is dropped (by the SMTP
+process, when the benchmark itself was killed outright).
 """
 
 from __future__ import annotations
@@ -57,6 +62,8 @@ sys.path.insert(0, str(ROOT))
 import proc_cpu  # noqa: E402 - benchmarks/, this script's folder
 import render_only  # noqa: E402
 
+from workers.parent_death import die_with_parent  # noqa: E402
+
 PG_ADMIN = os.environ.get("IRO_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("IRO_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 MAILBOX = "iro.service@council.example.gov.uk"
@@ -72,9 +79,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def smtp_process(port: int, count: Any, pdfs: Any, ready: Any) -> None:
-    """A counting SMTP server in its own process (it still shares the machine's cores)."""
+def smtp_process(port: int, count: Any, pdfs: Any, ready: Any, parent: int,
+                 database: str) -> None:
+    """A counting SMTP server in its own process (it still shares the machine's cores).
+
+    It outlives the benchmark only to clear up after it: killed outright, the benchmark cannot
+    drop its database, so this process does when it learns of the death."""
     from aiosmtpd.controller import Controller
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # for sigwait below
+    die_with_parent(parent)  # SIGTERM, which it waits for, if the benchmark is killed
 
     class Counting:
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
@@ -90,6 +104,15 @@ def smtp_process(port: int, count: Any, pdfs: Any, ready: Any) -> None:
     ready.set()
     signal.sigwait({signal.SIGTERM})
     controller.stop()
+    if os.getppid() != parent:
+        drop_database(database)
+
+
+def drop_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 ROLES = ("child", "parent", "carer", "social_worker", "guardian")  # a form each but the guardian
@@ -237,7 +260,8 @@ def render_side(sessions: Any, ids: list[int], args: argparse.Namespace) -> Meas
     """The same letters' document work alone, in ``args.processes`` processes."""
     from workers.settings import load_settings
 
-    lo = load_settings(ROOT / "config").libreoffice
+    settings = load_settings(ROOT / "config")
+    lo = settings.libreoffice
     if args.kind == "docx":
         rate = render_only.docx(letter_contexts(sessions, ids), args.processes, TEMPLATES)
         seconds = len(ids) / rate
@@ -250,7 +274,7 @@ def render_side(sessions: Any, ids: list[int], args: argparse.Namespace) -> Meas
     else:
         items = letter_contexts(sessions, ids)
         work = functools.partial(render_only.InvitationPdf, TEMPLATES, lo.soffice,
-                                 lo.timeout_seconds)
+                                 lo.timeout_seconds, settings.runtime_dir)
     rate, used = render_only.with_office(items, args.processes, work, lo.timeout_seconds)
     return Measured(len(ids), len(ids) / rate,
                     {name: ms * len(ids) / 1000 for name, ms in used.items()})
@@ -309,10 +333,13 @@ class Pipeline:
         broker = make_broker(settings)
         actors.declare(broker)
         self.scheduler = make_scheduler(settings, self.sessions, broker, SYSTEM_CLOCK)
+        me = os.getpid()
         self.worker = subprocess.Popen(
             [IRO, "--config", str(ROOT / "config"), "worker", "--processes",
              str(self.args.processes), "--threads", str(self.args.threads)],
-            env=self.env, start_new_session=True)
+            env=self.env, start_new_session=True,
+            # killed any way at all, the benchmark stops its worker as `docker stop` would
+            preexec_fn=lambda: die_with_parent(me))  # safe: this process has no threads
         warm = self.args.processes * self.args.threads * 4
         self._send(make_letters(self.sessions, warm, self.args.kind))
         return self
@@ -381,6 +408,9 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
+    # `timeout` and `kill` end the run through its finally blocks (workers stopped, database
+    # dropped); a SIGKILL cannot, but the children go anyway (workers.parent_death)
+    render_only.stop_on(signal.SIGTERM, signal.SIGHUP)
     if args.letters is None:
         args.letters = 1000 if args.kind == "docx" else 150
     if args.kind != "docx":
@@ -397,20 +427,22 @@ def main() -> None:
 
     from workers.store.session import upgrade
 
-    name = f"iro_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = "postgresql+psycopg://" + PG_ADMIN.split("://", 1)[1].rsplit("/", 1)[0] + f"/{name}"
     client = redis.Redis.from_url(REDIS)
     beats = client.zrangebyscore("iro:__heartbeats__", (time.time() - 5) * 1000, "+inf")
     if beats:  # another run's workers would take this run's messages (and find no such rows)
         raise SystemExit(f"{len(beats)} workers are live on {REDIS}; stop them or set "
                          "IRO_BENCH_REDIS to another database")
     client.flushdb()
+    name = f"iro_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    print(f"database: {name}", file=sys.stderr, flush=True)
+    url = "postgresql+psycopg://" + PG_ADMIN.split("://", 1)[1].rsplit("/", 1)[0] + f"/{name}"
     port = free_port()
     count, pdfs = mp.Value("i", 0), mp.Value("i", 0)
     ready = mp.Event()
-    smtp = mp.get_context("fork").Process(target=smtp_process, args=(port, count, pdfs, ready))
+    smtp = mp.get_context("fork").Process(target=smtp_process,
+                                          args=(port, count, pdfs, ready, os.getpid(), name))
     try:
         upgrade(url)
         smtp.start()
@@ -432,8 +464,7 @@ def main() -> None:
         if smtp.pid is not None:
             os.kill(smtp.pid, signal.SIGTERM)
             smtp.join(10)
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(name)
         client.flushdb()  # this run's workers are stopped: their heartbeats must not block the next
     mode = args.kind
     made = {"mailout": "invitation, form and instructions → one PDF pack (warm LibreOffice)",

@@ -61,14 +61,20 @@ def rate(fn: Any, n: int) -> float:
 
 def pdf_rates(docx: bytes, cold_n: int, warm_n: int) -> None:
     from workers.documents.pdf import PdfConverter, libreoffice_available
+    from workers.runtime_dir import process_dir, remove_process_dirs
+    from workers.settings import load_settings
 
     if not libreoffice_available():
         print("pdf: LibreOffice not installed, skipped")
         return
-    with PdfConverter(warm=False) as cold:
-        cold_rate = rate(lambda: cold.convert(docx), cold_n)
-    with PdfConverter(warm=True) as warm:
-        warm_rate = rate(lambda: warm.convert(docx), warm_n)
+    folder = process_dir(load_settings(ROOT / "config").runtime_dir)
+    try:
+        with PdfConverter(warm=False, folder=folder) as cold:
+            cold_rate = rate(lambda: cold.convert(docx), cold_n)
+        with PdfConverter(warm=True, folder=folder) as warm:
+            warm_rate = rate(lambda: warm.convert(docx), warm_n)
+    finally:
+        remove_process_dirs()
     print(f"pdf cold (new soffice per file): {cold_rate:.2f} letters/s")
     print(f"pdf warm (listening soffice + uno bridge): {warm_rate:.2f} letters/s")
 

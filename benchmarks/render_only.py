@@ -6,6 +6,9 @@ one), render every invitation and convert it to PDF.
 mailout: P processes run ``workers.mailout.compose.letter_message`` — all of a mail-out letter's
 document work, the pack converted by the process's own warm LibreOffice — on rows loaded
 beforehand. All are warmed up before the clock starts.
+
+Every child dies with the benchmark, however it ends (``workers.parent_death``): killed by
+`timeout` or SIGKILL, it takes its LibreOffice with it rather than run on.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ import contextlib
 import multiprocessing as mp
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 from proc_cpu import cpu, group, split_office
+
+from workers.parent_death import die_with_parent
 
 _contexts: list[Any] = []  # set before forking: the children inherit them
 
@@ -43,7 +49,8 @@ def docx(ctxs: list[dict[str, Any]], processes: int, templates: Path) -> float:
     """Letters a second rendered to .docx."""
     global _contexts
     _contexts = ctxs
-    with mp.get_context("fork").Pool(processes) as pool:
+    with mp.get_context("fork").Pool(processes, initializer=die_with_parent,
+                                     initargs=(os.getpid(), signal.SIGKILL)) as pool:
         pool.map(_render_chunk, [(templates, (0, 1))] * processes * 2, chunksize=1)  # compile
         started = time.perf_counter()
         done = sum(pool.map(_render_chunk, [(templates, c) for c in _chunks(len(ctxs), processes)],
@@ -61,12 +68,13 @@ class Work(Protocol):
 
 
 class InvitationPdf:
-    def __init__(self, templates: Path, soffice: str, timeout: float) -> None:
+    def __init__(self, templates: Path, soffice: str, timeout: float, runtime_dir: Path) -> None:
         from workers.documents.engine import shared_engine
         from workers.documents.pdf import PdfConverter
+        from workers.runtime_dir import process_dir
 
         self.engine = shared_engine(templates)
-        self.converter = PdfConverter(soffice, timeout)
+        self.converter = PdfConverter(soffice, timeout, folder=process_dir(runtime_dir))
 
     def warm(self) -> None:  # start LibreOffice, compile the template
         for ctx in _contexts[:2]:
@@ -77,7 +85,10 @@ class InvitationPdf:
             self.converter.convert(self.engine.render("invitation", ctx), "invitation")
 
     def close(self) -> None:
+        from workers.runtime_dir import remove_process_dirs
+
         self.converter.close()
+        remove_process_dirs()  # a forked child ends with os._exit: atexit would not run
 
 
 class MailoutLetter:
@@ -103,8 +114,24 @@ class MailoutLetter:
         close_pdf()  # a forked child ends with os._exit: atexit would not run
 
 
+def stop_on(*signums: int) -> None:
+    """These signals (SIGTERM from a parent that died, or from `timeout`) end this process
+    through its ``finally`` blocks, which close LibreOffice, instead of at once; a second one (a
+    dying parent sends one as each of its threads exits) does not cut them short."""
+
+    def stop(signum: int, frame: object) -> None:
+        for each in signums:
+            signal.signal(each, lambda *_: None)
+        sys.exit(128 + signum)
+
+    for signum in signums:
+        signal.signal(signum, stop)
+
+
 def _office_process(make: Callable[[], Work], tasks: Any, results: Any, go: Any,
-                    finish: Any) -> None:
+                    finish: Any, parent: int) -> None:
+    stop_on(signal.SIGTERM)
+    die_with_parent(parent)
     work = make()
     try:
         work.warm()
@@ -132,7 +159,8 @@ def with_office(items: list[Any], processes: int, make: Callable[[], Work],
         tasks.put(chunk)
     for _ in range(processes):
         tasks.put(None)
-    procs = [fork.Process(target=_office_process, args=(make, tasks, results, go, finish))
+    procs = [fork.Process(target=_office_process,
+                          args=(make, tasks, results, go, finish, os.getpid()))
              for _ in range(processes)]
     for p in procs:
         p.start()

@@ -93,6 +93,20 @@ def config_copy(tmp_path: Path) -> Path:
     return dest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The suite's runtime directory (``runtime_dir``: LibreOffice's profiles and the documents
+    it converts), for this process and every `iro` it starts: never the repository's var/run."""
+    folder = tmp_path_factory.mktemp("run")
+    before = os.environ.get("IRO_RUNTIME_DIR")
+    os.environ["IRO_RUNTIME_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("IRO_RUNTIME_DIR", None)
+    else:
+        os.environ["IRO_RUNTIME_DIR"] = before
+
+
 @pytest.fixture(autouse=True)
 def _isolated_registries() -> Iterator[None]:
     """Composers and scheduler jobs are per-process registries: a test that installs some must

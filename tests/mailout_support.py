@@ -28,6 +28,7 @@ def make_config(tmp_path: Path, *, pdf: bool = False, today: dt.date = TODAY,
         "IRO_DOCUMENTS_DIR": str(tmp_path / "documents"),
         "IRO_PRINT_DIR": str(tmp_path / "print"),
         "IRO_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "IRO_RUNTIME_DIR": str(tmp_path / "run"),
         **env,
     }
     settings = load_settings(CONFIG, environ=environ)

@@ -29,6 +29,8 @@ def test_send_writes_one_eml_per_dispatch_and_find_sent_sees_it(tmp_path: Path) 
 
     files = sorted(p.name for p in (tmp_path / "outbox").iterdir())
     assert files == [f"{key_hash(key)}.eml"]  # no temp files left behind
+    assert ((tmp_path / "outbox").stat().st_mode & 0o777) == 0o700  # made for it
+    assert ((tmp_path / "outbox" / files[0]).stat().st_mode & 0o777) == 0o600
     assert msg_id == message_id_for(key, MAILBOX) == t.find_sent(key)
     parsed = message_from_bytes(
         (tmp_path / "outbox" / files[0]).read_bytes(), policy=policy.default

@@ -151,6 +151,8 @@ def test_dry_run_writes_documents_and_queues_nothing(tmp_path: Path) -> None:
     names = sorted(p.name for p in result.written)
     # 4 letters with a form (3 documents each) + 2 invitations alone
     assert len(names) == 14 and all((out / ref / n).stat().st_size > 0 for n in names)
+    assert {(out / ref / n).stat().st_mode & 0o777 for n in names} == {0o600}
+    assert (out.stat().st_mode & 0o777) == (out / ref).stat().st_mode & 0o777 == 0o700
     assert _count(sessions) == 0
 
 

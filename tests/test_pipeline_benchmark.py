@@ -3,7 +3,9 @@ the figures are the benchmark's to print, README.md quotes them)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +69,64 @@ def test_the_default_is_the_mailout_as_production_sends_it(
     lines = _run()
     _office_lines(_check(lines, "mailout"))
     assert "one PDF pack" in lines[1]
+
+
+def _database_exists(name: str) -> bool:
+    import psycopg
+    from conftest import PG_ADMIN_URL
+
+    with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                            (name,)).fetchone() is not None
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid``, to watch after ``pid`` itself is gone."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from proc_cpu import group
+
+    return set(group(pid)) - {pid}
+
+
+def _alive(pids: set[int]) -> set[int]:
+    from workers.runtime_dir import process_start
+
+    return {pid for pid in pids if process_start(pid) is not None}
+
+
+def test_killed_with_sigkill_it_takes_its_workers_and_libreoffice_along(
+    pg_database: str, redis_url: str, soffice: str, tmp_path: Path
+) -> None:
+    # `timeout` or a SIGKILL ends the benchmark without its finally blocks; its `iro worker`
+    # (in a session of its own) and LibreOffice must not run on, nor its database stay
+    from conftest import office_using
+    from test_crash import wait_until
+
+    run = tmp_path / "run"
+    env = {**os.environ, "IRO_RUNTIME_DIR": str(run),
+           "IRO_BENCH_REDIS": os.environ.get("IRO_TEST_BENCH_REDIS_URL",
+                                             "redis://127.0.0.1:6379/11")}
+    output = tmp_path / "benchmark.log"
+    with output.open("wb") as log:
+        bench = subprocess.Popen(
+            [sys.executable, str(ROOT / "benchmarks" / "pipeline.py"), "--kind", "pdf",
+             "--letters", "400", "--processes", "1", "--threads", "2", "--rounds", "1"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: office_using(run) or bench.poll() is not None, 180,
+                   "the benchmark's workers to convert")
+        assert bench.poll() is None, output.read_text()[-2000:]
+        below = _descendants(bench.pid)
+        assert below and set(office_using(run)) <= below
+        bench.kill()
+        bench.wait()
+        wait_until(lambda: not _alive(below), 60,
+                   "the benchmark's workers and their LibreOffice to go with it")
+        wait_until(lambda: not office_using(run), 10, "no LibreOffice left")
+        database = output.read_text().split("database: ", 1)[1].split()[0]
+        wait_until(lambda: not _database_exists(database), 30, "its database to be dropped")
+    finally:
+        bench.kill()
+        for pid in _alive(_descendants(bench.pid)) | set(office_using(run)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

@@ -22,6 +22,11 @@ from workers.returns import service
 from workers.store.models import AuditEvent, Dispatch, PrintBatch
 
 
+def mode(path: Path | None) -> int:
+    assert path is not None
+    return path.stat().st_mode & 0o777
+
+
 @pytest.mark.libreoffice
 def test_print_batch_round(tmp_path: Path, soffice: str) -> None:
     sessions = sqlite_store(tmp_path)
@@ -44,6 +49,9 @@ def test_print_batch_round(tmp_path: Path, soffice: str) -> None:
     assert "BR1 1AA" in text  # the window address is printed
     manifest_text = Path(result.manifest_path or "").read_text()
     assert "Test " not in manifest_text and "Acacia" not in manifest_text
+    # children's letters: for this account's eyes only, whatever the umask
+    assert mode(result.pdf_path) == mode(result.manifest_path) == 0o600
+    assert mode(Path(cfg.settings.print_dir)) == 0o700
     assert build_batch(sessions, cfg, today).batch_id is None  # nothing twice
     assert mark_printed(sessions, result.batch_id, now=london_moment(today)) == 2
     with pytest.raises(RefusedError):

@@ -42,6 +42,7 @@ def test_missing_file_means_every_default(tmp_path: Path, monkeypatch: pytest.Mo
     assert s.documents_dir == tmp_path / "var" / "documents"
     assert s.print_dir == tmp_path / "var" / "print"
     assert s.templates_dir == tmp_path / "templates_docx"
+    assert s.runtime_dir == tmp_path / "var" / "run"
     assert s.mailbox.address == "iro.service@council.example.gov.uk"
     assert s.mailbox.reply_to_address == s.mailbox.address
     assert s.email.allowed_domains == [
@@ -60,7 +61,9 @@ def test_missing_file_means_every_default(tmp_path: Path, monkeypatch: pytest.Mo
     assert s.graph.base_url == "https://graph.microsoft.com/v1.0"
     assert (s.imap.port, s.worker.processes, s.worker.threads) == (993, 1, 4)
     assert (s.scheduler.tick_seconds, s.scheduler.reconcile_after_seconds) == (10, 20)
-    assert (s.libreoffice.soffice, s.libreoffice.timeout_seconds) == ("soffice", 120)
+    assert (s.libreoffice.soffice, s.libreoffice.timeout_seconds) == ("soffice", 30)
+    assert (s.libreoffice.instances, s.libreoffice.start_timeout_seconds) == (None, 120)
+    assert s.converter_instances == 1  # one for the 4 threads
     assert s.rate_limit_per_minute is None
 
 
@@ -88,6 +91,12 @@ def test_absolute_paths_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         ({"IRO_SMTP_PORT": "2525"}, ("smtp", "port"), 2525),
         ({"IRO_SMTP_TIMEOUT_SECONDS": "2.5"}, ("smtp", "timeout_seconds"), 2.5),
         ({"IRO_WORKER_THREADS": "8"}, ("worker", "threads"), 8),
+        ({"IRO_RUNTIME_DIR": "/run/iro"}, ("runtime_dir",), Path("/run/iro")),
+        ({"IRO_LIBREOFFICE_INSTANCES": "3"}, ("libreoffice", "instances"), 3),
+        ({"IRO_LIBREOFFICE_INSTANCES": "3"}, ("converter_instances",), 3),
+        ({"IRO_WORKER_THREADS": "1"}, ("converter_instances",), 1),
+        ({"IRO_WORKER_THREADS": "5"}, ("converter_instances",), 2),
+        ({"IRO_WORKER_THREADS": "16"}, ("converter_instances",), 2),  # memory: at most 2
         ({"IRO_MAILBOX_RATE_LIMIT_PER_MINUTE": "12"}, ("mailbox", "rate_limit_per_minute"), 12),
         (
             {"IRO_MAILBOX_REPLY_TO": "replies@council.example.gov.uk"},

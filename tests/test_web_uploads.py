@@ -83,6 +83,7 @@ def test_a_return_with_its_scan_keeps_the_file_with_the_case(
     assert f"Form {code} recorded as returned" in shown and "the scan is kept" in shown
     [kept] = _kept(app)
     assert kept.read_bytes() == PDF
+    assert (kept.stat().st_mode & 0o777) == 0o600 and (kept.parent.stat().st_mode & 0o777) == 0o700
     assert kept.name == f"{code}-scan.pdf"  # the sender's file name (a child's name?) is dropped
     assert kept.parent.parts[-2:] == (s.ready_review, "returns")
     with app.state.web.sessions() as session:

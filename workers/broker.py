@@ -75,6 +75,10 @@ def start_embedded_worker(broker: dramatiq.Broker, threads: int) -> Any:
     """A dramatiq Worker in this process's threads (the embedded default, and `iro run`)."""
     from dramatiq import Worker
 
+    from workers.time_budget import TimeBudget
+
+    if not any(isinstance(m, TimeBudget) for m in broker.middleware):
+        broker.add_middleware(TimeBudget())  # waits for LibreOffice end before the time limit
     worker = Worker(broker, worker_threads=threads, worker_timeout=200)
     worker.start()
     return worker

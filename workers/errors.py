@@ -100,3 +100,10 @@ class AuthenticationError(DeliveryError):
 
     All sending is paused until an engineer fixes them (one alert, not a failure per letter).
     """
+
+
+class ConverterError(TransientDeliveryError):
+    """LibreOffice failed for a reason of its own: it timed out, crashed, stopped answering, or
+    no converter was free in the time a letter is given. That LibreOffice was restarted and
+    nothing is wrong with the document; a letter is retried with back-off, as after a dropped
+    connection (hence a TransientDeliveryError). A command that met it can be run again."""

@@ -24,6 +24,9 @@ from workers.yamlsource import Problem, YamlSource, dotted, problems_from, read_
 ENV_PREFIX = "IRO_"
 # The service's default rate for Exchange Online and EWS: at most 30 messages a minute per mailbox.
 EXCHANGE_RATE_LIMIT = 30
+# LibreOffice processes per worker process unless libreoffice.instances says (Settings)
+THREADS_PER_INSTANCE = 4
+MAX_DEFAULT_INSTANCES = 2
 
 
 class _Model(BaseModel):
@@ -125,7 +128,11 @@ class SchedulerSettings(_Model):
 
 class LibreOfficeSettings(_Model):
     soffice: str = "soffice"
-    timeout_seconds: float = Field(default=120, gt=0)
+    # LibreOffice processes per worker process, each converting for whichever thread asks;
+    # None → one for every 4 threads, at most MAX_DEFAULT_INSTANCES (each ~150 MB resident)
+    instances: int | None = Field(default=None, ge=1)
+    timeout_seconds: float = Field(default=30, gt=0)  # one document; then it is restarted
+    start_timeout_seconds: float = Field(default=120, gt=0)  # a (re)start, profile made afresh
 
 
 class WebSettings(_Model):
@@ -163,6 +170,7 @@ class Settings(_Model):
     documents_dir: Path = Path("var/documents")
     print_dir: Path = Path("var/print")
     templates_dir: Path = Path("templates_docx")
+    runtime_dir: Path = Path("var/run")  # one private folder per process (workers.runtime_dir)
     mailbox: MailboxSettings = MailboxSettings()
     letterhead: LetterheadSettings = LetterheadSettings()
     email: EmailPolicy = EmailPolicy()
@@ -182,6 +190,19 @@ class Settings(_Model):
         if self.mailbox.rate_limit_per_minute is not None:
             return self.mailbox.rate_limit_per_minute
         return EXCHANGE_RATE_LIMIT if self.transport in ("ews", "graph") else None
+
+    @property
+    def converter_instances(self) -> int:
+        """LibreOffice processes a worker process keeps: the setting, else one for every
+        THREADS_PER_INSTANCE threads, at most MAX_DEFAULT_INSTANCES.
+
+        Converting is CPU work in LibreOffice, one core each: with a process a core, a second
+        instance per process bought no letters a second on 2 cores (benchmarks/pipeline.py) and
+        cost 5–15% more LibreOffice CPU a letter; one keeps four threads' waits at a few seconds,
+        well inside the time a letter is given (workers.time_budget)."""
+        if self.libreoffice.instances is not None:
+            return self.libreoffice.instances
+        return max(1, min(MAX_DEFAULT_INSTANCES, -(-self.worker.threads // THREADS_PER_INSTANCE)))
 
 
 def env_name(path: tuple[str, ...]) -> str:
@@ -309,7 +330,7 @@ def _absolute_paths(settings: Settings) -> Settings:
     cwd = Path.cwd()
     updates = {
         name: cwd / value
-        for name in ("outbox_dir", "documents_dir", "print_dir", "templates_dir")
+        for name in ("outbox_dir", "documents_dir", "print_dir", "templates_dir", "runtime_dir")
         if not (value := getattr(settings, name)).is_absolute()
     }
     return settings.model_copy(update=updates) if updates else settings

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from workers.errors import EXIT_TEMPLATE
+from workers.private_files import write_private
 
 templates_app = typer.Typer(help="Check, render and describe the Word and email templates.",
                             no_args_is_help=True)
@@ -101,13 +102,13 @@ def render(
         from workers.documents.emails import render_email
 
         mail = render_email(folder, kind, context)
-        out.write_text(f"Subject: {mail.subject}\n\n{mail.body}", encoding="utf-8")
+        write_private(out, f"Subject: {mail.subject}\n\n{mail.body}".encode())
         typer.echo(f"wrote {out}")
         return
     from workers.documents.engine import DocumentEngine
 
     docx = DocumentEngine(folder).render(kind, context)
-    out.write_bytes(docx)
+    write_private(out, docx)
     typer.echo(f"wrote {out}")
     if pdf:
         from workers.documents.pdf import PdfConverter, libreoffice_available
@@ -120,8 +121,10 @@ def render(
                 err=True,
             )
             return
-        with PdfConverter(soffice, warm=False) as conv:
-            out.with_suffix(".pdf").write_bytes(conv.convert(docx, kind))
+        from workers.runtime_dir import process_dir
+
+        with PdfConverter(soffice, warm=False, folder=process_dir(_runtime_dir(ctx))) as conv:
+            write_private(out.with_suffix(".pdf"), conv.convert(docx, kind))
         typer.echo(f"wrote {out.with_suffix('.pdf')}")
 
 
@@ -132,6 +135,12 @@ def _soffice(ctx: typer.Context) -> str:
         return app_context(ctx).settings.libreoffice.soffice
     except ImportError:
         return "soffice"
+
+
+def _runtime_dir(ctx: typer.Context) -> Path:
+    from workers.cli.context import app_context
+
+    return app_context(ctx).settings.runtime_dir
 
 
 @templates_app.command("fields")

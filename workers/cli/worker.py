@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from workers.settings import Settings
 
 
+# How long a stopping worker process waits for the letters in hand (then for its consumers): with
+# LibreOffice's 3 s to close and dramatiq's own second or two, within `docker stop`'s 10 s.
+SHUTDOWN_TIMEOUT_MS = 4_000
+
+
 class Format(StrEnum):
     table = "table"
     csv = "csv"
@@ -67,13 +72,19 @@ def worker(
             "`iro worker` needs a queue shared with the scheduler: set IRO_REDIS_URL, "
             "or use `iro run` for the in-process queue"
         )
-    # dramatiq's worker processes import workers.worker_entry, which reads this variable
+    # dramatiq's worker processes import workers.worker_entry, which reads these variables (the
+    # thread count sizes each process's LibreOffice pool)
+    threads = threads or settings.worker.threads
     os.environ["IRO_CONFIG_DIR"] = str(context.config_dir)
+    os.environ["IRO_WORKER_THREADS"] = str(threads)
     args = make_argument_parser().parse_args(
         [
             "workers.worker_entry",
             "--processes", str(processes or settings.worker.processes),
-            "--threads", str(threads or settings.worker.threads),
+            "--threads", str(threads),
+            # a letter still in hand after this goes back to the queue when its claim lapses:
+            # the process must be gone within the 10 s `docker stop` allows
+            "--worker-shutdown-timeout", str(SHUTDOWN_TIMEOUT_MS),
             "--skip-logging" if not context.debug else "--verbose",
         ]
     )

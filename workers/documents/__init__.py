@@ -17,8 +17,12 @@ Public API (import from the submodules; importing this package loads nothing hea
     problems = check_templates(settings.templates_dir, kinds=["invitation"])  # [] if all good
 
     from workers.documents.pdf import PdfConverter, libreoffice_available
-    with PdfConverter(soffice="soffice", timeout=120) as conv:  # warm LibreOffice, own profile
-        pdf_bytes = conv.convert(docx_bytes)  # ServiceUnavailableError / TemplateError
+    from workers.runtime_dir import process_dir  # the process's private folder (runtime_dir)
+    with PdfConverter("soffice", folder=process_dir(settings.runtime_dir)) as conv:
+        pdf_bytes = conv.convert(docx_bytes)  # warm LibreOffice, own profile; TemplateError /
+                                              # ConverterError (a fault of LibreOffice's own)
+
+    from workers.documents.pdf_pool import ConverterPool  # several, for many threads
 
     from workers.documents.packs import build_pack
     pack_pdf = build_pack([invitation_pdf, form_pdf, instructions_pdf])  # one PDF (pypdf)

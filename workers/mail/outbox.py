@@ -16,6 +16,7 @@ from workers.clock import SYSTEM_CLOCK, Clock
 from workers.errors import TransientDeliveryError
 from workers.mail.message import OutgoingMessage, loggable_key
 from workers.mail.mime import build_mime, key_hash, message_id_for
+from workers.private_files import make_private_dir
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,8 @@ class OutboxTransport:
         )
         target = self.path_for(message.dispatch_key)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".eml")
+            make_private_dir(target.parent)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".eml")  # 0600
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(mime.as_bytes())

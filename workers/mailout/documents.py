@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from workers.mailout.plan import documents_for, reminder_documents
 if TYPE_CHECKING:
     from workers.directory import Directory
     from workers.documents.engine import DocumentEngine
-    from workers.documents.pdf import PdfConverter
+    from workers.documents.pdf_pool import ConverterPool
     from workers.rules import Rules
     from workers.settings import Settings
     from workers.store.models import Child, Participant, Review
@@ -108,33 +109,59 @@ def render_documents(cfg: MailoutConfig, ctx: dict[str, Any], *, form: str | Non
     return [(kind, cfg.engine.render(kind, ctx)) for kind in kinds]
 
 
-_pdf_lock = threading.Lock()
-_converter: PdfConverter | None = None
+_pool_lock = threading.Lock()
+_pool: tuple[int, ConverterPool] | None = None  # (the pid that made it, it): a fork makes its own
+_stopped: int | None = None  # the pid of a process that stopped converting for good
 
 
 def to_pdf(cfg: MailoutConfig, docx: bytes, name: str) -> bytes:
-    """One document as PDF with this process's warm LibreOffice (serialised: not thread-safe)."""
+    """One document as PDF by this process's LibreOffice converters (workers.documents.pdf_pool),
+    waiting no longer than the dramatiq message in hand allows (workers.time_budget)."""
+    from workers.time_budget import wait_until
+
+    return converters(cfg).convert(docx, name, give_up_at=wait_until())
+
+
+def converters(cfg: MailoutConfig) -> ConverterPool:
+    """This process's converter pool, started on first use with ``libreoffice.instances``
+    LibreOffice processes, working in the process's folder under ``runtime_dir``."""
     from workers.documents.pdf import PdfConverter
+    from workers.documents.pdf_pool import ConverterPool, stopping
+    from workers.runtime_dir import process_dir
 
-    global _converter
-    with _pdf_lock:
-        if _converter is None:
+    global _pool
+    with _pool_lock:
+        if _stopped == os.getpid():
+            raise stopping("a document")
+        if _pool is None or _pool[0] != os.getpid():
             lo = cfg.settings.libreoffice
-            _converter = PdfConverter(lo.soffice, lo.timeout_seconds)
-            # a worker process that exits must not leave its LibreOffice and profile behind
+            folder = process_dir(cfg.settings.runtime_dir)
+            _pool = os.getpid(), ConverterPool(
+                lambda: PdfConverter(lo.soffice, lo.timeout_seconds, folder=folder,
+                                     start_timeout=lo.start_timeout_seconds),
+                cfg.settings.converter_instances,
+            )
+            # a process that exits must not leave its LibreOffice and folder behind
             atexit.register(close_pdf)
-        return _converter.convert(docx, name)
+        return _pool[1]
 
 
-def close_pdf() -> None:
-    """Stop this process's LibreOffice, if it started one. Registered with atexit; processes that
-    end with ``os._exit`` call it themselves (dramatiq's worker processes, at worker shutdown:
-    workers.worker_entry; the benchmarks' forked children)."""
-    global _converter
-    with _pdf_lock:
-        if _converter is not None:
-            _converter.close()
-            _converter = None
+def close_pdf(grace: float | None = None, *, for_good: bool = False) -> None:
+    """Stop this process's LibreOffice converters, if it started any, and remove its folder
+    under the runtime directory; ``for_good``: refuse to start them again (a stopping worker).
+    Registered with atexit; processes that end with ``os._exit`` call it themselves (dramatiq's
+    worker processes, at worker shutdown: workers.worker_entry; the benchmarks' forked
+    children)."""
+    from workers.runtime_dir import remove_process_dirs
+
+    global _pool, _stopped
+    with _pool_lock:
+        if for_good:
+            _stopped = os.getpid()
+        if _pool is not None and _pool[0] == os.getpid():
+            _pool[1].close(grace)
+            _pool = None
+    remove_process_dirs()
 
 
 def pdf_enabled(cfg: MailoutConfig) -> bool:

@@ -25,6 +25,7 @@ from workers.errors import NotFoundError, RefusedError, ServiceUnavailableError
 from workers.mailout.compose import form_returned, pack
 from workers.mailout.documents import MailoutConfig, pdf_enabled
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
+from workers.private_files import make_private_dir, open_private
 from workers.store import audit
 from workers.store.models import Dispatch, Participant, PrintBatch, Review
 
@@ -116,13 +117,12 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
                 })
         if len(writer.pages) % 2:
             writer.add_blank_page()
-        folder = Path(cfg.settings.print_dir)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = make_private_dir(Path(cfg.settings.print_dir))
         stem = f"print-{day.isoformat()}-batch-{batch.id}"
         pdf_path, manifest_path = folder / f"{stem}.pdf", folder / f"{stem}.csv"
-        with pdf_path.open("wb") as fh:
+        with open_private(pdf_path, "wb") as fh:  # children's letters: this account's eyes only
             writer.write(fh)
-        with manifest_path.open("w", newline="", encoding="utf-8") as fh:
+        with open_private(manifest_path, "w", newline="", encoding="utf-8") as fh:
             out = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS)
             out.writeheader()
             out.writerows(manifest)

@@ -30,6 +30,7 @@ from workers.mailout.plan import (
 )
 from workers.mailout.preflight import preflight, refuse
 from workers.planning import mailout_dates
+from workers.private_files import make_private_dir, write_private
 from workers.reviews import records
 from workers.reviews.held import mailout_key, send_at
 from workers.store import audit, keyed
@@ -167,12 +168,12 @@ def _insert(session: Session, review: Review, plan: Mailout, letter_codes: dict[
 def _write(result: MailoutResult, rendered: dict[str, list[tuple[str, bytes]]],
            folder: Path) -> MailoutResult:
     target = folder / result.review_ref
-    target.mkdir(parents=True, exist_ok=True)
+    make_private_dir(target)
     written: list[Path] = []
     for letter in result.plan.letters:
         for n, (kind, data) in enumerate(rendered.get(letter.key, []), start=1):
             path = target / f"{letter.participant_ref}-{n}-{kind}.docx"
-            path.write_bytes(data)
+            write_private(path, data)
             written.append(path)
     return MailoutResult(result.review_ref, result.child_initials, result.plan, 0, result.codes,
                          tuple(written), result.existing)

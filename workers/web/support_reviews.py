@@ -38,10 +38,13 @@ class Check:
 
 
 def preflight(ctx: WebContext, review_ref: str) -> Check:
-    """Plan and check every letter (templates rendered to a temporary folder, then deleted)."""
+    """Plan and check every letter (templates rendered to a temporary folder in this process's
+    private folder under runtime_dir, then deleted)."""
     from workers.mailout.service import run_mailout
+    from workers.runtime_dir import process_dir
 
-    with tempfile.TemporaryDirectory(prefix="iro-web-check-") as folder:
+    private = process_dir(ctx.settings.runtime_dir)
+    with tempfile.TemporaryDirectory(prefix="check-", dir=private) as folder:
         try:
             result = run_mailout(ctx.sessions, ctx.mailout, review_ref, dry_run_dir=Path(folder))
         except PreflightError as exc:
