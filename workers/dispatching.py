@@ -168,21 +168,22 @@ class Dispatcher:
             if found is not None:
                 log.info("dispatch %s was already sent (found after a retry)", dispatch_id)
                 return self._record_sent(session, dispatch_id, found, recovered=True)
+        handed = False  # whether the server may have the letter (then ask before sending again)
         try:
             message = self._compose_in_turn(session, dispatch_id, row)
+            handed = self.transport.name in ASKABLE_TRANSPORTS
             message_id = self.transport.send(message)
         except ThrottledError as exc:
             session.rollback()
             self._hold_back(exc)
             # an HTTP 503 or 429 may come from a proxy after Exchange took the letter: ask first
             self._requeue(dispatch_id, str(exc), exc.retry_after, cause="throttled",
-                          ask_first=self.transport.name in ASKABLE_TRANSPORTS)
+                          ask_first=handed)
             raise RetryLater(str(exc), exc.retry_after, throttled=True, urgent=True) from exc
         except TransientDeliveryError as exc:
             session.rollback()
             delay = backoff_seconds(attempts)
-            self._requeue(dispatch_id, str(exc), delay, cause="transient",
-                          ask_first=self.transport.name in ASKABLE_TRANSPORTS)
+            self._requeue(dispatch_id, str(exc), delay, cause="transient", ask_first=handed)
             raise RetryLater(str(exc), delay, throttled=False, urgent=True) from exc
         except AuthenticationError as exc:
             session.rollback()
