@@ -5,6 +5,7 @@ Heavy imports (dramatiq, sqlalchemy) stay inside the commands so `iro --help` st
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -252,18 +253,46 @@ def _emit(rows: list[dict[str, Any]], fmt: Format) -> None:
 
 def retry(
     ctx: typer.Context,
-    dispatch_id: Annotated[int, typer.Argument(
-        metavar="ID", help="The dispatch's id, as `iro dispatches` lists it.",
-    )],
+    dispatch_id: Annotated[int | None, typer.Argument(
+        metavar="[ID]", help="The dispatch's id, as `iro dispatches` lists it.",
+    )] = None,
+    failed: Annotated[bool, typer.Option(
+        "--failed", help="Every failed dispatch (narrowed by --since and --reason), not one id.",
+    )] = False,
+    since: Annotated[str | None, typer.Option(
+        metavar="DATE", help="With --failed: only those that failed on or after this day.",
+    )] = None,
+    reason: Annotated[str | None, typer.Option(
+        metavar="TEXT", help="With --failed: only those whose last error contains this text.",
+    )] = None,
 ) -> None:
-    """Queue a failed (or stuck) dispatch again; the scheduler sends it on its next tick."""
+    """Queue a failed (or stuck) dispatch again, or with --failed every failed one; the
+    scheduler sends them on its next tick. Bounced letters need a corrected address first."""
+    from workers.cli.options import optional_date
+    from workers.clock import london_moment
     from workers.dispatching import retry as retry_dispatch
+    from workers.errors import BadInputError
+    from workers.retries import retry_failed
 
+    if (dispatch_id is None) == (not failed):
+        raise BadInputError("give one dispatch ID, or --failed (with --since / --reason)")
+    if dispatch_id is not None and (since or reason):
+        raise BadInputError("--since and --reason go with --failed, not with an ID")
     app = app_context(ctx)
+    day = optional_date(since, "--since")
     with app.sessions() as session:
-        previous = retry_dispatch(session, dispatch_id, now=app.clock.now(), actor="cli")
+        if dispatch_id is not None:
+            previous = retry_dispatch(session, dispatch_id, now=app.clock.now(), actor="cli")
+            session.commit()
+            typer.echo(f"dispatch {dispatch_id}: pending (was {previous}); "
+                       "the scheduler will send it")
+            return
+        ids = retry_failed(session, now=app.clock.now(), actor="cli", reason=reason,
+                           since=london_moment(day, dt.time(0)) if day else None)
         session.commit()
-    typer.echo(f"dispatch {dispatch_id}: pending (was {previous}); the scheduler will send it")
+    typer.echo(f"{len(ids)} failed dispatches are pending again; the scheduler will send them"
+               + (f": {', '.join(map(str, ids[:20]))}{' …' if len(ids) > 20 else ''}"
+                  if ids else ""))
 
 
 def resume(ctx: typer.Context) -> None:
