@@ -16,6 +16,11 @@ copy of every waiting message (harmless — the claim lets one through — but t
   in one of those hashes, of the ordinary or the urgent queue; a flushed Redis or a dropped
   message shows as absent. A killed worker's unacked messages stay held: they go back to the
   queue once its heartbeat is stale (workers.queue_recovery).
+  A live worker's unacked messages are held too — except one that a worker has had for longer than
+  ``STUCK_AFTER_SECONDS`` without claiming its dispatch: a worker claims a dispatch the moment it
+  takes its message, but a consumer that reconnects after a Redis restart forgets what it had
+  fetched, which then sits in that worker's acknowledgement set for as long as the worker lives
+  (``in_hands`` tells the reconciler which messages a worker holds).
 - In-process (StubBroker): the queue lives and dies with this process, so a message is lost only
   if this process never enqueued one; the ledger is the set of ids it enqueued.
 """
@@ -35,6 +40,10 @@ MARKER_TTL_SECONDS = 7 * 24 * 3600
 # hold was lost; were the recording ever slower, the cost is one extra copy, which the claim turns
 # away.
 LOST_AFTER_SECONDS = 5.0
+# A worker that holds a message this long without claiming its dispatch has forgotten it (see
+# above). Fetched messages wait for a free thread at most a few letters' time; a wrong guess costs
+# one extra copy, which the claim turns away.
+STUCK_AFTER_SECONDS = 120.0
 
 
 class QueueLedger(Protocol):
@@ -44,6 +53,11 @@ class QueueLedger(Protocol):
 
     def holding(self, dispatch_ids: list[int]) -> set[int]:
         """The ids among ``dispatch_ids`` whose message the queue still holds."""
+        ...
+
+    def in_hands(self, dispatch_ids: list[int]) -> set[int]:
+        """The ids among ``dispatch_ids`` whose message a live worker has taken and not
+        acknowledged (a subset of ``holding``)."""
         ...
 
 
@@ -60,6 +74,9 @@ class InProcessLedger:
         with self._lock:
             return self._ids.intersection(dispatch_ids)
 
+    def in_hands(self, dispatch_ids: list[int]) -> set[int]:
+        return set()  # the in-process worker never forgets a message it took
+
 
 class RedisLedger:
     """Markers named after ``queue_name``; messages looked for in each of ``queue_names`` (by
@@ -71,12 +88,11 @@ class RedisLedger:
         from dramatiq.common import dq_name
 
         self.client = client
+        self.namespace = namespace
+        self.queue_names = tuple(dict.fromkeys(
+            name for queue in (queue_names or (queue_name,)) for name in (queue, dq_name(queue))))
         self.prefix = f"{namespace}:ledger:{queue_name}:"
-        self.hashes = tuple(
-            f"{namespace}:{name}.msgs"
-            for queue in (queue_names or (queue_name,))
-            for name in (queue, dq_name(queue))
-        )
+        self.hashes = tuple(f"{namespace}:{name}.msgs" for name in self.queue_names)
 
     def record(self, dispatch_id: int, message: Any) -> None:
         message_id = message.options.get("redis_message_id")
@@ -84,10 +100,7 @@ class RedisLedger:
             self.client.set(self.prefix + str(dispatch_id), message_id, ex=MARKER_TTL_SECONDS)
 
     def holding(self, dispatch_ids: list[int]) -> set[int]:
-        if not dispatch_ids:
-            return set()
-        markers = self.client.mget([self.prefix + str(i) for i in dispatch_ids])
-        known = [(i, m) for i, m in zip(dispatch_ids, markers, strict=True) if m is not None]
+        known = self._markers(dispatch_ids)
         if not known:
             return set()
         pipe = self.client.pipeline(transaction=False)
@@ -101,6 +114,28 @@ class RedisLedger:
             for n, (dispatch_id, _) in enumerate(known)
             if any(found[width * n : width * (n + 1)])
         }
+
+
+    def in_hands(self, dispatch_ids: list[int]) -> set[int]:
+        known = self._markers(dispatch_ids)
+        if not known:
+            return set()
+        # dramatiq's own keys (dramatiq/brokers/redis/dispatch.lua): each live worker's
+        # acknowledgement set per queue holds the ids of the messages it has fetched
+        workers = self.client.zrange(f"{self.namespace}:__heartbeats__", 0, -1)
+        pipe = self.client.pipeline(transaction=False)
+        for worker in workers:
+            name = worker.decode() if isinstance(worker, bytes) else str(worker)
+            for queue in self.queue_names:
+                pipe.smembers(f"{self.namespace}:__acks__.{name}.{queue}")
+        taken: set[bytes] = set().union(*pipe.execute()) if workers else set()
+        return {dispatch_id for dispatch_id, message_id in known if message_id in taken}
+
+    def _markers(self, dispatch_ids: list[int]) -> list[tuple[int, bytes]]:
+        if not dispatch_ids:
+            return []
+        markers = self.client.mget([self.prefix + str(i) for i in dispatch_ids])
+        return [(i, m) for i, m in zip(dispatch_ids, markers, strict=True) if m is not None]
 
 
 class LedgerMiddleware(dramatiq.Middleware):

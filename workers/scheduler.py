@@ -62,6 +62,10 @@ class JobContext:
     clock: Clock = SYSTEM_CLOCK  # for jobs that hand the time on (a mail-out run, a notice)
     # The reconciler's re-sends, ahead of any backlog (workers.actors' urgent queue); None: enqueue.
     enqueue_urgent: Enqueue | None = None
+    # Which held messages a live worker has taken (workers.queue_ledger.in_hands): one it has had
+    # for ``stuck_after`` seconds without claiming its dispatch was forgotten, and goes again.
+    in_hands: Holding = _nothing_known
+    stuck_after: float | None = None
 
     @property
     def today(self) -> dt.date:
@@ -125,8 +129,10 @@ def reconcile(ctx: JobContext) -> int:
     not lost, and re-enqueueing it would pile up copies. A ``sending`` one is sent again even so:
     its message sits in the dead worker's hands or at the back of a long queue, and the copy
     goes on the urgent queue (``ctx.enqueue_urgent``), like every re-send, so it goes within the
-    minute; the claim turns the other copy away. Touching ``updated_at`` makes each re-enqueue
-    happen once per cutoff, whichever scheduler wins.
+    minute; the claim turns the other copy away. A queued one held for ``stuck_after`` by a live
+    worker that never claimed it (a consumer that reconnected after a Redis restart forgets what
+    it had fetched) goes again too. Touching ``updated_at`` makes each re-enqueue happen once per
+    cutoff, whichever scheduler wins.
     """
     if ctx.paused:
         return 0
@@ -144,7 +150,13 @@ def reconcile(ctx: JobContext) -> int:
         & (Dispatch.updated_at <= cutoff)
     )
     total = 0
-    for condition, state in ((lost_queued, "queued"), (lost_sending, "sending")):
+    passes = [(lost_queued, "queued"), (lost_sending, "sending")]
+    if ctx.stuck_after is not None:
+        stuck_cutoff = ctx.now - dt.timedelta(seconds=ctx.stuck_after)
+        passes.append((
+            (Dispatch.state == "queued") & (Dispatch.updated_at <= stuck_cutoff)
+            & (Dispatch.due_at <= stuck_cutoff), "stuck"))
+    for condition, state in passes:
         after = 0
         while True:  # a flushed Redis can lose more than one page; all of it goes back now
             with ctx.sessions() as session:
@@ -154,7 +166,9 @@ def reconcile(ctx: JobContext) -> int:
                 if not candidates:
                     break
                 after = candidates[-1]
-                held = ctx.holding(candidates) if state == "queued" else set()
+                held = ctx.holding(candidates) if state != "sending" else set()
+                if state == "stuck":  # held, but by a worker that forgot it
+                    held -= ctx.in_hands(candidates)
                 ids = [i for i in candidates if i not in held]
                 moved = _touch(session, ids, condition, ctx.now) if ids else []
                 session.commit()
@@ -230,6 +244,8 @@ class Scheduler:
     holding: Holding = _nothing_known
     lost_after: float | None = None  # see JobContext
     enqueue_urgent: Enqueue | None = None  # see JobContext
+    in_hands: Holding = _nothing_known  # see JobContext
+    stuck_after: float | None = None  # see JobContext
 
     def context(self) -> JobContext:
         now = self.clock.now()
@@ -238,7 +254,8 @@ class Scheduler:
         urgent = self.enqueue_urgent
         return JobContext(self.sessions, _answering(self.enqueue), now, self.reconcile_after,
                           self.lease, paused, _answering(self.holding), self.lost_after, self.clock,
-                          _answering(urgent) if urgent is not None else None)
+                          _answering(urgent) if urgent is not None else None,
+                          _answering(self.in_hands), self.stuck_after)
 
     def tick(self, *, jobs: Iterable[Job] | None = None) -> dict[str, int]:
         """Run every job whose slot this scheduler wins; returns what each did."""

@@ -151,7 +151,7 @@ def make_scheduler(
     from workers import actors
     from workers.assembly import install
     from workers.dispatching import default_pause_hooks, lease_seconds
-    from workers.queue_ledger import LOST_AFTER_SECONDS, make_ledger
+    from workers.queue_ledger import LOST_AFTER_SECONDS, STUCK_AFTER_SECONDS, make_ledger
     from workers.scheduler import Scheduler
 
     install()
@@ -163,6 +163,8 @@ def make_scheduler(
         enqueue_urgent=lambda ids: actors.enqueue(broker, ids, lease=lease, urgent=True),
         holding=ledger.holding,
         lost_after=LOST_AFTER_SECONDS,
+        in_hands=ledger.in_hands,
+        stuck_after=STUCK_AFTER_SECONDS,
         tick_seconds=settings.scheduler.tick_seconds,
         reconcile_after=settings.scheduler.reconcile_after_seconds,
         lease=lease,
