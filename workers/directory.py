@@ -53,6 +53,10 @@ class Directory(_Model):
     def team(self, key: str) -> Team | None:
         return next((t for t in self.teams if t.key == key), None)
 
+    def iro_names(self) -> dict[str, str]:
+        """Each IRO's email to their name, for reports that show people by name."""
+        return {p.email: p.name for p in self.iros}
+
     def resolvable_keys(self) -> frozenset[str]:
         return CASE_KEYS | frozenset(self.stage_managers)
 

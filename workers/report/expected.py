@@ -57,6 +57,7 @@ def expected_report(data: Synthetic) -> AnnualReport:
             timescale_known=t.timescale_known,
             in_timescale=t.in_timescale,
             per_iro_month=per_month,
+            period_months=period.months,
         ),
         write_up=WriteUp(
             standard_days=15,
