@@ -129,7 +129,8 @@ def test_table_csv_and_word(store: str, tmp_path: Path) -> None:
 
     table = iro(store, "quarterly", "--quarter", "2026-Q3")
     assert table.returncode == 0, table.stderr
-    assert "IRO escalations: Q3 2026/27 (1 October to 31 December 2026)" in table.stdout
+    title = "IRO escalations and midway monitoring: Q3 2026/27 (1 October to 31 December 2026)"
+    assert title in table.stdout
     assert "Themes in Q3 2026/27" in table.stdout
     csv = iro(store, "quarterly", "--quarter", "2026-Q3", "--format", "csv")
     assert "quarter_escalations,Escalations raised,Q3 2026/27,3" in csv.stdout.splitlines()
@@ -138,8 +139,8 @@ def test_table_csv_and_word(store: str, tmp_path: Path) -> None:
     assert word.returncode == 0, word.stderr
     doc = Document(str(out))
     texts = [p.text for p in doc.paragraphs]
-    assert "IRO escalations: Q3 2026/27 (1 October to 31 December 2026)" in texts
-    assert len(doc.tables) == 4
+    assert title in texts
+    assert len(doc.tables) == 5
     assert not any("{{" in t for t in texts)
 
 

@@ -21,6 +21,7 @@ def install() -> None:
         if _installed:
             return
         _install_reviews()
+        _install_midway()
         _install_escalations()
         _install_mailouts()
         _installed = True
@@ -30,6 +31,12 @@ def _install_reviews() -> None:
     from workers.reviews import scan
 
     scan.register()  # the write-up composers and the reminder/overdue scan
+
+
+def _install_midway() -> None:
+    from workers.midway import scan
+
+    scan.register()  # the midway checks and the IRO's reminders of them (issue 20 §2)
 
 
 def _install_escalations() -> None:

@@ -107,6 +107,15 @@ class WriteUpRules(_Model):
     overdue_notice_to: str = "iro_manager"  # told the working day after a deadline passes unmet
 
 
+class MidwayRules(_Model):
+    """Midway monitoring (IRO annual report 2013-14 §7.3, §8.1): between reviews the IRO checks
+    that the decisions are being carried out."""
+
+    # how far between the review held and the next one due, counted in working days
+    fraction: float = Field(default=0.5, gt=0, lt=1)
+    reminders: list[WriteUpOffset] = [_o("5 working days before due")]
+
+
 class Stage(_Model):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
@@ -162,6 +171,7 @@ class Rules(_Model):
     consultation: ConsultationRules = ConsultationRules()
     roles: list[str] = Field(default_factory=lambda: list(DEFAULT_ROLES), min_length=1)
     participation_codes: dict[str, str] = {}
+    midway: MidwayRules = MidwayRules()
 
     def age_band_for(self, age: int) -> AgeBand | None:
         """The child's consultation booklet band by age on the review date; None (e.g. under 4)."""

@@ -100,6 +100,7 @@ SUBCOMMANDS: list[str] = [
     "templates",
     "mailout",
     "report",
+    "midway",
     "web",
 ]
 

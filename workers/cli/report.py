@@ -108,15 +108,23 @@ def quarterly(
         typer.Option("-o", "--output", metavar="FILE", help="Write here (docx needs it)."),
     ] = None,
 ) -> None:
-    """The quarter's escalations for the senior management team (annual report §8.1): raised,
-    resolved by stage, open and past the 20-working-day ceiling, themes by concern and a few
-    examples, beside the quarter before. Counts and categories only: no child is named."""
+    """The quarter's escalations and midway checks for the senior management team (annual
+    report §8.1): escalations raised, resolved by stage, open and past the 20-working-day ceiling,
+    themes by concern and a few examples; midway checks due, done and finding concerns; beside
+    the quarter before. Counts and categories only: no child is named."""
     check_format(output, FORMATS)
     if output == "docx" and out_file is None:
         raise BadInputError("--format docx: give the file to write with -o FILE")
     from workers.escalation.policy import Policy
-    from workers.report.quarterly import Quarter, examples, figures, tables
-    from workers.report.quarterly_source import escalation_facts
+    from workers.report.quarterly import (
+        Quarter,
+        examples,
+        figures,
+        midway_figures,
+        midway_table,
+        tables,
+    )
+    from workers.report.quarterly_source import escalation_facts, midway_facts
 
     wanted = Quarter.parse(quarter)
     app = app_context(ctx)
@@ -125,13 +133,16 @@ def quarterly(
     policy = Policy.from_rules(rules, app.calendar)
     with app.sessions() as session:
         facts = escalation_facts(session, policy, wanted.previous, wanted)
+        checks = midway_facts(session, wanted.previous, wanted)
     first_stage = rules.stages[0].key
     this, before = figures(facts, wanted, first_stage), figures(facts, wanted.previous, first_stage)
     result = tables(this, before, examples(facts, wanted),
                     stages=[(s.key, s.title) for s in rules.stages],
                     categories={c.key: c.title for c in rules.categories},
                     ceiling_days=_offset_days(str(rules.total_ceiling)))
-    title = f"IRO escalations: {wanted.long_label}"
+    midway, midway_before = midway_figures(checks, wanted), midway_figures(checks, wanted.previous)
+    result.append(midway_table(midway, midway_before))
+    title = f"IRO escalations and midway monitoring: {wanted.long_label}"
     if output == "docx":
         from workers.report.document import render_tables_docx
 
@@ -144,7 +155,8 @@ def quarterly(
 
         doc = {"quarter": wanted.label, "start": wanted.period.start.isoformat(),
                "end": wanted.period.end.isoformat(), "figures": dataclasses.asdict(this),
-               "previous": dataclasses.asdict(before),
+               "previous": dataclasses.asdict(before), "midway": dataclasses.asdict(midway),
+               "midway_previous": dataclasses.asdict(midway_before),
                "tables": [dataclasses.asdict(t) for t in result]}
         _emit(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n", out_file)
     elif output == "csv":

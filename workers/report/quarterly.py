@@ -94,6 +94,60 @@ class QuarterFigures:
     themes: Mapping[str, tuple[int, int, int]]  # category: raised, resolved, open at the end
 
 
+@dataclass(frozen=True)
+class MidwayFact:
+    """One midway check (annual report §7.3): when due, and what the IRO found."""
+
+    due_on: dt.date
+    checked_on: dt.date | None
+    concern: bool
+    escalated: bool
+
+
+@dataclass(frozen=True)
+class MidwayFigures:
+    quarter: Quarter
+    due: int
+    done: int
+    done_by_due_date: int
+    concerns: int
+    escalated: int
+    overdue_at_end: int
+
+
+def midway_figures(facts: Iterable[MidwayFact], quarter: Quarter) -> MidwayFigures:
+    period = quarter.period
+    facts = list(facts)
+    done = [f for f in facts if _within(f.checked_on, period)]
+    return MidwayFigures(
+        quarter=quarter,
+        due=sum(_within(f.due_on, period) for f in facts),
+        done=len(done),
+        done_by_due_date=sum(f.checked_on is not None and f.checked_on <= f.due_on for f in done),
+        concerns=sum(f.concern for f in done),
+        escalated=sum(f.escalated for f in done),
+        overdue_at_end=sum(f.due_on < period.end and (f.checked_on is None
+                                                      or f.checked_on > period.end)
+                           for f in facts),
+    )
+
+
+def midway_table(this: MidwayFigures, before: MidwayFigures) -> Table:
+    def row(label: str, pick: str) -> tuple[Cell, ...]:
+        return (label, getattr(this, pick), getattr(before, pick))
+
+    return Table("quarter_midway", "Midway checks between reviews",
+                 ("", this.quarter.label, before.quarter.label), (
+                     row("Falling due in the quarter", "due"),
+                     row("Done in the quarter", "done"),
+                     row("… by their due date", "done_by_due_date"),
+                     row("… finding a concern", "concerns"),
+                     row("… escalated at once", "escalated"),
+                     row("Overdue at the end of the quarter", "overdue_at_end"),
+                 ), note="Annual report 2013-14 §7.3: between reviews the IRO checks that the "
+                         "review's decisions are being carried out (rules.yaml midway).")
+
+
 def _within(day: dt.date | None, period: Period) -> bool:
     return day is not None and period.start <= day <= period.end
 

@@ -12,8 +12,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from workers.escalation.policy import Policy
-from workers.report.quarterly import EscalationFact, Quarter
-from workers.store.models import Escalation
+from workers.report.quarterly import EscalationFact, MidwayFact, Quarter
+from workers.store.models import Deadline, Escalation, MidwayCheck
+
+MIDWAY = "midway"  # Deadline.kind (workers/midway)
 
 
 def escalation_facts(session: Session, policy: Policy, first: Quarter,
@@ -47,3 +49,17 @@ def _fact(policy: Policy, row: Escalation, end: dt.date) -> EscalationFact:
         ceiling_on=policy.ceiling_date(row.raised_on),
         working_days=max(0, policy.working_days(row.raised_on, until)),
     )
+
+
+def midway_facts(session: Session, first: Quarter, last: Quarter) -> list[MidwayFact]:
+    """Every midway check due by ``last``'s end and not done before ``first``'s start."""
+    start, end = first.period.start, last.period.end
+    rows = session.execute(
+        select(Deadline.due_on, MidwayCheck.checked_on, MidwayCheck.outcome,
+               MidwayCheck.escalation_id)
+        .outerjoin(MidwayCheck, MidwayCheck.deadline_id == Deadline.id)
+        .where(Deadline.kind == MIDWAY, Deadline.due_on <= end,
+               or_(MidwayCheck.checked_on.is_(None), MidwayCheck.checked_on >= start))
+    ).all()
+    return [MidwayFact(due, checked, outcome == "concern", escalation is not None)
+            for due, checked, outcome, escalation in rows]

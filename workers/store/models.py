@@ -229,6 +229,22 @@ class Deadline(Timestamped, Base):
     in_time: Mapped[bool | None]
 
 
+class MidwayCheck(Timestamped, Base):
+    """The IRO's midway check between reviews (annual report 2013-14 §7.3): are the decisions
+    being carried out? Meets the ``midway`` deadline of the review it follows."""
+
+    __tablename__ = "midway_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deadline_id: Mapped[int] = mapped_column(ForeignKey("deadlines.id"), unique=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), index=True)
+    checked_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # on_track | concern
+    note: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(320))
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"))
+
+
 class Escalation(Timestamped, Base):
     """An IRO's formal challenge (dispute resolution), moving up stages until the IRO closes it."""
 
