@@ -25,10 +25,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workers.cli.context import AppContext
-from workers.clock import FixedClock, london_moment
-from workers.compose import ComposeContext
+from workers.core.clock import FixedClock, london_moment
 from workers.documents.contexts import Letterhead
 from workers.midway import reminder, scan
+from workers.queue.compose import ComposeContext
 from workers.reviews.notices import NoticeConfig
 from workers.store.models import AuditEvent, Deadline, Dispatch, Escalation, MidwayCheck, Review
 

@@ -89,7 +89,7 @@ def _descendants(pid: int) -> set[int]:
 
 
 def _alive(pids: set[int]) -> set[int]:
-    from workers.runtime_dir import process_start
+    from workers.host.runtime_dir import process_start
 
     return {pid for pid in pids if process_start(pid) is not None}
 

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from test_config_cli import run_iro
 from test_queue_dispatching import make_letters
 
-from workers.clock import SYSTEM_CLOCK
-from workers.loops import record_run
+from workers.core.clock import SYSTEM_CLOCK
 from workers.mail import pause
 from workers.mail.backoff import RedisBackoff
+from workers.queue.loops import record_run
 from workers.store.models import Dispatch
 
 

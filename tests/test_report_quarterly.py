@@ -27,7 +27,7 @@ import pytest
 from factories import make_child, sqlite_store, sqlite_url
 from test_escalation_service import shipped
 
-from workers.clock import FixedClock
+from workers.core.clock import FixedClock
 from workers.errors import BadInputError
 from workers.escalation.service import EscalationService
 from workers.report.figures import IroMonth, Period, Reviews

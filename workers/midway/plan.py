@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
-from workers.offsets import Offset
+from workers.config.offsets import Offset
 from workers.reviews.calendar import Calendar
 
 

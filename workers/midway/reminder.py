@@ -10,9 +10,9 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workers.compose import ComposeContext, register_composer
 from workers.errors import NotFoundError
 from workers.mail.message import OutgoingMessage
+from workers.queue.compose import ComposeContext, register_composer
 from workers.reviews.notices import NoticeConfig, _check_recipient, _common, _review
 from workers.store.models import Deadline, Dispatch
 

@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from workers.midway import plan
+from workers.queue.scheduler import Job, JobContext, register_job
 from workers.reviews import records
 from workers.reviews.held import send_at
 from workers.reviews.notices import NoticeConfig
-from workers.scheduler import Job, JobContext, register_job
 from workers.store import keyed
 from workers.store.models import Child, Deadline, MidwayCheck, Review
 

@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, distinct, extract, func, literal, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql import ColumnElement
 
-from workers.clock import LONDON
+from workers.core.clock import LONDON
 from workers.report.figures import (
     NOT_RECORDED,
     EscalationYear,

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from workers.clock import wall_now
+from workers.core.clock import wall_now
 
 # Named constraints, so later migrations can drop or alter them (SQLite batch mode needs names).
 NAMING_CONVENTION = {

@@ -17,7 +17,7 @@ from workers.report.figures import (
 )
 
 if TYPE_CHECKING:
-    from workers.report.synthetic import Synthetic
+    from benchmarks.synthetic_year import Synthetic
 
 
 def _rates(data: Synthetic, what: str) -> tuple[ReturnRate, ...]:

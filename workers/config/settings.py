@@ -17,9 +17,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from workers.config.yamlsource import Problem, YamlSource, dotted, problems_from, read_yaml
 from workers.errors import ConfigError
 from workers.mail.addresses import is_email_address
-from workers.yamlsource import Problem, YamlSource, dotted, problems_from, read_yaml
 
 ENV_PREFIX = "IRO_"
 # The service's default rate for Exchange Online and EWS: at most 30 messages a minute per mailbox.
@@ -121,7 +121,7 @@ class WorkerSettings(_Model):
 class SchedulerSettings(_Model):
     # A killed worker's letters must go within a minute (issue 4): a claim's lease is
     # reconcile_after_seconds; messages Redis lost are found at the first tick 5 s after they were
-    # queued or came due (workers.queue_ledger; reconcile_after_seconds without a ledger).
+    # queued or came due (workers.queue.ledger; reconcile_after_seconds without a ledger).
     tick_seconds: int = Field(default=10, ge=1)
     reconcile_after_seconds: int = Field(default=20, ge=0)
 
@@ -170,7 +170,7 @@ class Settings(_Model):
     documents_dir: Path = Path("var/documents")
     print_dir: Path = Path("var/print")
     templates_dir: Path = Path("templates_docx")
-    runtime_dir: Path = Path("var/run")  # one private folder per process (workers.runtime_dir)
+    runtime_dir: Path = Path("var/run")  # one private folder per process (workers.host.runtime_dir)
     mailbox: MailboxSettings = MailboxSettings()
     letterhead: LetterheadSettings = LetterheadSettings()
     email: EmailPolicy = EmailPolicy()
@@ -199,7 +199,7 @@ class Settings(_Model):
         Converting is CPU work in LibreOffice, one core each: with a process a core, a second
         instance per process bought no letters a second on 2 cores (benchmarks/pipeline.py) and
         cost 5–15% more LibreOffice CPU a letter; one keeps four threads' waits at a few seconds,
-        well inside the time a letter is given (workers.time_budget)."""
+        well inside the time a letter is given (workers.queue.time_budget)."""
         if self.libreoffice.instances is not None:
             return self.libreoffice.instances
         return max(1, min(MAX_DEFAULT_INSTANCES, -(-self.worker.threads // THREADS_PER_INSTANCE)))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from workers.clock import LONDON, SYSTEM_CLOCK, Clock
+from workers.core.clock import LONDON, SYSTEM_CLOCK, Clock
 from workers.documents import contexts
 from workers.documents.filters import uk_date
 from workers.errors import BadInputError, NotFoundError, PermanentDeliveryError
@@ -59,7 +59,7 @@ def composer_for(kind: str) -> ComposeFn:
         known = ", ".join(sorted(_COMPOSERS)) or "none"
         raise BadInputError(
             f"no composer for dispatch kind {kind!r} (known: {known}); "
-            "register one in workers.compose or correct the dispatch"
+            "register one in workers.queue.compose or correct the dispatch"
         ) from None
 
 

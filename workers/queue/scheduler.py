@@ -9,7 +9,8 @@ Other issues add jobs (deadline scans, reminders, inbox poll) with ``register_jo
 
 The loop outlives what it depends on: a tick that meets the database or Redis down (a restart,
 a failover, SQLite's ``database is locked``) is told once and then once a minute
-(workers.outage), and the loop tries again after a back-off of at most a tick; a job that fails
+(workers.queue.outage), and the loop tries again after a back-off of at most a tick; a job that
+fails
 for its own reasons is logged with its traceback once, then a line a minute. Slots are claimed
 per job and jobs are idempotent for their slot, so whatever an outage interrupted is done by the
 next tick that wins the slot.
@@ -28,9 +29,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from workers.clock import SYSTEM_CLOCK, Clock, london_date
-from workers.loops import record_run
-from workers.outage import DATABASE, REDIS, dependency_of, outage, report
+from workers.core.clock import SYSTEM_CLOCK, Clock, london_date
+from workers.queue.loops import record_run
+from workers.queue.outage import DATABASE, REDIS, dependency_of, outage, report
 from workers.store.models import Dispatch, ServiceState
 
 log = logging.getLogger(__name__)
@@ -53,16 +54,17 @@ class JobContext:
     enqueue: Enqueue  # sends dispatch ids to the workers; call only after committing
     now: dt.datetime  # the tick's instant, from ``clock``: every job of a tick sees the same one
     reconcile_after: float  # seconds a queued dispatch may wait before we assume it was lost
-    lease: float  # seconds a claim holds (workers.dispatching.lease_seconds)
+    lease: float  # seconds a claim holds (workers.queue.dispatching.lease_seconds)
     paused: bool  # sending is paused after an authentication failure
-    holding: Holding = _nothing_known  # workers.queue_ledger: what the queue has not lost
+    holding: Holding = _nothing_known  # workers.queue.ledger: what the queue has not lost
     # With a ledger that tells a held message from a lost one, a queued dispatch whose message is
     # not held counts as lost after this many seconds rather than reconcile_after (None).
     lost_after: float | None = None
     clock: Clock = SYSTEM_CLOCK  # for jobs that hand the time on (a mail-out run, a notice)
-    # The reconciler's re-sends, ahead of any backlog (workers.actors' urgent queue); None: enqueue.
+    # The reconciler's re-sends, ahead of any backlog (workers.queue.actors' urgent queue); None:
+    # enqueue.
     enqueue_urgent: Enqueue | None = None
-    # Which held messages a live worker has taken (workers.queue_ledger.in_hands): one it has had
+    # Which held messages a live worker has taken (workers.queue.ledger.in_hands): one it has had
     # for ``stuck_after`` seconds without claiming its dispatch was forgotten, and goes again.
     in_hands: Holding = _nothing_known
     stuck_after: float | None = None
@@ -125,7 +127,7 @@ def reconcile(ctx: JobContext) -> int:
     than ``lost_after`` where the ledger can tell (``reconcile_after`` where it cannot);
     ``sending`` past its lease — its worker may have died mid-send (the actor asks the transport
     before sending again). A queued candidate whose message the queue still holds
-    (``ctx.holding``, workers.queue_ledger) is left alone: a backlog waiting under a rate limit is
+    (``ctx.holding``, workers.queue.ledger) is left alone: a backlog waiting under a rate limit is
     not lost, and re-enqueueing it would pile up copies. A ``sending`` one is sent again even so:
     its message sits in the dead worker's hands or at the back of a long queue, and the copy
     goes on the urgent queue (``ctx.enqueue_urgent``), like every re-send, so it goes within the
@@ -286,7 +288,7 @@ class Scheduler:
         return {name: self._run(_JOBS[name], ctx) for name in names}
 
     def _run(self, job: Job, ctx: JobContext) -> int:
-        """Run ``job`` and note the run (workers.loops), failed or not, for monitoring."""
+        """Run ``job`` and note the run (workers.queue.loops), failed or not, for monitoring."""
         error: str | None = None
         try:
             return job.run(ctx)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from workers.config.yamlsource import read_yaml, validate
 from workers.mail.addresses import is_email_address
-from workers.yamlsource import read_yaml, validate
 
 CASE_KEYS = frozenset({"iro", "team_manager", "iro_manager"})
 

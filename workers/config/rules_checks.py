@@ -8,17 +8,19 @@ same unit; otherwise the calendar decides at planning time and nothing is claime
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from workers.offsets import Offset
-from workers.rules import Deadline, Rules
+from workers.config.offsets import Offset
+
+if TYPE_CHECKING:
+    from workers.config.rules import Deadline, Rules
 
 Loc = tuple[str | int, ...]
 Finding = tuple[Loc, str]
 
 
 class Resolver(Protocol):
-    """What the recipients check needs of ``workers.directory.Directory``."""
+    """What the recipients check needs of ``workers.config.directory.Directory``."""
 
     def resolvable_keys(self) -> frozenset[str]: ...
 

@@ -5,9 +5,9 @@ Without it the reconciler took every ``queued`` dispatch older than ``reconcile_
 lost; under a rate limit a long backlog waits that long by design, so each pass added another
 copy of every waiting message (harmless — the claim lets one through — but the queue grew).
 
-- Redis: every enqueue of a send actor's message (either queue, workers.actors) records
+- Redis: every enqueue of a send actor's message (either queue, workers.queue.actors) records
   ``dispatch id → dramatiq's redis_message_id`` (a key with a TTL), through ``LedgerMiddleware``
-  on every broker (workers.broker). dramatiq gives each enqueue a new redis_message_id — the
+  on every broker (workers.queue.broker). dramatiq gives each enqueue a new redis_message_id — the
   first send, a retry put in the delay queue, and its move back to the queue when due — and
   enqueues the new message before it acknowledges the old one (so does a retry moved to the
   urgent queue), so the marker always names the message that is waiting. dramatiq keeps a
@@ -15,7 +15,7 @@ copy of every waiting message (harmless — the claim lets one through — but t
   acknowledged, including while a worker holds it. So a dispatch is held while its message id is
   in one of those hashes, of the ordinary or the urgent queue; a flushed Redis or a dropped
   message shows as absent. A killed worker's unacked messages stay held: they go back to the
-  queue once its heartbeat is stale (workers.queue_recovery).
+  queue once its heartbeat is stale (workers.queue.recovery).
   A live worker's unacked messages are held too — except one that a worker has had for longer than
   ``STUCK_AFTER_SECONDS`` without claiming its dispatch: a worker claims a dispatch the moment it
   takes its message, but a consumer that reconnects after a Redis restart forgets what it had
@@ -35,7 +35,8 @@ import dramatiq
 # A marker outlives any sane wait in the queue; an expired one only costs a harmless extra copy.
 MARKER_TTL_SECONDS = 7 * 24 * 3600
 # A queued dispatch's message is recorded within moments of the commit that queued it or made it
-# due again (workers.actors.enqueue runs right after; a retry's message was recorded before its
+# due again (workers.queue.actors.enqueue runs right after; a retry's message was recorded before
+# its
 # row went back to queued). Past this, a queued and due dispatch whose message the queue does not
 # hold was lost; were the recording ever slower, the cost is one extra copy, which the claim turns
 # away.
@@ -151,12 +152,19 @@ class LedgerMiddleware(dramatiq.Middleware):
             self.ledger.record(int(message.args[0]), message)
 
 
+def is_in_process(broker: dramatiq.Broker) -> bool:
+    """A StubBroker: the embedded default's queue, in this process's memory."""
+    from dramatiq.brokers.stub import StubBroker
+
+    return isinstance(broker, StubBroker)
+
+
 def make_ledger(broker: dramatiq.Broker, queue_name: str) -> QueueLedger:
-    """The ledger of ``broker``'s send actors, recording from now on (workers.broker attaches one
+    """The ledger of ``broker``'s send actors, recording from now on (workers.queue.broker attaches
+    one
     to every Redis broker it makes, so worker processes record their retries too). Its markers
     are named after ``queue_name``; it looks for messages in both send queues."""
-    from workers.actors import QUEUES, SEND, SENDS
-    from workers.broker import is_in_process
+    from workers.queue.actors import QUEUES, SEND, SENDS
 
     for middleware in broker.middleware:
         if isinstance(middleware, LedgerMiddleware) and SEND in middleware.actor_names:

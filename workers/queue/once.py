@@ -5,7 +5,8 @@ reconciler takes back what an earlier run left queued or half-sent, and every em
 handed straight to the dispatcher by a few threads: no broker sits in between, so nothing waits
 for a retry. A letter that must wait (the mailbox's rate, a server's back-off, a connection error)
 is left ``queued`` with its time in the store, where the next run, or a running scheduler, finds
-it. A letter is still claimed, sent and recorded exactly as a worker would (workers.dispatching).
+it. A letter is still claimed, sent and recorded exactly as a worker would
+(workers.queue.dispatching).
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from workers.dispatching import Dispatcher, RetryLater
 from workers.errors import IroError
+from workers.queue.dispatching import Dispatcher
+from workers.queue.outcomes import RetryLater
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-    from workers.clock import Clock
-    from workers.settings import Settings
+    from workers.config.settings import Settings
+    from workers.core.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +33,11 @@ SENDING_JOBS = ("reconcile", "enqueue_due")
 
 def run_once(settings: Settings, sessions: sessionmaker[Session], clock: Clock) -> set[int]:
     """Run every job once, send what is due; returns the ids of the dispatches it tried."""
-    from workers import actors
-    from workers.assembly import install
-    from workers.dispatching import default_pause_hooks, lease_seconds
-    from workers.scheduler import Scheduler, registered_jobs
+    from workers.mail.pause import default_pause_hooks
+    from workers.queue import actors
+    from workers.queue.assembly import install
+    from workers.queue.outcomes import lease_seconds
+    from workers.queue.scheduler import Scheduler, registered_jobs
 
     install()
     dispatcher = actors.build_dispatcher(settings, clock)  # a bad configuration stops us here

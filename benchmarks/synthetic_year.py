@@ -261,7 +261,7 @@ class Synthetic:
 
     def expected(self) -> AnnualReport:
         """The figures the report must show; call after every table's rows were consumed."""
-        from workers.report.expected import expected_report
+        from benchmarks.synthetic_expected import expected_report
 
         return expected_report(self)
 

@@ -1,13 +1,13 @@
 """The module `iro worker` hands to dramatiq's CLI: it builds the broker from the settings.
 
 This is the one module with side effects at import, on purpose: dramatiq's worker processes
-import it to find their broker (``dramatiq workers.worker_entry``). Nothing else imports it.
+import it to find their broker (``dramatiq workers.queue.worker_entry``). Nothing else imports it.
 The settings folder comes from IRO_CONFIG_DIR, which `iro --config DIR worker` sets.
 
 At import, in each worker process: it asks to be stopped like `iro worker` stops it (SIGTERM)
 if `iro worker` itself dies, so it never runs on orphaned; it acts on the first SIGTERM only
 (``first_sigterm_only``); and it removes the runtime folders of this host's processes that were
-killed (workers.runtime_dir).
+killed (workers.host.runtime_dir).
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from types import FrameType
 
 import dramatiq
 
-from workers import actors
-from workers.broker import make_broker
 from workers.cli.context import default_config_dir
-from workers.parent_death import die_with_parent
-from workers.runtime_dir import sweep
-from workers.settings import load_settings
-from workers.time_budget import TimeBudget
+from workers.config.settings import load_settings
+from workers.host.parent_death import die_with_parent
+from workers.host.runtime_dir import sweep
+from workers.queue import actors
+from workers.queue.broker import make_broker
+from workers.queue.time_budget import TimeBudget
 
 
 class CloseLibreOffice(dramatiq.Middleware):

@@ -9,7 +9,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workers.dispatching import retry
+from workers.store import audit
 from workers.store.models import Dispatch
 
 
@@ -36,3 +36,22 @@ def retry_failed(session: Session, *, now: dt.datetime, actor: str,
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def retry(session: Session, dispatch_id: int, *, now: dt.datetime, actor: str = "system") -> str:
+    """Put a failed (or stuck) dispatch back to pending, due now; the scheduler sends it on its
+    next tick. Returns the state it was in; the caller commits. `iro dispatches retry` and the
+    web page both call this."""
+    from workers.errors import NotFoundError, RefusedError
+
+    d = session.get(Dispatch, dispatch_id)
+    if d is None:
+        raise NotFoundError(f"dispatch {dispatch_id} does not exist; see `iro dispatches`")
+    if d.state in ("sent", "sending", "cancelled"):
+        raise RefusedError(f"dispatch {dispatch_id} is {d.state}; only failed, bounced, "
+                           "pending or queued dispatches can be retried")
+    previous = d.state
+    d.state, d.due_at, d.claimed_at = "pending", now, None
+    audit.record(session, "dispatch.retried", "dispatch", d.id, actor=actor,
+                 previous_state=previous)
+    return previous

@@ -25,13 +25,13 @@ from dateutil.relativedelta import relativedelta
 from workers.errors import ConfigError
 
 if TYPE_CHECKING:
-    from workers.offsets import Offset
+    from workers.config.offsets import Offset
 
 _ONE_DAY = dt.timedelta(days=1)
 
 
 class CalendarRulesLike(Protocol):
-    """What ``from_rules`` needs of ``workers.rules.CalendarRules``."""
+    """What ``from_rules`` needs of ``workers.config.rules.CalendarRules``."""
 
     @property
     def country(self) -> str: ...

@@ -1,6 +1,6 @@
 """What a worker handed to the mail server but has not yet recorded as sent.
 
-A worker sends a letter, then records ``sent`` in the store (workers.dispatching). If the
+A worker sends a letter, then records ``sent`` in the store (workers.queue.dispatching). If the
 database is down at that moment the record fails, the claim's lease lapses while it is down, and
 when it comes back another worker takes the dispatch and — SMTP cannot be asked "did it go?" —
 sends it again: a PostgreSQL stop of 20 s in the middle of 1,000 letters delivered 15 twice.
@@ -33,10 +33,10 @@ import json
 import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
-from workers.outage import REDIS, outage
+from workers.queue.outage import REDIS, outage
 
 if TYPE_CHECKING:
-    from workers.settings import Settings
+    from workers.config.settings import Settings
 
 # Longer than any outage we would ride out; a note is normally forgotten within milliseconds.
 NOTE_TTL_SECONDS = 7 * 24 * 3600

@@ -19,7 +19,7 @@ import socket
 import threading
 from pathlib import Path
 
-from workers.private_files import make_private_dir
+from workers.host.private_files import make_private_dir
 
 _NAME = re.compile(r"^(?P<host>[A-Za-z0-9._-]+)-(?P<pid>\d+)-(?P<start>\d+)$")
 _lock = threading.Lock()

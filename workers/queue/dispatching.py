@@ -6,7 +6,7 @@ of them does the work:
 
 1. **Claim** with a conditional UPDATE: ``pending``/``queued`` (and due) → ``sending``, or a
    ``sending`` row whose lease expired (its worker died). A copy that loses the race does nothing.
-2. **Ask first** when the row was already ``sending``: the send journal (workers.send_journal:
+2. **Ask first** when the row was already ``sending``: the send journal (workers.queue.send_journal:
    what a worker sent but could not record, e.g. while the database was down), then
    ``transport.find_sent(key)`` (EWS and Graph look in Sent Items); a hit is recorded as sent
    without sending again.
@@ -23,7 +23,7 @@ of them does the work:
    event in one transaction, and forget the note. A record that fails (database down) leaves
    the note for whichever worker takes the dispatch when its lease lapses.
    A deferral by the server (throttling, a 4xx, a dropped connection) and a letter another worker
-   held when it died come back on the urgent queue (workers.actors), ahead of any backlog.
+   held when it died come back on the urgent queue (workers.queue.actors), ahead of any backlog.
 
 Errors are classified here; the actor only turns ``RetryLater`` into dramatiq's ``Retry``.
 Logs and stored errors carry dispatch ids and keys only, never names or addresses.
@@ -38,13 +38,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
-from workers.clock import SYSTEM_CLOCK, Clock
+from workers.core.clock import SYSTEM_CLOCK, Clock
 from workers.errors import (
     AuthenticationError,
     BadInputError,
@@ -56,8 +55,11 @@ from workers.errors import (
 from workers.mail.backoff import Backoff, InProcessBackoff
 from workers.mail.message import OutgoingMessage, Transport
 from workers.mail.mime import message_id_for
+from workers.mail.pause import PauseHooks
 from workers.mail.ratelimit import RateLimiter, Unlimited
-from workers.send_journal import MemoryJournal, SendJournal
+from workers.queue import row_states as rows
+from workers.queue.outcomes import Outcome, RetryLater, backoff_seconds, claimable
+from workers.queue.send_journal import MemoryJournal, SendJournal
 from workers.store import audit
 from workers.store.models import Child, Dispatch, Participant, Review
 
@@ -69,66 +71,10 @@ MESSAGE_ID_TRANSPORTS = frozenset({"smtp", "outbox"})
 # that may have come once the server had the letter (a timeout, a lost answer), the next attempt
 # asks before it sends again.
 ASKABLE_TRANSPORTS = frozenset({"ews", "graph"})
-# Never hold a claim for less than this, whatever reconcile_after_seconds says: a shorter lease
-# would let a second worker take a dispatch that is still being sent.
-MIN_LEASE_SECONDS = 10
-BACKOFF_BASE_SECONDS = 5.0
-MAX_AUDIT_REASON = 200  # workers.store.audit keeps codes, not long text
-BACKOFF_MAX_SECONDS = 600.0
 PAUSE_CHECK_SECONDS = 1.0
 
 Composer = Callable[[Session, Dispatch], OutgoingMessage]
-OutcomeKind = Literal["sent", "recovered", "skipped", "paused", "failed"]
 
-
-@dataclass(frozen=True)
-class Outcome:
-    kind: OutcomeKind
-    dispatch_id: int
-    message_id: str | None = None
-
-
-class RetryLater(Exception):  # noqa: N818 - a signal to the actor, not an error a user sees
-    """Try this dispatch again after ``delay_seconds`` (the row is back in ``queued``).
-
-    ``urgent``: the letter was already on its way (deferred by the server, or held by a worker
-    that died), so it comes back ahead of the backlog rather than behind it.
-    """
-
-    def __init__(
-        self, reason: str, delay_seconds: float, *, throttled: bool, urgent: bool = False
-    ) -> None:
-        super().__init__(reason)
-        self.delay_seconds = delay_seconds
-        self.throttled = throttled
-        self.urgent = urgent
-
-
-def lease_seconds(reconcile_after_seconds: float) -> float:
-    """How long a claim holds before another worker may take the dispatch over."""
-    return max(float(reconcile_after_seconds), MIN_LEASE_SECONDS)
-
-
-def backoff_seconds(attempt: int) -> float:
-    """Exponential back-off with jitter for connection errors: 5 s, 10 s, 20 s … 10 min."""
-    base = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
-    return base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
-
-
-def claimable(now: dt.datetime, lease: float) -> object:
-    """The WHERE clause of a claim: due and waiting, or sending with an expired lease."""
-    return or_(
-        Dispatch.state.in_(("pending", "queued")) & (Dispatch.due_at <= now),
-        (Dispatch.state == "sending") & (Dispatch.claimed_at < now - dt.timedelta(seconds=lease)),
-    )
-
-
-@dataclass
-class PauseHooks:
-    """The shared "sending paused" flag (workers.mail.pause), injected so tests can see it."""
-
-    is_paused: Callable[[Session], bool]
-    pause: Callable[[Session, str], bool]  # True if this call paused it (then alert once)
 
 
 @dataclass
@@ -192,7 +138,7 @@ class Dispatcher:
             session.rollback()
             return self.fail(dispatch_id, str(exc))
         # Before the record, which needs the database: if that is down, the note tells whoever
-        # takes this dispatch next that it went (workers.send_journal).
+        # takes this dispatch next that it went (workers.queue.send_journal).
         self.journal.note(dispatch_id, message_id, self.clock.now())
         return self._record_sent(session, dispatch_id, message_id, recovered=False)
 
@@ -317,21 +263,8 @@ class Dispatcher:
         Idempotent: a retry after a commit whose answer was lost, or after another worker
         recorded the same send from the journal, changes nothing and audits nothing.
         """
-        now = self.clock.now()
-        result = session.execute(
-            update(Dispatch)
-            .where(Dispatch.id == dispatch_id, Dispatch.state == "sending")
-            .values(
-                state="sent", sent_at=now, updated_at=now, message_id=message_id,
-                last_error=None,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            audit.record(
-                session, "dispatch.sent", "dispatch", dispatch_id,
-                transport=self.transport.name, recovered=recovered,
-            )
+        rows.mark_sent(session, dispatch_id, message_id, now=self.clock.now(),
+                       transport=self.transport.name, recovered=recovered)
         session.commit()
         self.journal.forget(dispatch_id)
         return Outcome("recovered" if recovered else "sent", dispatch_id, message_id)
@@ -363,25 +296,10 @@ class Dispatcher:
         the row ``sending`` with a claim that lapses when the delay ends, so whoever takes it
         then asks the server (and the send journal) before sending again.
         """
-        now = self.clock.now()
-        due = now + dt.timedelta(seconds=delay)
-        values: dict[str, object] = {
-            "state": "queued", "due_at": due, "updated_at": now, "claimed_at": None,
-        }
-        if ask_first:
-            values.update(state="sending",
-                          claimed_at=due - dt.timedelta(seconds=self.lease + 1.0))
-        if reason is not None:
-            values["last_error"] = reason[:2000]
-        if uncount:
-            values["attempts"] = Dispatch.attempts - 1
         with self.sessions() as session:
-            session.execute(
-                update(Dispatch)
-                .where(Dispatch.id == dispatch_id, Dispatch.state == "sending")
-                .values(values)
-                .execution_options(synchronize_session=False)
-            )
+            rows.mark_queued(session, dispatch_id, now=self.clock.now(), delay=delay,
+                             reason=reason, uncount=uncount,
+                             ask_first_lease=self.lease if ask_first else None)
             if cause is not None:
                 audit.record(session, "dispatch.deferred", "dispatch", dispatch_id,
                              cause=cause, delay_seconds=round(delay, 3))
@@ -425,20 +343,9 @@ class Dispatcher:
 
         ``keep_error`` keeps the last error stored (retries exhausted) and appends ``reason``.
         """
-        now = self.clock.now()
         with self.sessions() as session:
-            previous = session.scalar(select(Dispatch.last_error).where(Dispatch.id == dispatch_id))
-            text = f"{previous} ({reason})" if keep_error and previous else reason
-            result = session.execute(
-                update(Dispatch)
-                .where(Dispatch.id == dispatch_id, Dispatch.state.in_(only_from))
-                .values(state="failed", updated_at=now, claimed_at=None, last_error=text[:2000])
-                .execution_options(synchronize_session=False)
-            )
-            changed = result.rowcount == 1  # type: ignore[attr-defined]
-            if changed:
-                audit.record(session, "dispatch.failed", "dispatch", dispatch_id,
-                             reason=text[:MAX_AUDIT_REASON])
+            changed, text = rows.mark_failed(session, dispatch_id, reason, now=self.clock.now(),
+                                             only_from=only_from, keep_error=keep_error)
             session.commit()
         if changed:
             log.warning("dispatch %s failed: %s", dispatch_id, text)
@@ -451,34 +358,3 @@ def _spread(wait: float) -> float:
     return wait * random.uniform(1.0, 1.25) + random.uniform(0.0, 1.0)  # noqa: S311
 
 
-def default_pause_hooks() -> PauseHooks:
-    """The shared "sending paused" flag (workers.mail.pause)."""
-    from workers.mail import pause
-
-    return PauseHooks(is_paused=pause.is_paused, pause=pause.pause)
-
-
-def lift_pause(session: Session) -> bool:
-    """Clear the flag (the caller commits); True if sending was paused."""
-    from workers.mail import pause
-
-    return bool(pause.resume(session))
-
-
-def retry(session: Session, dispatch_id: int, *, now: dt.datetime, actor: str = "system") -> str:
-    """Put a failed (or stuck) dispatch back to pending, due now; the scheduler sends it on its
-    next tick. Returns the state it was in; the caller commits. `iro dispatches retry` and the
-    web page both call this."""
-    from workers.errors import NotFoundError, RefusedError
-
-    d = session.get(Dispatch, dispatch_id)
-    if d is None:
-        raise NotFoundError(f"dispatch {dispatch_id} does not exist; see `iro dispatches`")
-    if d.state in ("sent", "sending", "cancelled"):
-        raise RefusedError(f"dispatch {dispatch_id} is {d.state}; only failed, bounced, "
-                           "pending or queued dispatches can be retried")
-    previous = d.state
-    d.state, d.due_at, d.claimed_at = "pending", now, None
-    audit.record(session, "dispatch.retried", "dispatch", d.id, actor=actor,
-                 previous_state=previous)
-    return previous

@@ -3,7 +3,7 @@
 Defaults here are the shipped rules of DESIGN.md §2; config/rules.yaml repeats them with their
 sources. Offsets read the way people say them (``15 working days before review``) and each section
 accepts only the events it can count from, so ``5 working days after reveiw`` is an error, not a
-rule that never fires. Checks across fields live in ``workers.rules_checks``.
+rule that never fires. Checks across fields live in ``workers.config.rules_checks``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
 
-from workers.offsets import FORMAT_HINT, Offset, parse_offset
-from workers.yamlsource import read_yaml, validate
+from workers.config.offsets import FORMAT_HINT, Offset, parse_offset
+from workers.config.yamlsource import read_yaml, validate
 
 
 def _anchors(*anchors: str) -> PlainValidator:
@@ -183,7 +183,7 @@ class Rules(_Model):
 
 def load_rules(path: Path) -> Rules:
     """Load and check rules.yaml; ConfigError lines read ``<path>:<line>: <field>: <reason>``."""
-    from workers.rules_checks import check_rules
+    from workers.config.rules_checks import check_rules
 
     source = read_yaml(path)
     rules = validate(source, Rules)

@@ -1,7 +1,8 @@
-"""What pure planning (``workers.planning``) reads of the calendar and the rules.
+"""What pure planning (``workers.core.planning``) reads of the calendar and the rules.
 
 Protocols only, so planning can be read and type-checked without the rules' pydantic models or
-the calendar's holiday tables: ``workers.workcalendar.WorkingCalendar`` and the ``workers.rules``
+the calendar's holiday tables: ``workers.core.workcalendar.WorkingCalendar`` and the
+``workers.config.rules``
 models satisfy them, and so do the plain dataclasses the tests use.
 """
 
@@ -11,9 +12,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
-from workers.offsets import Offset
+from workers.config.offsets import Offset
 
-# --- what planning reads of the calendar (workers.workcalendar.WorkingCalendar satisfies it) ---
+# --- what planning reads of the calendar (workers.core.workcalendar.WorkingCalendar satisfies it)
 
 
 class OffsetCalendar(Protocol):
@@ -24,7 +25,7 @@ class PlanningCalendar(OffsetCalendar, Protocol):
     def add(self, d: dt.date, n: int, statutory: bool = ...) -> dt.date: ...
 
 
-# --- what planning reads from the rules (workers.rules satisfies these) -----------------------
+# --- what planning reads from the rules (workers.config.rules satisfies these) -------------------
 
 
 class LaterTimescalesLike(Protocol):

@@ -8,7 +8,7 @@ Retry policy, deliberately:
   up to ``THROTTLE_MAX_RETRIES`` times — a storm must not fail letters;
 - a connection error is retried with back-off (5 s … 10 min), ``MAX_RETRIES`` times;
 - the database or Redis unavailable (a restart, a failover, SQLite locked) is waited out like
-  throttling, 1–10 s at a time, and told once a minute (workers.outage), not a traceback a
+  throttling, 1–10 s at a time, and told once a minute (workers.queue.outage), not a traceback a
   letter: an outage must neither fail letters nor fill the log;
 - anything unexpected is retried like a connection error, with dramatiq's back-off;
 - a final failure is reported once, by ``dispatch_gave_up`` (``on_retry_exhausted``);
@@ -35,13 +35,14 @@ import dramatiq
 from dramatiq import Retry
 from dramatiq.middleware import CurrentMessage
 
-from workers.clock import SYSTEM_CLOCK, Clock
-from workers.dispatching import Dispatcher, RetryLater
+from workers.core.clock import SYSTEM_CLOCK, Clock
 from workers.errors import ConfigError
-from workers.outage import DATABASE, dependency_of, outage
+from workers.queue.dispatching import Dispatcher
+from workers.queue.outage import DATABASE, dependency_of, outage
+from workers.queue.outcomes import RetryLater
 
 if TYPE_CHECKING:
-    from workers.settings import Settings
+    from workers.config.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def current_dispatcher() -> Dispatcher:
     with _lock:
         if _dispatcher is None:
             if _factory is None:
-                raise ConfigError("no dispatcher configured: call workers.actors.use() first")
+                raise ConfigError("no dispatcher configured: call workers.queue.actors.use() first")
             _dispatcher = _factory()
         return _dispatcher
 
@@ -192,7 +193,7 @@ def enqueue(
     ``urgent`` puts them on the urgent queue, ahead of the backlog (the reconciler's re-sends).
     Each message's time limit stays under the claim lease, so a stuck send is interrupted before
     another worker may take the dispatch over. The broker's ledger notes each message as it is
-    enqueued, so the reconciler can tell a waiting message from a lost one (workers.queue_ledger).
+    enqueued, so the reconciler can tell a waiting message from a lost one (workers.queue.ledger).
     """
     declare(broker)
     actor = broker.get_actor(SEND_URGENT if urgent else SEND)
@@ -219,13 +220,14 @@ def join(broker: dramatiq.Broker, **options: Any) -> None:
 def build_dispatcher(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> Dispatcher:
     """Store, transport, composers, the pause flag, and the mailbox's rate limit and back-off
     (one Redis connection pool for both) for a worker process, on ``clock``."""
-    from workers.assembly import install
-    from workers.compose import ComposeContext, Composers
-    from workers.dispatching import default_pause_hooks, lease_seconds
     from workers.mail.backoff import make_backoff
     from workers.mail.factory import make_transport
+    from workers.mail.pause import default_pause_hooks
     from workers.mail.ratelimit import make_rate_limiter
-    from workers.send_journal import make_send_journal
+    from workers.queue.assembly import install
+    from workers.queue.compose import ComposeContext, Composers
+    from workers.queue.outcomes import lease_seconds
+    from workers.queue.send_journal import make_send_journal
     from workers.store.session import open_store
 
     install()

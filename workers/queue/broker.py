@@ -1,12 +1,12 @@
 """The dramatiq broker, chosen by settings: Redis in production, in-process otherwise.
 
 Nothing here runs at import: callers build the broker with ``make_broker`` and declare the
-actors on it (workers.actors.declare), so ``iro --help`` never touches Redis.
+actors on it (workers.queue.actors.declare), so ``iro --help`` never touches Redis.
 
 dramatiq's own recovery of a killed worker's messages waits for the worker's heartbeat to go
 stale (60 s) and for a maintenance pass (0.1% of Redis commands): we measured 14.5 minutes.
 We shorten the heartbeat timeout, and every worker process sweeps dead workers' messages back to
-the queue every few seconds (workers.queue_recovery); the scheduler's reconciler re-enqueues
+the queue every few seconds (workers.queue.recovery); the scheduler's reconciler re-enqueues
 from the store whatever Redis lost outright.
 """
 
@@ -14,17 +14,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from workers.queue.ledger import is_in_process
+
 if TYPE_CHECKING:
     import dramatiq
 
-    from workers.settings import Settings
+    from workers.config.settings import Settings
 
 # Workers heartbeat on every fetch (at least once a second when idle): 15 s of silence is death.
 HEARTBEAT_TIMEOUT_MS = 15_000
 # One Redis command in a hundred runs maintenance (requeueing a dead worker's unacked messages).
 MAINTENANCE_CHANCE = 10_000
 REDIS_NAMESPACE = "iro"
-# How often each worker process looks for dead workers' messages (workers.queue_recovery).
+# How often each worker process looks for dead workers' messages (workers.queue.recovery).
 SWEEP_SECONDS = 3.0
 
 
@@ -42,7 +44,7 @@ def make_redis_broker(url: str, *, namespace: str = REDIS_NAMESPACE) -> dramatiq
     from dramatiq.brokers.redis import RedisBroker
 
     from workers.errors import QueueUnavailableError
-    from workers.queue_recovery import DeadWorkerSweeper
+    from workers.queue.recovery import DeadWorkerSweeper
 
     broker = RedisBroker(
         url=url,
@@ -51,8 +53,8 @@ def make_redis_broker(url: str, *, namespace: str = REDIS_NAMESPACE) -> dramatiq
         maintenance_chance=MAINTENANCE_CHANCE,
     )
     broker.add_middleware(DeadWorkerSweeper(SWEEP_SECONDS))  # runs only where a Worker boots
-    from workers.actors import QUEUE
-    from workers.queue_ledger import make_ledger
+    from workers.queue.actors import QUEUE
+    from workers.queue.ledger import make_ledger
 
     make_ledger(broker, QUEUE)  # every enqueue recorded, a worker's retries included
     try:
@@ -65,17 +67,11 @@ def make_redis_broker(url: str, *, namespace: str = REDIS_NAMESPACE) -> dramatiq
     return broker
 
 
-def is_in_process(broker: dramatiq.Broker) -> bool:
-    from dramatiq.brokers.stub import StubBroker
-
-    return isinstance(broker, StubBroker)
-
-
 def start_embedded_worker(broker: dramatiq.Broker, threads: int) -> Any:
     """A dramatiq Worker in this process's threads (the embedded default, and `iro run`)."""
     from dramatiq import Worker
 
-    from workers.time_budget import TimeBudget
+    from workers.queue.time_budget import TimeBudget
 
     if not any(isinstance(m, TimeBudget) for m in broker.middleware):
         broker.add_middleware(TimeBudget())  # waits for LibreOffice end before the time limit

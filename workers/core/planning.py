@@ -1,6 +1,7 @@
 """Pure planning: the dates a review, its mail-out, its write-up and an escalation must meet.
 
-No database, no clock: callers pass the rules (``workers.rules``), a ``WorkingCalendar`` and the
+No database, no clock: callers pass the rules (``workers.config.rules``), a ``WorkingCalendar`` and
+the
 dates they know, and get small frozen dataclasses back; the store layer turns them into rows.
 
 Which days count:
@@ -10,7 +11,8 @@ Which days count:
 * mail-out, write-up and escalation dates are the council's **internal** standards (the IRO
   Handbook 2010, ch. 3-5 and the local dispute resolution protocol), so closure days extend them.
 
-The parameter types are Protocols (``workers.planning_inputs``) that ``workers.rules`` models
+The parameter types are Protocols (``workers.core.planning_inputs``) that ``workers.config.rules``
+models
 and ``WorkingCalendar`` satisfy, so this module needs nothing but the offsets.
 """
 
@@ -20,9 +22,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from workers.errors import BadInputError, ConfigError
-from workers.offsets import Offset
-from workers.planning_inputs import (
+from workers.config.offsets import Offset
+from workers.core.planning_inputs import (
     DeadlineRuleLike,
     EscalationRulesLike,
     LaterTimescalesLike,
@@ -32,6 +33,7 @@ from workers.planning_inputs import (
     ReviewTimescalesLike,
     WriteUpRulesLike,
 )
+from workers.errors import BadInputError, ConfigError
 
 # --- results ----------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 A dramatiq worker moves each message it fetches (its prefetch and, for the delay queue, every
 retry waiting for its time) into its own "unacknowledged" set in Redis. If the worker is killed,
 those messages stay there: still in the queue's ``.msgs`` hash, so the ledger
-(workers.queue_ledger) rightly reports them as held and the reconciler leaves them alone, but no
+(workers.queue.ledger) rightly reports them as held and the reconciler leaves them alone, but no
 live worker will ever fetch them. dramatiq gives them back only in its "maintenance", which runs
 on a random 1 in 100 (our setting) of the commands *for that queue*; on a quiet queue that took
 from 15 s to several minutes in our crash test, so letters missed the 60-second bound (issue 4 §2).
@@ -13,7 +13,7 @@ messages of every worker whose heartbeat is older than the heartbeat timeout bac
 queue, in one Lua script (atomic, like dramatiq's own maintenance, and using the same keys:
 ``{ns}:__heartbeats__``, ``{ns}:__acks__.{worker}.{queue}``, ``{ns}:{queue}`` and its ``.msgs``).
 A worker that was only slow, not dead, loses nothing: its message is processed again by someone
-and the dispatch's claim (workers.dispatching) lets only one copy do the work.
+and the dispatch's claim (workers.queue.dispatching) lets only one copy do the work.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 import dramatiq
 from dramatiq.common import dq_name
 
-from workers.outage import REDIS, dependency_of, outage
+from workers.queue.outage import REDIS, dependency_of, outage
 
 log = logging.getLogger(__name__)
 
