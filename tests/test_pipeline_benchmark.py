@@ -1,5 +1,5 @@
 """benchmarks/pipeline.py runs end to end on a tiny batch, so it cannot rot (no timing asserted:
-the figures are the benchmark's to print, README.md quotes them)."""
+the figures are the benchmark's to print, docs/performance.md quotes them)."""
 
 from __future__ import annotations
 
