@@ -19,6 +19,12 @@ if TYPE_CHECKING:
     from workers.report.tables import Table
 
 FORMATS = ("table", "csv", "json", "docx")
+FormatOption = Annotated[
+    str, typer.Option("--format", metavar="table|csv|json|docx", help="Output format.")
+]
+OutputOption = Annotated[
+    Path | None, typer.Option("-o", "--output", metavar="FILE", help="Write here (docx needs it).")
+]
 
 
 report_app = typer.Typer(
@@ -36,13 +42,8 @@ def report(
     end: Annotated[
         str | None, typer.Option("--to", metavar="DATE", help="Last day, inclusive.")
     ] = None,
-    output: Annotated[
-        str, typer.Option("--format", metavar="table|csv|json|docx", help="Output format.")
-    ] = "table",
-    out_file: Annotated[
-        Path | None,
-        typer.Option("-o", "--output", metavar="FILE", help="Write here (docx needs it)."),
-    ] = None,
+    output: FormatOption = "table",
+    out_file: OutputOption = None,
     earlier_years: Annotated[
         int, typer.Option("--earlier-years", metavar="N",
                           help="Escalations for up to N earlier years beside this one.")
@@ -100,13 +101,8 @@ def quarterly(
         "--quarter", metavar="YYYY-QN",
         help="A quarter of the reporting year that starts on 1 April YYYY: 2026-Q3 is October "
              "to December 2026, 2026-Q4 January to March 2027.")],
-    output: Annotated[
-        str, typer.Option("--format", metavar="table|csv|json|docx", help="Output format.")
-    ] = "table",
-    out_file: Annotated[
-        Path | None,
-        typer.Option("-o", "--output", metavar="FILE", help="Write here (docx needs it)."),
-    ] = None,
+    output: FormatOption = "table",
+    out_file: OutputOption = None,
 ) -> None:
     """The quarter's escalations and midway checks for the senior management team (annual
     report §8.1): escalations raised, resolved by stage, open and past the 20-working-day ceiling,

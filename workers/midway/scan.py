@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from workers.midway import plan
-from workers.queue.scheduler import Job, JobContext, register_job
+from workers.queue.scheduler import Job, register_job, scan_job
 from workers.reviews import records
 from workers.reviews.held import send_at
 from workers.reviews.notices import NoticeConfig
@@ -125,10 +125,7 @@ def _supersede(session: Session, check: Deadline) -> int:
 
 
 def make_job(load: Callable[[], NoticeConfig]) -> Job:
-    def run(ctx: JobContext) -> int:
-        return scan(ctx.sessions, load(), ctx.today)
-
-    return Job(JOB_NAME, run, period=PERIOD_SECONDS)
+    return scan_job(JOB_NAME, PERIOD_SECONDS, load, scan)
 
 
 def register(load: Callable[[], NoticeConfig] | None = None) -> None:

@@ -40,6 +40,7 @@ BATCH = 1000  # rows per statement, so a huge backlog never builds one giant tra
 SLOT_PREFIX = "scheduler.slot."
 
 _T = TypeVar("_T")
+Config = TypeVar("Config")  # what a scan job reads its rules into
 Enqueue = Callable[[list[int]], int]
 Holding = Callable[[list[int]], set[int]]  # which ids the queue still holds a message for
 
@@ -80,6 +81,17 @@ class Job:
     name: str
     run: Callable[[JobContext], int]  # returns how many things it did, for the summary
     period: float | None = None  # seconds; None → every scheduler tick
+
+
+def scan_job(name: str, period: float, load: Callable[[], Config],
+             scan: Callable[[sessionmaker[Session], Config, dt.date], int]) -> Job:
+    """A job that runs ``scan(sessions, load(), today)``: the rules are read at each run, so an
+    edited rules.yaml takes effect without a restart."""
+
+    def run(ctx: JobContext) -> int:
+        return scan(ctx.sessions, load(), ctx.today)
+
+    return Job(name, run, period=period)
 
 
 _JOBS: dict[str, Job] = {}

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workers.core.planning import write_up_reminders
-from workers.queue.scheduler import Job, JobContext, register_job
+from workers.queue.scheduler import Job, register_job, scan_job
 from workers.reviews import records
 from workers.reviews.clock import WRITE_UP_KINDS, WriteUpClock, overdue_on
 from workers.reviews.held import notices_for
@@ -104,10 +104,7 @@ def _plan_missing(
 
 
 def make_job(load: Callable[[], NoticeConfig]) -> Job:
-    def run(ctx: JobContext) -> int:
-        return scan(ctx.sessions, load(), ctx.today)
-
-    return Job(JOB_NAME, run, period=PERIOD_SECONDS)
+    return scan_job(JOB_NAME, PERIOD_SECONDS, load, scan)
 
 
 def register(load: Callable[[], NoticeConfig] | None = None) -> None:
