@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,11 @@ from workers.report.tables import Table, show
 # this is no letter (its fields are the report's tables, not a case's).
 TEMPLATE = "reports/annual_report.docx"
 CHART_WIDTH_MM = 220
-CHARTS = {
-    "reviews_by_month": (charts.reviews_per_iro_month,
+Draw = Callable[[AnnualReport, Mapping[str, str]], bytes]  # the report, IRO names → PNG
+CHARTS: dict[str, tuple[Draw, str]] = {
+    "reviews_by_month": (lambda report, names: charts.reviews_per_iro_month(report, names),
                          "Figure: reviews held per IRO per month"),
-    "escalations": (charts.escalations_by_stage,
+    "escalations": (lambda report, _names: charts.escalations_by_stage(report),
                     "Figure: escalations by the stage at which they were resolved"),
 }
 
@@ -44,9 +45,7 @@ def render_docx(
         chart = CHARTS.get(table.key)
         if chart and any(isinstance(c, int | float) and c for row in table.rows for c in row[1:]):
             draw, caption = chart
-            image = (charts.reviews_per_iro_month(report, iro_names)
-                     if draw is charts.reviews_per_iro_month else draw(report))
-            charts_by_key[table.key] = (image, caption)
+            charts_by_key[table.key] = (draw(report, iro_names or {}), caption)
     return render_tables_docx(
         f"Independent Reviewing Officer service: figures for {report.period.label}",
         report.period, tables, templates_dir, generated_on=generated_on, charts=charts_by_key,

@@ -150,6 +150,11 @@ def resolve(request: Request, escalation_id: int, user: Manager,
     return RedirectResponse(target, status_code=303)
 
 
+# Dates a report can be asked for: the escalations table looks two years back, and no council
+# has records from before the IRO role (2004) or plans past this century.
+REPORT_YEARS = (1990, 2099)
+
+
 def _period(ctx: WebContext, start: str, end: str) -> tuple[dt.date, dt.date]:
     """The dates asked for, else this report year (1 April to 31 March) so far."""
     if start and end:
@@ -157,6 +162,9 @@ def _period(ctx: WebContext, start: str, end: str) -> tuple[dt.date, dt.date]:
             first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
         except ValueError:
             raise BadInputError("from and to: expected dates as YYYY-MM-DD") from None
+        low, high = REPORT_YEARS
+        if not (low <= first.year <= high and low <= last.year <= high):
+            raise BadInputError(f"from and to: choose dates between {low} and {high}")
         if last < first:
             raise BadInputError("to is before from")
         return first, last
@@ -199,6 +207,34 @@ def report(request: Request, user: Manager, start: str = "", end: str = "") -> R
                   label=figures.period.label, empty=empty, charted=_charted(figures))
 
 
+@router.get("/report/download.{kind}")
+def report_download(request: Request, kind: str, user: Manager, start: str = "",
+                    end: str = "") -> Response:
+    """The same figures as `iro report --format docx|csv`, for the annual report's author."""
+    from workers.report.tables import report_tables
+
+    if kind not in ("docx", "csv"):
+        raise HTTPException(404, "Downloads are .docx or .csv.")
+    ctx = web_context(request)
+    first, last = _period(ctx, start, end)
+    figures = _figures(ctx, first, last)
+    names = ctx.directory.iro_names()
+    tables = report_tables(figures, dict(ctx.rules.participation_codes), names)
+    name = f"iro-annual-report-{first.isoformat()}-to-{last.isoformat()}.{kind}"
+    if kind == "csv":
+        from workers.report.formats import to_csv
+
+        body, media = to_csv(tables).encode("utf-8"), "text/csv; charset=utf-8"
+    else:
+        from workers.report.document import render_docx
+
+        body = render_docx(figures, tables, ctx.settings.templates_dir,
+                           generated_on=ctx.today(), iro_names=names)
+        media = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @router.get("/report/chart/{name}.png")
 def chart(request: Request, name: str, user: Manager, start: str = "",
           end: str = "") -> Response:
@@ -213,6 +249,6 @@ def chart(request: Request, name: str, user: Manager, start: str = "",
     figures = _figures(ctx, first, last)
     if not _charted(figures)[name]:
         raise HTTPException(404, "No figures for this chart in this period.")
-    image = (charts.reviews_per_iro_month(figures, ctx.directory.iro_names())
-             if name == "reviews" else draw(figures))
+    image = (charts.reviews_per_iro_month(figures, ctx.directory.iro_names(), charts.SCREEN)
+             if name == "reviews" else charts.escalations_by_stage(figures, charts.SCREEN))
     return Response(image, media_type="image/png")
