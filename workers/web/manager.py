@@ -45,6 +45,7 @@ def home(request: Request, user: Manager) -> Response:
     from workers.escalation.service import state_of
     from workers.escalation.views import list_row
     from workers.store.deadline_queries import due_items
+    from workers.web.manager_views import caseloads, closed_escalations, report_year_start
 
     ctx = web_context(request)
     today = ctx.today()
@@ -62,11 +63,20 @@ def home(request: Request, user: Manager) -> Response:
                 continue
             line = list_row(ctx.policy, row, child.ref, today)
             (answered if state_of(row).responded_at_stage() else awaiting).append(line)
-        overdue = [i for i in due_items(session, ctx.calendar, ctx.rules.review_timescales,
-                                        today=today, overdue_only=True) if i.kind in WRITE_UPS]
+        late = due_items(session, ctx.calendar, ctx.rules.review_timescales, today=today,
+                         overdue_only=True)
+        overdue = [i for i in late if i.kind in WRITE_UPS]
+        overdue_reviews = [i for i in late if i.kind == "review_due"]
+        names = ctx.directory.iro_names()
+        iros = caseloads(session, names, late, today)
+        closed = [list_row(ctx.policy, row, child.ref, today)
+                  for row, child in closed_escalations(session, today)]
     return render(request, "manager/home.html", awaiting=awaiting, answered=answered,
                   everyone=everyone, iro_manager=iro_manager, overdue=overdue, today=today,
-                  stage_titles={s.key: s.title for s in ctx.rules.escalation.stages})
+                  overdue_reviews=overdue_reviews, iros=iros, closed=closed, names=names,
+                  year_start=report_year_start(today),
+                  stage_titles={s.key: s.title for s in ctx.rules.escalation.stages},
+                  category_titles={c.key: c.title for c in ctx.rules.escalation.categories})
 
 
 def _visible(ctx: WebContext, session: object, escalation_id: int,

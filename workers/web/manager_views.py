@@ -1,0 +1,69 @@
+"""What a manager's home page shows beside the escalations: each IRO's caseload and timeliness
+this report year (the annual report's "reviews per IRO"), and the escalations closed this year.
+
+Read-only queries, grouped in the database; children by reference and initials only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from workers.store.deadline_queries import DueItem
+from workers.store.models import Child, Escalation, Review
+
+CLOSED_SHOWN = 25  # the latest; the full list is `iro escalations` and the annual report
+
+
+@dataclass(frozen=True)
+class IroLine:
+    name: str
+    email: str
+    children: int  # looked after now
+    held: int  # reviews held this report year
+    in_timescale: int
+    overdue_reviews: int
+    overdue_write_ups: int
+
+    @property
+    def in_timescale_pct(self) -> float | None:
+        return round(100 * self.in_timescale / self.held, 1) if self.held else None
+
+
+def report_year_start(today: dt.date) -> dt.date:
+    return dt.date(today.year if today.month >= 4 else today.year - 1, 4, 1)
+
+
+def caseloads(session: Session, names: Mapping[str, str], overdue: Iterable[DueItem],
+              today: dt.date) -> list[IroLine]:
+    """One line per IRO in the directory or with a child, by name."""
+    children = dict(session.execute(
+        select(Child.iro_email, func.count()).where(Child.ceased_on.is_(None))
+        .group_by(Child.iro_email)).tuples().all())
+    held = {email: (int(n), int(ok or 0)) for email, n, ok in session.execute(
+        select(Review.iro_email, func.count(),
+               func.sum(case((Review.in_timescale.is_(True), 1), else_=0)))
+        .where(Review.held_on >= report_year_start(today), Review.held_on <= today)
+        .group_by(Review.iro_email))}
+    late_reviews: dict[str, int] = {}
+    late_write_ups: dict[str, int] = {}
+    for item in overdue:
+        bucket = late_reviews if item.kind == "review_due" else late_write_ups
+        bucket[item.iro_email] = bucket.get(item.iro_email, 0) + 1
+    emails = set(names) | set(children) | set(held)
+    return sorted((IroLine(names.get(e, e), e, int(children.get(e, 0)), *held.get(e, (0, 0)),
+                           late_reviews.get(e, 0), late_write_ups.get(e, 0)) for e in emails),
+                  key=lambda line: line.name.lower())
+
+
+def closed_escalations(session: Session, today: dt.date) -> list[tuple[Escalation, Child]]:
+    """Resolved this report year, the latest first."""
+    return [(e, c) for e, c in session.execute(
+        select(Escalation, Child).join(Child, Child.id == Escalation.child_id)
+        .where(Escalation.status == "resolved",
+               Escalation.resolved_on >= report_year_start(today))
+        .order_by(Escalation.resolved_on.desc(), Escalation.id.desc()).limit(CLOSED_SHOWN))]
