@@ -128,3 +128,27 @@ def test_invalid_recipient_is_permanent_without_the_address(graph_server: FakeGr
     with pytest.raises(PermanentDeliveryError, match="recipient") as info:
         transport(graph_server).send(letter())
     assert RECIPIENT not in str(info.value)
+
+
+def test_a_throttled_upload_leaves_no_draft_with_the_pack(graph_server: FakeGraphServer) -> None:
+    """Issue 16 §6: a 429 mid-upload must not leave the child's pack in Drafts for every retry;
+    a draft an attempt could not delete goes at the next attempt."""
+    big = bytes(range(256)) * (4 * 1024 * 1024 // 256 + 7)
+    t = transport(graph_server)
+    pack = letter("R-9/pack/P-2", Attachment("pack.pdf", big, "application/pdf"))
+
+    graph_server.fail_next(429, retry_after=3, path_contains="/upload/")
+    with pytest.raises(ThrottledError):
+        t.send(pack)
+    assert graph_server.drafts == {} and graph_server.sent == []  # deleted at once
+
+    graph_server.fail_next(429, retry_after=3, path_contains="/upload/")
+    graph_server.fail_next(503, path_contains="draft-", method="DELETE")  # ... and its delete too
+    with pytest.raises(ThrottledError):
+        t.send(pack)
+    assert len(graph_server.drafts) == 1  # left behind by that attempt
+
+    t.send(pack)  # the next attempt removes it first
+    assert graph_server.drafts == {}
+    (msg,) = graph_server.sent
+    assert msg["attachments"][0]["content"] == big

@@ -82,6 +82,7 @@ class GraphFault:
     retry_after: float | None = None
     code: str = ""
     path_contains: str = ""
+    method: str = ""  # only requests with this method ("" for any)
 
 
 @dataclass
@@ -144,8 +145,9 @@ class FakeGraphServer:
         retry_after: float | None = None,
         code: str = "",
         path_contains: str = "",
+        method: str = "",
     ) -> None:
-        self.faults.append(GraphFault(status, retry_after, code, path_contains))
+        self.faults.append(GraphFault(status, retry_after, code, path_contains, method))
 
     def deliver(self, **fields: Any) -> GraphInboxMessage:
         """Put a message in the inbox, as if received (fields of GraphInboxMessage)."""
@@ -177,7 +179,7 @@ class FakeGraphServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PUT = _respond  # noqa: N815 - http.server's hook names
+            do_GET = do_POST = do_PUT = do_DELETE = _respond  # noqa: N815 - http.server's hook names
 
         return Handler
 
@@ -190,7 +192,8 @@ class FakeGraphServer:
             self.requests.append((method, path))
             self.arrivals.append((time.monotonic(), path))
             for i, fault in enumerate(self.faults):
-                if fault.path_contains in path and not path.endswith("openid-configuration"):
+                if (fault.path_contains in path and fault.method in ("", method)
+                        and not path.endswith("openid-configuration")):
                     self.faults.pop(i)
                     if fault.status == 429:
                         self.throttled_at.append((time.monotonic(), fault.retry_after or 0.0))
@@ -246,6 +249,10 @@ class FakeGraphServer:
             self.drafts[draft["id"]] = draft
             return 201, {}, {"id": draft["id"]}
         match = re.fullmatch(r"/messages/([^/]+)(/.*)?", path)
+        if match and method == "DELETE" and not match.group(2):
+            if self.drafts.pop(match.group(1), None) is None:
+                return 404, {}, {"error": {"code": "ErrorItemNotFound", "message": "gone"}}
+            return 204, {}, None
         if match and match.group(1) in self.drafts:
             draft, rest = self.drafts[match.group(1)], match.group(2) or ""
             if rest == "/attachments":
@@ -269,6 +276,9 @@ class FakeGraphServer:
             r"/mailFolders(/SentItems|\('SentItems'\))/messages", path
         ):
             return 200, {}, {"value": self._find(query.get("$filter", [""])[0])}
+        if method == "GET" and re.fullmatch(r"/mailFolders(/Drafts|\('Drafts'\))/messages", path):
+            return 200, {}, {"value": self._find(query.get("$filter", [""])[0],
+                                                 list(self.drafts.values()))}
         with self._lock:
             user = f"{self.base_url}/users/{self.mailbox}"
             reply = self.inbox.handle(method, path, query, doc, user)
@@ -305,13 +315,14 @@ class FakeGraphServer:
         message.setdefault("id", f"sent-{next(self._ids)}")
         self.sent.append(message)
 
-    def _find(self, odata_filter: str) -> list[dict[str, str]]:
+    def _find(self, odata_filter: str,
+              folder: list[dict[str, Any]] | None = None) -> list[dict[str, str]]:
         match = re.search(r"ep/id eq '(.*?)' and ep/value eq '((?:[^']|'')*)'", odata_filter)
         assert match, f"fake Graph: unsupported $filter {odata_filter!r}"
         prop_id, value = match.group(1), match.group(2).replace("''", "'")
         return [
             {"id": m["id"], "internetMessageId": m.get("internetMessageId", "")}
-            for m in self.sent
+            for m in (self.sent if folder is None else folder)
             if {"id": prop_id, "value": value} in m.get("singleValueExtendedProperties", [])
         ]
 

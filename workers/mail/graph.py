@@ -138,14 +138,23 @@ class GraphTransport:
                 json={"message": payload, "saveToSentItems": True},
             )
         else:
+            # A draft holds the child's pack until it is sent: never leave one behind. Drafts an
+            # earlier attempt left (a worker killed mid-upload) go first, and this one goes if
+            # any step before the send fails (a 429 mid-upload), so retries do not pile them up.
+            self._delete_drafts(key, message.dispatch_key)
             draft = self._call(key, "POST", f"{self._user}/messages", json=payload).json()
             draft_url = f"{self._user}/messages/{draft['id']}"
-            for att in message.attachments:
-                if att in big:
-                    self._upload(key, draft_url, att)
-                else:
-                    self._call(key, "POST", f"{draft_url}/attachments", json=_attachment_json(att))
-            self._call(key, "POST", f"{draft_url}/send")
+            try:
+                for att in message.attachments:
+                    if att in big:
+                        self._upload(key, draft_url, att)
+                    else:
+                        self._call(key, "POST", f"{draft_url}/attachments",
+                                   json=_attachment_json(att))
+                self._call(key, "POST", f"{draft_url}/send")
+            except DeliveryError:
+                self._delete_draft(key, draft_url)  # once sent, the draft id is gone: a 404
+                raise
         sent = message.dispatch_key
         try:
             found = self.find_sent(sent)
@@ -187,18 +196,35 @@ class GraphTransport:
             if response.status_code >= 400:
                 raise classify_graph_response(response, key, self.mailbox)
 
-    def find_sent(self, dispatch_key: str) -> str | None:
+    def _delete_draft(self, key: str, draft_url: str) -> None:
+        try:
+            self._call(key, "DELETE", draft_url)
+        except DeliveryError as exc:  # best effort: the next attempt looks for it again
+            log.warning("dispatch %s: could not delete its unsent Graph draft (%s)", key,
+                        type(exc).__name__)
+
+    def _delete_drafts(self, key: str, dispatch_key: str) -> None:
+        url = f"{self._user}/mailFolders/Drafts/messages"
+        reply = self._call(key, "GET", url, params=self._by_key(dispatch_key, top=10)).json()
+        for draft in reply.get("value", []):
+            self._delete_draft(key, f"{self._user}/messages/{draft['id']}")
+
+    @staticmethod
+    def _by_key(dispatch_key: str, top: int = 1) -> dict[str, str]:
         value = dispatch_key.replace("'", "''")  # OData string literal
-        params = {
+        return {
             "$filter": (
                 f"singleValueExtendedProperties/Any(ep: ep/id eq '{PROPERTY_ID}' "
                 f"and ep/value eq '{value}')"
             ),
             "$select": "id,internetMessageId",
-            "$top": "1",
+            "$top": str(top),
         }
+
+    def find_sent(self, dispatch_key: str) -> str | None:
         url = f"{self._user}/mailFolders/SentItems/messages"
-        reply = self._call(loggable_key(dispatch_key), "GET", url, params=params).json()
+        reply = self._call(loggable_key(dispatch_key), "GET", url,
+                           params=self._by_key(dispatch_key)).json()
         found = reply.get("value", [])
         return str(found[0]["id"]) if found else None
 
