@@ -140,7 +140,7 @@ def start(
         session.add(survey)
         session.flush()
         audit.record(session, "survey.started", "survey", survey.id, actor=actor,
-                     name=request.name, roles=list(request.roles),
+                     survey=request.name, roles=list(request.roles),
                      closes_on=request.closes_on, recipients=len(new))
     for recipient in new:
         _plan_one(session, survey, recipient, secret, now, reminder_on, actor)

@@ -68,6 +68,7 @@ def create_app(
         review_events,
         support_ops,
         support_reviews,
+        survey,
     )
     from workers.workcalendar import WorkingCalendar
 
@@ -102,7 +103,7 @@ def create_app(
     app.middleware("http")(_security_headers)
     app.middleware("http")(_body_limit)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, support_reviews, support_ops, iro, review_events, manager):
+    for module in (auth, support_reviews, support_ops, iro, review_events, manager, survey):
         app.include_router(module.router)
     _error_pages(app)
 

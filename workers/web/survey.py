@@ -1,0 +1,74 @@
+"""The survey's answer page: ``/survey/<token>``, no sign-in, no personal data shown.
+
+The token (from the one-time link, workers.survey.links) is the only key: the page shows the
+questions for the invitation's role from config/survey.yaml and nothing about the person or
+any child. The POST checks the CSRF token of the browser's session like every form here, and
+the link works once (workers.survey.answers). Errors name nothing.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from workers.errors import BadInputError, IroError
+from workers.survey.questions import SurveyConfig, load_survey
+from workers.web.context import web_context
+from workers.web.pages import render
+from workers.web.security import check_csrf
+
+router = APIRouter(prefix="/survey")
+FIELD = "q_"  # form field of question Q1: q_Q1
+
+
+def _config(request: Request) -> SurveyConfig:
+    return load_survey(web_context(request).settings.config_dir / "survey.yaml")
+
+
+def _form(request: Request, token: str, cfg: SurveyConfig, *, status: int = 200,
+          error: str = "", chosen: dict[str, str] | None = None) -> Response:
+    from workers.survey.answers import check_open, invitation_for
+
+    ctx = web_context(request)
+    with ctx.sessions() as session:
+        invitation, survey = invitation_for(session, token)
+        check_open(invitation, survey, ctx.today())
+        role, name, closes_on = invitation.role, survey.name, survey.closes_on
+    block = cfg.roles[role]  # type: ignore[index]
+    questions = [(q, cfg.scale_of(q)) for q in block.questions]
+    return render(request, "survey/form.html", status=status, token=token, title=block.title,
+                  survey_name=name, closes_on=closes_on, questions=questions, field=FIELD,
+                  error=error, chosen=chosen or {},
+                  service=ctx.settings.mailbox.display_name)
+
+
+@router.get("/{token}")
+def form(request: Request, token: str) -> Response:
+    return _form(request, token, _config(request))
+
+
+@router.post("/{token}", dependencies=[Depends(check_csrf)])
+async def submit(request: Request, token: str) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    from workers.survey.answers import answer_by_link
+
+    form = await request.form()
+    given = {k[len(FIELD):]: str(v) for k, v in form.items() if k.startswith(FIELD)}
+    cfg = _config(request)
+    ctx = web_context(request)
+
+    def save() -> None:
+        with ctx.sessions() as session:
+            answer_by_link(session, cfg, token, given, today=ctx.today())
+            session.commit()
+
+    try:
+        await run_in_threadpool(save)
+    except BadInputError as exc:
+        if type(exc) is not BadInputError:  # not found or used: the error page
+            raise
+        return _form(request, token, cfg, status=400, error=str(exc), chosen=given)
+    except IroError:
+        raise
+    return render(request, "survey/thanks.html", service=ctx.settings.mailbox.display_name)
