@@ -168,6 +168,10 @@ def report_tables(
         tables.append(_returns("questionnaires", "Stakeholder questionnaire returns",
                                report.questionnaires))
     tables.append(_escalations(report))
+    if report.survey is not None:
+        from workers.survey.report import appendix_tables
+
+        tables += appendix_tables(report.survey)
     return tables
 
 

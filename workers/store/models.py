@@ -349,6 +349,8 @@ class Survey(Timestamped, Base):
     started_on: Mapped[dt.date] = mapped_column(Date, index=True)
     closes_on: Mapped[dt.date] = mapped_column(Date)
     started_by: Mapped[str] = mapped_column(String(320), default="system")
+    # the questions as asked (survey.yaml may change before next year's): role → title, questions
+    questions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class SurveyInvitation(Base):

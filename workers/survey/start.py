@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -136,7 +137,8 @@ def start(
     if survey is None:
         survey = Survey(name=request.name, period_start=first, period_end=last,
                         roles=",".join(request.roles), started_on=today,
-                        closes_on=request.closes_on, started_by=actor)
+                        closes_on=request.closes_on, started_by=actor,
+                        questions=snapshot(cfg, request.roles))
         session.add(survey)
         session.flush()
         audit.record(session, "survey.started", "survey", survey.id, actor=actor,
@@ -145,6 +147,15 @@ def start(
     for recipient in new:
         _plan_one(session, survey, recipient, secret, now, reminder_on, actor)
     return StartResult(survey.id, new, len(existing), selection.not_asked, reminder_on)
+
+
+def snapshot(cfg: SurveyConfig, roles: Sequence[str]) -> dict[str, Any]:
+    """The questions as asked, kept with the survey so its report never depends on a later
+    survey.yaml."""
+    return {role: {"title": cfg.roles[role].title,  # type: ignore[index]
+                   "questions": [{"key": q.key, "text": q.text, "answers": list(cfg.scale_of(q))}
+                                 for q in cfg.questions(role)]}
+            for role in roles}
 
 
 def _key(name: str, recipient: Recipient) -> str:

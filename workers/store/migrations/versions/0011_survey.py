@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("started_on", sa.Date(), nullable=False),
         sa.Column("closes_on", sa.Date(), nullable=False),
         sa.Column("started_by", sa.String(length=320), nullable=False),
+        sa.Column("questions", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
                   nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(),

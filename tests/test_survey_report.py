@@ -1,0 +1,117 @@
+"""`iro report` gains Appendix A when a survey ran: return rates by role and one table per role
+with the count of each answer, compared with the answers entered (web and paper), beside the
+survey a year before."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import docx
+import pytest
+from factories import postgres_store, sqlite_store
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+from survey_support import ALLOWED, CAFCASS, CAL, CARER_A, ROOT, SECRET, SURVEY, seed_year
+
+from workers.clock import LONDON
+from workers.report.annual import build_report
+from workers.report.document import render_docx
+from workers.report.figures import Period
+from workers.report.formats import to_csv
+from workers.report.tables import report_tables
+from workers.store.models import Dispatch, SurveyInvitation
+from workers.survey import links
+from workers.survey.answers import answer_by_link, key_paper
+from workers.survey.start import StartRequest, financial_year, start
+
+YEAR = Period(dt.date(2026, 4, 1), dt.date(2027, 3, 31))
+
+
+def run_survey(sessions: sessionmaker[Session], name: str, started: dt.datetime) -> None:
+    with sessions() as s:
+        start(s, SURVEY, CAL, StartRequest(name, ("carer", "social_worker", "guardian"),
+                                           started.date() + dt.timedelta(days=40),
+                                           financial_year(name)),
+              allowed_domains=ALLOWED, cafcass_address=CAFCASS, link_secret=SECRET,
+              now=started, actor="bso")
+        # as the dispatcher records a send (tests/test_survey_start.py sends them for real)
+        s.execute(update(Dispatch).where(Dispatch.kind == "questionnaire",
+                                         Dispatch.state == "pending")
+                  .values(state="sent", sent_at=started))
+        s.commit()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_appendix_a_counts_what_was_entered(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    sessions = (sqlite_store(tmp_path) if backend == "sqlite"
+                else postgres_store(request.getfixturevalue("pg_database")))
+    seed_year(sessions)
+    # last year's survey: the 2025-26 carer (review held 2 Feb 2026) answered on paper
+    run_survey(sessions, "2025-26", dt.datetime(2026, 3, 2, 9, tzinfo=LONDON))
+    run_survey(sessions, "2026-27", dt.datetime(2027, 3, 1, 9, tzinfo=LONDON))
+    today = dt.date(2027, 3, 2)
+    with sessions() as s:
+        key_paper(s, SURVEY, "2025-26", "carer", {"Q1": "Never", "Q5": "Poor"}, actor="bso",
+                  today=today)
+        salt = s.scalars(select(SurveyInvitation.salt).join(
+            Dispatch, Dispatch.id == SurveyInvitation.dispatch_id).where(
+            Dispatch.recipient == CARER_A, Dispatch.key.like("survey/2026-27/%"))).one()
+        answer_by_link(s, SURVEY, links.token_for(SECRET, salt),
+                       {"Q1": "Always", "Q5": "Excellent", "Q6": "N/A"}, today=today)
+        # carer B returned the paper copy
+        key_paper(s, SURVEY, "2026-27", "carer", {"Q1": "Always", "Q5": "Good", "Q2": "Usually"},
+                  actor="bso", today=today)
+        key_paper(s, SURVEY, "2026-27", "social_worker", {"Q6": "Quite well", "Q9": "Good"},
+                  actor="bso", today=today)
+        s.commit()
+
+    with sessions() as s:
+        report = build_report(s, YEAR)
+    tables = {t.key: t for t in report_tables(report)}
+    # 2026-27 asked 2 carers, 1 social worker, 2 guardians (one through CAFCASS)
+    assert tables["survey_returns"].rows == (
+        ("Foster carers", 2, 2, "100% (2 of 2)"),
+        ("Social workers", 1, 1, "100% (1 of 1)"),
+        ("Children's Guardians", 2, 0, "0% (0 of 2)"),
+    )
+    carers = tables["survey_carer"]
+    assert carers.title == "Table A: Foster carers feedback"
+    assert carers.headers == ("Answer", "Question", "2026-27", "2025-26")
+    counts = {row[0]: row[2:] for row in carers.rows}
+    assert [counts[f"Q1 {a}"] for a in ("Always", "Usually", "Sometimes", "Occasionally",
+                                         "Never")] == [(2, 0), (0, 0), (0, 0), (0, 0), (0, 1)]
+    assert counts["Q2 Usually"] == (1, 0)
+    assert str(carers.rows[0][1]).startswith("1. Are you informed by the first Review")
+    assert carers.rows[1][1] == ""
+    assert [counts[f"Q5 {a}"] for a in ("Excellent", "Good", "Fair", "Poor")] == [
+        (1, 0), (1, 0), (0, 0), (0, 1)]
+    assert counts["Q6 N/A"] == (1, 0)
+    assert len(carers.rows) == 4 * 5 + 4 + 6
+    workers_table = tables["survey_social_worker"]
+    assert [r[0] for r in workers_table.rows if r[2]] == ["Q6 Quite well", "Q9 Good"]
+    # the report's existing count of questionnaire dispatches sees the web return
+    assert {r.role: (r.sent, r.returned) for r in report.questionnaires} == {
+        "carer": (2, 1), "social_worker": (1, 0), "guardian": (2, 0)}
+    assert tables["survey_guardian"].title == "Table C: Children's Guardians feedback"
+    assert "survey_carer,Q1 Always,2026-27,2\n" in to_csv(list(tables.values()))
+
+    document = docx.Document(io.BytesIO(render_docx(report, list(tables.values()),
+                                                    ROOT / "templates_docx",
+                                                    generated_on=dt.date(2027, 4, 1))))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "Appendix A: stakeholder questionnaire returns 2026-27" in text
+    cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+    assert "100% (2 of 2)" in cells and "Q6 Quite well" in cells
+
+
+def test_no_appendix_without_a_survey_in_the_period(tmp_path: Path) -> None:
+    sessions = sqlite_store(tmp_path)
+    seed_year(sessions)
+    with sessions() as s:
+        report = build_report(s, YEAR)
+    assert report.survey is None
+    assert not [t for t in report_tables(report) if t.key.startswith("survey")]
