@@ -69,3 +69,17 @@ def test_problems_name_file_line_and_field(tmp_path: Path) -> None:
         "expected one of: frequency",
         f"{path}:10: roles.carer.questions[1].key: question key 'Q1' appears twice",
     ]
+
+
+def test_config_check_names_a_survey_yaml_problem(config_copy: Path) -> None:
+    import subprocess
+    import sys
+
+    text = (config_copy / "survey.yaml").read_text(encoding="utf-8")
+    (config_copy / "survey.yaml").write_text(text.replace("scale: quality", "scale: qualty", 1),
+                                             encoding="utf-8")
+    exe = Path(sys.executable).with_name("iro")
+    done = subprocess.run([str(exe), "--config", str(config_copy), "config", "check"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "survey.yaml:" in done.stderr and "unknown scale 'qualty'" in done.stderr

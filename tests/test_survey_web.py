@@ -93,3 +93,16 @@ def test_answer_once_through_the_link(
     closed = client(tmp_path, sessions, dt.date(2027, 1, 30))
     shut = closed.get(f"/survey/{tokens['carer.b@council.example.gov.uk']}")
     assert shut.status_code == 409 and "closed on 29 January 2027" in shut.text
+
+
+def test_the_access_log_never_carries_a_link_token() -> None:
+    import logging
+
+    from workers.web.survey import RedactLinks
+
+    # uvicorn's access log record: client, method, path, http version, status
+    record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0,
+                               '%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5000", "POST",
+                                                          "/survey/AbC-12_x", "1.1", 200), None)
+    RedactLinks().filter(record)
+    assert "AbC-12_x" not in record.getMessage() and "/survey/…" in record.getMessage()

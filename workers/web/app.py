@@ -106,6 +106,7 @@ def create_app(
     for module in (auth, support_reviews, support_ops, iro, review_events, manager, survey):
         app.include_router(module.router)
     _error_pages(app)
+    survey.redact_access_log()
 
     @app.get("/")
     def home(request: Request) -> Response:

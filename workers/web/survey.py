@@ -8,6 +8,9 @@ the link works once (workers.survey.answers). Errors name nothing.
 
 from __future__ import annotations
 
+import logging
+import re
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
@@ -19,6 +22,26 @@ from workers.web.security import check_csrf
 
 router = APIRouter(prefix="/survey")
 FIELD = "q_"  # form field of question Q1: q_Q1
+
+
+_TOKEN_IN_PATH = re.compile(r"/survey/[A-Za-z0-9_-]+")
+
+
+class RedactLinks(logging.Filter):
+    """Keep one-time link tokens out of the access log: whoever reads the log could answer in
+    the person's place."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_TOKEN_IN_PATH.sub("/survey/…", a) if isinstance(a, str) else a
+                                for a in record.args)
+        return True
+
+
+def redact_access_log() -> None:
+    logger = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactLinks) for f in logger.filters):
+        logger.addFilter(RedactLinks())
 
 
 def _config(request: Request) -> SurveyConfig:
