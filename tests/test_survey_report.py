@@ -79,24 +79,24 @@ def test_appendix_a_counts_what_was_entered(
         ("Children's Guardians", 2, 0, "0% (0 of 2)"),
     )
     carers = tables["survey_carer"]
-    assert carers.title == "Table A: Foster carers feedback"
-    assert carers.headers == ("Answer", "Question", "2026-27", "2025-26")
-    counts = {row[0]: row[2:] for row in carers.rows}
+    assert carers.title == "Table A: Foster carers' feedback"
+    assert carers.headers == ("Question and answer", "2026-27", "2025-26")
+    counts = {row[0]: row[1:] for row in carers.rows}
     assert [counts[f"Q1 {a}"] for a in ("Always", "Usually", "Sometimes", "Occasionally",
                                          "Never")] == [(2, 0), (0, 0), (0, 0), (0, 0), (0, 1)]
     assert counts["Q2 Usually"] == (1, 0)
-    assert str(carers.rows[0][1]).startswith("1. Are you informed by the first Review")
-    assert carers.rows[1][1] == ""
+    assert str(carers.rows[0][0]).startswith("1. Are you informed by the first Review")
+    assert carers.rows[0][1:] == ("", "") and carers.rows[1][0] == "Q1 Always"
     assert [counts[f"Q5 {a}"] for a in ("Excellent", "Good", "Fair", "Poor")] == [
         (1, 0), (1, 0), (0, 0), (0, 1)]
     assert counts["Q6 N/A"] == (1, 0)
-    assert len(carers.rows) == 4 * 5 + 4 + 6
+    assert len(carers.rows) == 6 + 4 * 5 + 4 + 6  # a row per question, then one per answer
     workers_table = tables["survey_social_worker"]
-    assert [r[0] for r in workers_table.rows if r[2]] == ["Q6 Quite well", "Q9 Good"]
+    assert [r[0] for r in workers_table.rows if r[1]] == ["Q6 Quite well", "Q9 Good"]
     # the report's existing count of questionnaire dispatches sees the web return
     assert {r.role: (r.sent, r.returned) for r in report.questionnaires} == {
         "carer": (2, 1), "social_worker": (1, 0), "guardian": (2, 0)}
-    assert tables["survey_guardian"].title == "Table C: Children's Guardians feedback"
+    assert tables["survey_guardian"].title == "Table C: Children's Guardians' feedback"
     assert "survey_carer,Q1 Always,2026-27,2\n" in to_csv(list(tables.values()))
 
     document = docx.Document(io.BytesIO(render_docx(report, list(tables.values()),

@@ -24,20 +24,26 @@ def appendix_tables(results: SurveyResults) -> list[Table]:
     tables = [rates]
     for letter, role in zip(LETTERS, results.roles, strict=False):
         last = results.last_name
-        headers: tuple[str, ...] = ("Answer", "Question", results.name)
+        headers: tuple[str, ...] = ("Question and answer", results.name)
         if last:
             headers += (last,)
+        blank: tuple[Cell, ...] = ("",) * (len(headers) - 1)
         rows: list[tuple[Cell, ...]] = []
         for n, q in enumerate(role.questions, start=1):
-            for i, answer in enumerate(q.answers):
-                # the first cell names the row on its own (csv and json rows are keyed by it)
-                row: tuple[Cell, ...] = (f"{q.key} {answer}", f"{n}. {q.text}" if i == 0 else "",
-                                         q.counts.get(answer, 0))
+            rows.append((f"{n}. {q.text}", *blank))  # the question, then its answers
+            for answer in q.answers:
+                # each answer row names itself ("Q1 Always"): csv and json rows are keyed by it
+                row: tuple[Cell, ...] = (f"{q.key} {answer}", q.counts.get(answer, 0))
                 if last:
                     row += (q.last_year.get(answer, 0) if q.last_year is not None else None,)
                 rows.append(row)
-        tables.append(Table(f"survey_{role.role}", f"Table {letter}: {role.title} feedback",
+        title = f"Table {letter}: {_possessive(role.title)} feedback"
+        tables.append(Table(f"survey_{role.role}", title,
                             headers, tuple(rows),
                             note=f"{role.rate} returned. Counts of each answer; a question "
                                  "left blank is not counted."))
     return tables
+
+
+def _possessive(title: str) -> str:
+    return f"{title}'" if title.endswith("s") else f"{title}'s"
