@@ -31,6 +31,8 @@ from survey_support import (
 from workers.clock import LONDON, FixedClock
 from workers.errors import PreflightError
 from workers.mail.smtp import SmtpConfig, SmtpTransport
+from workers.scheduler import Job as SchedulerJob
+from workers.scheduler import Scheduler, enqueue_due
 from workers.store.models import AuditEvent, Dispatch, Review, SurveyInvitation
 from workers.survey import links
 from workers.survey.start import StartRequest, financial_year, start
@@ -55,17 +57,19 @@ def send_due(sessions: sessionmaker[Session], smtp_server: SmtpServer, when: dt.
                                          "iro.service@council.example.gov.uk"))
     d = dispatcher(sessions, transport, clock)
 
+    processed: list[int] = []
+
     def enqueue(ids: list[int]) -> int:
         for i in ids:
             d.process(i)
+        processed.extend(ids)
         return len(ids)
 
-    with sessions() as s:
-        ids = list(s.scalars(select(Dispatch.id).where(Dispatch.state == "pending",
-                                                       Dispatch.due_at <= clock.now())))
-    enqueue(ids)
+    # the scheduler's own scan finds what is due, as in production
+    Scheduler(sessions, enqueue, tick_seconds=60, clock=clock).tick(
+        jobs=[SchedulerJob("enqueue_due", enqueue_due)])
     transport.close()
-    return len(ids)
+    return len(processed)
 
 
 def link_in(body: str) -> str:
@@ -112,6 +116,10 @@ def test_one_questionnaire_each_then_reminders_only_to_those_who_have_not_answer
         planned_by = s.scalars(select(AuditEvent.actor).where(
             AuditEvent.action == "dispatch.planned")).all()
         assert set(planned_by) == {"bso@council.example.gov.uk"} and len(planned_by) == 10
+        assert s.scalars(select(Dispatch.state).where(Dispatch.kind == "questionnaire")).all() \
+            == ["sent"] * 5
+        assert len(s.scalars(select(AuditEvent.id).where(
+            AuditEvent.action == "dispatch.sent")).all()) == 5
     assert "Ann Guardian" in by_address[CAFCASS].get_content()  # CAFCASS is told whose it is
 
     # carer A answers (workers.survey.answers marks the return, cancelling the reminder)
