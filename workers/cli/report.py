@@ -39,7 +39,8 @@ def report(
 ) -> None:
     """The annual report's figures for --from to --to: looked after children, reviews held and
     in timescale, reviews per IRO per month, write-up times, participation, consultation returns
-    by role and escalations by the stage resolved (beside earlier years)."""
+    by role and escalations by the stage resolved (beside earlier years); Appendix A (survey
+    return rates and answer counts by role) when `iro survey` started one in the period."""
     check_format(output, FORMATS)
     if output == "docx" and out_file is None:
         raise BadInputError("--format docx: give the file to write with -o FILE")
