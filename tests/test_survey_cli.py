@@ -58,6 +58,12 @@ def test_start_then_key_paper_answers(setup: tuple[Path, str], tmp_path: Path) -
         assert s.scalars(select(SurveyResponse.answers)).one() == {
             "Q1": "Always", "Q6": "Very well", "Q9": "Good"}
 
+    status = iro(setup, "survey", "status", "2026-27")
+    assert status.returncode == 0, status.stderr
+    assert ("social_worker: asked 1, sent 0, answered by link 0, answers received 1 (web and "
+            "paper); reminders: pending 1") in status.stdout
+    assert "guardian: asked 2" in status.stdout
+
     wrong = iro(setup, "survey", "key", "2026-27", "--role", "carer", "--answers", "Q5=Always")
     assert wrong.returncode == 2
     assert "Q5: 'Always' is not an answer; expected one of Excellent / Good / Fair / Poor" \

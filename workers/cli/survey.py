@@ -107,5 +107,29 @@ def key_command(
     typer.echo(f"survey {name.strip()}: {role.strip()} answers recorded ({len(given)} given)")
 
 
+@survey_app.command("status")
+def status_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The survey, e.g. 2026-27.")],
+) -> None:
+    """How a survey stands, by role: asked, sent, answered, reminders. Counts only."""
+    from workers.errors import NotFoundError
+    from workers.survey.counts import status
+
+    app = app_context(ctx)
+    with app.sessions() as session:
+        found = status(session, name.strip())
+    if found is None:
+        raise NotFoundError(f"no survey named {name.strip()!r}; start one with `iro survey start`")
+    survey, roles = found
+    typer.echo(f"survey {survey.name}: started {survey.started_on.isoformat()}, closes "
+               f"{survey.closes_on.isoformat()}")
+    for r in roles:
+        reminders = ", ".join(f"{state} {n}" for state, n in sorted(r.reminders.items()))
+        typer.echo(f"  {r.role}: asked {r.asked}, sent {r.sent}, answered by link "
+                   f"{r.returned_by_link}, answers received {r.answers} (web and paper); "
+                   f"reminders: {reminders or 'none'}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(survey_app, name="survey")

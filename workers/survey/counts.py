@@ -103,3 +103,35 @@ def _year_before(day: dt.date) -> dt.date:
         return day.replace(year=day.year - 1)
     except ValueError:  # 29 February
         return day.replace(year=day.year - 1, day=28)
+
+
+@dataclass(frozen=True)
+class RoleStatus:
+    role: str
+    asked: int  # invitations
+    sent: int  # questionnaires sent
+    returned_by_link: int  # people who answered through their link
+    answers: int  # answer sets received (web and paper)
+    reminders: dict[str, int]  # reminder dispatch state → count
+
+
+def status(session: Session, name: str) -> tuple[Survey, list[RoleStatus]] | None:
+    """How a survey stands, by role (for `iro survey status`); None if there is no such survey."""
+    survey = session.scalars(select(Survey).where(Survey.name == name)).one_or_none()
+    if survey is None:
+        return None
+    out = []
+    for role in survey.roles.split(","):
+        mine = (SurveyInvitation.survey_id == survey.id, SurveyInvitation.role == role)
+        asked = session.scalar(select(func.count(SurveyInvitation.id)).where(*mine)) or 0
+        returned = session.scalar(select(func.count(SurveyInvitation.id)).where(
+            *mine, SurveyInvitation.returned_on.is_not(None))) or 0
+        answers = session.scalar(select(func.count(SurveyResponse.id)).where(
+            SurveyResponse.survey_id == survey.id, SurveyResponse.role == role)) or 0
+        reminders = {str(state): int(n) for state, n in session.execute(
+            select(Dispatch.state, func.count(Dispatch.id))
+            .join(SurveyInvitation, SurveyInvitation.reminder_dispatch_id == Dispatch.id)
+            .where(*mine).group_by(Dispatch.state))}
+        out.append(RoleStatus(role, int(asked), _asked(session, survey.id, role), int(returned),
+                              int(answers), reminders))
+    return survey, out
