@@ -115,3 +115,40 @@ def test_no_appendix_without_a_survey_in_the_period(tmp_path: Path) -> None:
         report = build_report(s, YEAR)
     assert report.survey is None
     assert not [t for t in report_tables(report) if t.key.startswith("survey")]
+
+
+# The seed's Appendix A (annual report 2013-14), Table A: foster carers' answers, by question.
+SEED_TABLE_A = {
+    "Q1": {"Always": 24, "Usually": 17, "Sometimes": 1, "Occasionally": 3, "Never": 2},
+    "Q2": {"Always": 45, "Usually": 3},
+    "Q3": {"Always": 27, "Usually": 16, "Sometimes": 2, "Occasionally": 3},
+    "Q4": {"Always": 33, "Usually": 11, "Sometimes": 3, "Occasionally": 1},
+    "Q5": {"Excellent": 23, "Good": 21, "Fair": 4, "Poor": 1},
+    "Q6": {"Always": 11, "Usually": 14, "Sometimes": 4, "Occasionally": 1, "Never": 5,
+           "N/A": 12},
+}
+
+
+def test_the_seeds_table_a_keyed_from_paper_comes_back_in_the_report(tmp_path: Path) -> None:
+    sessions = sqlite_store(tmp_path)
+    seed_year(sessions)
+    run_survey(sessions, "2026-27", dt.datetime(2027, 3, 1, 9, tzinfo=LONDON))
+    # deal each question's answers out over the forms, as business support would key them
+    forms: list[dict[str, str]] = [{} for _ in range(49)]  # the seed's Q5 has 49 answers
+    for key, counts in SEED_TABLE_A.items():
+        answers = [a for a, n in counts.items() for _ in range(n)]
+        for form, answer in zip(forms, answers, strict=False):
+            form[key] = answer
+    with sessions() as s:
+        for form in forms:
+            key_paper(s, SURVEY, "2026-27", "carer", form, actor="bso", today=dt.date(2027, 3, 2))
+        s.commit()
+    with sessions() as s:
+        tables = {t.key: t for t in report_tables(build_report(s, YEAR))}
+    got = {row[0]: row[1] for row in tables["survey_carer"].rows if row[1] != ""}
+    for key, counts in SEED_TABLE_A.items():
+        for question in SURVEY.questions("carer"):
+            if question.key == key:
+                for answer in SURVEY.scale_of(question):
+                    assert got[f"{key} {answer}"] == counts.get(answer, 0), (key, answer)
+    assert tables["survey_returns"].rows[0][2] == 49  # every form keyed is counted returned
