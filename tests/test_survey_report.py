@@ -55,17 +55,17 @@ def test_appendix_a_counts_what_was_entered(
     run_survey(sessions, "2026-27", dt.datetime(2027, 3, 1, 9, tzinfo=LONDON))
     today = dt.date(2027, 3, 2)
     with sessions() as s:
-        key_paper(s, SURVEY, "2025-26", "carer", {"Q1": "Never", "Q5": "Poor"}, actor="bso",
+        key_paper(s, "2025-26", "carer", {"Q1": "Never", "Q5": "Poor"}, actor="bso",
                   today=today)
         salt = s.scalars(select(SurveyInvitation.salt).join(
             Dispatch, Dispatch.id == SurveyInvitation.dispatch_id).where(
             Dispatch.recipient == CARER_A, Dispatch.key.like("survey/2026-27/%"))).one()
-        answer_by_link(s, SURVEY, links.token_for(SECRET, salt),
+        answer_by_link(s, links.token_for(SECRET, salt),
                        {"Q1": "Always", "Q5": "Excellent", "Q6": "N/A"}, today=today)
         # carer B returned the paper copy
-        key_paper(s, SURVEY, "2026-27", "carer", {"Q1": "Always", "Q5": "Good", "Q2": "Usually"},
+        key_paper(s, "2026-27", "carer", {"Q1": "Always", "Q5": "Good", "Q2": "Usually"},
                   actor="bso", today=today)
-        key_paper(s, SURVEY, "2026-27", "social_worker", {"Q6": "Quite well", "Q9": "Good"},
+        key_paper(s, "2026-27", "social_worker", {"Q6": "Quite well", "Q9": "Good"},
                   actor="bso", today=today)
         s.commit()
 
@@ -141,7 +141,7 @@ def test_the_seeds_table_a_keyed_from_paper_comes_back_in_the_report(tmp_path: P
             form[key] = answer
     with sessions() as s:
         for form in forms:
-            key_paper(s, SURVEY, "2026-27", "carer", form, actor="bso", today=dt.date(2027, 3, 2))
+            key_paper(s, "2026-27", "carer", form, actor="bso", today=dt.date(2027, 3, 2))
         s.commit()
     with sessions() as s:
         tables = {t.key: t for t in report_tables(build_report(s, YEAR))}

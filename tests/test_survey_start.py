@@ -126,7 +126,7 @@ def test_one_questionnaire_each_then_reminders_only_to_those_who_have_not_answer
     from workers.survey.answers import answer_by_link
 
     with sessions() as s:
-        answer_by_link(s, SURVEY, token, {"Q1": "Always"}, today=D("2026-12-08"))
+        answer_by_link(s, token, {"Q1": "Always"}, today=D("2026-12-08"))
         s.commit()
     smtp_server.clear()
     assert send_due(sessions, smtp_server, dt.datetime(2027, 1, 21, 17, tzinfo=LONDON)) == 0

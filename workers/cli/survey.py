@@ -95,13 +95,11 @@ def key_command(
 ) -> None:
     """Key in a paper questionnaire's answers (anonymous: stored with no one's name)."""
     from workers.survey.answers import key_paper, parse_answers
-    from workers.survey.questions import load_survey
 
     app = app_context(ctx)
-    cfg = load_survey(app.config_dir / "survey.yaml")
     given = parse_answers(answers)
     with app.sessions() as session:
-        key_paper(session, cfg, name.strip(), role.strip(), given, actor=by,
+        key_paper(session, name.strip(), role.strip(), given, actor=by,
                   today=app.clock.today())
         session.commit()
     typer.echo(f"survey {name.strip()}: {role.strip()} answers recorded ({len(given)} given)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -20,7 +21,7 @@ from workers.errors import BadInputError, NotFoundError, RefusedError
 from workers.store import audit
 from workers.store.models import Dispatch, Return, Survey, SurveyInvitation, SurveyResponse
 from workers.survey import links
-from workers.survey.questions import SurveyConfig
+from workers.survey.questions import check_answers
 
 USED = ("This link has been used already: thank you, your answers were received. Each link "
         "works once.")
@@ -43,13 +44,27 @@ def check_open(invitation: SurveyInvitation, survey: Survey, today: dt.date) -> 
         raise RefusedError(f"This questionnaire closed on {survey.closes_on:%d %B %Y}.")
 
 
-def answer_by_link(session: Session, cfg: SurveyConfig, token: str, given: Mapping[str, str],
-                   *, today: dt.date) -> str:
+def asked(survey: Survey, role: str) -> list[dict[str, Any]]:
+    """The questions ``role`` was asked, as the survey kept them when it started (a later edit
+    of survey.yaml changes neither the page nor what its answers are checked against)."""
+    block = survey.questions.get(role)
+    if not block:
+        raise BadInputError(f"--role {role}: survey {survey.name} asked "
+                            f"{survey.roles.replace(',', ', ')}")
+    return list(block["questions"])
+
+
+def _check(survey: Survey, role: str, given: Mapping[str, str]) -> dict[str, str]:
+    return check_answers(role, {q["key"]: q["answers"] for q in asked(survey, role)}, given)
+
+
+def answer_by_link(session: Session, token: str, given: Mapping[str, str], *,
+                   today: dt.date) -> str:
     """Record the answers given through a link (the caller commits); the link then stops
     working. Returns the role answered as."""
     invitation, survey = invitation_for(session, token)
     check_open(invitation, survey, today)
-    answers = cfg.check_answers(invitation.role, given)
+    answers = _check(survey, invitation.role, given)
     if not answers:
         raise BadInputError("Please answer at least one question.")
     # conditional: of two submissions at once, one wins and the other is refused
@@ -76,16 +91,14 @@ def answer_by_link(session: Session, cfg: SurveyConfig, token: str, given: Mappi
     return invitation.role
 
 
-def key_paper(session: Session, cfg: SurveyConfig, name: str, role: str,
-              given: Mapping[str, str], *, actor: str, today: dt.date) -> None:
+def key_paper(session: Session, name: str, role: str, given: Mapping[str, str], *,
+              actor: str, today: dt.date) -> None:
     """Business support keys in a paper questionnaire (the caller commits)."""
     survey = session.scalars(select(Survey).where(Survey.name == name)).one_or_none()
     if survey is None:
         known = ", ".join(session.scalars(select(Survey.name).order_by(Survey.name))) or "none"
         raise NotFoundError(f"no survey named {name!r} (surveys: {known})")
-    if role not in survey.roles.split(","):
-        raise BadInputError(f"--role {role}: survey {name} asked {survey.roles}")
-    answers = cfg.check_answers(role, given)
+    answers = _check(survey, role, given)
     if not answers:
         raise BadInputError("--answers: no answers given; expected e.g. Q1=Always,Q5=Good")
     _add_response(session, survey, role, "paper", answers)

@@ -6,7 +6,7 @@ line. The shipped questions are the annual report 2013-14's Appendix A (tables A
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -50,28 +50,33 @@ class SurveyConfig(_Model):
         return list(found.questions)
 
     def check_answers(self, role: str, answers: Mapping[str, str]) -> dict[str, str]:
-        """``answers`` as stored: every key a question of ``role``, every value on its scale
-        (matched without regard to case). Unanswered questions are left out."""
-        questions = {q.key: q for q in self.questions(role)}
-        problems, clean = [], {}
-        for key, value in answers.items():
-            question = questions.get(key)
-            if question is None:
-                problems.append(f"{key}: no such question for {role} (questions: "
-                                f"{', '.join(questions)})")
-                continue
-            if not value.strip():
-                continue
-            scale = self.scale_of(question)
-            match = next((s for s in scale if s.lower() == value.strip().lower()), None)
-            if match is None:
-                problems.append(f"{key}: {value.strip()!r} is not an answer; expected one of "
-                                f"{' / '.join(scale)}")
-                continue
-            clean[key] = match
-        if problems:
-            raise BadInputError("; ".join(problems))
-        return clean
+        scales = {q.key: self.scale_of(q) for q in self.questions(role)}
+        return check_answers(role, scales, answers)
+
+
+def check_answers(role: str, scales: Mapping[str, Sequence[str]],
+                  answers: Mapping[str, str]) -> dict[str, str]:
+    """``answers`` as stored: every key a question of ``role`` (``scales``: question key → its
+    answers), every value on its scale (matched without regard to case). Unanswered questions
+    are left out; every problem is named at once."""
+    problems, clean = [], {}
+    for key, value in answers.items():
+        scale = scales.get(key)
+        if scale is None:
+            problems.append(f"{key}: no such question for {role} (questions: "
+                            f"{', '.join(scales)})")
+            continue
+        if not value.strip():
+            continue
+        match = next((s for s in scale if s.lower() == value.strip().lower()), None)
+        if match is None:
+            problems.append(f"{key}: {value.strip()!r} is not an answer; expected one of "
+                            f"{' / '.join(scale)}")
+            continue
+        clean[key] = match
+    if problems:
+        raise BadInputError("; ".join(problems))
+    return clean
 
 
 def load_survey(path: Path) -> SurveyConfig:

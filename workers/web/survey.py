@@ -15,7 +15,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from workers.errors import BadInputError, IroError
-from workers.survey.questions import SurveyConfig, load_survey
 from workers.web.context import web_context
 from workers.web.pages import render
 from workers.web.security import check_csrf
@@ -44,22 +43,18 @@ def redact_access_log() -> None:
         logger.addFilter(RedactLinks())
 
 
-def _config(request: Request) -> SurveyConfig:
-    return load_survey(web_context(request).settings.config_dir / "survey.yaml")
-
-
-def _form(request: Request, token: str, cfg: SurveyConfig, *, status: int = 200,
-          error: str = "", chosen: dict[str, str] | None = None) -> Response:
-    from workers.survey.answers import check_open, invitation_for
+def _form(request: Request, token: str, *, status: int = 200, error: str = "",
+          chosen: dict[str, str] | None = None) -> Response:
+    from workers.survey.answers import asked, check_open, invitation_for
 
     ctx = web_context(request)
     with ctx.sessions() as session:
         invitation, survey = invitation_for(session, token)
         check_open(invitation, survey, ctx.today())
-        role, name, closes_on = invitation.role, survey.name, survey.closes_on
-    block = cfg.roles[role]  # type: ignore[index]
-    questions = [(q, cfg.scale_of(q)) for q in block.questions]
-    return render(request, "survey/form.html", status=status, token=token, title=block.title,
+        name, closes_on = survey.name, survey.closes_on
+        title = survey.questions[invitation.role]["title"]
+        questions = [(q, q["answers"]) for q in asked(survey, invitation.role)]
+    return render(request, "survey/form.html", status=status, token=token, title=title,
                   survey_name=name, closes_on=closes_on, questions=questions, field=FIELD,
                   error=error, chosen=chosen or {},
                   service=ctx.settings.mailbox.display_name)
@@ -67,7 +62,7 @@ def _form(request: Request, token: str, cfg: SurveyConfig, *, status: int = 200,
 
 @router.get("/{token}")
 def form(request: Request, token: str) -> Response:
-    return _form(request, token, _config(request))
+    return _form(request, token)
 
 
 @router.post("/{token}", dependencies=[Depends(check_csrf)])
@@ -78,12 +73,11 @@ async def submit(request: Request, token: str) -> Response:
 
     form = await request.form()
     given = {k[len(FIELD):]: str(v) for k, v in form.items() if k.startswith(FIELD)}
-    cfg = _config(request)
     ctx = web_context(request)
 
     def save() -> None:
         with ctx.sessions() as session:
-            answer_by_link(session, cfg, token, given, today=ctx.today())
+            answer_by_link(session, token, given, today=ctx.today())
             session.commit()
 
     try:
@@ -91,7 +85,7 @@ async def submit(request: Request, token: str) -> Response:
     except BadInputError as exc:
         if type(exc) is not BadInputError:  # not found or used: the error page
             raise
-        return _form(request, token, cfg, status=400, error=str(exc), chosen=given)
+        return _form(request, token, status=400, error=str(exc), chosen=given)
     except IroError:
         raise
     return render(request, "survey/thanks.html", service=ctx.settings.mailbox.display_name)
