@@ -153,3 +153,11 @@ def test_an_address_off_the_allow_list_refuses_the_whole_survey(tmp_path: Path) 
     assert "gmail" not in str(info.value)  # problems name the reference, not the address
     with sessions() as s:
         assert s.scalar(select(Dispatch.id)) is None
+
+
+def test_the_workers_install_the_survey_composers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from workers import assembly, compose
+
+    monkeypatch.setattr(assembly, "_installed", False)
+    assembly.install()
+    assert compose.composer_for("questionnaire") and compose.composer_for("survey_reminder")

@@ -57,16 +57,24 @@ def start_command(
     cfg = load_survey(app.config_dir / "survey.yaml")
     secret = app.settings.survey.link_secret
     cafcass = app.directory.stage_managers.get("cafcass")
+    from sqlalchemy.exc import IntegrityError
+
+    from workers.errors import RefusedError
+
     with app.sessions() as session:
-        result = service.start(
-            session, cfg, app.calendar, request,
-            allowed_domains=app.settings.email.allowed_domains,
-            cafcass_address=cafcass.email if cafcass else None,
-            link_secret=secret.get_secret_value() if secret else None,
-            now=app.clock.now(), actor=by, dry_run=dry_run,
-        )
-        if not dry_run:
-            session.commit()
+        try:
+            result = service.start(
+                session, cfg, app.calendar, request,
+                allowed_domains=app.settings.email.allowed_domains,
+                cafcass_address=cafcass.email if cafcass else None,
+                link_secret=secret.get_secret_value() if secret else None,
+                now=app.clock.now(), actor=by, dry_run=dry_run,
+            )
+            if not dry_run:
+                session.commit()
+        except IntegrityError:  # another start of the same survey wrote first
+            raise RefusedError(f"survey {request.name}: another `iro survey start` ran at the "
+                               "same time; run it again to ask anyone it did not") from None
     counts = {r: sum(1 for x in result.planned if x.role == r) for r in request.roles}
     verb = "would ask" if dry_run else "asked"
     typer.echo(f"survey {request.name}: {verb} {len(result.planned)} "
