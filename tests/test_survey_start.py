@@ -33,7 +33,7 @@ from workers.errors import PreflightError
 from workers.mail.smtp import SmtpConfig, SmtpTransport
 from workers.scheduler import Job as SchedulerJob
 from workers.scheduler import Scheduler, enqueue_due
-from workers.store.models import AuditEvent, Dispatch, Review, SurveyInvitation
+from workers.store.models import AuditEvent, Dispatch, Review, Survey, SurveyInvitation
 from workers.survey import links
 from workers.survey.start import StartRequest, financial_year, start
 
@@ -161,3 +161,20 @@ def test_the_workers_install_the_survey_composers(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(assembly, "_installed", False)
     assembly.install()
     assert compose.composer_for("questionnaire") and compose.composer_for("survey_reminder")
+
+
+def test_a_later_run_may_ask_another_role(tmp_path: Path) -> None:
+    sessions = sqlite_store(tmp_path)
+    seed_year(sessions)
+    for roles in (("carer",), ("carer", "guardian")):
+        with sessions() as s:
+            result = start(s, SURVEY, CAL, StartRequest("2026-27", roles, REQUEST.closes_on,
+                                                         REQUEST.period),
+                           allowed_domains=ALLOWED, cafcass_address=CAFCASS, link_secret=SECRET,
+                           now=NOW, actor="bso")
+            s.commit()
+    assert sorted(r.role for r in result.planned) == ["guardian", "guardian"]
+    with sessions() as s:
+        survey = s.scalars(select(Survey)).one()
+        assert survey.roles == "carer,guardian"
+        assert set(survey.questions) == {"carer", "guardian"}  # the page can show both

@@ -144,6 +144,10 @@ def start(
         audit.record(session, "survey.started", "survey", survey.id, actor=actor,
                      survey=request.name, roles=list(request.roles),
                      closes_on=request.closes_on, recipients=len(new))
+    added = [r for r in request.roles if r not in survey.roles.split(",")]
+    if added:  # a later run asking another role: keep its questions as asked too
+        survey.roles = ",".join([*survey.roles.split(","), *added])
+        survey.questions = {**survey.questions, **snapshot(cfg, added)}
     for recipient in new:
         _plan_one(session, survey, recipient, secret, now, reminder_on, actor)
     return StartResult(survey.id, new, len(existing), selection.not_asked, reminder_on)
