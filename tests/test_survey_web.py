@@ -106,3 +106,23 @@ def test_the_access_log_never_carries_a_link_token() -> None:
                                                           "/survey/AbC-12_x", "1.1", 200), None)
     RedactLinks().filter(record)
     assert "AbC-12_x" not in record.getMessage() and "/survey/…" in record.getMessage()
+
+
+def test_the_managers_report_page_shows_appendix_a(tmp_path: Path) -> None:
+    from web_client import Browser, make_app
+    from web_seed import DEPUTY
+
+    from workers.survey.answers import key_paper
+
+    app, _ = make_app(tmp_path)
+    sessions = app.state.web.sessions
+    started(sessions)
+    with sessions() as s:
+        key_paper(s, "2026-27", "guardian", {"Q5": "Excellent"}, actor="bso", today=TODAY)
+        s.commit()
+    b = Browser(app)
+    b.sign_in(DEPUTY)
+    page = b.get("/manager/report?start=2026-04-01&end=2027-03-31").text
+    assert "Appendix A: stakeholder questionnaire returns 2026-27" in page
+    assert "Table C: Children&#39;s Guardians&#39; feedback" in page
+    assert "Q5 Excellent" in page
