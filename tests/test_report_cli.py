@@ -16,7 +16,8 @@ from factories import sqlite_store, sqlite_url
 
 from benchmarks.synthetic_year import Spec, load
 from workers.report.figures import AnnualReport
-from workers.report.tables import Table, report_tables, show
+from workers.report.table import Table
+from workers.report.tables import report_tables, show
 
 ROOT = Path(__file__).resolve().parent.parent
 YEAR = ("--from", "2025-04-01", "--to", "2026-03-31")

@@ -67,6 +67,11 @@ def load_all(context: AppContext) -> tuple[Settings, Rules, Directory]:
     settings = attempt(lambda: context.settings)
     rules = attempt(lambda: context.rules)
     directory = attempt(lambda: context.directory)
+    survey_yaml = context.config_dir / "survey.yaml"
+    if survey_yaml.exists():  # the stakeholder survey's questions (`iro survey`)
+        from workers.survey.questions import load_survey
+
+        attempt(lambda: load_survey(survey_yaml))
     if rules is not None and directory is not None:
         findings = check_recipients(rules, directory)
         if findings:

@@ -104,6 +104,7 @@ SUBCOMMANDS: list[str] = [
     "report",
     "midway",
     "web",
+    "survey",
 ]
 
 

@@ -16,7 +16,7 @@ from workers.cli.options import check_format, parse_date
 from workers.errors import BadInputError, ConfigError
 
 if TYPE_CHECKING:
-    from workers.report.tables import Table
+    from workers.report.table import Table
 
 FORMATS = ("table", "csv", "json", "docx")
 FormatOption = Annotated[
@@ -51,7 +51,8 @@ def report(
 ) -> None:
     """The annual report's figures for --from to --to: looked after children, reviews held and
     in timescale, reviews per IRO per month, write-up times, participation, consultation returns
-    by role and escalations by the stage resolved (beside earlier years).
+    by role and escalations by the stage resolved (beside earlier years); Appendix A (survey
+    return rates and answer counts by role) when `iro survey` started one in the period.
 
     `iro report quarterly --quarter 2026-Q3` gives the quarter's escalations instead."""
     if ctx.invoked_subcommand is not None:

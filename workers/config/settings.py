@@ -147,6 +147,14 @@ class WebSettings(_Model):
     sign_in_window_minutes: int = Field(default=15, ge=1)
 
 
+class SurveySettings(_Model):
+    """`iro survey`: where the one-time answer links point. Each link is HMAC(link_secret, a
+    random salt kept with the invitation), so the store alone cannot make a working link."""
+
+    public_url: str = "http://127.0.0.1:8000"  # the address people reach `iro web` at
+    link_secret: SecretStr | None = None  # IRO_SURVEY_LINK_SECRET only
+
+
 class OidcSettings(_Model):
     """OpenID Connect sign-in (Entra ID). No discovery_url → local accounts only."""
 
@@ -183,6 +191,7 @@ class Settings(_Model):
     libreoffice: LibreOfficeSettings = LibreOfficeSettings()
     web: WebSettings = WebSettings()
     oidc: OidcSettings = OidcSettings()
+    survey: SurveySettings = SurveySettings()
 
     @property
     def rate_limit_per_minute(self) -> int | None:

@@ -24,6 +24,7 @@ def install() -> None:
         _install_midway()
         _install_escalations()
         _install_mailouts()
+        _install_survey()
         _installed = True
 
 
@@ -64,3 +65,10 @@ def _install_mailouts() -> None:
     from workers.mailout import wiring
 
     wiring.register()
+
+
+def _install_survey() -> None:
+    """The stakeholder survey's questionnaire and reminder composers (issue 20 §1)."""
+    from workers.survey import sending
+
+    sending.register(sending.load_from_config_dir)

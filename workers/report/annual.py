@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from workers.report import queries
 from workers.report.figures import AnnualReport, Period
+from workers.survey.counts import survey_results
 
 if TYPE_CHECKING:
     from workers.config.rules import Rules
@@ -45,6 +46,7 @@ def build_report(
         questionnaires=queries.questionnaire_returns(session, period),
         escalations=(queries.escalations(session, period), *earlier),
         stages=tuple(stages),
+        survey=survey_results(session, period.start, period.end),
     )
 
 

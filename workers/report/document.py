@@ -16,7 +16,8 @@ from typing import Any
 from workers.errors import TemplateError
 from workers.report import charts
 from workers.report.figures import AnnualReport, Period
-from workers.report.tables import Table, show
+from workers.report.table import Table
+from workers.report.tables import show
 
 # In a sub-folder: `iro templates check` validates the letter kinds at the top level only, and
 # this is no letter (its fields are the report's tables, not a case's).

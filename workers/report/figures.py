@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workers.survey.counts import SurveyResults
 
 
 def percent(part: int, whole: int) -> float | None:
@@ -177,3 +181,4 @@ class AnnualReport:
     stages: tuple[str, ...] = (
         "deputy_manager", "group_manager", "head_of_service", "assistant_director", "cafcass",
     )
+    survey: SurveyResults | None = None  # Appendix A, when a stakeholder survey ran (issue 20)

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from workers.report.figures import AnnualReport
-from workers.report.tables import Table, show
+from workers.report.table import Table
+from workers.report.tables import show
 
 
 def to_csv(tables: Sequence[Table]) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from workers.errors import BadInputError
 from workers.report.figures import Period
-from workers.report.tables import Cell, Table
+from workers.report.table import Cell, Table
 
 EXAMPLES = 6  # enough to show the kinds of concern; the manager picks from them
 

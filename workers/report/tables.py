@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from workers.report.figures import (
     NOT_RECORDED,
@@ -17,17 +16,7 @@ from workers.report.figures import (
     ReturnRate,
     Reviews,
 )
-
-Cell = int | float | str | None
-
-
-@dataclass(frozen=True)
-class Table:
-    key: str  # stable, for csv/json and for the template to place charts
-    title: str
-    headers: tuple[str, ...]
-    rows: tuple[tuple[Cell, ...], ...]
-    note: str = ""
+from workers.report.table import Cell, Table
 
 
 def stage_name(key: str) -> str:
@@ -175,6 +164,10 @@ def report_tables(
         tables.append(_returns("questionnaires", "Stakeholder questionnaire returns",
                                report.questionnaires))
     tables.append(_escalations(report))
+    if report.survey is not None:
+        from workers.survey.report import appendix_tables
+
+        tables += appendix_tables(report.survey)
     return tables
 
 

@@ -69,6 +69,7 @@ def create_app(
         review_events,
         support_ops,
         support_reviews,
+        survey,
     )
 
     rules = rules or load_rules(settings.config_dir / "rules.yaml")
@@ -102,9 +103,10 @@ def create_app(
     app.middleware("http")(_security_headers)
     app.middleware("http")(_body_limit)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, support_reviews, support_ops, iro, review_events, manager):
+    for module in (auth, support_reviews, support_ops, iro, review_events, manager, survey):
         app.include_router(module.router)
     _error_pages(app)
+    survey.redact_access_log()
 
     @app.get("/")
     def home(request: Request) -> Response:

@@ -1,0 +1,127 @@
+"""Answers, from the one-time web link or keyed in from paper, stored apart from who gave them.
+
+Who returned and what was answered never meet in the store: answering by link sets the
+invitation's ``returned_on`` (so its reminder is cancelled, and the report's return count sees a
+``Return`` on the questionnaire dispatch) and, in the same transaction, adds a response with a
+random id, no time and no invitation. Paper answers add a response only (a paper form carries no
+one's name). The audit says a person returned, never what they answered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from workers.errors import BadInputError, NotFoundError, RefusedError
+from workers.store import audit
+from workers.store.models import Dispatch, Return, Survey, SurveyInvitation, SurveyResponse
+from workers.survey import links
+from workers.survey.questions import check_answers
+
+USED = ("This link has been used already: thank you, your answers were received. Each link "
+        "works once.")
+
+
+def invitation_for(session: Session, token: str) -> tuple[SurveyInvitation, Survey]:
+    """The invitation a link's token opens, or NotFoundError (the message names nothing)."""
+    invitation = session.scalars(select(SurveyInvitation).where(
+        SurveyInvitation.token_hash == links.token_hash(token))).one_or_none()
+    survey = session.get(Survey, invitation.survey_id) if invitation else None
+    if invitation is None or survey is None:
+        raise NotFoundError("This link is not known. Check it was copied in full from the email.")
+    return invitation, survey
+
+
+def check_open(invitation: SurveyInvitation, survey: Survey, today: dt.date) -> None:
+    if invitation.returned_on is not None:
+        raise RefusedError(USED)
+    if today > survey.closes_on:
+        raise RefusedError(f"This questionnaire closed on {survey.closes_on:%d %B %Y}.")
+
+
+def asked(survey: Survey, role: str) -> list[dict[str, Any]]:
+    """The questions ``role`` was asked, as the survey kept them when it started (a later edit
+    of survey.yaml changes neither the page nor what its answers are checked against)."""
+    block = survey.questions.get(role)
+    if not block:
+        raise BadInputError(f"--role {role}: survey {survey.name} asked "
+                            f"{survey.roles.replace(',', ', ')}")
+    return list(block["questions"])
+
+
+def _check(survey: Survey, role: str, given: Mapping[str, str]) -> dict[str, str]:
+    return check_answers(role, {q["key"]: q["answers"] for q in asked(survey, role)}, given)
+
+
+def answer_by_link(session: Session, token: str, given: Mapping[str, str], *,
+                   today: dt.date) -> str:
+    """Record the answers given through a link (the caller commits); the link then stops
+    working. Returns the role answered as."""
+    invitation, survey = invitation_for(session, token)
+    check_open(invitation, survey, today)
+    answers = _check(survey, invitation.role, given)
+    if not answers:
+        raise BadInputError("Please answer at least one question.")
+    # conditional: of two submissions at once, one wins and the other is refused
+    result = session.execute(
+        update(SurveyInvitation)
+        .where(SurveyInvitation.id == invitation.id, SurveyInvitation.returned_on.is_(None))
+        .values(returned_on=today)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(result, "rowcount", 0):
+        raise RefusedError(USED)
+    session.add(Return(dispatch_id=invitation.dispatch_id, received_on=today, channel="web"))
+    if invitation.reminder_dispatch_id is not None:
+        session.execute(
+            update(Dispatch)
+            .where(Dispatch.id == invitation.reminder_dispatch_id,
+                   Dispatch.state.in_(("pending", "queued")))
+            .values(state="cancelled", last_error="answered")
+            .execution_options(synchronize_session=False)
+        )
+    _add_response(session, survey, invitation.role, "web", answers)
+    audit.record(session, "survey.returned", "dispatch", invitation.dispatch_id,
+                 actor="survey link", survey_id=survey.id, role=invitation.role)
+    return invitation.role
+
+
+def key_paper(session: Session, name: str, role: str, given: Mapping[str, str], *,
+              actor: str, today: dt.date) -> None:
+    """Business support keys in a paper questionnaire (the caller commits)."""
+    survey = session.scalars(select(Survey).where(Survey.name == name)).one_or_none()
+    if survey is None:
+        known = ", ".join(session.scalars(select(Survey.name).order_by(Survey.name))) or "none"
+        raise NotFoundError(f"no survey named {name!r} (surveys: {known})")
+    answers = _check(survey, role, given)
+    if not answers:
+        raise BadInputError("--answers: no answers given; expected e.g. Q1=Always,Q5=Good")
+    _add_response(session, survey, role, "paper", answers)
+    audit.record(session, "survey.keyed", "survey", survey.id, actor=actor, role=role,
+                 on=today)
+
+
+def parse_answers(text: str) -> dict[str, str]:
+    """``"Q1=Always, Q6=Very well"`` → ``{"Q1": "Always", "Q6": "Very well"}``."""
+    out: dict[str, str] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise BadInputError(f"--answers: {part!r} is not QUESTION=ANSWER (e.g. Q1=Always)")
+        if key.strip() in out:
+            raise BadInputError(f"--answers: {key.strip()} is given twice")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _add_response(session: Session, survey: Survey, role: str, channel: str,
+                  answers: Mapping[str, str]) -> None:
+    session.add(SurveyResponse(id=secrets.token_hex(16), survey_id=survey.id, role=role,
+                               channel=channel, answers=dict(answers)))
