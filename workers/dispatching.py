@@ -167,7 +167,8 @@ class Dispatcher:
             found = self._find_sent(dispatch_id, row)
             if found is not None:
                 log.info("dispatch %s was already sent (found after a retry)", dispatch_id)
-                return self._record_sent(session, dispatch_id, found, recovered=True)
+                return self._record_sent(session, dispatch_id, found, recovered=True,
+                                         sent_to=row.recipient)
         handed = False  # whether the server may have the letter (then ask before sending again)
         try:
             message = self._compose_in_turn(session, dispatch_id, row)
@@ -194,7 +195,8 @@ class Dispatcher:
         # Before the record, which needs the database: if that is down, the note tells whoever
         # takes this dispatch next that it went (workers.send_journal).
         self.journal.note(dispatch_id, message_id, self.clock.now())
-        return self._record_sent(session, dispatch_id, message_id, recovered=False)
+        return self._record_sent(session, dispatch_id, message_id, recovered=False,
+                                 sent_to=", ".join((message.to, *message.cc)))
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -310,7 +312,8 @@ class Dispatcher:
         return self.lease - (now - row.claimed_at).total_seconds()
 
     def _record_sent(
-        self, session: Session, dispatch_id: int, message_id: str, *, recovered: bool
+        self, session: Session, dispatch_id: int, message_id: str, *, recovered: bool,
+        sent_to: str,
     ) -> Outcome:
         """Commit ``sent``; raises if the database cannot be reached (the journal's note stays).
 
@@ -323,7 +326,7 @@ class Dispatcher:
             .where(Dispatch.id == dispatch_id, Dispatch.state == "sending")
             .values(
                 state="sent", sent_at=now, updated_at=now, message_id=message_id,
-                last_error=None,
+                last_error=None, sent_to=sent_to or None,
             )
             .execution_options(synchronize_session=False)
         )

@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from workers.casework.contact import postal_address
 from workers.clock import LONDON
 from workers.errors import NotFoundError, RefusedError, ServiceUnavailableError
 from workers.mailout.compose import form_returned, pack
@@ -105,7 +106,8 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
                 writer.add_blank_page()  # each recipient starts on a new sheet
             for dispatch, review_ref, person_ref in group:
                 first = len(writer.pages) + 1
-                _, _, _, attachments = pack(cfg, session, dispatch)
+                _, _, person, attachments = pack(cfg, session, dispatch)
+                dispatch.sent_to = postal_address(person)  # the address printed (DESIGN.md §6)
                 for attachment in attachments:
                     writer.append(PdfReader(io.BytesIO(attachment.content)))
                 manifest.append({
