@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from workers.errors import PreflightError
 from workers.mailout.plan import PlannedLetter
 from workers.mailout.preflight import check_recipient
@@ -40,3 +43,12 @@ def refuse_contact(what: str, person: Participant, problems: Sequence[str]) -> P
     return PreflightError(
         f"{what} refused for participant {person.ref} ({person.role}); nothing was changed. "
         f"Correct the case record and try again:\n{lines}")
+
+
+def again_key(session: Session, key: str, word: str) -> str:
+    """``<key>/<word>-N``, the next N free: a letter planned again keeps its old row (and key).
+
+    Under the old key, so a reminder planned again still falls under its invitation's reminder
+    prefix (workers.returns.service.call_off_reminders)."""
+    taken = list(session.scalars(select(Dispatch.key).where(Dispatch.key.like(f"{key}/{word}-%"))))
+    return f"{key}/{word}-{len(taken) + 1}"

@@ -21,7 +21,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workers.casework.contact import contact_problems, recipient_for, refuse_contact
+from workers.casework.contact import (
+    again_key,
+    contact_problems,
+    recipient_for,
+    refuse_contact,
+)
 from workers.errors import BadInputError, NotFoundError, RefusedError
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
 from workers.store import audit
@@ -125,9 +130,8 @@ def resend(session: Session, dispatch_id: int, *, channel: str | None,
     problems = contact_problems(d, person, how, allowed_domains)
     if problems:
         raise refuse_contact(f"resending dispatch {dispatch_id} by {how}", person, problems)
-    tries = session.scalars(select(Dispatch.key).where(Dispatch.key.like(f"{d.key}/resend-%")))
     new = Dispatch(
-        key=f"{d.key}/resend-{len(list(tries)) + 1}", kind=d.kind, channel=how, state="pending",
+        key=again_key(session, d.key, "resend"), kind=d.kind, channel=how, state="pending",
         review_id=d.review_id, participant_id=d.participant_id,
         recipient=recipient_for(person, how), due_at=now,
         params={**d.params, "form_code": d.reference_code or d.params.get("form_code"),

@@ -72,3 +72,84 @@ def resend(
     then = ("the print batch takes it" if channel == "post"
             else "the scheduler will send it")
     typer.echo(f"dispatch {dispatch_id}: resent by {channel} as dispatch {new_id}; {then}")
+
+
+def register(app: typer.Typer) -> None:
+    people = typer.Typer(help="Correct a participant's contact, or withdraw them from the case.",
+                         no_args_is_help=True)
+    people.command("correct")(correct)
+    people.command("withdraw")(withdraw)
+    app.add_typer(people, name="participants")
+
+
+ReviewRef = Annotated[str, typer.Argument(metavar="REVIEW_REF", help="The review's reference.")]
+PersonRef = Annotated[str, typer.Argument(metavar="PARTICIPANT_REF",
+                                          help="The participant's reference on that review.")]
+
+
+def correct(
+    ctx: typer.Context,
+    review_ref: ReviewRef,
+    participant_ref: PersonRef,
+    email: Annotated[str | None, typer.Option("--email", metavar="ADDRESS",
+                                              help="The corrected email address.")] = None,
+    address: Annotated[str | None, typer.Option(
+        "--address", metavar="LINES", help="Postal address, lines separated by newlines or |.")
+    ] = None,
+    postcode: Annotated[str | None, typer.Option("--postcode", metavar="POSTCODE",
+                                                 help="The corrected postcode.")] = None,
+    channel: Annotated[Channel | None, typer.Option(
+        "--channel", metavar="email|post", help="How they are to be written to.")] = None,
+    confirmed: Annotated[bool | None, typer.Option(
+        "--confirmed/--not-confirmed", metavar="",
+        help="The personal email address is confirmed.")] = None,
+    actor: ActorOption = None,
+) -> None:
+    """Correct a contact; letters not yet gone follow it (after the mail-out's checks)."""
+    from workers.casework.corrections import correct_contact
+    from workers.cli.mailout import config_of
+
+    changes: dict[str, object] = {}
+    if email is not None:
+        changes["email"] = email.strip() or None
+    if address is not None:
+        changes["address"] = "\n".join(ln.strip() for ln in address.replace("|", "\n")
+                                       .splitlines() if ln.strip()) or None
+    if postcode is not None:
+        changes["postcode"] = " ".join(postcode.upper().split()) or None
+    if channel is not None:
+        changes["channel"] = channel.value
+    if confirmed is not None:
+        changes["email_confirmed"] = confirmed
+    app = app_context(ctx)
+    who = actor_of(actor)
+    with app.sessions() as session:
+        done = correct_contact(session, review_ref, participant_ref, changes,
+                               allowed_domains=config_of(app).allowed_domains,
+                               now=app.clock.now(), actor=who)
+        session.commit()
+        lines = [str(r) for r in done]
+    for line in lines or [f"{participant_ref}: nothing changed"]:
+        typer.echo(line)
+
+
+def withdraw(
+    ctx: typer.Context,
+    review_ref: ReviewRef,
+    participant_ref: PersonRef,
+    reason: Annotated[str, typer.Option("--reason", metavar="TEXT",
+                                        help="Why (kept in the audit; no names or addresses).")],
+    actor: ActorOption = None,
+) -> None:
+    """Withdraw a participant from the case: their letters not yet gone are cancelled."""
+    from workers.casework.corrections import withdraw_participant
+
+    app = app_context(ctx)
+    who = actor_of(actor)
+    with app.sessions() as session:
+        done = withdraw_participant(session, review_ref, participant_ref, reason=reason,
+                                    today=app.clock.today(), now=app.clock.now(), actor=who)
+        session.commit()
+        lines = [str(w) for w in done]
+    for line in lines:
+        typer.echo(line)

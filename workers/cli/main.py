@@ -101,6 +101,7 @@ SUBCOMMANDS: list[str] = [
     "mailout",
     "report",
     "web",
+    "casework",
 ]
 
 

@@ -56,7 +56,9 @@ def _load(session: Session, review_ref: str) -> tuple[Review, Child, list[Partic
         raise RefusedError(f"review {review.ref} is {review.status}: a mail-out is only for a "
                            "review still to be held; nothing was sent")
     people = list(session.scalars(
-        select(Participant).where(Participant.review_id == review.id).order_by(Participant.id)
+        select(Participant).where(Participant.review_id == review.id,
+                                  Participant.withdrawn_on.is_(None))  # issue 16: withdrawn
+        .order_by(Participant.id)
     ))
     return review, review.child, people
 
