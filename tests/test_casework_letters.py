@@ -193,3 +193,30 @@ def test_cli_cancel_and_resend_name_the_person(
             AuditEvent.action == "dispatch.resent"))
     assert cancelled_by == BSO
     assert resent_actor == "bso.two@council.example.gov.uk"
+
+
+def test_a_reminder_whose_date_passed_is_never_sent(
+        case: tuple[sessionmaker[Session], MailoutConfig, str], smtp_server: SmtpServer) -> None:
+    # after an outage the workers come back on 8 January: the reminders of 23 December for a
+    # form due back on 5 January (meeting 12 January) are called off, not sent
+    sessions, cfg, _ = case
+    later = FixedClock(london_moment(dt.date(2027, 1, 8), dt.time(9)))
+    mailout_compose.register(lambda: cfg)
+    transport = SmtpTransport(SmtpConfig(smtp_server.host, smtp_server.port, MAILBOX))
+    dispatcher = Dispatcher(
+        sessions=sessions, transport=transport,
+        compose=Composers(ComposeContext(allowed_domains=cfg.allowed_domains, clock=later)),
+        pause=PauseHooks(is_paused=lambda _s: False, pause=lambda _s, _r: False), clock=later)
+    with sessions() as s:
+        reminders = s.scalars(select(Dispatch).where(Dispatch.kind == REMINDER_KIND,
+                                                     Dispatch.channel == "email")).all()
+        assert reminders and all(d.params["return_by"] < "2027-01-08" for d in reminders)
+        ids = [d.id for d in reminders]
+    assert {dispatcher.process(i).kind for i in ids} == {"skipped"}
+    transport.close()
+    assert smtp_server.messages == []
+    with sessions() as s:
+        assert {s.get(Dispatch, i).state for i in ids} == {"cancelled"}  # type: ignore[union-attr]
+        reasons = {e.details.get("reason") for e in s.scalars(select(AuditEvent).where(
+            AuditEvent.action == "dispatch.cancelled"))}
+        assert reasons == {"expired"}

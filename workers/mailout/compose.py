@@ -62,6 +62,14 @@ def form_returned(session: Session, dispatch: Dispatch) -> bool:
     ) is not None
 
 
+def reminder_expired(dispatch: Dispatch, review: Review, today: dt.date) -> bool:
+    """A reminder is never sent once its return-by date or the meeting has passed (issue 16:
+    after an outage, December's reminders must not go out in May)."""
+    return_by = dispatch.params.get("return_by")
+    past_return = return_by is not None and today > dt.date.fromisoformat(str(return_by))
+    return past_return or today >= review_on(review) or review.status != "planned"
+
+
 def call_off(session: Session, dispatch: Dispatch, reason: str) -> None:
     session.execute(
         update(Dispatch).where(Dispatch.id == dispatch.id, Dispatch.state == "sending")
@@ -148,8 +156,11 @@ def compose_letter(session: Session, dispatch: Dispatch, cfg: MailoutConfig,
     if reminder and form_returned(session, dispatch):
         call_off(session, dispatch, "form_returned")
         raise RefusedError(f"dispatch {dispatch.key}: the form is back; reminder called off")
-    person = recipient_of(session, dispatch, ctx)  # the record's address, allow-listed
     review, child, _ = letter_parts(session, dispatch)
+    if reminder and reminder_expired(dispatch, review, cfg.clock.today()):
+        call_off(session, dispatch, "expired")
+        raise RefusedError(f"dispatch {dispatch.key}: its date has passed; reminder called off")
+    person = recipient_of(session, dispatch, ctx)  # the record's address, allow-listed
     return letter_message(cfg, dispatch, review, child, person, reply_to=ctx.reply_to)
 
 

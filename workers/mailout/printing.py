@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from workers.casework.contact import postal_address
 from workers.clock import LONDON
 from workers.errors import NotFoundError, RefusedError, ServiceUnavailableError
-from workers.mailout.compose import form_returned, pack
+from workers.mailout.compose import form_returned, pack, reminder_expired
 from workers.mailout.documents import MailoutConfig, pdf_enabled
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
 from workers.private_files import make_private_dir, open_private
@@ -72,10 +72,12 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
         called_off = 0
         wanted = []
         for dispatch, review_ref, person_ref in rows:
-            if dispatch.kind == REMINDER_KIND and form_returned(session, dispatch):
+            if dispatch.kind == REMINDER_KIND and (
+                    form_returned(session, dispatch) or _expired(session, dispatch, day)):
                 dispatch.state = "cancelled"
                 audit.record(session, "dispatch.cancelled", "dispatch", dispatch.id,
-                             reason="form_returned")
+                             reason="form_returned" if form_returned(session, dispatch)
+                             else "expired")
                 called_off += 1
                 continue
             wanted.append((dispatch, review_ref, person_ref))
@@ -135,6 +137,11 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
         session.commit()
         log.info("print batch %s: %d letters, %d pages", batch.id, len(manifest), pages)
         return BatchResult(batch.id, len(manifest), pages, pdf_path, manifest_path, called_off)
+
+
+def _expired(session: Session, dispatch: Dispatch, day: dt.date) -> bool:
+    review = session.get(Review, dispatch.review_id)
+    return review is not None and reminder_expired(dispatch, review, day)
 
 
 def mark_printed(sessions: sessionmaker[Session], batch_id: int, *, now: dt.datetime,
