@@ -27,6 +27,7 @@ from workers.casework.contact import (
     recipient_for,
     refuse_contact,
 )
+from workers.casework.notices import CANCEL_KIND, CHANGE_KIND
 from workers.errors import BadInputError, NotFoundError, RefusedError
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
 from workers.store import audit
@@ -35,7 +36,8 @@ from workers.store.models import AuditEvent, Dispatch, Participant, PrintBatch, 
 CANCELLABLE = ("pending", "queued", "failed", "bounced")
 RESENDABLE = ("failed", "bounced")
 OPEN = ("pending", "queued")  # not yet claimed by a worker or a print batch's posting
-PRINTABLE_KINDS = (INVITATION_KIND, REMINDER_KIND)  # what workers.mailout.printing prints
+# what workers.mailout.printing prints
+PRINTABLE_KINDS = (INVITATION_KIND, REMINDER_KIND, CHANGE_KIND, CANCEL_KIND)
 MAX_REASON = 200  # workers.store.audit keeps codes and short text only
 
 

@@ -153,3 +153,73 @@ def withdraw(
         lines = [str(w) for w in done]
     for line in lines:
         typer.echo(line)
+
+
+def register_review(review_app: typer.Typer) -> None:
+    review_app.command("move")(move)
+    review_app.command("cancel")(cancel_review)
+
+
+def _print_change(ref: str, what: str, lines: list[str]) -> None:
+    typer.echo(f"review {ref}: {what}")
+    for line in lines:
+        typer.echo(f"  {line}")
+
+
+def move(
+    ctx: typer.Context,
+    review_ref: ReviewRef,
+    date: Annotated[str | None, typer.Option("--date", metavar="DATE",
+                                             help="The new day, YYYY-MM-DD.")] = None,
+    time: Annotated[str | None, typer.Option("--time", metavar="HH:MM",
+                                             help="The new time, London.")] = None,
+    venue: Annotated[str | None, typer.Option("--venue", metavar="TEXT",
+                                              help="The new venue.")] = None,
+    actor: ActorOption = None,
+) -> None:
+    """Move a planned review's meeting: letters not yet gone follow, those already invited get
+    a change of arrangements letter, reminders move with it."""
+    import datetime as dt
+
+    from workers.casework.meetings import move_review
+    from workers.cli.mailout import config_of
+    from workers.cli.options import optional_date
+    from workers.errors import BadInputError
+
+    if date is None and time is None and venue is None:
+        raise BadInputError("give --date, --time or --venue (or several)")
+    at = None
+    if time is not None:
+        try:
+            at = dt.time.fromisoformat(time.strip())
+        except ValueError:
+            raise BadInputError(f"--time: expected HH:MM, got {time!r}") from None
+    app = app_context(ctx)
+    who = actor_of(actor)
+    with app.sessions() as session:
+        done = move_review(session, config_of(app), review_ref,
+                           date=optional_date(date, "--date"), time=at, venue=venue,
+                           today=app.clock.today(), now=app.clock.now(), actor=who)
+        session.commit()
+    _print_change(review_ref, "meeting moved", done.lines())
+
+
+def cancel_review(
+    ctx: typer.Context,
+    review_ref: ReviewRef,
+    reason: Annotated[str, typer.Option("--reason", metavar="TEXT",
+                                        help="Why (kept in the audit; no names or addresses).")],
+    actor: ActorOption = None,
+) -> None:
+    """Cancel a planned review: letters not yet gone are cancelled, those already invited get a
+    cancellation letter."""
+    from workers.casework.meetings import cancel_review as cancel_it
+    from workers.cli.mailout import config_of
+
+    app = app_context(ctx)
+    who = actor_of(actor)
+    with app.sessions() as session:
+        done = cancel_it(session, config_of(app), review_ref, reason=reason,
+                         now=app.clock.now(), actor=who)
+        session.commit()
+    _print_change(review_ref, "cancelled", done.lines())

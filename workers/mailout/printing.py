@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from workers.casework import notices
 from workers.casework.contact import postal_address
 from workers.clock import LONDON
 from workers.errors import NotFoundError, RefusedError, ServiceUnavailableError
@@ -65,7 +66,7 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
             .join(Participant, Dispatch.participant_id == Participant.id)
             .where(Dispatch.channel == "post", Dispatch.state == "pending",
                    Dispatch.print_batch_id.is_(None),
-                   Dispatch.kind.in_((INVITATION_KIND, REMINDER_KIND)),
+                   Dispatch.kind.in_((INVITATION_KIND, REMINDER_KIND, *notices.KINDS)),
                    Dispatch.due_at < day_end(day))
             .order_by(Review.ref, Participant.ref, Dispatch.id)
         ).all())
@@ -108,7 +109,8 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
                 writer.add_blank_page()  # each recipient starts on a new sheet
             for dispatch, review_ref, person_ref in group:
                 first = len(writer.pages) + 1
-                _, _, person, attachments = pack(cfg, session, dispatch)
+                packer = notices.pack if dispatch.kind in notices.KINDS else pack
+                _, _, person, attachments = packer(cfg, session, dispatch)
                 dispatch.sent_to = postal_address(person)  # the address printed (DESIGN.md §6)
                 for attachment in attachments:
                     writer.append(PdfReader(io.BytesIO(attachment.content)))
