@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from workers.casework.confidential import check_rendered, check_text
 from workers.compose import ComposeContext, recipient_of, register_composer
 from workers.documents.contexts import with_mailbox
 from workers.errors import RefusedError
@@ -46,7 +47,9 @@ def notice_documents(cfg: MailoutConfig, dispatch: Dispatch, review: Review, chi
                      person: Participant) -> list[Attachment]:
     """The one letter, as PDF where LibreOffice is installed, else the Word file."""
     template = TEMPLATES[dispatch.kind]
-    data = cfg.engine.render(template, notice_context(cfg, dispatch, review, child, person))
+    ctx = notice_context(cfg, dispatch, review, child, person)
+    data = cfg.engine.render(template, ctx)
+    check_rendered(ctx, template, data)
     stem = f"{review.ref}-{person.ref}-{template.replace('_', '-')}"
     if pdf_enabled(cfg):
         return [Attachment(f"{stem}.pdf", to_pdf(cfg, data, f"{stem}/{template}"), PDF)]
@@ -77,6 +80,7 @@ def compose_notice(session: Session, dispatch: Dispatch, cfg: MailoutConfig,
     mail = render_email(cfg.settings.templates_dir, "email_casework",
                         with_mailbox(letter, cfg.settings.mailbox.display_name,
                                      is_cancellation=cancelled))
+    check_text(letter, "email_casework", mail.body)
     what = "meeting cancelled" if cancelled else "change of arrangements"
     return OutgoingMessage(
         dispatch_key=dispatch.key,

@@ -102,6 +102,7 @@ def upsert_plan(session: Session, plan: ImportPlan, actor: str = "system") -> Im
             "scheduled_at": rec.scheduled_at,
             "venue": rec.venue,
             "iro_email": rec.iro_email,
+            "placement_confidential": rec.placement_confidential,
         }
         existing = reviews.get(ref)
         line = plan.lines[f"review:{ref}"]

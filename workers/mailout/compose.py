@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from workers.casework.confidential import check_text
 from workers.compose import ComposeContext, recipient_of, register_composer
 from workers.documents.contexts import with_mailbox
 from workers.errors import NotFoundError, RefusedError
@@ -140,6 +141,7 @@ def letter_message(cfg: MailoutConfig, dispatch: Dispatch, review: Review, child
     mail = render_email(cfg.settings.templates_dir, "email_invitation",
                         with_mailbox(letter, cfg.settings.mailbox.display_name,
                                      is_reminder=reminder))
+    check_text(letter, "email_invitation", mail.body)
     return OutgoingMessage(
         dispatch_key=dispatch.key,
         to=person.email or "",

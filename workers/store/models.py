@@ -125,6 +125,8 @@ class Review(Timestamped, Base):
     days_late: Mapped[int | None]
     decisions_sent_on: Mapped[dt.date | None] = mapped_column(Date)
     recorded_on: Mapped[dt.date | None] = mapped_column(Date)
+    # the placement address is withheld from some participants (migration 0005; issue 16)
+    placement_confidential: Mapped[bool] = mapped_column(Boolean, default=False)
 
     child: Mapped[Child] = relationship(back_populates="reviews")
     participants: Mapped[list[Participant]] = relationship(
@@ -154,6 +156,8 @@ class Participant(Timestamped, Base):
     attended: Mapped[bool | None]
     # removed from the case (migration 0005): pending letters cancelled, nothing more planned
     withdrawn_on: Mapped[dt.date | None] = mapped_column(Date)
+    # the placement address withheld from them: None means by role (workers.casework.confidential)
+    placement_withheld: Mapped[bool | None] = mapped_column(Boolean)
 
     review: Mapped[Review] = relationship(back_populates="participants")
 

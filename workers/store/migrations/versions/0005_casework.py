@@ -4,6 +4,8 @@
 went to (DESIGN.md §6: "a letter records the exact address or email it went to"), filled when it
 is sent or put in a print batch. ``participants.withdrawn_on``: the day a person was removed from
 the case; their pending letters are cancelled and they are invited to nothing more.
+``reviews.placement_confidential`` and ``participants.placement_withheld``: a placement address
+withheld from a participant by court order or for safety (workers.casework.confidential).
 
 Revision ID: 0005_casework
 Revises: 0004
@@ -28,10 +30,17 @@ def upgrade() -> None:
         batch.add_column(sa.Column("sent_to", sa.Text(), nullable=True))
     with op.batch_alter_table("participants") as batch:
         batch.add_column(sa.Column("withdrawn_on", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("placement_withheld", sa.Boolean(), nullable=True))
+    with op.batch_alter_table("reviews") as batch:
+        batch.add_column(sa.Column("placement_confidential", sa.Boolean(), nullable=False,
+                                   server_default=sa.false()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("reviews") as batch:
+        batch.drop_column("placement_confidential")
     with op.batch_alter_table("participants") as batch:
+        batch.drop_column("placement_withheld")
         batch.drop_column("withdrawn_on")
     with op.batch_alter_table("dispatches") as batch:
         batch.drop_column("sent_to")
