@@ -182,3 +182,41 @@ def test_cli_move_says_what_it_did(case: Case, tmp_path: Path) -> None:
     assert "6 letters not yet sent will carry the new arrangements" in done.stdout
     bad = run_iro(tmp_path, "review", "move", ref, "--time", "2pm", **env)
     assert bad.returncode == 2 and "--time" in bad.stderr
+
+
+def test_a_review_with_no_meeting_date_waits_for_one(tmp_path: Path) -> None:
+    # `iro review held` plans the next review with no meeting yet: the scheduler must not send
+    # "held on  at , at Carer's home"; the mail-out waits, and `iro deadlines` says why
+    from factories import make_child, make_participant, make_review
+
+    from workers.errors import RefusedError
+    from workers.mailout.jobs import run_due
+    from workers.reviews.held import mailout_key
+    from workers.store import keyed
+    from workers.store.deadline_queries import due_items
+
+    sessions = sqlite_store(tmp_path)
+    with sessions() as s:
+        review = make_review(s, make_child(s), scheduled_at=None)
+        make_participant(s, review, "social_worker")
+        keyed.ensure_deadline(s, mailout_key(review.ref), kind="mailout", review_id=review.id,
+                              started_on=TODAY, due_on=TODAY, statutory=False)
+        ref = review.ref
+        s.commit()
+    cfg = make_config(tmp_path)
+    assert run_due(sessions, cfg, TODAY) == 0
+    with pytest.raises(RefusedError, match="waiting for a meeting date"):
+        run_mailout(sessions, cfg, ref)
+    with sessions() as s:
+        [item] = [i for i in due_items(s, CAL, RULES.review_timescales, today=TODAY)
+                  if i.kind == "mailout"]
+        assert item.planned is False  # shown as "mailout (waiting for a meeting date)"
+        move_review(s, cfg, ref, date=NEW_DAY, time=dt.time(10), venue=None, today=TODAY,
+                    now=NOW, actor=BSO)
+        s.commit()
+        assert s.scalars(select(Dispatch)).all() == []  # nobody was invited: no letters
+        due = keyed.deadline_by_key(s, mailout_key(ref))
+        assert due is not None  # the invitation day follows the new meeting
+        invitations_on = mailout_dates(RULES.mailout, CAL, review_on=NEW_DAY).invitations_on
+        assert due.due_on == invitations_on
+    assert run_due(sessions, cfg, invitations_on) > 0  # now it goes
