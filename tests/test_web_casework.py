@@ -1,0 +1,46 @@
+"""Issue 16 on the failed letters page: business support resends a bounced letter to the
+corrected address, or cancels one with a reason, each audited with the signed-in person."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from factories import make_participant
+from sqlalchemy import select
+from test_web_flows import _browser
+from web_client import make_app
+from web_seed import SUPPORT
+
+from workers.store.models import AuditEvent, Dispatch, Review
+
+
+def test_support_resends_a_bounced_letter_and_cancels_another(tmp_path: Path) -> None:
+    app, s = make_app(tmp_path)
+    with app.state.web.sessions() as session:
+        review = session.scalars(select(Review).where(Review.ref == s.ready_review)).one()
+        person = make_participant(session, review, "carer",
+                                  email="carer.old@council.example.gov.uk")
+        rows = [Dispatch(key=f"{review.ref}/mailout/{person.ref}/{n}", kind="mailout_invitation",
+                         channel="email", state="bounced", review_id=review.id,
+                         participant_id=person.id, recipient="carer.old@council.example.gov.uk",
+                         due_at=app.state.web.clock.now(), params={"return_by": "2027-01-05"})
+                for n in ("invitation", "other")]
+        session.add_all(rows)
+        person.email = "carer.new@council.example.gov.uk"  # the record corrected
+        session.commit()
+        bounced, other = rows[0].id, rows[1].id
+    b = _browser(app, SUPPORT, "/support")
+    page = b.get("/support/dispatches").text
+    assert f"/support/dispatches/{bounced}/resend" in page
+    done = b.post(f"/support/dispatches/{bounced}/resend", {"by": ""})
+    assert f"Letter {bounced} resent by email" in b.get(done.headers["location"]).text
+    done = b.post(f"/support/dispatches/{other}/cancel", {"reason": "sent twice by mistake"})
+    assert f"Letter {other} cancelled" in b.get(done.headers["location"]).text
+    refused = b.post(f"/support/dispatches/{other}/resend", {"by": "post"})
+    assert "cancelled" in b.get(refused.headers["location"]).text  # nothing changed
+    with app.state.web.sessions() as session:
+        new = session.scalars(select(Dispatch).where(Dispatch.key.like("%/resend-1"))).one()
+        assert (new.state, new.recipient) == ("pending", "carer.new@council.example.gov.uk")
+        events = {e.action: e.actor for e in session.scalars(select(AuditEvent).where(
+            AuditEvent.action.in_(("dispatch.resent", "dispatch.cancelled"))))}
+    assert events == {"dispatch.resent": SUPPORT, "dispatch.cancelled": SUPPORT}

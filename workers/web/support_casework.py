@@ -1,0 +1,63 @@
+"""Business support, casework on one letter from the failed letters page: resend a failed or
+bounced letter to the corrected contact (or by post), or cancel it with a reason.
+
+Each calls the service the CLI calls (workers.casework.letters) with the signed-in user's email
+as the audit actor; a refusal (the contact still fails the checks, the letter already went) comes
+back as a message on the page, nothing changed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from workers.errors import BadInputError
+from workers.web.accounts import User
+from workers.web.context import web_context
+from workers.web.pages import flash
+from workers.web.security import require
+
+router = APIRouter(prefix="/support")
+Support = Annotated[User, Depends(require("business_support"))]
+BACK = "/support/dispatches"
+
+
+@router.post("/dispatches/{dispatch_id}/resend")
+def resend(request: Request, dispatch_id: int, user: Support,
+           by: Annotated[str, Form()] = "") -> Response:
+    from workers.casework.letters import resend as resend_letter
+
+    ctx = web_context(request)
+    try:
+        with ctx.sessions() as session:
+            new = resend_letter(session, dispatch_id, channel=by or None,
+                                allowed_domains=ctx.mailout.allowed_domains,
+                                now=ctx.clock.now(), actor=user.email)
+            session.commit()
+            new_id, channel = new.id, new.channel
+    except BadInputError as exc:  # PreflightError, RefusedError, NotFoundError too
+        flash(request, " ".join(str(exc).split()), "error")
+        return RedirectResponse(BACK, status_code=303)
+    flash(request, f"Letter {dispatch_id} resent by {channel} as letter {new_id}.")
+    return RedirectResponse(BACK, status_code=303)
+
+
+@router.post("/dispatches/{dispatch_id}/cancel")
+def cancel(request: Request, dispatch_id: int, user: Support,
+           reason: Annotated[str, Form()] = "") -> Response:
+    from workers.casework.letters import cancel as cancel_letter
+
+    ctx = web_context(request)
+    try:
+        with ctx.sessions() as session:
+            done = cancel_letter(session, dispatch_id, reason=reason, now=ctx.clock.now(),
+                                 actor=user.email)
+            session.commit()
+    except BadInputError as exc:
+        flash(request, str(exc), "error")
+        return RedirectResponse(BACK, status_code=303)
+    extra = f", with its {len(done.reminders)} reminders" if done.reminders else ""
+    flash(request, f"Letter {dispatch_id} cancelled{extra}.")
+    return RedirectResponse(BACK, status_code=303)
