@@ -24,6 +24,8 @@ from workers.reviews.held import (
     deadline_key,
     mailout_key,
     plan_held,
+    quiet_for_late_entry,
+    record_draft_key,
     send_at,
 )
 from workers.reviews.timescale import NextReview, early_review
@@ -97,8 +99,10 @@ def mark_held(
         )
     overdue_to = overdue_recipient(rules, directory, child, review)
     moment = now
+    entered_on = today or now.astimezone(LONDON).date()
     planned = sum(
-        _plan_notice(session, review, notice, overdue_to, moment, actor) for notice in plan.notices
+        _plan_notice(session, review, notice, overdue_to, moment, actor)
+        for notice in quiet_for_late_entry(plan.notices, entered_on)
     )
     following = _plan_next(session, child, review, plan.next) if plan.next else None
     audit.record(
@@ -262,6 +266,8 @@ def stop_writeup(
     else:
         review.decisions_sent_on = met_on
     cancelled = records.cancel_pending(session, deadline.key + "/")
+    if kind == "record":  # the record is written: its draft is no use now (issue 16)
+        cancelled += records.cancel_pending(session, record_draft_key(review.ref))
     audit.record(
         session,
         f"review.{kind}_met",
