@@ -44,3 +44,44 @@ def test_support_resends_a_bounced_letter_and_cancels_another(tmp_path: Path) ->
         events = {e.action: e.actor for e in session.scalars(select(AuditEvent).where(
             AuditEvent.action.in_(("dispatch.resent", "dispatch.cancelled"))))}
     assert events == {"dispatch.resent": SUPPORT, "dispatch.cancelled": SUPPORT}
+
+
+def test_support_moves_then_cancels_a_review_and_withdraws_someone(tmp_path: Path) -> None:
+    from workers.mailout.plan import INVITATION_KIND
+    from workers.mailout.service import run_mailout
+    from workers.store.models import Participant
+
+    app, s = make_app(tmp_path)
+    web = app.state.web
+    run_mailout(web.sessions, web.mailout, s.ready_review)
+    with web.sessions() as session:
+        letter = session.scalars(select(Dispatch).where(
+            Dispatch.kind == INVITATION_KIND, Dispatch.participant_id.is_not(None))
+            .order_by(Dispatch.id)).first()
+        assert letter is not None
+        letter.state = "sent"
+        invited = session.get(Participant, letter.participant_id)
+        assert invited is not None
+        others = session.scalars(select(Participant).join(Review).where(
+            Review.ref == s.ready_review, Participant.id != invited.id)).all()
+        leaving = others[0].ref
+        session.commit()
+    b = _browser(app, SUPPORT, "/support")
+    page = b.get(f"/support/reviews/{s.ready_review}").text
+    assert "Move the meeting" in page and "Cancel the review" in page
+    moved = b.post(f"/support/reviews/{s.ready_review}/move",
+                   {"date": "2027-02-02", "time": "14:00", "venue": ""})
+    shown = b.get(moved.headers["location"]).text
+    assert "Meeting moved" in shown and "1 letters to those already invited" in shown
+    gone = b.post(f"/support/reviews/{s.ready_review}/participants/{leaving}/withdraw",
+                  {"reason": "no longer involved"})
+    assert f"{leaving} removed" in b.get(gone.headers["location"]).text
+    done = b.post(f"/support/reviews/{s.ready_review}/cancel", {"reason": "child went home"})
+    assert "Review cancelled" in b.get(done.headers["location"]).text
+    with web.sessions() as session:
+        review = session.scalars(select(Review).where(Review.ref == s.ready_review)).one()
+        assert review.status == "cancelled"
+        actors = {e.action: e.actor for e in session.scalars(select(AuditEvent).where(
+            AuditEvent.action.in_(("review.moved", "participant.withdrawn", "review.cancelled"))))}
+    assert actors == {"review.moved": SUPPORT, "participant.withdrawn": SUPPORT,
+                      "review.cancelled": SUPPORT}

@@ -61,3 +61,73 @@ def cancel(request: Request, dispatch_id: int, user: Support,
     extra = f", with its {len(done.reminders)} reminders" if done.reminders else ""
     flash(request, f"Letter {dispatch_id} cancelled{extra}.")
     return RedirectResponse(BACK, status_code=303)
+
+
+@router.post("/reviews/{review_ref}/move")
+def move(request: Request, review_ref: str, user: Support,
+         date: Annotated[str, Form()] = "", time: Annotated[str, Form()] = "",
+         venue: Annotated[str, Form()] = "") -> Response:
+    """The meeting moved: the same service as `iro review move` (workers.casework.meetings)."""
+    import datetime as dt
+
+    from workers.casework.meetings import move_review
+
+    ctx = web_context(request)
+    back = f"/support/reviews/{review_ref}"
+    try:
+        day = dt.date.fromisoformat(date) if date.strip() else None
+        at = dt.time.fromisoformat(time) if time.strip() else None
+    except ValueError:
+        flash(request, "Date and time: expected a date and a time like 14:00", "error")
+        return RedirectResponse(back, status_code=303)
+    try:
+        with ctx.sessions() as session:
+            done = move_review(session, ctx.mailout, review_ref, date=day, time=at,
+                               venue=venue if venue.strip() else None, today=ctx.today(),
+                               now=ctx.clock.now(), actor=user.email)
+            session.commit()
+    except BadInputError as exc:
+        flash(request, " ".join(str(exc).split()), "error")
+        return RedirectResponse(back, status_code=303)
+    flash(request, "Meeting moved: " + ("; ".join(done.lines()) or "no letters to change") + ".")
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/reviews/{review_ref}/cancel")
+def cancel_review(request: Request, review_ref: str, user: Support,
+                  reason: Annotated[str, Form()] = "") -> Response:
+    from workers.casework.meetings import cancel_review as cancel_it
+
+    ctx = web_context(request)
+    back = f"/support/reviews/{review_ref}"
+    try:
+        with ctx.sessions() as session:
+            done = cancel_it(session, ctx.mailout, review_ref, reason=reason,
+                             now=ctx.clock.now(), actor=user.email)
+            session.commit()
+    except BadInputError as exc:
+        flash(request, " ".join(str(exc).split()), "error")
+        return RedirectResponse(back, status_code=303)
+    flash(request, "Review cancelled: " + ("; ".join(done.lines()) or "no letters had gone")
+          + ".")
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/reviews/{review_ref}/participants/{participant_ref}/withdraw")
+def withdraw(request: Request, review_ref: str, participant_ref: str, user: Support,
+             reason: Annotated[str, Form()] = "") -> Response:
+    from workers.casework.corrections import withdraw_participant
+
+    ctx = web_context(request)
+    back = f"/support/reviews/{review_ref}"
+    try:
+        with ctx.sessions() as session:
+            done = withdraw_participant(session, review_ref, participant_ref, reason=reason,
+                                        today=ctx.today(), now=ctx.clock.now(),
+                                        actor=user.email)
+            session.commit()
+    except BadInputError as exc:
+        flash(request, str(exc), "error")
+        return RedirectResponse(back, status_code=303)
+    flash(request, "; ".join(str(w) for w in done) + ".")
+    return RedirectResponse(back, status_code=303)
