@@ -220,3 +220,14 @@ def test_a_review_with_no_meeting_date_waits_for_one(tmp_path: Path) -> None:
         invitations_on = mailout_dates(RULES.mailout, CAL, review_on=NEW_DAY).invitations_on
         assert due.due_on == invitations_on
     assert run_due(sessions, cfg, invitations_on) > 0  # now it goes
+
+
+def test_an_early_review_after_the_mail_out_goes_through_move(case: Case) -> None:
+    # `iro review schedule` would have left the reminders on the old date
+    from workers.reviews.service import schedule_early
+
+    sessions, _, ref = case
+    with sessions() as s:
+        child_ref = s.scalars(select(Review).where(Review.ref == ref)).one().child.ref
+        with pytest.raises(RefusedError, match=f"use `iro review move {ref} --date 2027-01-05`"):
+            schedule_early(s, RULES, CAL, child_ref, dt.date(2027, 1, 5), today=TODAY)

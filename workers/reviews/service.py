@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workers.clock import LONDON
@@ -31,7 +32,7 @@ from workers.reviews.held import (
 from workers.reviews.timescale import NextReview, early_review
 from workers.rules import Rules
 from workers.store import audit, keyed
-from workers.store.models import Child, Review
+from workers.store.models import Child, Dispatch, Review
 
 MEETING_TIME = dt.time(10)  # a meeting booked without a time: 10am London, changed when arranged
 
@@ -300,6 +301,12 @@ def schedule_early(
     review = records.planned_review(session, child)
     if review is None:
         raise RefusedError(f"child {child.ref} has no review waiting to be held; import one first")
+    if session.scalar(select(Dispatch.id).where(Dispatch.review_id == review.id).limit(1)):
+        # its letters are planned: moving the date here would leave their reminders on the old
+        # one (issue 16); the casework move re-plans them and tells those already invited
+        raise RefusedError(f"review {review.ref} has been mailed out; use `iro review move "
+                           f"{review.ref} --date {on.isoformat()}` so its letters follow; "
+                           "nothing changed")
     try:
         planned = early_review(
             rules.mailout,
