@@ -231,3 +231,39 @@ def test_an_early_review_after_the_mail_out_goes_through_move(case: Case) -> Non
         child_ref = s.scalars(select(Review).where(Review.ref == ref)).one().child.ref
         with pytest.raises(RefusedError, match=f"use `iro review move {ref} --date 2027-01-05`"):
             schedule_early(s, RULES, CAL, child_ref, dt.date(2027, 1, 5), today=TODAY)
+
+
+@pytest.mark.postgres
+def test_the_casework_changes_on_postgresql(pg_database: str, tmp_path: Path) -> None:
+    # the store production runs: JSON params rewritten, LIKE keys, conditional cancels
+    from factories import postgres_store
+
+    from workers.casework.corrections import correct_contact, withdraw_participant
+    from workers.casework.letters import resend
+
+    sessions = postgres_store(pg_database)
+    with sessions() as s:
+        ref = make_case(s).ref
+        s.commit()
+    cfg = make_config(tmp_path)
+    run_mailout(sessions, cfg, ref)
+    with sessions() as s:
+        carer = invitation_of(s, "carer")
+        carer.state, carer_id = "bounced", carer.id
+        invitation_of(s, "social_worker").state = "sent"
+        s.commit()
+        person_ref = s.get(Participant, carer.participant_id).ref  # type: ignore[union-attr]
+        correct_contact(s, ref, person_ref, {"email": "carer.new@council.example.gov.uk"},
+                        allowed_domains=cfg.allowed_domains, now=NOW, actor=BSO)
+        new = resend(s, carer_id, channel=None, allowed_domains=cfg.allowed_domains, now=NOW,
+                     actor=BSO)
+        assert new.key.endswith("/resend-1")
+        parent = s.scalars(select(Participant).where(Participant.role == "parent")).one().ref
+        [gone] = withdraw_participant(s, ref, parent, reason="ended", today=TODAY, now=NOW,
+                                      actor=BSO)
+        moved = move_review(s, cfg, ref, date=NEW_DAY, time=None, venue=None, today=TODAY,
+                            now=NOW, actor=BSO)
+        s.commit()
+        assert len(gone.cancelled) == 2 and len(moved.notices) == 1  # the social worker's
+        assert s.scalar(select(Dispatch.recipient).where(Dispatch.id == new.id)) == \
+            "carer.new@council.example.gov.uk"
