@@ -73,6 +73,13 @@ def test_support_moves_then_cancels_a_review_and_withdraws_someone(tmp_path: Pat
                    {"date": "2027-02-02", "time": "14:00", "venue": ""})
     shown = b.get(moved.headers["location"]).text
     assert "Meeting moved" in shown and "1 letters to those already invited" in shown
+    fixed = b.post(f"/support/reviews/{s.ready_review}/correct",
+                   {"participant": invited.ref, "email": "moved.on@council.example.gov.uk",
+                    "address": "", "postcode": "", "channel": "email"})
+    assert f"{invited.ref} contact changed" in b.get(fixed.headers["location"]).text
+    bad = b.post(f"/support/reviews/{s.ready_review}/correct",
+                 {"participant": invited.ref, "email": "x@elsewhere.example"})
+    assert "allow-list" in b.get(bad.headers["location"]).text
     gone = b.post(f"/support/reviews/{s.ready_review}/participants/{leaving}/withdraw",
                   {"reason": "no longer involved"})
     assert f"{leaving} removed" in b.get(gone.headers["location"]).text
@@ -82,6 +89,7 @@ def test_support_moves_then_cancels_a_review_and_withdraws_someone(tmp_path: Pat
         review = session.scalars(select(Review).where(Review.ref == s.ready_review)).one()
         assert review.status == "cancelled"
         actors = {e.action: e.actor for e in session.scalars(select(AuditEvent).where(
-            AuditEvent.action.in_(("review.moved", "participant.withdrawn", "review.cancelled"))))}
+            AuditEvent.action.in_(("review.moved", "participant.withdrawn", "review.cancelled",
+                                   "participant.contact_changed"))))}
     assert actors == {"review.moved": SUPPORT, "participant.withdrawn": SUPPORT,
-                      "review.cancelled": SUPPORT}
+                      "review.cancelled": SUPPORT, "participant.contact_changed": SUPPORT}
