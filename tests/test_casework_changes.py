@@ -20,9 +20,7 @@ from test_import import context, example_rows, to_csv  # noqa: F401 - context is
 
 from workers.casework.corrections import correct_contact, withdraw_participant
 from workers.casework.imports import after_import
-from workers.clock import FixedClock, london_moment
-from workers.compose import ComposeContext, Composers
-from workers.dispatching import Dispatcher, PauseHooks
+from workers.core.clock import FixedClock, london_moment
 from workers.errors import PreflightError
 from workers.importer.rows import ImportContext, parse_reviews_csv
 from workers.importer.upsert import upsert_plan
@@ -31,6 +29,8 @@ from workers.mailout import compose as mailout_compose
 from workers.mailout.documents import MailoutConfig
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
 from workers.mailout.service import run_mailout
+from workers.queue.compose import ComposeContext, Composers
+from workers.queue.dispatching import Dispatcher, PauseHooks
 from workers.store.models import AuditEvent, Dispatch, Participant, Review
 
 BSO = "bso.one@council.example.gov.uk"

@@ -11,7 +11,7 @@ from factories import make_child, make_participant, make_review, sqlite_store
 from sqlalchemy import select
 from test_review_service import CAL, DIRECTORY, IRO, RULES
 
-from workers.clock import london_moment
+from workers.core.clock import london_moment
 from workers.reviews import service
 from workers.reviews.held import PlannedNotice, quiet_for_late_entry
 from workers.store.models import Dispatch

@@ -17,15 +17,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from test_config_cli import run_iro
 
 from workers.casework.letters import cancel, resend
-from workers.clock import FixedClock, london_moment
-from workers.compose import ComposeContext, Composers
-from workers.dispatching import Dispatcher, PauseHooks
+from workers.core.clock import FixedClock, london_moment
 from workers.errors import PreflightError, RefusedError
 from workers.mail.smtp import SmtpConfig, SmtpTransport
 from workers.mailout import compose as mailout_compose
 from workers.mailout.documents import MailoutConfig
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
 from workers.mailout.service import run_mailout
+from workers.queue.compose import ComposeContext, Composers
+from workers.queue.dispatching import Dispatcher, PauseHooks
 from workers.returns.service import record_bounce
 from workers.store.models import AuditEvent, Dispatch, Participant
 

@@ -21,16 +21,16 @@ from test_config_cli import run_iro
 
 from workers.casework.meetings import move_review
 from workers.casework.notices import CANCEL_KIND, CHANGE_KIND
-from workers.clock import LONDON, FixedClock, london_moment
-from workers.compose import ComposeContext, Composers
-from workers.dispatching import Dispatcher, PauseHooks
+from workers.core.clock import LONDON, FixedClock, london_moment
+from workers.core.planning import mailout_dates
 from workers.errors import RefusedError
 from workers.mail.smtp import SmtpConfig, SmtpTransport
 from workers.mailout import compose as mailout_compose
 from workers.mailout.documents import MailoutConfig
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
 from workers.mailout.service import run_mailout
-from workers.planning import mailout_dates
+from workers.queue.compose import ComposeContext, Composers
+from workers.queue.dispatching import Dispatcher, PauseHooks
 from workers.store.models import AuditEvent, Dispatch, Participant, Review
 
 BSO = "bso.one@council.example.gov.uk"

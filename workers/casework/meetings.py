@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session
 
 from workers.casework.contact import again_key, contact_problems, recipient_for
 from workers.casework.notices import CANCEL_KIND, CHANGE_KIND
-from workers.clock import LONDON
+from workers.core.clock import LONDON
+from workers.core.planning import mailout_dates
 from workers.errors import BadInputError, RefusedError
 from workers.mailout.compose import form_returned
 from workers.mailout.documents import MailoutConfig, review_on
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND, plan_mailout
-from workers.planning import mailout_dates
 from workers.reviews import records
 from workers.reviews.held import mailout_key, send_at
 from workers.store import audit, keyed

@@ -18,11 +18,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from workers.casework.confidential import check_rendered, check_text
-from workers.compose import ComposeContext, recipient_of, register_composer
 from workers.documents.contexts import with_mailbox
 from workers.errors import RefusedError
 from workers.mail.message import DOCX, PDF, Attachment, OutgoingMessage
 from workers.mailout.documents import MailoutConfig, letter_context, pdf_enabled, to_pdf
+from workers.queue.compose import ComposeContext, recipient_of, register_composer
 from workers.store.models import Child, Dispatch, Participant, Review
 
 CHANGE_KIND = "mailout_change"  # dispatch kinds

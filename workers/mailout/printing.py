@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workers.casework import notices
 from workers.casework.contact import postal_address
-from workers.clock import LONDON
+from workers.core.clock import LONDON
 from workers.errors import NotFoundError, RefusedError, ServiceUnavailableError
+from workers.host.private_files import make_private_dir, open_private
 from workers.mailout.compose import form_returned, pack, reminder_expired
 from workers.mailout.documents import MailoutConfig, pdf_enabled
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
-from workers.private_files import make_private_dir, open_private
 from workers.store import audit
 from workers.store.models import Dispatch, Participant, PrintBatch, Review
 

@@ -8,7 +8,7 @@ the case; their pending letters are cancelled and they are invited to nothing mo
 withheld from a participant by court order or for safety (workers.casework.confidential).
 
 Revision ID: 0005_casework
-Revises: 0004
+Revises: 0010_midway (written on 0004; re-chained when main was merged)
 Create Date: 2026-12-03
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_casework"
-down_revision: str | None = "0004"
+down_revision: str | None = "0010_midway"  # re-chained after merging main
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
