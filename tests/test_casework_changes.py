@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from test_config_cli import run_iro
 from test_import import context, example_rows, to_csv  # noqa: F401 - context is a fixture
 
+from workers.casework import notices as casework_notices
 from workers.casework.corrections import correct_contact, withdraw_participant
 from workers.casework.imports import after_import
 from workers.core.clock import FixedClock, london_moment
@@ -53,6 +54,7 @@ def case(tmp_path: Path) -> Case:
 def send(case: Case, smtp_server: SmtpServer) -> Iterator[Dispatcher]:
     sessions, cfg, _ = case
     mailout_compose.register(lambda: cfg)
+    casework_notices.register(lambda: cfg)
     transport = SmtpTransport(SmtpConfig(smtp_server.host, smtp_server.port,
                                          "iro.service@council.example.gov.uk"))
     yield Dispatcher(

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from test_config_cli import run_iro
 
+from workers.casework import notices as casework_notices
 from workers.casework.letters import cancel, resend
 from workers.core.clock import FixedClock, london_moment
 from workers.errors import PreflightError, RefusedError
@@ -50,6 +51,7 @@ def send(case: tuple[sessionmaker[Session], MailoutConfig, str],
          smtp_server: SmtpServer) -> Iterator[Dispatcher]:
     sessions, cfg, _ = case
     mailout_compose.register(lambda: cfg)
+    casework_notices.register(lambda: cfg)
     transport = SmtpTransport(SmtpConfig(smtp_server.host, smtp_server.port, MAILBOX))
     yield Dispatcher(
         sessions=sessions, transport=transport,
@@ -202,6 +204,7 @@ def test_a_reminder_whose_date_passed_is_never_sent(
     sessions, cfg, _ = case
     later = FixedClock(london_moment(dt.date(2027, 1, 8), dt.time(9)))
     mailout_compose.register(lambda: cfg)
+    casework_notices.register(lambda: cfg)
     transport = SmtpTransport(SmtpConfig(smtp_server.host, smtp_server.port, MAILBOX))
     dispatcher = Dispatcher(
         sessions=sessions, transport=transport,

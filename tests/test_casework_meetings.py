@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from test_config_cli import run_iro
 
+from workers.casework import notices as casework_notices
 from workers.casework.meetings import move_review
 from workers.casework.notices import CANCEL_KIND, CHANGE_KIND
 from workers.core.clock import LONDON, FixedClock, london_moment
@@ -54,6 +55,7 @@ def case(tmp_path: Path) -> Case:
 def send(case: Case, smtp_server: SmtpServer) -> Iterator[Dispatcher]:
     sessions, cfg, _ = case
     mailout_compose.register(lambda: cfg)
+    casework_notices.register(lambda: cfg)
     transport = SmtpTransport(SmtpConfig(smtp_server.host, smtp_server.port,
                                          "iro.service@council.example.gov.uk"))
     yield Dispatcher(

@@ -93,7 +93,7 @@ def compose_notice(session: Session, dispatch: Dispatch, cfg: MailoutConfig,
 
 
 def register(loader: Callable[[], MailoutConfig]) -> None:
-    """Make these the composers of the casework letters (workers.mailout.compose.register)."""
+    """Make these the composers of the casework letters (workers.mailout.wiring.register)."""
 
     def bound(session: Session, dispatch: Dispatch, ctx: ComposeContext) -> OutgoingMessage:
         return compose_notice(session, dispatch, replace(loader(), clock=ctx.clock), ctx)

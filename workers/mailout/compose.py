@@ -175,6 +175,3 @@ def register(load: Callable[[], MailoutConfig] | None = None) -> None:
 
     register_composer(INVITATION_KIND, bound)
     register_composer(REMINDER_KIND, bound)
-    from workers.casework import notices  # a meeting moved or cancelled (issue 16)
-
-    notices.register(loader)
