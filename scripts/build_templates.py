@@ -33,6 +33,9 @@ def builders() -> dict[str, Callable[[], DocxDocument]]:
     found.update(forms.builders())
     found["review_record"] = record.review_record
     found.update(notices.builders())
+    from templatebuild import changes  # issue 16: a meeting moved or cancelled
+
+    found.update(changes.builders())
     return found
 
 

@@ -61,6 +61,8 @@ def test_print_batch_round(tmp_path: Path, soffice: str) -> None:
         assert batch is not None and batch.printed_at is not None
         printed = s.scalars(select(Dispatch).where(Dispatch.print_batch_id == batch.id)).all()
         assert {d.state for d in printed} == {"sent"}
+        # each letter records the address it was printed with (issue 16)
+        assert {d.sent_to for d in printed} == {"12 Acacia Avenue\nBromley\nKent\nBR1 1AA"}
         actions = [e.action for e in s.scalars(select(AuditEvent))]
         assert actions.count("dispatch.printed") == 2
         # the parent's form comes back by post: their reminder is never printed

@@ -70,6 +70,11 @@ class TemplateError(IroError):
     exit_code = EXIT_TEMPLATE
 
 
+class ConfidentialError(TemplateError):
+    """A document or email would show a confidential placement address to a participant it is
+    withheld from (workers.casework.confidential); names the document and field."""
+
+
 class DeliveryError(IroError):
     """Sending a message failed. Subclasses say whether to retry, wait, pause or give up."""
 

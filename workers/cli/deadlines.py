@@ -138,6 +138,8 @@ def _table(items: Sequence[DueItem], today: dt.date) -> None:
             notes.append(f"escalation {item.escalation_id}")
         if item.kind == "review_due" and not item.planned:
             notes.append("not yet planned")
+        if item.kind == "mailout" and not item.planned:
+            notes.append("waiting for a meeting date")
         label = "midway check" if item.kind == "midway" else item.kind.replace("_", " ")
         what = label + (f" ({', '.join(notes)})" if notes else "")
         table.add_row(

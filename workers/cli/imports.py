@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from workers.cli.actor import ActorOption, actor_of
 from workers.cli.context import app_context
 
 import_app = typer.Typer(
@@ -23,6 +24,7 @@ def reviews_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check every row and report; write nothing.")
     ] = False,
+    actor: ActorOption = None,
 ) -> None:
     """Upsert children, reviews and participants (format: docs/csv-format.md).
 
@@ -58,9 +60,16 @@ def reviews_command(
             f"the store at {display_url(url)} is at revision {at or 'none'}, not "
             f"{head_revision()}: run `iro db upgrade` first"
         )
+    from workers.casework.imports import after_import
+    from workers.cli.mailout import config_of
+
     try:
         with app.sessions.begin() as session:
-            summary = upsert_plan(session, plan)
+            summary = upsert_plan(session, plan, actor=actor_of(actor))
+            casework = after_import(session, summary,
+                                    allowed_domains=config_of(app).allowed_domains,
+                                    today=app.clock.today(), now=app.clock.now(),
+                                    actor=actor_of(actor))
     except IntegrityError:
         raise BadInputError(
             f"{file}: another change to the same records happened at the same time; "
@@ -76,6 +85,8 @@ def reviews_command(
     ):
         table.add_row(label, str(counts.created), str(counts.updated), str(counts.unchanged))
     console.print(table)
+    for line in casework:  # references only: "review R-1: P-5033 removed: 2 letters cancelled"
+        console.print(line, highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

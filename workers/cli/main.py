@@ -105,6 +105,7 @@ SUBCOMMANDS: list[str] = [
     "midway",
     "web",
     "survey",
+    "casework",
 ]
 
 

@@ -39,7 +39,8 @@ def print_batch(
     day = optional_date(date, "--date") or app.clock.today()
     result = build_batch(app.sessions, config_of(app), day)
     if result.called_off:
-        typer.echo(f"{result.called_off} reminders called off: their forms are back")
+        typer.echo(f"{result.called_off} reminders called off: their forms are back or "
+                   "their dates have passed")
     if result.batch_id is None:
         typer.echo(f"nothing to print for {day.isoformat()}")
         return

@@ -234,5 +234,8 @@ def register(app: typer.Typer) -> None:
     group.command("recorded")(recorded)
     group.command("decisions-sent")(decisions_sent)
     group.command("schedule")(schedule)
+    from workers.cli import casework  # a meeting moved or cancelled (issue 16)
+
+    casework.register_review(group)
     app.add_typer(group, name="review")
     app.command("caseload")(caseload)

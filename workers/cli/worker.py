@@ -48,6 +48,9 @@ def register(app: typer.Typer) -> None:
     dispatches_app.command("retry")(retry)
     dispatches_app.command("resume")(resume)
     dispatches_app.command("status")(queue_status.status)
+    from workers.cli import casework
+
+    casework.register_dispatches(dispatches_app)
     app.add_typer(dispatches_app, name="dispatches")
 
 

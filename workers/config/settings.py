@@ -245,7 +245,7 @@ SECRETS: tuple[tuple[str, ...], ...] = tuple(p for p, a in iter_leaves(Settings)
 
 # IRO_* variables that are not settings: the config folder, one-off command inputs and the test
 # suite's and the benchmarks' own (IRO_TEST_*, IRO_BENCH_*).
-OTHER_VARIABLES = frozenset({"IRO_CONFIG_DIR", "IRO_NEW_USER_PASSWORD"})
+OTHER_VARIABLES = frozenset({"IRO_CONFIG_DIR", "IRO_NEW_USER_PASSWORD", "IRO_ACTOR"})
 OWN_PREFIXES = ("IRO_TEST_", "IRO_BENCH_")
 
 

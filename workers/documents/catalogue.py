@@ -152,6 +152,11 @@ OVERDUE_LIST = (
     _f("overdue[].due_on", "Date it was due."),
     _f("overdue[].days_overdue", "Working days overdue today."),
 )
+PREVIOUS = (  # issue 16: a meeting moved after the invitations went
+    _f("previous.scheduled_at", "When the meeting was to be held before it moved (use "
+       "|uk_day_date and |uk_time)."),
+    _f("previous.venue_changed", "True when the venue changed too."),
+)
 EMAIL_SIGN = (_f("mailbox.display_name", "Name the service signs emails with."),)
 
 _LETTER_BASE = COUNCIL + LETTER + RECIPIENT + CHILD + REVIEW + IRO
@@ -174,6 +179,12 @@ def _kinds() -> dict[str, Kind]:
                       ("social_worker", "the social worker")):
         kinds.append(Kind(f"consultation_{role}", f"Consultation form for {who}", "docx", who,
                           COUNCIL + LETTER + RECIPIENT + CHILD + REVIEW + IRO + FORM))
+    kinds += [
+        Kind("change_of_arrangements", "Change of arrangements for a review", "docx",
+             "everyone already invited, when the meeting moves", _LETTER_BASE + PREVIOUS),
+        Kind("review_cancelled", "A review meeting cancelled", "docx",
+             "everyone already invited, when the review is cancelled", _LETTER_BASE),
+    ]
     kinds.append(Kind("review_record", "Draft review record (for the IRO)", "docx", "the IRO",
                       COUNCIL + LETTER + CHILD + REVIEW + IRO + PARTICIPANTS + RECORD))
     esc_base = COUNCIL + LETTER + RECIPIENT + CHILD + IRO + ESCALATION
@@ -191,6 +202,10 @@ def _kinds() -> dict[str, Kind]:
         Kind("email_invitation", "Email carrying an invitation or pack", "email", "invitees",
              (RECIPIENT[0], RECIPIENT[1], RECIPIENT[3]) + mail_base + FORM[:2]
              + (_f("is_reminder", "True when this email carries a reminder."),)),
+        Kind("email_casework", "Email carrying a change-of-arrangements or cancellation letter",
+             "email", "everyone already invited",
+             (RECIPIENT[0], RECIPIENT[1], RECIPIENT[3]) + mail_base + PREVIOUS
+             + (_f("is_cancellation", "True when the review is cancelled (else it moved)."),)),
         Kind("email_escalation", "Email carrying an escalation notice", "email", "managers",
              (RECIPIENT[0], RECIPIENT[1]) + CHILD[:4] + IRO + EMAIL_SIGN + ESCALATION[:8]
              + (_f("is_copy", "True when copied for information (no response asked)."),)),

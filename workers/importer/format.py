@@ -43,6 +43,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("address", False, 2000, personal=True),
     Column("postcode", False, 12, personal=True),
     Column("channel", True, 10),
+    # issue 16: the placement address withheld (by court order or for safety); see csv-format.md
+    Column("placement_confidential", False),
+    Column("placement_withheld", False),
 )
 BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 CHILD_FIELDS = (
@@ -63,6 +66,7 @@ REVIEW_FIELDS = (
     "review_time",
     "venue",
     "iro_email",
+    "placement_confidential",
 )
 CHANNELS = ("email", "post")
 ADDRESS_SEPARATOR = " | "

@@ -34,6 +34,7 @@ class ReviewRecord:
     venue: str
     iro_email: str
     due_on: dt.date  # latest date allowed by reg 33, from rules.yaml review_timescales
+    placement_confidential: bool = False  # the placement address is withheld (issue 16)
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class ParticipantRecord:
     address: str | None
     postcode: str | None
     channel: str
+    placement_withheld: bool | None = None  # None: by role (workers.casework.confidential)
 
 
 @dataclass(frozen=True)

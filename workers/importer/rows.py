@@ -201,6 +201,7 @@ def _review(row: _Row, context: ImportContext, child: ChildRecord | None) -> Rev
     on = row.parsed("review_date", v.parse_date, required=True)
     at = row.parsed("review_time", v.parse_time, required=True)
     venue = row.text("venue")
+    confidential = row.parsed("placement_confidential", v.parse_yes_no) or False
     since = child.looked_after_since if child else None
     if on and since and on < since:
         row.err("review_date", "is before the child became looked after (looked_after_since)")
@@ -232,7 +233,8 @@ def _review(row: _Row, context: ImportContext, child: ChildRecord | None) -> Rev
         row.err("review_number", str(exc))
         return None
     scheduled = dt.datetime.combine(on, at, tzinfo=LONDON).astimezone(dt.UTC)
-    return ReviewRecord(ref, child.ref, number, previous, scheduled, venue, child.iro_email, due)
+    return ReviewRecord(ref, child.ref, number, previous, scheduled, venue, child.iro_email, due,
+                        confidential)
 
 
 def _errored(row: _Row) -> set[str]:
@@ -255,6 +257,8 @@ def _participant(row: _Row, context: ImportContext) -> ParticipantRecord | None:
     address = v.parse_address(row.text("address")) or None
     postcode = row.parsed("postcode", v.parse_postcode)
     channel = row.text("channel", required=True).lower()
+    withheld = row.parsed("placement_withheld", v.parse_yes_no) if row.text(
+        "placement_withheld") else None
     if channel and channel not in CHANNELS:
         row.err("channel", f"expected one of {', '.join(CHANNELS)}, got {channel!r}")
     done = _errored(row)
@@ -278,4 +282,5 @@ def _participant(row: _Row, context: ImportContext) -> ParticipantRecord | None:
         address,
         postcode,
         channel,
+        withheld,
     )

@@ -3,8 +3,10 @@ review + ref. Only changed values are assigned, so importing the same file twice
 (no ``updated_at`` churn). The caller owns the transaction: on any error it rolls back, so an
 import is all-or-nothing.
 
-Participants missing from the file are left alone (dispatches may already point at them). A review
-already held, recorded or cancelled is history: a row that would change it is an error.
+A participant whose contact (email, address, channel) changed, and one missing from the file for a
+planned review the file lists, are noted in the summary: workers.casework.imports re-plans or
+withdraws them (their rows stay: dispatches may already point at them). A review already held,
+recorded or cancelled is history: a row that would change it is an error.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from workers.importer.records import ImportPlan, RowError, raise_errors
 from workers.store import audit
 from workers.store.models import Child, Participant, Review
 
+CONTACT_FIELDS = ("email", "email_confirmed", "address", "postcode", "channel")
 CHUNK = 500  # refs per IN (...) query: well under SQLite's and PostgreSQL's parameter limits
 M = TypeVar("M", Child, Review, Participant)
 
@@ -40,6 +43,9 @@ class ImportSummary:
     children: Counts = field(default_factory=Counts)
     reviews: Counts = field(default_factory=Counts)
     participants: Counts = field(default_factory=Counts)
+    # for workers.casework.imports (not audited here): (participant, contact values before)
+    contact_changes: list[tuple[Participant, dict[str, Any]]] = field(default_factory=list)
+    missing: list[Participant] = field(default_factory=list)  # left out of a listed review
 
     @property
     def changed(self) -> bool:
@@ -96,6 +102,7 @@ def upsert_plan(session: Session, plan: ImportPlan, actor: str = "system") -> Im
             "scheduled_at": rec.scheduled_at,
             "venue": rec.venue,
             "iro_email": rec.iro_email,
+            "placement_confidential": rec.placement_confidential,
         }
         existing = reviews.get(ref)
         line = plan.lines[f"review:{ref}"]
@@ -133,7 +140,15 @@ def upsert_plan(session: Session, plan: ImportPlan, actor: str = "system") -> Im
             session.add(Participant(review_id=review.id, ref=p_rec.ref, **values))
             summary.participants.add("created")
         else:
-            summary.participants.add("updated" if _assign(existing_p, values) else "unchanged")
+            before = {k: getattr(existing_p, k) for k in CONTACT_FIELDS}
+            changed = _assign(existing_p, values)
+            summary.participants.add("updated" if changed else "unchanged")
+            if any(k in CONTACT_FIELDS for k in changed):
+                summary.contact_changes.append(
+                    (existing_p, {k: before[k] for k in changed if k in CONTACT_FIELDS}))
+    listed = {(reviews[p.review_ref].id, p.ref) for p in plan.participants}
+    summary.missing = [p for key, p in participants.items() if key not in listed
+                       and p.withdrawn_on is None and p.review.status == "planned"]
     session.flush()
 
     if summary.changed:  # a re-import that changes nothing leaves the store exactly as it was

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from workers.casework.confidential import check_text
 from workers.documents.contexts import with_mailbox
 from workers.errors import NotFoundError, RefusedError
 from workers.mail.message import DOCX, PDF, Attachment, OutgoingMessage
@@ -60,6 +61,14 @@ def form_returned(session: Session, dispatch: Dispatch) -> bool:
         select(Return.id).join(Dispatch, Return.dispatch_id == Dispatch.id)
         .where(Dispatch.key == letter_key)
     ) is not None
+
+
+def reminder_expired(dispatch: Dispatch, review: Review, today: dt.date) -> bool:
+    """A reminder is never sent once its return-by date or the meeting has passed (issue 16:
+    after an outage, December's reminders must not go out in May)."""
+    return_by = dispatch.params.get("return_by")
+    past_return = return_by is not None and today > dt.date.fromisoformat(str(return_by))
+    return past_return or today >= review_on(review) or review.status != "planned"
 
 
 def call_off(session: Session, dispatch: Dispatch, reason: str) -> None:
@@ -132,6 +141,7 @@ def letter_message(cfg: MailoutConfig, dispatch: Dispatch, review: Review, child
     mail = render_email(cfg.settings.templates_dir, "email_invitation",
                         with_mailbox(letter, cfg.settings.mailbox.display_name,
                                      is_reminder=reminder))
+    check_text(letter, "email_invitation", mail.body)
     return OutgoingMessage(
         dispatch_key=dispatch.key,
         to=person.email or "",
@@ -148,8 +158,11 @@ def compose_letter(session: Session, dispatch: Dispatch, cfg: MailoutConfig,
     if reminder and form_returned(session, dispatch):
         call_off(session, dispatch, "form_returned")
         raise RefusedError(f"dispatch {dispatch.key}: the form is back; reminder called off")
-    person = recipient_of(session, dispatch, ctx)  # the record's address, allow-listed
     review, child, _ = letter_parts(session, dispatch)
+    if reminder and reminder_expired(dispatch, review, cfg.clock.today()):
+        call_off(session, dispatch, "expired")
+        raise RefusedError(f"dispatch {dispatch.key}: its date has passed; reminder called off")
+    person = recipient_of(session, dispatch, ctx)  # the record's address, allow-listed
     return letter_message(cfg, dispatch, review, child, person, reply_to=ctx.reply_to)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workers.casework.confidential import check_rendered, shield
 from workers.core.clock import LONDON, SYSTEM_CLOCK, Clock
 from workers.documents import contexts
 from workers.documents.filters import uk_date
@@ -82,7 +83,8 @@ def letter_context(cfg: MailoutConfig, child: Child, review: Review, person: Par
     enclosures = [contexts.Enclosure(form_title(form), f"Fill in and return by "
                                      f"{uk_date(return_by)}"),
                   contexts.Enclosure(TITLES["return_instructions"])] if form else []
-    return contexts.letter(child, review, person, common, form=ret, enclosures=enclosures)
+    ctx = contexts.letter(child, review, person, common, form=ret, enclosures=enclosures)
+    return shield(ctx, review, person)  # a confidential placement address (issue 16)
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,10 @@ def render_documents(cfg: MailoutConfig, ctx: dict[str, Any], *, form: str | Non
                      reminder: bool = False) -> list[tuple[str, bytes]]:
     """The letter's documents from its context (``letter_context``), in print order."""
     kinds = reminder_documents(form) if reminder and form else documents_for(form)
-    return [(kind, cfg.engine.render(kind, ctx)) for kind in kinds]
+    made = [(kind, cfg.engine.render(kind, ctx)) for kind in kinds]
+    for kind, data in made:  # never a confidential placement address to whom it is withheld
+        check_rendered(ctx, kind, data)
+    return made
 
 
 _pool_lock = threading.Lock()

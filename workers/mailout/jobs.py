@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workers.errors import IroError
@@ -33,7 +33,9 @@ def due_reviews(session: Session, today: dt.date) -> list[str]:
     return list(session.scalars(
         select(Review.ref).join(Deadline, Deadline.review_id == Review.id)
         .where(Deadline.kind == "mailout", Deadline.met_on.is_(None), Deadline.due_on <= today,
-               Review.status == "planned")
+               Review.status == "planned",
+               # no meeting date, time or venue yet: it waits (`iro deadlines` says so)
+               Review.scheduled_at.is_not(None), func.trim(Review.venue) != "")
         .order_by(Deadline.due_on, Review.ref)
     ))
 

@@ -20,10 +20,12 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from workers.casework import notices
+from workers.casework.contact import postal_address
 from workers.core.clock import LONDON
 from workers.errors import NotFoundError, RefusedError, ServiceUnavailableError
 from workers.host.private_files import make_private_dir, open_private
-from workers.mailout.compose import form_returned, pack
+from workers.mailout.compose import form_returned, pack, reminder_expired
 from workers.mailout.documents import MailoutConfig, pdf_enabled
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
 from workers.store import audit
@@ -64,17 +66,19 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
             .join(Participant, Dispatch.participant_id == Participant.id)
             .where(Dispatch.channel == "post", Dispatch.state == "pending",
                    Dispatch.print_batch_id.is_(None),
-                   Dispatch.kind.in_((INVITATION_KIND, REMINDER_KIND)),
+                   Dispatch.kind.in_((INVITATION_KIND, REMINDER_KIND, *notices.KINDS)),
                    Dispatch.due_at < day_end(day))
             .order_by(Review.ref, Participant.ref, Dispatch.id)
         ).all())
         called_off = 0
         wanted = []
         for dispatch, review_ref, person_ref in rows:
-            if dispatch.kind == REMINDER_KIND and form_returned(session, dispatch):
+            if dispatch.kind == REMINDER_KIND and (
+                    form_returned(session, dispatch) or _expired(session, dispatch, day)):
                 dispatch.state = "cancelled"
                 audit.record(session, "dispatch.cancelled", "dispatch", dispatch.id,
-                             reason="form_returned")
+                             reason="form_returned" if form_returned(session, dispatch)
+                             else "expired")
                 called_off += 1
                 continue
             wanted.append((dispatch, review_ref, person_ref))
@@ -105,7 +109,9 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
                 writer.add_blank_page()  # each recipient starts on a new sheet
             for dispatch, review_ref, person_ref in group:
                 first = len(writer.pages) + 1
-                _, _, _, attachments = pack(cfg, session, dispatch)
+                packer = notices.pack if dispatch.kind in notices.KINDS else pack
+                _, _, person, attachments = packer(cfg, session, dispatch)
+                dispatch.sent_to = postal_address(person)  # the address printed (DESIGN.md §6)
                 for attachment in attachments:
                     writer.append(PdfReader(io.BytesIO(attachment.content)))
                 manifest.append({
@@ -133,6 +139,11 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
         session.commit()
         log.info("print batch %s: %d letters, %d pages", batch.id, len(manifest), pages)
         return BatchResult(batch.id, len(manifest), pages, pdf_path, manifest_path, called_off)
+
+
+def _expired(session: Session, dispatch: Dispatch, day: dt.date) -> bool:
+    review = session.get(Review, dispatch.review_id)
+    return review is not None and reminder_expired(dispatch, review, day)
 
 
 def mark_printed(sessions: sessionmaker[Session], batch_id: int, *, now: dt.datetime,

@@ -34,6 +34,7 @@ from workers.mailout.preflight import preflight, refuse
 from workers.reviews import records
 from workers.reviews.held import mailout_key, send_at
 from workers.store import audit, keyed
+from workers.store.deadline_queries import has_meeting
 from workers.store.models import Child, Dispatch, Participant, Review
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,15 @@ def _load(session: Session, review_ref: str) -> tuple[Review, Child, list[Partic
     if review.status != "planned":
         raise RefusedError(f"review {review.ref} is {review.status}: a mail-out is only for a "
                            "review still to be held; nothing was sent")
+    if not has_meeting(review):  # issue 16: never "held on  at , at Carer's home"
+        raise RefusedError(f"review {review.ref}: mail-out waiting for a meeting date, time and "
+                           f"venue; set them (the next import, or `iro review move {review.ref} "
+                           "--date D --time HH:MM --venue TEXT`) and run it again; nothing was "
+                           "sent")
     people = list(session.scalars(
-        select(Participant).where(Participant.review_id == review.id).order_by(Participant.id)
+        select(Participant).where(Participant.review_id == review.id,
+                                  Participant.withdrawn_on.is_(None))  # issue 16: withdrawn
+        .order_by(Participant.id)
     ))
     return review, review.child, people
 

@@ -20,6 +20,9 @@ def register() -> None:
 
     load = cache(load_config)
     compose.register(load)
+    from workers.casework import notices  # a meeting moved or cancelled (issue 16)
+
+    notices.register(load)
     register_job(jobs.make_job(load))
     register_job(poll.make_job(lambda: inbox_reader(load().settings),
                                lambda: Path(load().settings.documents_dir)))

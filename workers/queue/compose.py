@@ -116,10 +116,11 @@ def subject_line(review: Review, what: str) -> str:
 def invitation_context(review: Review, person: Participant, context: ComposeContext,
                        today: dt.date) -> contexts.Context:
     """What the invitation template is filled with (benchmarks/pipeline.py renders the same)."""
+    from workers.casework.confidential import shield
     from workers.mailout.documents import IroFallback
 
     common = contexts.Common(context.letterhead, IroFallback(review.iro_email), today)
-    return contexts.letter(review.child, review, person, common)
+    return shield(contexts.letter(review.child, review, person, common), review, person)
 
 
 def compose_letter(
@@ -135,9 +136,11 @@ def compose_letter(
     # stored in UTC; the letter says the meeting's London date and time
     when = (review.scheduled_at or dt.datetime.combine(review.due_on, dt.time(10), LONDON))
     when = when.astimezone(LONDON)
-    document = shared_engine(context.templates_dir).render(
-        "invitation", invitation_context(review, person, context, context.clock.today())
-    )
+    from workers.casework.confidential import check_rendered
+
+    letter = invitation_context(review, person, context, context.clock.today())
+    document = shared_engine(context.templates_dir).render("invitation", letter)
+    check_rendered(letter, "invitation", document)
     body = (
         f"Dear {person.name},\n\n"
         f"You are invited to the review {review.ref} on {uk_date(when.date())} "

@@ -113,7 +113,7 @@ class Dispatcher:
             found = self._find_sent(dispatch_id, row)
             if found is not None:
                 log.info("dispatch %s was already sent (found after a retry)", dispatch_id)
-                return self._record_sent(session, dispatch_id, found, recovered=True)
+                return self._record_sent(session, dispatch_id, found, row.recipient, recovered=True)
         handed = False  # whether the server may have the letter (then ask before sending again)
         try:
             message = self._compose_in_turn(session, dispatch_id, row)
@@ -140,7 +140,7 @@ class Dispatcher:
         # Before the record, which needs the database: if that is down, the note tells whoever
         # takes this dispatch next that it went (workers.queue.send_journal).
         self.journal.note(dispatch_id, message_id, self.clock.now())
-        return self._record_sent(session, dispatch_id, message_id, recovered=False)
+        return self._record_sent(session, dispatch_id, message_id, message.to, recovered=False)
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -256,7 +256,7 @@ class Dispatcher:
         return self.lease - (now - row.claimed_at).total_seconds()
 
     def _record_sent(
-        self, session: Session, dispatch_id: int, message_id: str, *, recovered: bool
+        self, session: Session, dispatch_id: int, message_id: str, to: str, *, recovered: bool
     ) -> Outcome:
         """Commit ``sent``; raises if the database cannot be reached (the journal's note stays).
 
@@ -264,7 +264,7 @@ class Dispatcher:
         recorded the same send from the journal, changes nothing and audits nothing.
         """
         rows.mark_sent(session, dispatch_id, message_id, now=self.clock.now(),
-                       transport=self.transport.name, recovered=recovered)
+                       transport=self.transport.name, recovered=recovered, sent_to=to)
         session.commit()
         self.journal.forget(dispatch_id)
         return Outcome("recovered" if recovered else "sent", dispatch_id, message_id)

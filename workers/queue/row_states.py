@@ -17,14 +17,14 @@ MAX_AUDIT_REASON = 200  # workers.store.audit keeps codes, not long text
 
 
 def mark_sent(session: Session, dispatch_id: int, message_id: str, *, now: dt.datetime,
-              transport: str, recovered: bool) -> bool:
+              transport: str, recovered: bool, sent_to: str | None = None) -> bool:
     """``sent`` with the message id, audited once: a second record of the same send (a retry
     after a lost commit, another worker reading the journal) changes nothing."""
     result = session.execute(
         update(Dispatch)
         .where(Dispatch.id == dispatch_id, Dispatch.state == "sending")
         .values(state="sent", sent_at=now, updated_at=now, message_id=message_id,
-                last_error=None)
+                last_error=None, sent_to=sent_to or None)  # the address it went to (issue 16)
         .execution_options(synchronize_session=False)
     )
     changed = bool(result.rowcount == 1)  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ reminder can never be sent twice (``R-1042/writeup/record/reminder/2027-01-12``)
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -90,6 +91,21 @@ def notices_for(review_ref: str, clock: WriteUpClock) -> list[PlannedNotice]:
         )
     )
     return planned
+
+
+def quiet_for_late_entry(notices: Sequence[PlannedNotice], today: dt.date
+                         ) -> tuple[PlannedNotice, ...]:
+    """A meeting entered after the fact sends no burst (issue 16, DESIGN.md §6): no reminder
+    whose day has passed, and of the overdue notices whose day has passed only one — the last
+    deadline's, which lists every overdue write-up of the IRO (email_writeup_overdue) with the
+    true working days overdue. Notices still ahead are kept as planned."""
+    past_overdue = [n for n in notices if n.kind == "writeup_overdue" and n.on <= today]
+    keep_overdue = max(past_overdue, key=lambda n: n.on, default=None)
+    return tuple(
+        n for n in notices
+        if not (n.kind == "writeup_reminder" and n.on < today)
+        and not (n.kind == "writeup_overdue" and n.on <= today and n is not keep_overdue)
+    )
 
 
 @dataclass(frozen=True)

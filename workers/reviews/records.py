@@ -53,8 +53,8 @@ def copy_participants(session: Session, source: Review, target: Review) -> int:
     present = {p.ref for p in target.participants}
     copied = 0
     for person in source.participants:
-        if person.ref in present:
-            continue
+        if person.ref in present or person.withdrawn_on is not None:
+            continue  # someone withdrawn from the case is not invited again (issue 16)
         session.add(
             Participant(
                 review=target,

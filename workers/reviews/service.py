@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workers.config.directory import Directory
@@ -25,11 +26,13 @@ from workers.reviews.held import (
     deadline_key,
     mailout_key,
     plan_held,
+    quiet_for_late_entry,
+    record_draft_key,
     send_at,
 )
 from workers.reviews.timescale import NextReview, early_review
 from workers.store import audit, keyed
-from workers.store.models import Child, Review
+from workers.store.models import Child, Dispatch, Review
 
 MEETING_TIME = dt.time(10)  # a meeting booked without a time: 10am London, changed when arranged
 
@@ -97,8 +100,10 @@ def mark_held(
         )
     overdue_to = overdue_recipient(rules, directory, child, review)
     moment = now
+    entered_on = today or now.astimezone(LONDON).date()
     planned = sum(
-        _plan_notice(session, review, notice, overdue_to, moment, actor) for notice in plan.notices
+        _plan_notice(session, review, notice, overdue_to, moment, actor)
+        for notice in quiet_for_late_entry(plan.notices, entered_on)
     )
     following = _plan_next(session, child, review, plan.next) if plan.next else None
     audit.record(
@@ -262,6 +267,8 @@ def stop_writeup(
     else:
         review.decisions_sent_on = met_on
     cancelled = records.cancel_pending(session, deadline.key + "/")
+    if kind == "record":  # the record is written: its draft is no use now (issue 16)
+        cancelled += records.cancel_pending(session, record_draft_key(review.ref))
     audit.record(
         session,
         f"review.{kind}_met",
@@ -294,6 +301,12 @@ def schedule_early(
     review = records.planned_review(session, child)
     if review is None:
         raise RefusedError(f"child {child.ref} has no review waiting to be held; import one first")
+    if session.scalar(select(Dispatch.id).where(Dispatch.review_id == review.id).limit(1)):
+        # its letters are planned: moving the date here would leave their reminders on the old
+        # one (issue 16); the casework move re-plans them and tells those already invited
+        raise RefusedError(f"review {review.ref} has been mailed out; use `iro review move "
+                           f"{review.ref} --date {on.isoformat()}` so its letters follow; "
+                           "nothing changed")
     try:
         planned = early_review(
             rules.mailout,

@@ -104,7 +104,9 @@ def due_items(
                 review_ref=review.ref if review is not None else None,
                 escalation_id=deadline.escalation_id,
                 iro_email=owner,
-                planned=True,
+                # a mail-out waits while its review has no meeting date, time or venue
+                planned=not (deadline.kind == "mailout" and review is not None
+                             and not has_meeting(review)),
                 overdue=deadline.due_on < today,
             )
         )
@@ -165,3 +167,8 @@ def _filter(
         if due_within is not None and item.working_days_left > due_within:
             continue
         yield item
+
+
+def has_meeting(review: Review) -> bool:
+    """A meeting date and time and a venue: what a mail-out needs before it may go (issue 16)."""
+    return review.scheduled_at is not None and bool((review.venue or "").strip())

@@ -125,6 +125,8 @@ class Review(Timestamped, Base):
     days_late: Mapped[int | None]
     decisions_sent_on: Mapped[dt.date | None] = mapped_column(Date)
     recorded_on: Mapped[dt.date | None] = mapped_column(Date)
+    # the placement address is withheld from some participants (migration 0005; issue 16)
+    placement_confidential: Mapped[bool] = mapped_column(Boolean, default=False)
 
     child: Mapped[Child] = relationship(back_populates="reviews")
     participants: Mapped[list[Participant]] = relationship(
@@ -152,6 +154,10 @@ class Participant(Timestamped, Base):
     postcode: Mapped[str | None] = mapped_column(String(12))
     channel: Mapped[str] = mapped_column(String(10))  # email | post
     attended: Mapped[bool | None]
+    # removed from the case (migration 0005): pending letters cancelled, nothing more planned
+    withdrawn_on: Mapped[dt.date | None] = mapped_column(Date)
+    # the placement address withheld from them: None means by role (workers.casework.confidential)
+    placement_withheld: Mapped[bool | None] = mapped_column(Boolean)
 
     review: Mapped[Review] = relationship(back_populates="participants")
 
@@ -175,6 +181,8 @@ class Dispatch(Timestamped, Base):
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"))
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"))
     recipient: Mapped[str] = mapped_column(String(320), default="")  # address, or "post"
+    # what it went to: the email address, or the postal lines and postcode printed (0005)
+    sent_to: Mapped[str | None] = mapped_column(Text)
     reference_code: Mapped[str | None] = mapped_column(String(40), unique=True)
     due_at: Mapped[dt.datetime]  # always set from the caller's clock: a default would be the wall's
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -67,6 +67,7 @@ def create_app(
         manager,
         oidc,
         review_events,
+        support_casework,
         support_ops,
         support_reviews,
         survey,
@@ -103,7 +104,8 @@ def create_app(
     app.middleware("http")(_security_headers)
     app.middleware("http")(_body_limit)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, support_reviews, support_ops, iro, review_events, manager, survey):
+    for module in (auth, support_reviews, support_ops, support_casework, iro, review_events,
+                   manager, survey):
         app.include_router(module.router)
     _error_pages(app)
     survey.redact_access_log()
