@@ -123,6 +123,14 @@ RECORD = (
     _f("previous_decisions[].timescale", "By when."),
     _f("decision_rows", "How many blank SMART decision rows to print (a list of numbers)."),
 )
+NEXT_STAGE = (
+    _f("escalation.next_stage", "The stage the concern goes to without a response (empty at "
+       "the last stage and for CAFCASS).", optional=True),
+    _f("escalation.next_stage.title", "Title of the next stage."),
+    _f("escalation.next_stage.manager", "Name of the next stage's manager."),
+    _f("escalation.next_stage.on", "Date it goes there if there is no response."),
+    _f("escalation.next_stage.is_cafcass", "True when the next step is a CAFCASS referral."),
+)
 ESCALATION = (
     _f("escalation.ref", "Escalation reference, e.g. 'ESC-17'."),
     _f("escalation.category", "Category title, e.g. 'Delay in review decisions'."),
@@ -135,9 +143,24 @@ ESCALATION = (
     _f("escalation.history", "Earlier steps, a list (may be empty)."),
     _f("escalation.history[].date", "Date of the step."),
     _f("escalation.history[].stage", "Stage title at the time."),
-    _f("escalation.history[].action", "raised, responded, advanced, referred, …"),
-    _f("escalation.history[].text", "Summary recorded for the step.", optional=True),
-)
+    _f("escalation.history[].action", "What happened, in words: 'Concern raised', "
+       "'Response received', 'Escalated to the next stage', 'Referred to CAFCASS', …"),
+    _f("escalation.history[].text", "Summary of the step (a response as recorded; who it was "
+       "sent to).", optional=True),
+    _f("escalation.summary", "One sentence: raised when and where, stages so far, responses, "
+       "where it is now."),
+    _f("escalation.opening", "How the concern reached this stage, as it happened (escalated "
+       "after no resolution, raised directly at this stage, a stage skipped); empty for a "
+       "first-stage raise.", optional=True),
+    _f("escalation.copy_to", "Everyone who has a copy of this notice, a list (may be empty)."),
+    _f("escalation.copy_to[].name", "Name of someone copied."),
+    _f("escalation.copy_to[].role", "What they are, in words: 'team manager', "
+       "'Independent Reviewing Officer'."),
+    _f("escalation.referred_on", "Date referred to CAFCASS.", optional=True),
+    _f("escalation.alongside", "True when the local authority's stages continue alongside a "
+       "CAFCASS referral."),
+    _f("escalation.ladder_stage", "Title of the local authority stage the escalation is at."),
+) + NEXT_STAGE
 DEADLINE = (
     _f("deadline.what", "What is due: 'review decisions' or 'review record'."),
     _f("deadline.due_on", "Date it is due."),
@@ -193,7 +216,19 @@ def _kinds() -> dict[str, Kind]:
              + (_f("is_reminder", "True when this email carries a reminder."),)),
         Kind("email_escalation", "Email carrying an escalation notice", "email", "managers",
              (RECIPIENT[0], RECIPIENT[1]) + CHILD[:4] + IRO + EMAIL_SIGN + ESCALATION[:8]
-             + (_f("is_copy", "True when copied for information (no response asked)."),)),
+             + NEXT_STAGE
+             + (_f("is_copy", "True when copied for information (no response asked)."),
+                _f("addressee.name", "Who the notice is addressed to (a copy's email says so)."),
+                _f("addressee.role", "What the addressee is, e.g. 'Deputy manager'.",
+                   optional=True),
+                _f("copy.reason", "Why a copied reader has the notice ('you raised this "
+                   "escalation …'); empty for the addressee.", optional=True))),
+        Kind("email_escalation_outcome", "Escalation resolved: the outcome", "email",
+             "everyone who had a notice of the escalation",
+             (RECIPIENT[0], RECIPIENT[1]) + CHILD[:4] + IRO + EMAIL_SIGN + ESCALATION[:8]
+             + (_f("outcome.resolved_on", "Date it was resolved."),
+                _f("outcome.by", "Who resolved it (the IRO or the IRO manager)."),
+                _f("outcome.text", "The outcome, as the IRO recorded it."))),
         Kind("email_escalation_alert", "Escalation response overdue or past the total time",
              "email", "the IRO (and the IRO manager, copied, past the total time)",
              (RECIPIENT[0], RECIPIENT[1]) + CHILD[:4] + IRO + EMAIL_SIGN + ESCALATION[:8]

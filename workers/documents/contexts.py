@@ -158,7 +158,8 @@ def recipient_context(p: Participant) -> Context:
 def contact_recipient(p: Contact, title: str = "") -> Context:
     """A manager or officer from the directory as a recipient (escalations, write-up notices)."""
     return {"name": p.name, "salutation": f"Dear {p.name}", "role": "other", "is_child": False,
-            "organisation": title, "address_lines": [], "postcode": ""}
+            "organisation": title,
+            "address_lines": list(getattr(p, "address_lines", None) or []), "postcode": ""}
 
 
 def form_context(form: FormReturn | None) -> Context:
@@ -236,8 +237,12 @@ def review_record(child: Child, review: Review, participants: Sequence[Participa
 def escalation_notice(child: Child, escalation: Escalation, common: Common, *,
                       recipient: Contact, recipient_title: str, stage_title: str,
                       category_title: str, ceiling_on: dt.date,
-                      history: Iterable[HistoryItem] = ()) -> Context:
-    """An escalation-stage notice (informal alert … CAFCASS referral) to the stage's manager."""
+                      history: Iterable[HistoryItem] = (), summary: str = "",
+                      opening: str = "", next_stage: Mapping[str, Any] | None = None,
+                      copy_to: Sequence[Mapping[str, str]] = (),
+                      ladder_stage: str = "") -> Context:
+    """An escalation-stage notice (informal alert … CAFCASS referral) to the stage's manager,
+    the same for everyone copied (``copy_to``). ``history`` actions are words, not keys."""
     ref = escalation_ref(escalation.id)
     if escalation.child_id != child.id:
         raise RefusedError(f"escalation {ref} does not belong to child {child.ref}")
@@ -254,6 +259,12 @@ def escalation_notice(child: Child, escalation: Escalation, common: Common, *,
             "response_due_on": escalation.response_due_on, "ceiling_on": ceiling_on,
             "history": [{"date": h.on, "stage": h.stage, "action": h.action, "text": h.text}
                         for h in history],
+            "summary": summary, "opening": opening,
+            "next_stage": dict(next_stage) if next_stage else None,
+            "copy_to": [dict(c) for c in copy_to],
+            "referred_on": escalation.cafcass_referred_on,
+            "alongside": escalation.stage != "cafcass",
+            "ladder_stage": ladder_stage or stage_title,
         },
         **common.extra,
     }
