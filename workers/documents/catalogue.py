@@ -105,7 +105,7 @@ ENCLOSURES = (
 PARTICIPANTS = (
     _f("participants", "Everyone invited, a list."),
     _f("participants[].name", "Participant's name."),
-    _f("participants[].role", "Their role (child, parent, carer, …)."),
+    _f("participants[].role", "Their role in words (child, parent, carer, social worker, …)."),
     _f("participants[].relationship", "Relationship to the child or organisation.", True),
     _f("participants[].attended", "True / False / None when not yet recorded."),
     _f("participants[].views_in_writing", "True when their consultation form came back."),
@@ -116,11 +116,26 @@ RECORD = (
     _f("participation_codes", "All participation codes, a list, for the IRO to choose from."),
     _f("participation_codes[].code", "Code, e.g. 'PN1'."),
     _f("participation_codes[].meaning", "Its meaning."),
-    _f("previous_decisions", "The previous review's decisions, a list (may be empty)."),
+    _f("previous_review.first", "True for the child's first review (no previous decisions)."),
+    _f("previous_review.held_on", "Date the previous review was held, when the store has it.",
+       optional=True),
+    _f("previous_review.known", "True when the previous record's decisions are in the store."),
+    _f("previous_decisions", "The previous review's decisions as read back from its record, "
+       "a list (empty when not known)."),
     _f("previous_decisions[].number", "Decision number."),
+    _f("previous_decisions[].outcome", "The desired outcome.", optional=True),
     _f("previous_decisions[].action", "What was decided."),
     _f("previous_decisions[].responsible", "Who was responsible."),
     _f("previous_decisions[].timescale", "By when."),
+    _f("previous_decisions[].indicator", "How we would know it worked.", optional=True),
+    _f("previous_blank_rows", "Blank rows for the previous decisions when the store does not "
+       "hold them (a list of numbers; empty otherwise)."),
+    _f("next_review.due_on", "Latest date for the next review (reg 33).", optional=True),
+    _f("escalations", "The child's open escalations, a list (may be empty)."),
+    _f("escalations[].ref", "Escalation reference."),
+    _f("escalations[].category", "Category title."),
+    _f("escalations[].stage", "Title of the stage it is at."),
+    _f("escalations[].raised_on", "Date raised."),
     _f("decision_rows", "How many blank SMART decision rows to print (a list of numbers)."),
 )
 NEXT_STAGE = (
