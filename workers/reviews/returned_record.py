@@ -8,7 +8,6 @@ written); the result carries the reason, and the caller tells the person what to
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +24,6 @@ from workers.reviews.service import stop_writeup
 from workers.store import audit, keyed
 from workers.store.models import Review, ReviewDecision
 
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
 
 @dataclass(frozen=True)
 class RecordReturned:
@@ -39,15 +36,16 @@ class RecordReturned:
     problem: str = ""  # why the decisions could not be read; empty when they were
 
 
-def keep_record_file(documents_dir: Path, review: Review, name: str, content: bytes) -> Path:
-    """The returned record with the case (``<child>/<review>/record/``); never overwritten."""
+def keep_record_file(documents_dir: Path, review: Review, content: bytes) -> Path:
+    """The returned record with the case (``<child>/<review>/record/record.docx``, then
+    ``record-2.docx`` …; never overwritten). The sender's file name is not kept: it may carry a
+    child's name."""
     folder = Path(documents_dir) / review.child.ref / review.ref / "record"
     make_private_dir(folder)
-    safe = _SAFE.sub("_", Path(name).name).strip("._") or "record.docx"
-    path, n = folder / safe, 1
+    path, n = folder / "record.docx", 1
     while path.exists():
         n += 1
-        path = folder / f"{n}-{safe}"
+        path = folder / f"record-{n}.docx"
     write_private(path, content)
     return path
 
@@ -84,7 +82,7 @@ def record_returned(
     if stopped:
         stop_writeup(session, calendar, review.ref, "record", written_on, today=today,
                      actor=actor)
-    kept = keep_record_file(documents_dir, review, name, content)
+    kept = keep_record_file(documents_dir, review, content)
     review.record_file = str(kept)
     problem = ""
     count = 0
