@@ -134,6 +134,19 @@ def test_the_fourth_review_carries_the_third_reviews_decisions(
             "C-300", concern="PEP late", category="pep_not_recorded", on=D("2026-11-20"))
         s.commit()
 
+    # the record to those entitled to it: shown first, planned only when the IRO confirms
+    shown = iro(case, tmp_path, "review", "distribute", "C-300-R3",
+                "--withhold", "P-2=The child and the placement")
+    assert shown.returncode == 0, shown.stderr
+    assert "P-1 child: letter of what was decided by post" in shown.stdout
+    assert "P-2 parent: review record by email; withheld: The child and the placement" in (
+        shown.stdout)
+    assert "nothing is sent until you run this again with --confirm" in shown.stdout
+    sent = iro(case, tmp_path, "review", "distribute", "C-300-R3", "--withhold",
+               "P-2=The child and the placement", "--confirm", "--by", IRO)
+    assert sent.returncode == 0, sent.stderr
+    assert "3 copies planned" in sent.stdout and "Zoë" not in sent.stdout
+
     done = iro(case, tmp_path, "review", "held", fourth_ref, "--date", "2026-12-01")
     assert done.returncode == 0, done.stderr
     text = docx_text(draft(sessions, fourth_ref))

@@ -131,3 +131,34 @@ def review_record() -> DocxDocument:
           widths_mm=[50, 35, 85])
     para(doc, "Signed: ______________________    Date: ______________")
     return doc
+
+
+def child_letter() -> DocxDocument:
+    """The child's own letter after the review: what was decided, in plain words (issue 15 §2).
+    Sent instead of the full record to the child."""
+    from templatebuild.blocks import sign_off
+    from templatebuild.layout import address_block
+
+    doc = new_document()
+    address_block(doc)
+    doc.add_paragraph("What we decided at your review", style="Title")
+    para(doc, "{{ recipient.salutation }},")
+    para(doc, "Thank you for your part in your review on {{ review.held_on|uk_date }}. This "
+         "letter tells you what we agreed. The grown-ups named below will do these things, and "
+         "I will check that they have.")
+    tag(doc, "if decisions")
+    table(doc, ["What we agreed", "Who will do it", "By when"],
+          ["{{ d.action }}", "{{ d.responsible }}", "{{ d.timescale }}"],
+          loop="d in decisions", widths_mm=[95, 40, 35])
+    tag(doc, "else")
+    para(doc, "I will write to you soon with what we agreed.")
+    tag(doc, "endif")
+    tag(doc, "if next_review.due_on")
+    para(doc, "Your next review will be by {{ next_review.due_on|uk_date }}. I will ask you "
+         "before then what you think and how you would like to take part.")
+    tag(doc, "endif")
+    para(doc, "If you want to talk to me about anything, or you think something is not "
+         "happening, you can phone me on {{ iro.phone }} or email {{ iro.email }}. You can also "
+         "ask your social worker or your carer to help you get in touch.")
+    sign_off(doc, "Best wishes")
+    return doc

@@ -273,5 +273,8 @@ def register(app: typer.Typer) -> None:
     group.command("recorded")(recorded)
     group.command("decisions-sent")(decisions_sent)
     group.command("schedule")(schedule)
+    from workers.cli.distribute import distribute
+
+    group.command("distribute")(distribute)
     app.add_typer(group, name="review")
     app.command("caseload")(caseload)

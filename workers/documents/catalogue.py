@@ -176,6 +176,18 @@ ESCALATION = (
        "CAFCASS referral."),
     _f("escalation.ladder_stage", "Title of the local authority stage the escalation is at."),
 ) + NEXT_STAGE
+CHILD_DECISIONS = (
+    _f("decisions", "The review's decisions as read back from the record, a list (may be "
+       "empty)."),
+    _f("decisions[].number", "Decision number."),
+    _f("decisions[].action", "What was agreed."),
+    _f("decisions[].responsible", "Who will do it."),
+    _f("decisions[].timescale", "By when."),
+    _f("next_review.due_on", "Latest date for the next review (reg 33).", optional=True),
+)
+RECORD_COPY = (
+    _f("withheld", "Titles of the sections left out of this copy, a list (may be empty)."),
+)
 DEADLINE = (
     _f("deadline.what", "What is due: 'review decisions' or 'review record'."),
     _f("deadline.due_on", "Date it is due."),
@@ -214,6 +226,9 @@ def _kinds() -> dict[str, Kind]:
                           COUNCIL + LETTER + RECIPIENT + CHILD + REVIEW + IRO + FORM))
     kinds.append(Kind("review_record", "Draft review record (for the IRO)", "docx", "the IRO",
                       COUNCIL + LETTER + CHILD + REVIEW + IRO + PARTICIPANTS + RECORD))
+    kinds.append(Kind("record_child_letter", "The child's letter of what the review decided",
+                      "docx", "the child (instead of the full record)",
+                      COUNCIL + LETTER + RECIPIENT + CHILD + REVIEW + IRO + CHILD_DECISIONS))
     esc_base = COUNCIL + LETTER + RECIPIENT + CHILD + IRO + ESCALATION
     for key, title in (
         ("informal", "Informal alert"),
@@ -249,6 +264,9 @@ def _kinds() -> dict[str, Kind]:
              (RECIPIENT[0], RECIPIENT[1]) + CHILD[:4] + IRO + EMAIL_SIGN + ESCALATION[:8]
              + (_f("alert.kind", "'overdue' (no response by the stage's date) or 'ceiling' "
                    "(past the total time allowed)."),)),
+        Kind("email_record_copy", "Email carrying a copy of the review record", "email",
+             "the child, parents, carers and the social worker, as the IRO confirms",
+             (RECIPIENT[0], RECIPIENT[1], RECIPIENT[3]) + mail_base + RECORD_COPY),
         Kind("email_review_record", "Email to the IRO with the draft review record", "email",
              "the IRO", (RECIPIENT[0], RECIPIENT[1]) + mail_base + DEADLINE
              + (_f("decisions_due_on", "Date the review decisions are due.", optional=True),)),

@@ -26,6 +26,8 @@ from workers.mailout.compose import form_returned, pack
 from workers.mailout.documents import MailoutConfig, pdf_enabled
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
 from workers.private_files import make_private_dir, open_private
+from workers.reviews.distribution import RECORD_COPY_KIND
+from workers.reviews.distribution_compose import printed_copy
 from workers.store import audit
 from workers.store.models import Dispatch, Participant, PrintBatch, Review
 
@@ -64,7 +66,7 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
             .join(Participant, Dispatch.participant_id == Participant.id)
             .where(Dispatch.channel == "post", Dispatch.state == "pending",
                    Dispatch.print_batch_id.is_(None),
-                   Dispatch.kind.in_((INVITATION_KIND, REMINDER_KIND)),
+                   Dispatch.kind.in_((INVITATION_KIND, REMINDER_KIND, RECORD_COPY_KIND)),
                    Dispatch.due_at < day_end(day))
             .order_by(Review.ref, Participant.ref, Dispatch.id)
         ).all())
@@ -105,7 +107,9 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
                 writer.add_blank_page()  # each recipient starts on a new sheet
             for dispatch, review_ref, person_ref in group:
                 first = len(writer.pages) + 1
-                _, _, _, attachments = pack(cfg, session, dispatch)
+                attachments = (printed_copy(cfg, session, dispatch)
+                               if dispatch.kind == RECORD_COPY_KIND
+                               else pack(cfg, session, dispatch)[3])
                 for attachment in attachments:
                     writer.append(PdfReader(io.BytesIO(attachment.content)))
                 manifest.append({

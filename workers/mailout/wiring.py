@@ -15,10 +15,12 @@ def register() -> None:
     from workers.mailout import compose, jobs
     from workers.mailout.documents import load_config
     from workers.returns import poll
+    from workers.reviews import distribution_compose
     from workers.scheduler import register_job
 
     load = cache(load_config)
     compose.register(load)
+    distribution_compose.register(load)  # copies of the review record (issue 15 §2)
     register_job(jobs.make_job(load))
     register_job(poll.make_job(lambda: inbox_reader(load().settings),
                                lambda: Path(load().settings.documents_dir)))

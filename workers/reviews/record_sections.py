@@ -1,0 +1,60 @@
+"""The completed record's sections, and a copy with some taken out (issue 15 §2). Pure.
+
+A section is a "Heading 1" paragraph and everything after it up to the next one, as the draft
+record is built. A copy for someone a section is withheld from keeps the heading with a line
+saying it is not included, and nothing of its content.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+
+WITHHELD_NOTE = "This section is not included in your copy of the record."
+
+
+def _is_heading(paragraph_style: str | None) -> bool:
+    return (paragraph_style or "").lower() in ("heading 1", "heading1")
+
+
+def headings(content: bytes) -> list[str]:
+    """The titles of the record's sections, in order."""
+    import docx
+
+    document = docx.Document(io.BytesIO(content))
+    return [p.text.strip() for p in document.paragraphs
+            if p.style is not None and _is_heading(p.style.name) and p.text.strip()]
+
+
+def without_sections(content: bytes, titles: Iterable[str]) -> bytes:
+    """The record with the named sections' content removed (headings compared without case)."""
+    import docx
+    from docx.oxml.ns import qn
+    from docx.text.paragraph import Paragraph
+
+    wanted = {t.strip().lower() for t in titles}
+    if not wanted:
+        return content
+    document = docx.Document(io.BytesIO(content))
+    body = document.element.body
+    removing = False
+    for element in list(body.iterchildren()):
+        if element.tag == qn("w:sectPr"):
+            continue
+        if element.tag == qn("w:p"):
+            paragraph = Paragraph(element, document)
+            style = paragraph.style.name if paragraph.style is not None else None
+            if _is_heading(style):
+                removing = paragraph.text.strip().lower() in wanted
+                if removing:
+                    note = Paragraph(element, document).insert_paragraph_before(WITHHELD_NOTE)
+                    # the note goes after the heading: move it there
+                    element.addnext(note._p)
+                continue
+            if removing and paragraph.text == WITHHELD_NOTE:
+                continue
+        if removing:
+            body.remove(element)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
