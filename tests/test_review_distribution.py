@@ -183,3 +183,21 @@ def test_a_postal_copy_goes_into_the_print_batch(
     text = "\n".join(page.extract_text() for page in PdfReader(str(batch.pdf_path)).pages)
     assert "What we decided at your review" in text and "BR1 1AA" in text
     assert "C-400-R3/record/P-1" in Path(str(batch.manifest_path)).read_text()
+
+
+def test_a_section_the_iro_marked_withheld_in_the_record_is_taken_out(
+    held: tuple[sessionmaker[Session], MailoutConfig],
+) -> None:
+    import docx
+
+    sessions, cfg = held
+    with sessions() as s:
+        path = Path(str(review_by_ref(s, "C-400-R3").record_file))
+    document = docx.Document(str(path))
+    (table,) = [t for t in document.tables if "withheld" in t.rows[0].cells[-1].text.lower()]
+    (row,) = [r for r in table.rows if r.cells[0].text == "Sam O'Neil"]
+    row.cells[-1].paragraphs[0].add_run(f"{SECTION}: placement withheld by court order")
+    document.save(str(path))
+    shown = distribute(sessions, cfg, "C-400-R3", withhold={}, confirm=False, actor=IRO)
+    assert {c.participant_ref: c.withheld for c in shown.copies}["P-3"] == (SECTION,)
+    assert {c.participant_ref: c.withheld for c in shown.copies}["P-2"] == ()

@@ -124,8 +124,9 @@ def review_record() -> DocxDocument:
         ("Date, time and venue agreed", ""),
     ])
     doc.add_paragraph("Who receives this record", style="Heading 1")
-    para(doc, "Mark any section withheld from a recipient, and why (for example a placement "
-         "address withheld from a parent).", "Small Print")
+    para(doc, "Name the heading of any section withheld from a recipient, and why (for example "
+         "\u201cThe child and the placement\u201d for a parent the placement is withheld from): "
+         "their copy leaves that section out.", "Small Print")
     table(doc, ["Name", "Role", "Sections withheld, and why"],
           ["{{ p.name }}", "{{ p.role }}", ""], loop="p in participants",
           widths_mm=[50, 35, 85])

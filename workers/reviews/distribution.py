@@ -2,8 +2,9 @@
 
 Who: the child (a letter of their own with the decisions in plain words, ``record_child_letter``;
 none under 4), parents, carers and the social worker on the review's case record, each by their
-channel. The IRO may leave someone out and withhold sections (by their headings in the record)
-from a named recipient: that copy has the section's content removed. Nothing is planned without
+channel. The IRO may leave someone out and withhold sections from a recipient — in the record's
+"Who receives this record" table (naming the section's heading in that person's row) or on the
+command line — and that copy has the section's content removed. Nothing is planned without
 ``confirm``; before that the list is shown. Then the same rules as the mail-out: every copy is
 preflighted (case record, allow-list, postal address, the document renders) and planned as a
 dispatch with a unique key (``R-1042/record/P-3``), all in one transaction, so a second run
@@ -28,7 +29,7 @@ from workers.errors import BadInputError, RefusedError
 from workers.mailout.plan import PlannedLetter
 from workers.mailout.preflight import Problem, check_recipient, refuse
 from workers.reviews import records
-from workers.reviews.record_sections import headings, without_sections
+from workers.reviews.record_sections import headings, withheld_in_record, without_sections
 from workers.store import audit
 from workers.store.models import Dispatch, Participant, Review, ReviewDecision
 
@@ -106,6 +107,20 @@ def plan_copies(review: Review, people: Sequence[Participant], *, on: dt.date,
     return copies
 
 
+def _with_marked(given: Mapping[str, Sequence[str]], marked: Mapping[str, Sequence[str]],
+                 people: Sequence[Participant]) -> dict[str, list[str]]:
+    """The sections withheld: those the IRO marked in the record's recipients table (by name)
+    and those given on the command line (by reference)."""
+    out = {ref: list(titles) for ref, titles in given.items()}
+    by_name = {p.name.strip().lower(): p.ref for p in people}
+    for name, titles in marked.items():
+        ref = by_name.get(name.strip().lower())
+        if ref is not None:
+            out.setdefault(ref, [])
+            out[ref] += [t for t in titles if t not in out[ref]]
+    return out
+
+
 def decisions_of(session: Session, review: Review) -> list[ReviewDecision]:
     return list(session.scalars(select(ReviewDecision).where(
         ReviewDecision.review_id == review.id).order_by(ReviewDecision.number)))
@@ -157,8 +172,10 @@ def distribute(sessions: sessionmaker[Session], cfg: MailoutConfig, review_ref: 
                 f"`iro review recorded {review.ref} --date D --file record.docx` first")
         people = list(session.scalars(select(Participant).where(
             Participant.review_id == review.id).order_by(Participant.id)))
-        sections = headings(Path(review.record_file).read_bytes())
-        copies = plan_copies(review, people, on=today, withhold=withhold, leave_out=leave_out,
+        content = Path(review.record_file).read_bytes()
+        sections = headings(content)
+        wanted = _with_marked(withhold, withheld_in_record(content, sections), people)
+        copies = plan_copies(review, people, on=today, withhold=wanted, leave_out=leave_out,
                              sections=sections)
         by_id = {p.id: p for p in people}
         problems: list[Problem] = []

@@ -58,3 +58,23 @@ def without_sections(content: bytes, titles: Iterable[str]) -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def withheld_in_record(content: bytes, sections: Iterable[str]) -> dict[str, list[str]]:
+    """What the IRO marked withheld in the record's "Who receives this record" table: the
+    recipient's name as written there → the section headings named in their row."""
+    import docx
+
+    titles = [s for s in sections if s]
+    document = docx.Document(io.BytesIO(content))
+    out: dict[str, list[str]] = {}
+    for table in document.tables:
+        rows = table.rows
+        if not rows or "withheld" not in rows[0].cells[-1].text.lower():
+            continue
+        for row in rows[1:]:
+            name, note = row.cells[0].text.strip(), row.cells[-1].text.lower()
+            named = [t for t in titles if t.lower() in note]
+            if name and named:
+                out.setdefault(name, []).extend(named)
+    return out
