@@ -217,9 +217,17 @@ def test_resolving_tells_everyone_who_had_a_notice(store: sessionmaker[Session])
                                             by=IRO)
     outcomes = compose(store, D(2026, 3, 6), key_part="/outcome/")
     assert {m.to for m in outcomes.values()} == {IRO, TEAM_MANAGER, DEPUTY}
+    texts = []
     for m in outcomes.values():
-        assert m.subject.endswith(": resolved") and not m.attachments
+        assert m.subject.endswith(": resolved")
         assert "was resolved on 6 March 2026 at Formal stage 1 - deputy manager" in m.body_text
-        assert "by Daniel Hughes" in m.body_text
-        assert "Outcome: PEP meeting booked for 10 March" in m.body_text
-        assert "Birch" not in m.body_text
+        assert "by Daniel Hughes" in m.body_text and "in the attached note" in m.body_text
+        assert "PEP meeting booked" not in m.body_text and "Birch" not in m.body_text
+        text = attachment_text(m)
+        texts.append(text)
+        assert "Escalation resolved: ESC-" in text and "PEP meeting booked for 10 March" in text
+        assert "nothing more is needed from you" in text and "Resolved" in text
+        assert not any(key in text for key in RAW_KEYS)
+    assert len(texts) == 3  # each addressed to its own reader
+    assert any("Dear Martin Greene," in t for t in texts)
+    assert any("Dear Samuel Adeyemi," in t for t in texts)

@@ -314,8 +314,9 @@ def test_a_year_of_escalations_counted_at_the_smtp_server(
             text = docx_text(attachment.get_content())
             assert concerns[n] in text and f"ESC-{n}" in text and titles[stage] in text
         elif kind == "outcome":
-            assert subject.endswith("resolved") and "The plan was updated and recorded" in body
-            assert not list(message.iter_attachments())
+            assert subject.endswith("resolved") and "The plan was updated and recorded" not in body
+            (attachment,) = list(message.iter_attachments())
+            assert "The plan was updated and recorded" in docx_text(attachment.get_content())
         elif kind == "overdue":
             assert subject.endswith("response overdue") and titles[stage] in body
             assert not list(message.iter_attachments())

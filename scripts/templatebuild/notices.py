@@ -154,9 +154,36 @@ def referral() -> DocxDocument:
     return doc
 
 
+def resolved() -> DocxDocument:
+    """The short notice of the outcome, to each person who had a notice of the escalation."""
+    doc = new_document()
+    address_block(doc)
+    doc.add_paragraph("Escalation resolved: {{ escalation.ref }}", style="Title")
+    para(doc, "{{ recipient.salutation }},")
+    para(doc, "The concern about the care plan of the child named below, raised on "
+              "{{ escalation.raised_on|uk_date }} ({{ escalation.category }}), was resolved on "
+              "{{ outcome.resolved_on|uk_date }} at {{ escalation.stage }} by "
+              "{{ outcome.by }}. You had a notice of this escalation, so I am letting you know "
+              "it is closed; nothing more is needed from you.")
+    doc.add_paragraph("The outcome", style="Heading 1")
+    para(doc, "{{ outcome.text }}")
+    doc.add_paragraph("About the escalation", style="Heading 1")
+    _facts(doc, (
+        ("Child", "{{ child.full_name }} ({{ child.ref }})"),
+        ("Category", "{{ escalation.category }}"),
+        ("Raised on", "{{ escalation.raised_on|uk_date }}"),
+        ("Resolved on", "{{ outcome.resolved_on|uk_date }}"),
+        ("Independent Reviewing Officer", "{{ iro.name }}, {{ iro.email }}"),
+    ))
+    _concern_and_steps(doc)
+    sign_off(doc)
+    return doc
+
+
 def builders() -> dict[str, Callable[[], DocxDocument]]:
     found: dict[str, Callable[[], DocxDocument]] = {
         f"escalation_{stage}": (lambda s=stage: notice(s)) for stage in STAGES
     }
     found["escalation_cafcass"] = referral
+    found["escalation_resolved"] = resolved
     return found

@@ -176,6 +176,11 @@ ESCALATION = (
        "CAFCASS referral."),
     _f("escalation.ladder_stage", "Title of the local authority stage the escalation is at."),
 ) + NEXT_STAGE
+OUTCOME = (
+    _f("outcome.resolved_on", "Date it was resolved."),
+    _f("outcome.by", "Who resolved it (the IRO or the IRO manager)."),
+    _f("outcome.text", "The outcome, as the IRO recorded it (in the document only)."),
+)
 CHILD_DECISIONS = (
     _f("decisions", "The review's decisions as read back from the record, a list (may be "
        "empty)."),
@@ -239,6 +244,8 @@ def _kinds() -> dict[str, Kind]:
         ("cafcass", "Referral to CAFCASS"),
     ):
         kinds.append(Kind(f"escalation_{key}", title, "docx", "the stage's manager", esc_base))
+    kinds.append(Kind("escalation_resolved", "Escalation resolved: the outcome", "docx",
+                      "everyone who had a notice of the escalation", esc_base + OUTCOME))
     mail_base = CHILD[:4] + REVIEW + IRO + EMAIL_SIGN
     kinds += [
         Kind("email_invitation", "Email carrying an invitation or pack", "email", "invitees",
@@ -256,9 +263,7 @@ def _kinds() -> dict[str, Kind]:
         Kind("email_escalation_outcome", "Escalation resolved: the outcome", "email",
              "everyone who had a notice of the escalation",
              (RECIPIENT[0], RECIPIENT[1]) + CHILD[:4] + IRO + EMAIL_SIGN + ESCALATION[:8]
-             + (_f("outcome.resolved_on", "Date it was resolved."),
-                _f("outcome.by", "Who resolved it (the IRO or the IRO manager)."),
-                _f("outcome.text", "The outcome, as the IRO recorded it."))),
+             + OUTCOME[:2]),
         Kind("email_escalation_alert", "Escalation response overdue or past the total time",
              "email", "the IRO (and the IRO manager, copied, past the total time)",
              (RECIPIENT[0], RECIPIENT[1]) + CHILD[:4] + IRO + EMAIL_SIGN + ESCALATION[:8]

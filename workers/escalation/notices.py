@@ -185,7 +185,8 @@ class EscalationComposers:
         )
 
     def outcome(self, session: Session, d: Dispatch, context: ComposeContext) -> OutgoingMessage:
-        """The short closing notice to someone who had a notice of this escalation."""
+        """The short closing notice to someone who had a notice of this escalation: the outcome
+        is in the attached note, never in the email body (as the concern)."""
         esc = session.get(Escalation, d.escalation_id) if d.escalation_id else None
         if esc is None:
             raise NotFoundError(f"dispatch {d.id} names no escalation")
@@ -197,6 +198,11 @@ class EscalationComposers:
         child = session.get(Child, esc.child_id)
         assert child is not None  # a foreign key
         reader = self._person(str(d.params.get("as", "")), d.recipient, child, esc)
+        state = state_of(esc)
+
+        def name_of(key: str) -> str:
+            return self._person(key, "", child, esc).name
+
         ctx = escalation_notice(
             child,
             esc,
@@ -206,6 +212,8 @@ class EscalationComposers:
             stage_title=self.policy.stage(esc.resolved_stage or esc.stage).title,
             category_title=self.category_titles.get(esc.category, esc.category.replace("_", " ")),
             ceiling_on=self.policy.ceiling_date(esc.raised_on),
+            history=wording.history(self.policy, state.steps, name_of),
+            summary=wording.summary(self.policy, state),
         )
         resolver = self.directory.iro(esc.resolved_by or "") or (
             self.directory.iro_manager
@@ -213,6 +221,7 @@ class EscalationComposers:
         )
         ctx["outcome"] = {"resolved_on": esc.resolved_on, "text": esc.outcome or "",
                           "by": resolver.name if resolver else "the Independent Reviewing Officer"}
+        document = self.engine.render("escalation_resolved", ctx)
         subject, body = self._email(
             "email_escalation_outcome",
             with_mailbox(ctx, self.mailbox_name or self.letterhead.service),
@@ -224,6 +233,7 @@ class EscalationComposers:
             subject=subject,
             body_text=body,
             reply_to=context.reply_to,
+            attachments=(Attachment(f"{escalation_ref(esc.id)}-resolved.docx", document, DOCX),),
         )
 
     def register(self) -> None:
