@@ -13,7 +13,7 @@ from test_review_record_decisions import DECISIONS, fill_decisions
 from web_client import Browser, make_app
 from web_seed import IRO, OTHER_IRO, Seeded
 
-from workers.store.models import AuditEvent, Review, ReviewDecision
+from workers.store.models import AuditEvent, Dispatch, Review, ReviewDecision
 
 
 @pytest.fixture
@@ -62,3 +62,30 @@ def test_another_iro_may_not_upload(site: tuple[Any, Seeded]) -> None:
     assert b.sign_in(OTHER_IRO).status_code == 303
     b.get("/iro")
     assert _upload(b, s.held_review, b"x").status_code == 403
+
+
+def test_the_iro_confirms_the_list_and_the_copies_are_planned(site: tuple[Any, Seeded]) -> None:
+    app, s = site
+    b = Browser(app)
+    assert b.sign_in(IRO).status_code == 303
+    b.get(f"/iro/reviews/{s.held_review}")
+    draft = b.get(f"/iro/reviews/{s.held_review}/draft-record.docx").content
+    _upload(b, s.held_review, fill_decisions(draft, DECISIONS))
+    page = b.get(f"/iro/reviews/{s.held_review}").text
+    assert "Send the record" in page and "not sent" in page
+    unconfirmed = b.post(f"/iro/reviews/{s.held_review}/distribute", {})
+    assert "nothing was sent" in b.get(unconfirmed.headers["location"]).text
+    with app.state.web.sessions() as session:
+        assert session.scalars(select(Dispatch).where(
+            Dispatch.kind == "review_record_copy")).all() == []
+    sent = b.post(f"/iro/reviews/{s.held_review}/distribute", {"confirm": "yes"})
+    text = b.get(sent.headers["location"]).text
+    assert "copies planned" in text
+    with app.state.web.sessions() as session:
+        rows = session.scalars(select(Dispatch).where(
+            Dispatch.kind == "review_record_copy")).all()
+        assert rows and all(r.key.startswith(f"{s.held_review}/record/") for r in rows)
+        events = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "review_record.distributed")).all()
+        assert [e.actor for e in events] == [IRO]
+    assert "planned" in b.get(f"/iro/reviews/{s.held_review}").text

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from workers.errors import BadInputError, RefusedError
+from workers.errors import BadInputError, RecordUnreadableError, RefusedError
 from workers.mailout.plan import PlannedLetter
 from workers.mailout.preflight import Problem, check_recipient, refuse
 from workers.reviews import records
@@ -107,6 +108,18 @@ def plan_copies(review: Review, people: Sequence[Participant], *, on: dt.date,
     return copies
 
 
+def _sections(review: Review, content: bytes) -> list[str]:
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        return headings(content)
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise RecordUnreadableError(
+            f"review {review.ref}: the kept record is not a Word document that can be read; "
+            f"give a corrected one with `iro review recorded {review.ref} --file` (or upload "
+            "it on the review's page)") from exc
+
+
 def _with_marked(given: Mapping[str, Sequence[str]], marked: Mapping[str, Sequence[str]],
                  people: Sequence[Participant]) -> dict[str, list[str]]:
     """The sections withheld: those the IRO marked in the record's recipients table (by name)
@@ -173,7 +186,7 @@ def distribute(sessions: sessionmaker[Session], cfg: MailoutConfig, review_ref: 
         people = list(session.scalars(select(Participant).where(
             Participant.review_id == review.id).order_by(Participant.id)))
         content = Path(review.record_file).read_bytes()
-        sections = headings(content)
+        sections = _sections(review, content)
         wanted = _with_marked(withhold, withheld_in_record(content, sections), people)
         copies = plan_copies(review, people, on=today, withhold=wanted, leave_out=leave_out,
                              sections=sections)

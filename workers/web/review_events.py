@@ -8,7 +8,7 @@ these; anyone else is refused with 403 and nothing changes.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
@@ -74,9 +74,49 @@ def review_page(request: Request, review_ref: str, user: SignedIn) -> Response:
                                    Deadline.kind.in_(("decisions", "record"))))}
         meets_on = review_on(review)
     back = "/iro" if user.has("iro") else "/manager"
+    copies, problem = _copies(ctx, review)
     return render(request, "iro/review.html", review=review, child=child, people=people,
                   deadlines=deadlines, meets_on=meets_on, today=ctx.today(), back=back,
-                  codes=ctx.rules.participation_codes)
+                  codes=ctx.rules.participation_codes, copies=copies, copies_problem=problem)
+
+
+def _copies(ctx: WebContext, review: Review) -> tuple[list[Any], str]:
+    """Who the completed record would go to (nothing planned), or why it cannot go yet."""
+    from workers.reviews.distribution import distribute
+
+    if not review.record_file:
+        return [], ""
+    try:
+        shown = distribute(ctx.sessions, ctx.mailout, review.ref, withhold={}, confirm=False,
+                           actor="web")
+    except BadInputError as exc:  # the preflight's problems, a record no longer kept
+        return [], str(exc)
+    planned = shown.existing
+    return [(c, c.key in planned) for c in shown.copies], ""
+
+
+@router.post("/{review_ref}/distribute")
+def distribute_record(request: Request, review_ref: str, user: SignedIn,
+                      confirm: Annotated[str, Form()] = "") -> Response:
+    """The IRO confirms the list shown on the page: the copies are planned (issue 15 §2)."""
+    from workers.reviews.distribution import distribute
+
+    ctx = web_context(request)
+    target = f"/iro/reviews/{review_ref}"
+    with ctx.sessions() as session:
+        review = _review(ctx, session, review_ref, user)
+        ref = review.ref
+    if confirm != "yes":
+        flash(request, "Tick the box to confirm the list; nothing was sent.", "error")
+        return RedirectResponse(target, status_code=303)
+    try:
+        done = distribute(ctx.sessions, ctx.mailout, ref, withhold={}, confirm=True,
+                          actor=user.email)
+    except BadInputError as exc:
+        flash(request, str(exc), "error")
+        return RedirectResponse(target, status_code=303)
+    flash(request, f"The record is on its way: {done.created} copies planned.")
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/{review_ref}/held")
