@@ -111,6 +111,7 @@ def test_raise_advance_refuse_resolve_and_list(env: dict[str, str]) -> None:
     r = iro(env, "escalations", "show", "2")  # the table says what it is about
     assert r.returncode == 0, r.stderr
     assert "concern: x" in r.stdout and "child C-2" in r.stdout
+    assert "Concern raised" in r.stdout and "Resolved" in r.stdout  # steps in words
 
     with open_store(env["IRO_DATABASE_URL"])() as session:
         refused = session.scalars(
