@@ -25,13 +25,13 @@ from test_escalation_service import (
     shipped,
 )
 
-from workers.clock import FixedClock
-from workers.compose import ComposeContext
+from workers.core.clock import FixedClock
 from workers.documents.engine import DocumentEngine
 from workers.escalation.notices import EscalationComposers
 from workers.escalation.planned import NOTICE_KIND, OUTCOME_KIND
 from workers.escalation.service import BACKDATED_HOLD, EscalationService
 from workers.mail.message import OutgoingMessage
+from workers.queue.compose import ComposeContext
 from workers.store.models import Dispatch
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from test_documents_support import docx_text
 from test_review_record_decisions import CAL, DECISIONS, DIRECTORY, RULES, fill_decisions
 
-from workers.clock import FixedClock
-from workers.compose import ComposeContext
+from workers.core.clock import FixedClock
 from workers.errors import PreflightError, RefusedError
 from workers.mail.smtp import SmtpConfig, SmtpTransport
 from workers.mailout.documents import MailoutConfig
+from workers.queue.compose import ComposeContext
 from workers.reviews.distribution import RECORD_COPY_KIND, copy_document, distribute
 from workers.reviews.distribution_compose import compose_copy
 from workers.reviews.notices import NoticeConfig, render_draft_record

@@ -23,15 +23,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from test_documents_support import docx_text
 
-from workers.clock import FixedClock
-from workers.directory import load_directory
+from workers.config.directory import load_directory
+from workers.config.rules import load_rules
+from workers.core.clock import FixedClock
+from workers.core.workcalendar import WorkingCalendar
 from workers.escalation.policy import Policy
 from workers.escalation.service import EscalationService
 from workers.reviews.notices import NoticeConfig, render_draft_record
 from workers.reviews.records import review_by_ref
-from workers.rules import load_rules
 from workers.store.models import AuditEvent, Review, ReviewDecision
-from workers.workcalendar import WorkingCalendar
 
 ROOT = Path(__file__).resolve().parent.parent
 D = dt.date.fromisoformat

@@ -16,11 +16,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from workers.config.offsets import Offset
 from workers.documents.contexts import HistoryItem
 from workers.documents.filters import uk_date
 from workers.escalation import machine as m
 from workers.escalation.policy import CAFCASS, Policy
-from workers.offsets import Offset
 
 CITATION = "IRO Handbook 2010, chapter 6, §6.2"
 

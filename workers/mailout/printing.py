@@ -20,12 +20,12 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from workers.clock import LONDON
+from workers.core.clock import LONDON
 from workers.errors import NotFoundError, RefusedError, ServiceUnavailableError
+from workers.host.private_files import make_private_dir, open_private
 from workers.mailout.compose import form_returned, pack
 from workers.mailout.documents import MailoutConfig, pdf_enabled
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
-from workers.private_files import make_private_dir, open_private
 from workers.reviews.distribution import RECORD_COPY_KIND
 from workers.reviews.distribution_compose import printed_copy
 from workers.store import audit

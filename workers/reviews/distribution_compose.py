@@ -14,12 +14,12 @@ from functools import cache
 
 from sqlalchemy.orm import Session
 
-from workers.compose import ComposeContext, recipient_of, register_composer
 from workers.documents import contexts
 from workers.documents.emails import refuse_names_in_subject, render_email
 from workers.mail.message import DOCX, PDF, Attachment, OutgoingMessage
 from workers.mailout.compose import letter_parts
 from workers.mailout.documents import IroFallback, MailoutConfig, load_config, to_pdf
+from workers.queue.compose import ComposeContext, recipient_of, register_composer
 from workers.reviews.distribution import RECORD_COPY_KIND, copy_document
 from workers.store.models import Dispatch
 

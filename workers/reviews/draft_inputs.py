@@ -12,12 +12,12 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workers.core.workcalendar import WorkingCalendar
 from workers.documents.contexts import OpenEscalation, PreviousDecision, PreviousRecord
 from workers.escalation.refs import escalation_ref
 from workers.reviews.calendar import Calendar
 from workers.reviews.timescale import Timescales, next_review
 from workers.store.models import Escalation, Review, ReviewDecision
-from workers.workcalendar import WorkingCalendar
 
 
 def previous_record(session: Session, review: Review) -> PreviousRecord:

@@ -15,7 +15,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from workers.errors import RecordUnreadableError
-from workers.private_files import make_private_dir, write_private
+from workers.host.private_files import make_private_dir, write_private
 from workers.reviews import records
 from workers.reviews.calendar import Calendar
 from workers.reviews.held import deadline_key

@@ -1,7 +1,7 @@
 """Review decisions read back from the completed record, and the kept record file.
 
 Revision ID: 0006_record
-Revises: 0004
+Revises: 0010_midway
 Create Date: 2026-12-03
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_record"
-down_revision: str | None = "0004"
+down_revision: str | None = "0010_midway"  # re-chained after main's 0010_midway (merged in)
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
