@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +129,16 @@ def test_empty_lists_render(engine: DocumentEngine) -> None:
     assert "What is enclosed" not in text
     rec = example_context("review_record")
     rec["previous_decisions"] = []
-    assert "no previous decisions" in docx_text(engine.render("review_record", rec))
+    # a later review whose previous record is not in the store: named, with rows to fill
+    rec["previous_review"] = {"first": False, "held_on": dt.date(2026, 7, 9), "known": False}
+    rec["previous_blank_rows"] = [1, 2, 3]
+    text = docx_text(engine.render("review_record", rec))
+    assert "Previous decisions: see the record of 9 July 2026" in text
+    assert "no previous decisions" not in text
+    rec["previous_review"] = {"first": True, "held_on": None, "known": False}
+    rec["previous_blank_rows"] = []
+    assert "first review: there are no previous decisions" in docx_text(
+        engine.render("review_record", rec))
 
 
 def test_cache_is_reused_and_refreshed(tmp_path: Path, engine: DocumentEngine) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import os
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from clock_env import as_of
 from factories import make_child, sqlite_url
 from sqlalchemy import select
 
@@ -29,7 +31,9 @@ def env(tmp_path: Path, config_copy: Path) -> dict[str, str]:
     with open_store(url).begin() as session:
         make_child(session, ref="C-1", team="north_lac", iro_email=IRO)
         make_child(session, ref="C-2", team="south_lac", iro_email=IRO)
-    return {**os.environ, "IRO_DATABASE_URL": url, "IRO_CONFIG_DIR": str(config_copy)}
+    # the commands live on 2 March 2026: the dates below are then not back-dated steps
+    return {**os.environ, "IRO_DATABASE_URL": url, "IRO_CONFIG_DIR": str(config_copy),
+            **as_of(dt.date(2026, 3, 2))}
 
 
 def iro(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -107,13 +111,15 @@ def test_raise_advance_refuse_resolve_and_list(env: dict[str, str]) -> None:
     r = iro(env, "escalations", "show", "2")  # the table says what it is about
     assert r.returncode == 0, r.stderr
     assert "concern: x" in r.stdout and "child C-2" in r.stdout
+    assert "Concern raised" in r.stdout and "Resolved" in r.stdout  # steps in words
 
     with open_store(env["IRO_DATABASE_URL"])() as session:
         refused = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "escalation.resolve_refused")
         ).all()
         assert [(e.actor, e.subject_id) for e in refused] == [(DEPUTY, 1)]
-        assert len(session.scalars(select(Dispatch)).all()) == 2 + 4 + 2
+        # ESC-1's notices (2, then 4 at group manager), ESC-2's (2) and its outcome (2)
+        assert len(session.scalars(select(Dispatch)).all()) == 2 + 4 + 2 + 2
 
 
 def test_bad_input_is_named_and_changes_nothing(env: dict[str, str]) -> None:

@@ -34,7 +34,7 @@ from workers.documents.engine import DocumentEngine
 from workers.errors import RefusedError
 from workers.escalation import timers
 from workers.escalation.notices import EscalationComposers
-from workers.escalation.planned import NOTICE_KIND
+from workers.escalation.planned import NOTICE_KIND, OUTCOME_KIND
 from workers.escalation.policy import Policy
 from workers.escalation.service import EscalationService, commit_refusal
 from workers.mail.message import OutgoingMessage
@@ -148,6 +148,19 @@ EXPECTED: dict[str, str] = {
     f"ESC-6/ceiling/cc/{IRO_MANAGER}": IRO_MANAGER,
 }
 assert len(EXPECTED) == 2 + 5 + 10 + 7 + 14 + 5  # 43 notices counted by hand
+# Resolving tells everyone who had a stage notice (issue 15 §3): escalations 1-5; 6 is open.
+OUTCOMES: dict[str, str] = {
+    f"ESC-{n}/outcome/{a}": a
+    for n, people in {
+        1: [NORTH_TM, DANIEL],
+        2: [SOUTH_TM, AISHA, DEPUTY],
+        3: [NORTH_TM, GRACE, DEPUTY, GROUP],
+        4: [CARE_TM, TOMASZ, HEAD, DEPUTY, GROUP],
+        5: [DEPUTY, DANIEL, NORTH_TM, CAFCASS, GROUP],
+    }.items()
+    for a in people
+}
+EXPECTED.update(OUTCOMES)
 
 # The steps the store must hold for each escalation, in order, with their dates.
 STEPS = {
@@ -220,7 +233,8 @@ def test_a_year_of_escalations_counted_at_the_smtp_server(
 
     def compose(session: Session, d: Dispatch) -> OutgoingMessage:
         # the composers bound here, not registered process-wide, so no other test sees them
-        fn = composers.notice if d.kind == NOTICE_KIND else composers.alert
+        fn = {NOTICE_KIND: composers.notice, OUTCOME_KIND: composers.outcome}.get(
+            d.kind, composers.alert)
         return fn(session, d, context)
 
     dispatcher = Dispatcher(
@@ -300,6 +314,10 @@ def test_a_year_of_escalations_counted_at_the_smtp_server(
             assert attachment.get_filename() == f"ESC-{n}-{stage}.docx"
             text = docx_text(attachment.get_content())
             assert concerns[n] in text and f"ESC-{n}" in text and titles[stage] in text
+        elif kind == "outcome":
+            assert subject.endswith("resolved") and "The plan was updated and recorded" not in body
+            (attachment,) = list(message.iter_attachments())
+            assert "The plan was updated and recorded" in docx_text(attachment.get_content())
         elif kind == "overdue":
             assert subject.endswith("response overdue") and titles[stage] in body
             assert not list(message.iter_attachments())

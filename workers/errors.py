@@ -46,6 +46,10 @@ class RefusedError(BadInputError):
     """The action is not allowed (wrong person, wrong state); nothing was changed."""
 
 
+class RecordUnreadableError(BadInputError):
+    """A returned review record's decisions table cannot be read; the file itself was kept."""
+
+
 class PreflightError(BadInputError):
     """A mail-out failed its checks for at least one recipient; nothing was sent."""
 

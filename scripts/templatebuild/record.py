@@ -47,21 +47,65 @@ def review_record() -> DocxDocument:
           ["{{ p.name }}", "{{ p.role }}", "{{ p.relationship }}",
            "{% if p.attended is none %}{% elif p.attended %}Yes{% else %}No{% endif %}",
            "{% if p.views_in_writing %}Received{% else %}Not received{% endif %}"],
-          loop="p in participants", widths_mm=[45, 28, 47, 22, 28])
-    doc.add_paragraph("How the child took part", style="Heading 1")
+          loop="p in participants", widths_mm=[45, 30, 45, 22, 28])
+    doc.add_paragraph("The child's views and how they were given", style="Heading 1")
     para(doc, "{{ participation.code }} {{ participation.meaning }}",
          bold_lead="Participation code (SSDA903): ")
     table(doc, ["Code", "Meaning"], ["{{ c.code }}", "{{ c.meaning }}"],
           loop="c in participation_codes", widths_mm=[20, 150])
+    _facts(doc, [
+        ("Advocate (name, or none)", ""),
+        ("Did the IRO see the child before the meeting? When?", ""),
+    ])
     write_box(doc, "The child's wishes and feelings", 40)
-    doc.add_paragraph("Decisions of the previous review", style="Heading 1")
-    tag(doc, "if previous_decisions")
-    table(doc, ["No.", "Decision", "Responsible", "Timescale", "Progress (update)"],
-          ["{{ d.number }}", "{{ d.action }}", "{{ d.responsible }}", "{{ d.timescale }}", ""],
-          loop="d in previous_decisions", widths_mm=[12, 60, 32, 26, 40],
-          loop_row_height_mm=14)
+    write_box(doc, "Parents' views", 30)
+    write_box(doc, "Carers' views", 30)
+    write_box(doc, "Professionals' views (social worker, school, health, others)", 35)
+    doc.add_paragraph("The plans", style="Heading 1")
+    plans = doc.add_table(rows=7, cols=3)
+    plans.style = "Table Grid"
+    for row, label in zip(plans.rows, (
+            "Plan", "Care plan", "Placement plan", "Personal education plan (PEP)",
+            "Health assessment", "Pathway plan (16 and over)", "Permanence plan"), strict=True):
+        row.cells[0].paragraphs[0].style = "Table Heading"
+        row.cells[0].paragraphs[0].add_run(label)
+        shade(row.cells[0])
+        for cell in row.cells[1:]:
+            cell.paragraphs[0].style = "Table Heading" if label == "Plan" else "Table Text"
+    plans.rows[0].cells[1].paragraphs[0].add_run("Up to date? Date of the latest")
+    plans.rows[0].cells[2].paragraphs[0].add_run("Comment")
+    for cell in plans.rows[0].cells[1:]:
+        shade(cell)
+    set_widths(plans, (60, 45, 65))
+    doc.add_paragraph()
+    write_box(doc, "Delegated authority (what the carers may decide day to day)", 25)
+    doc.add_paragraph("Escalations open for the child", style="Heading 1")
+    tag(doc, "if escalations")
+    table(doc, ["Reference", "Concern", "Stage", "Raised on"],
+          ["{{ e.ref }}", "{{ e.category }}", "{{ e.stage }}", "{{ e.raised_on|uk_date }}"],
+          loop="e in escalations", widths_mm=[25, 70, 50, 25])
     tag(doc, "else")
-    para(doc, "There were no previous decisions (first review).")
+    para(doc, "None open.")
+    tag(doc, "endif")
+    doc.add_paragraph("Decisions of the previous review", style="Heading 1")
+    tag(doc, "if previous_review.known")
+    para(doc, "From the record of the review held on {{ previous_review.held_on|uk_date }}. "
+         "Write the progress on each.", "Small Print")
+    table(doc, ["No.", "Outcome and action", "Who", "By when", "Progress"],
+          ["{{ d.number }}", "{% if d.outcome %}{{ d.outcome }}: {% endif %}{{ d.action }}",
+           "{{ d.responsible }}", "{{ d.timescale }}", ""],
+          loop="d in previous_decisions", widths_mm=[12, 62, 30, 24, 42],
+          loop_row_height_mm=14)
+    tag(doc, "elif previous_review.first")
+    para(doc, "This is the child's first review: there are no previous decisions.")
+    tag(doc, "else")
+    para(doc, "Previous decisions: see the record of {% if previous_review.held_on %}"
+         "{{ previous_review.held_on|uk_date }}{% else %}the previous review{% endif %} "
+         "(its decisions are not held by this service). Copy them here, checking each still "
+         "applies, with the progress on each.")
+    table(doc, ["No.", "Outcome and action", "Who", "By when", "Progress"],
+          ["{{ n }}", "", "", "", ""], loop="n in previous_blank_rows",
+          widths_mm=[12, 62, 30, 24, 42], loop_row_height_mm=14)
     tag(doc, "endif")
     doc.add_paragraph("Decisions of this review (SMART)", style="Heading 1")
     para(doc, "Specific, measurable, achievable, relevant and timed: each decision says what "
@@ -70,8 +114,52 @@ def review_record() -> DocxDocument:
     table(doc, ["No.", "Desired outcome", "Action", "Who is responsible", "Timescale",
                 "Outcome indicator"],
           ["{{ n }}", "", "", "", "", ""], loop="n in decision_rows",
-          widths_mm=[10, 36, 36, 30, 24, 34], loop_row_height_mm=22)
+          widths_mm=[11, 33, 33, 31, 27, 35], loop_row_height_mm=22)
     write_box(doc, "Summary of the discussion", 50)
     write_box(doc, "IRO's overview: is the care plan meeting the child's needs?", 40)
+    doc.add_paragraph("The next review", style="Heading 1")
+    _facts(doc, [
+        ("Next review due by (reg 33)",
+         "{% if next_review.due_on %}{{ next_review.due_on|uk_date }}{% endif %}"),
+        ("Date, time and venue agreed", ""),
+    ])
+    doc.add_paragraph("Who receives this record", style="Heading 1")
+    para(doc, "Name the heading of any section withheld from a recipient, and why (for example "
+         "\u201cThe child and the placement\u201d for a parent the placement is withheld from): "
+         "their copy leaves that section out.", "Small Print")
+    table(doc, ["Name", "Role", "Sections withheld, and why"],
+          ["{{ p.name }}", "{{ p.role }}", ""], loop="p in participants",
+          widths_mm=[50, 35, 85])
     para(doc, "Signed: ______________________    Date: ______________")
+    return doc
+
+
+def child_letter() -> DocxDocument:
+    """The child's own letter after the review: what was decided, in plain words (issue 15 §2).
+    Sent instead of the full record to the child."""
+    from templatebuild.blocks import sign_off
+    from templatebuild.layout import address_block
+
+    doc = new_document()
+    address_block(doc)
+    doc.add_paragraph("What we decided at your review", style="Title")
+    para(doc, "{{ recipient.salutation }},")
+    para(doc, "Thank you for your part in your review on {{ review.held_on|uk_date }}. This "
+         "letter tells you what we agreed. The grown-ups named below will do these things, and "
+         "I will check that they have.")
+    tag(doc, "if decisions")
+    table(doc, ["What we agreed", "Who will do it", "By when"],
+          ["{{ d.action }}", "{{ d.responsible }}", "{{ d.timescale }}"],
+          loop="d in decisions", widths_mm=[95, 40, 35])
+    tag(doc, "else")
+    para(doc, "I will write to you soon with what we agreed.")
+    tag(doc, "endif")
+    tag(doc, "if next_review.due_on")
+    para(doc, "Your next review will be by {{ next_review.due_on|uk_date }}. I will ask you "
+         "before then what you think and how you would like to take part.")
+    tag(doc, "endif")
+    para(doc, "If you want to talk to me about anything, or you think something is not "
+         "happening, you can phone me on {{ iro.phone }} or email {{ iro.email }}. You can also "
+         "ask your social worker or your carer to help you get in touch.")
+    sign_off(doc, "Best wishes")
     return doc

@@ -2,7 +2,8 @@
 
 Cancelling a letter that has not gone (pending, queued, failed or bounced) makes it
 ``cancelled``; a worker holding its id finds nothing to claim (workers.queue.dispatching). An
-invitation takes its pending reminders with it. A letter already sent, or being sent, cannot be called back.
+invitation takes its pending reminders with it. A letter already sent, or being sent, cannot be
+called back.
 
 Resending makes a new dispatch (``<key>/resend-N``) to the contact the case record holds now, by
 its channel or ``post``, after the mail-out's preflight rule; the old row is kept, with the

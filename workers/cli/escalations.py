@@ -236,7 +236,10 @@ def show(
             f"{row.response_due_on or '-'}\nconcern: {row.concern}"
         )
     if fmt == "table":
+        from workers.escalation.wording import action_words
+
         typer.echo(summary)
+        lines = [{**x, "action": action_words(str(x["action"]))} for x in lines]  # for people
     _print(lines, ["on", "action", "stage", "by", "text"], fmt, title)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -119,9 +120,47 @@ def recorded(
     ctx: typer.Context,
     review_ref: ReviewRef,
     date: DateOption,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", metavar="RECORD.docx",
+                     help="The completed record: kept with the case, its decisions read back."),
+    ] = None,
 ) -> None:
-    """The review record was written: stop its clock."""
-    _stop(ctx, review_ref, date, "record")
+    """The review record was written: stop its clock; with --file, keep the record and read its
+    decisions table into the store (the next review's draft carries them)."""
+    if file is None:
+        _stop(ctx, review_ref, date, "record")
+        return
+    _returned(ctx, review_ref, date, file)
+
+
+def _returned(ctx: typer.Context, review_ref: str, date: str, file: Path) -> None:
+    from workers.errors import RecordUnreadableError
+    from workers.reviews.returned_record import record_returned
+
+    written_on = parse_date(date, "--date")
+    if not file.is_file():
+        raise BadInputError(f"--file {file}: no such file")
+    app = app_context(ctx)
+    _check_store(app)
+    with app.sessions() as session:
+        done = record_returned(
+            session, app.calendar, app.settings.documents_dir, review_ref,
+            written_on=written_on, name=file.name, content=file.read_bytes(),
+            today=app.clock.today(), actor="cli",
+        )
+        session.commit()
+    if done.clock_stopped:
+        verdict = "in time" if done.in_time else "LATE"
+        typer.echo(f"review {done.review_ref}: record {written_on.isoformat()}, "
+                   f"{done.working_days_taken} working days after the meeting ({verdict})")
+    typer.echo(f"review {done.review_ref}: record kept at {done.kept_at}")
+    if done.problem:
+        raise RecordUnreadableError(
+            f"{done.problem}. No decisions were stored for {done.review_ref}; the file is kept, "
+            "and `iro review recorded` with --file again reads a corrected one"
+        )
+    typer.echo(f"review {done.review_ref}: {done.decisions} decision(s) read from the record")
 
 
 def decisions_sent(
@@ -235,7 +274,9 @@ def register(app: typer.Typer) -> None:
     group.command("decisions-sent")(decisions_sent)
     group.command("schedule")(schedule)
     from workers.cli import casework  # a meeting moved or cancelled (issue 16)
+    from workers.cli.distribute import distribute  # the record to those entitled (issue 15)
 
     casework.register_review(group)
+    group.command("distribute")(distribute)
     app.add_typer(group, name="review")
     app.command("caseload")(caseload)

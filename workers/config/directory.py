@@ -25,6 +25,7 @@ class Person(_Model):
     name: str = Field(min_length=1)
     email: str
     phone: str = ""
+    address_lines: list[str] = []  # a postal address where letters name one (CAFCASS)
 
     @field_validator("email")
     @classmethod

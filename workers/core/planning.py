@@ -9,7 +9,8 @@ Which days count:
 * review dates are **statutory** — Care Planning, Placement and Case Review (England) Regulations
   2010, reg 33: bank holidays and weekends only, never a council's own closure days;
 * mail-out, write-up and escalation dates are the council's **internal** standards (the IRO
-  Handbook 2010, ch. 3-5 and the local dispute resolution protocol), so closure days extend them.
+  Handbook 2010, ch. 3 and ch. 6, and the local dispute resolution protocol), so closure days
+  extend them.
 
 The parameter types are Protocols (``workers.core.planning_inputs``) that ``workers.config.rules``
 models

@@ -105,7 +105,7 @@ ENCLOSURES = (
 PARTICIPANTS = (
     _f("participants", "Everyone invited, a list."),
     _f("participants[].name", "Participant's name."),
-    _f("participants[].role", "Their role (child, parent, carer, …)."),
+    _f("participants[].role", "Their role in words (child, parent, carer, social worker, …)."),
     _f("participants[].relationship", "Relationship to the child or organisation.", True),
     _f("participants[].attended", "True / False / None when not yet recorded."),
     _f("participants[].views_in_writing", "True when their consultation form came back."),
@@ -116,12 +116,35 @@ RECORD = (
     _f("participation_codes", "All participation codes, a list, for the IRO to choose from."),
     _f("participation_codes[].code", "Code, e.g. 'PN1'."),
     _f("participation_codes[].meaning", "Its meaning."),
-    _f("previous_decisions", "The previous review's decisions, a list (may be empty)."),
+    _f("previous_review.first", "True for the child's first review (no previous decisions)."),
+    _f("previous_review.held_on", "Date the previous review was held, when the store has it.",
+       optional=True),
+    _f("previous_review.known", "True when the previous record's decisions are in the store."),
+    _f("previous_decisions", "The previous review's decisions as read back from its record, "
+       "a list (empty when not known)."),
     _f("previous_decisions[].number", "Decision number."),
+    _f("previous_decisions[].outcome", "The desired outcome.", optional=True),
     _f("previous_decisions[].action", "What was decided."),
     _f("previous_decisions[].responsible", "Who was responsible."),
     _f("previous_decisions[].timescale", "By when."),
+    _f("previous_decisions[].indicator", "How we would know it worked.", optional=True),
+    _f("previous_blank_rows", "Blank rows for the previous decisions when the store does not "
+       "hold them (a list of numbers; empty otherwise)."),
+    _f("next_review.due_on", "Latest date for the next review (reg 33).", optional=True),
+    _f("escalations", "The child's open escalations, a list (may be empty)."),
+    _f("escalations[].ref", "Escalation reference."),
+    _f("escalations[].category", "Category title."),
+    _f("escalations[].stage", "Title of the stage it is at."),
+    _f("escalations[].raised_on", "Date raised."),
     _f("decision_rows", "How many blank SMART decision rows to print (a list of numbers)."),
+)
+NEXT_STAGE = (
+    _f("escalation.next_stage", "The stage the concern goes to without a response (empty at "
+       "the last stage and for CAFCASS).", optional=True),
+    _f("escalation.next_stage.title", "Title of the next stage."),
+    _f("escalation.next_stage.manager", "Name of the next stage's manager."),
+    _f("escalation.next_stage.on", "Date it goes there if there is no response."),
+    _f("escalation.next_stage.is_cafcass", "True when the next step is a CAFCASS referral."),
 )
 ESCALATION = (
     _f("escalation.ref", "Escalation reference, e.g. 'ESC-17'."),
@@ -135,8 +158,40 @@ ESCALATION = (
     _f("escalation.history", "Earlier steps, a list (may be empty)."),
     _f("escalation.history[].date", "Date of the step."),
     _f("escalation.history[].stage", "Stage title at the time."),
-    _f("escalation.history[].action", "raised, responded, advanced, referred, …"),
-    _f("escalation.history[].text", "Summary recorded for the step.", optional=True),
+    _f("escalation.history[].action", "What happened, in words: 'Concern raised', "
+       "'Response received', 'Escalated to the next stage', 'Referred to CAFCASS', …"),
+    _f("escalation.history[].text", "Summary of the step (a response as recorded; who it was "
+       "sent to).", optional=True),
+    _f("escalation.summary", "One sentence: raised when and where, stages so far, responses, "
+       "where it is now."),
+    _f("escalation.opening", "How the concern reached this stage, as it happened (escalated "
+       "after no resolution, raised directly at this stage, a stage skipped); empty for a "
+       "first-stage raise.", optional=True),
+    _f("escalation.copy_to", "Everyone who has a copy of this notice, a list (may be empty)."),
+    _f("escalation.copy_to[].name", "Name of someone copied."),
+    _f("escalation.copy_to[].role", "What they are, in words: 'team manager', "
+       "'Independent Reviewing Officer'."),
+    _f("escalation.referred_on", "Date referred to CAFCASS.", optional=True),
+    _f("escalation.alongside", "True when the local authority's stages continue alongside a "
+       "CAFCASS referral."),
+    _f("escalation.ladder_stage", "Title of the local authority stage the escalation is at."),
+) + NEXT_STAGE
+OUTCOME = (
+    _f("outcome.resolved_on", "Date it was resolved."),
+    _f("outcome.by", "Who resolved it (the IRO or the IRO manager)."),
+    _f("outcome.text", "The outcome, as the IRO recorded it (in the document only)."),
+)
+CHILD_DECISIONS = (
+    _f("decisions", "The review's decisions as read back from the record, a list (may be "
+       "empty)."),
+    _f("decisions[].number", "Decision number."),
+    _f("decisions[].action", "What was agreed."),
+    _f("decisions[].responsible", "Who will do it."),
+    _f("decisions[].timescale", "By when."),
+    _f("next_review.due_on", "Latest date for the next review (reg 33).", optional=True),
+)
+RECORD_COPY = (
+    _f("withheld", "Titles of the sections left out of this copy, a list (may be empty)."),
 )
 DEADLINE = (
     _f("deadline.what", "What is due: 'review decisions' or 'review record'."),
@@ -187,6 +242,9 @@ def _kinds() -> dict[str, Kind]:
     ]
     kinds.append(Kind("review_record", "Draft review record (for the IRO)", "docx", "the IRO",
                       COUNCIL + LETTER + CHILD + REVIEW + IRO + PARTICIPANTS + RECORD))
+    kinds.append(Kind("record_child_letter", "The child's letter of what the review decided",
+                      "docx", "the child (instead of the full record)",
+                      COUNCIL + LETTER + RECIPIENT + CHILD + REVIEW + IRO + CHILD_DECISIONS))
     esc_base = COUNCIL + LETTER + RECIPIENT + CHILD + IRO + ESCALATION
     for key, title in (
         ("informal", "Informal alert"),
@@ -197,6 +255,8 @@ def _kinds() -> dict[str, Kind]:
         ("cafcass", "Referral to CAFCASS"),
     ):
         kinds.append(Kind(f"escalation_{key}", title, "docx", "the stage's manager", esc_base))
+    kinds.append(Kind("escalation_resolved", "Escalation resolved: the outcome", "docx",
+                      "everyone who had a notice of the escalation", esc_base + OUTCOME))
     mail_base = CHILD[:4] + REVIEW + IRO + EMAIL_SIGN
     kinds += [
         Kind("email_invitation", "Email carrying an invitation or pack", "email", "invitees",
@@ -208,12 +268,25 @@ def _kinds() -> dict[str, Kind]:
              + (_f("is_cancellation", "True when the review is cancelled (else it moved)."),)),
         Kind("email_escalation", "Email carrying an escalation notice", "email", "managers",
              (RECIPIENT[0], RECIPIENT[1]) + CHILD[:4] + IRO + EMAIL_SIGN + ESCALATION[:8]
-             + (_f("is_copy", "True when copied for information (no response asked)."),)),
+             + NEXT_STAGE
+             + (_f("is_copy", "True when copied for information (no response asked)."),
+                _f("addressee.name", "Who the notice is addressed to (a copy's email says so)."),
+                _f("addressee.role", "What the addressee is, e.g. 'Deputy manager'.",
+                   optional=True),
+                _f("copy.reason", "Why a copied reader has the notice ('you raised this "
+                   "escalation …'); empty for the addressee.", optional=True))),
+        Kind("email_escalation_outcome", "Escalation resolved: the outcome", "email",
+             "everyone who had a notice of the escalation",
+             (RECIPIENT[0], RECIPIENT[1]) + CHILD[:4] + IRO + EMAIL_SIGN + ESCALATION[:8]
+             + OUTCOME[:2]),
         Kind("email_escalation_alert", "Escalation response overdue or past the total time",
              "email", "the IRO (and the IRO manager, copied, past the total time)",
              (RECIPIENT[0], RECIPIENT[1]) + CHILD[:4] + IRO + EMAIL_SIGN + ESCALATION[:8]
              + (_f("alert.kind", "'overdue' (no response by the stage's date) or 'ceiling' "
                    "(past the total time allowed)."),)),
+        Kind("email_record_copy", "Email carrying a copy of the review record", "email",
+             "the child, parents, carers and the social worker, as the IRO confirms",
+             (RECIPIENT[0], RECIPIENT[1], RECIPIENT[3]) + mail_base + RECORD_COPY),
         Kind("email_review_record", "Email to the IRO with the draft review record", "email",
              "the IRO", (RECIPIENT[0], RECIPIENT[1]) + mail_base + DEADLINE
              + (_f("decisions_due_on", "Date the review decisions are due.", optional=True),)),

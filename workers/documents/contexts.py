@@ -82,6 +82,48 @@ class PreviousDecision:
     action: str
     responsible: str = ""
     timescale: str = ""
+    outcome: str = ""
+    indicator: str = ""
+
+
+@dataclass(frozen=True)
+class PreviousRecord:
+    """What the store knows of the previous review's record (issue 15 §1): never a claim it
+    cannot back. ``held_on`` None and ``first`` False: the previous review is not in the store."""
+
+    first: bool
+    held_on: dt.date | None = None
+    decisions: tuple[PreviousDecision, ...] = ()
+
+    @property
+    def known(self) -> bool:
+        return bool(self.decisions)
+
+
+@dataclass(frozen=True)
+class OpenEscalation:
+    ref: str
+    category: str
+    stage: str
+    raised_on: dt.date
+
+
+# Roles and relationships in words, never the stored keys (issue 15 §1).
+ROLE_WORDS = {"child": "child", "parent": "parent", "carer": "carer",
+              "social_worker": "social worker", "guardian": "children's guardian",
+              "other": "other"}
+
+
+def role_words(role: str) -> str:
+    return ROLE_WORDS.get(role, role.replace("_", " "))
+
+
+def relationship_words(text: str, role: str) -> str:
+    """The relationship as a reader says it: the child's own row says nothing ("self")."""
+    words = text.replace("_", " ").strip()
+    if role == "child" and words.lower() in ("self", "child", "subject"):
+        return ""
+    return words
 
 
 @dataclass(frozen=True)
@@ -158,7 +200,8 @@ def recipient_context(p: Participant) -> Context:
 def contact_recipient(p: Contact, title: str = "") -> Context:
     """A manager or officer from the directory as a recipient (escalations, write-up notices)."""
     return {"name": p.name, "salutation": f"Dear {p.name}", "role": "other", "is_child": False,
-            "organisation": title, "address_lines": [], "postcode": ""}
+            "organisation": title,
+            "address_lines": list(getattr(p, "address_lines", None) or []), "postcode": ""}
 
 
 def form_context(form: FormReturn | None) -> Context:
@@ -207,7 +250,10 @@ def letter(child: Child, review: Review, participant: Participant, common: Commo
 def review_record(child: Child, review: Review, participants: Sequence[Participant],
                   common: Common, *, returned_ids: Iterable[int] = (),
                   previous_decisions: Iterable[PreviousDecision] = (),
+                  previous: PreviousRecord | None = None,
                   participation_codes: Mapping[str, str] | None = None,
+                  next_review_due: dt.date | None = None,
+                  escalations: Iterable[OpenEscalation] = (),
                   decision_rows: int = 6) -> Context:
     """The draft review record sent to the IRO when a review is marked held."""
     _check_case(child, review)
@@ -217,18 +263,32 @@ def review_record(child: Child, review: Review, participants: Sequence[Participa
     codes = dict(participation_codes or {})
     ctx = _base(child, review, common)
     ctx["participants"] = [
-        {"name": p.name, "role": p.role.replace("_", " "),
-         "relationship": p.relationship_to_child or p.organisation or "",
+        {"name": p.name, "role": role_words(p.role),
+         "relationship": relationship_words(p.relationship_to_child, p.role)
+         or p.organisation or "",
          "attended": p.attended, "views_in_writing": p.id in returned}
         for p in participants
     ]
     code = review.participation or ""
     ctx["participation"] = {"code": code, "meaning": codes.get(code, "")}
     ctx["participation_codes"] = [{"code": k, "meaning": v} for k, v in codes.items()]
+    given = tuple(previous_decisions)
+    if previous is None:
+        previous = PreviousRecord(first=review.sequence <= 1, decisions=given)
+    ctx["previous_review"] = {"first": previous.first, "held_on": previous.held_on,
+                              "known": previous.known}
     ctx["previous_decisions"] = [
-        {"number": d.number, "action": d.action, "responsible": d.responsible,
-         "timescale": d.timescale} for d in previous_decisions
+        {"number": d.number, "outcome": d.outcome, "action": d.action,
+         "responsible": d.responsible, "timescale": d.timescale, "indicator": d.indicator}
+        for d in previous.decisions
     ]
+    # rows to write the previous decisions in by hand when the store does not hold them
+    ctx["previous_blank_rows"] = (
+        [] if previous.first or previous.known else list(range(1, decision_rows + 1))
+    )
+    ctx["next_review"] = {"due_on": next_review_due}
+    ctx["escalations"] = [{"ref": e.ref, "category": e.category, "stage": e.stage,
+                           "raised_on": e.raised_on} for e in escalations]
     ctx["decision_rows"] = list(range(1, decision_rows + 1))
     return ctx
 
@@ -236,8 +296,12 @@ def review_record(child: Child, review: Review, participants: Sequence[Participa
 def escalation_notice(child: Child, escalation: Escalation, common: Common, *,
                       recipient: Contact, recipient_title: str, stage_title: str,
                       category_title: str, ceiling_on: dt.date,
-                      history: Iterable[HistoryItem] = ()) -> Context:
-    """An escalation-stage notice (informal alert … CAFCASS referral) to the stage's manager."""
+                      history: Iterable[HistoryItem] = (), summary: str = "",
+                      opening: str = "", next_stage: Mapping[str, Any] | None = None,
+                      copy_to: Sequence[Mapping[str, str]] = (),
+                      ladder_stage: str = "") -> Context:
+    """An escalation-stage notice (informal alert … CAFCASS referral) to the stage's manager,
+    the same for everyone copied (``copy_to``). ``history`` actions are words, not keys."""
     ref = escalation_ref(escalation.id)
     if escalation.child_id != child.id:
         raise RefusedError(f"escalation {ref} does not belong to child {child.ref}")
@@ -254,6 +318,12 @@ def escalation_notice(child: Child, escalation: Escalation, common: Common, *,
             "response_due_on": escalation.response_due_on, "ceiling_on": ceiling_on,
             "history": [{"date": h.on, "stage": h.stage, "action": h.action, "text": h.text}
                         for h in history],
+            "summary": summary, "opening": opening,
+            "next_stage": dict(next_stage) if next_stage else None,
+            "copy_to": [dict(c) for c in copy_to],
+            "referred_on": escalation.cafcass_referred_on,
+            "alongside": escalation.stage != "cafcass",
+            "ladder_stage": ladder_stage or stage_title,
         },
         **common.extra,
     }

@@ -1,14 +1,18 @@
 """The escalation state machine: pure functions from (policy, state, action) to a transition.
 
-DESIGN.md §2 and the IRO Handbook (2010, ch. 7, "dispute resolution"): the IRO first tries to
-resolve a concern informally, then escalates through levels of seniority, each with a response
-timescale (5 working days as shipped; 20 in total). The IRO may bypass a stage, may refer to
-CAFCASS at any point alongside the internal process, and only the IRO (or the IRO manager) can
-close an escalation, when satisfied.
+DESIGN.md §2 and the IRO Handbook (2010, chapter 6, "dispute resolution"; §6.2 the 20 working
+days): the IRO first tries to resolve a concern informally, then escalates through levels of
+seniority, each with a response timescale (5 working days as shipped; 20 in total). The IRO may
+bypass a stage, may refer to CAFCASS at any point alongside the internal process, and only the
+IRO (or the IRO manager) can close an escalation, when satisfied.
 
 No I/O here: each function returns a ``Transition`` — the new state, the steps to record and the
 notices to send — and the service layer applies it to the store. Concern and response texts
 travel only in ``Step.text``; they are never put in error messages.
+
+A step entered after the fact (``on`` before ``today``) keeps its date in the history, but the
+stage it starts gives its manager the full response time from ``today`` (a notice cannot ask for
+an answer by a date already gone), and a total ceiling already passed is recorded, not announced.
 """
 
 from __future__ import annotations
@@ -98,6 +102,22 @@ def _apply(state: State, steps: list[Step], notices: list[Notice], **changes: ob
     return Transition(new, tuple(steps), tuple(notices))
 
 
+def _response_from(on: dt.date, today: dt.date | None) -> dt.date:
+    """The day a stage's response time runs from: the notice goes today, not on a past date."""
+    return max(on, today) if today is not None else on
+
+
+def _late_ceiling(
+    policy: Policy, state: State, today: dt.date | None, steps: list[Step]
+) -> None:
+    """Record, without a notice, a total ceiling that had passed before the step was entered."""
+    if today is None or not steps or steps[0].on >= today or state.ceiling_flagged():
+        return
+    if today > policy.ceiling_date(state.raised_on):
+        steps.append(Step("ceiling_passed", steps[-1].stage if steps else state.stage, today,
+                          by=SYSTEM, text="recorded late: passed before the steps were entered"))
+
+
 def _require_open(state: State, doing: str) -> None:
     if not state.is_open:
         raise RefusedError(f"cannot {doing}: the escalation was resolved on {state.resolved_on}")
@@ -119,6 +139,7 @@ def raise_escalation(
     concern: str,
     on: dt.date,
     stage: str | None = None,
+    today: dt.date | None = None,
 ) -> Transition:
     """Open an escalation at the first stage (or at ``stage``: the IRO may start higher up)."""
     if category not in policy.categories:
@@ -141,10 +162,11 @@ def raise_escalation(
         stage=first.key,
         raised_on=on,
         stage_started_on=on,
-        response_due_on=policy.response_due(first.key, on),
+        response_due_on=policy.response_due(first.key, _response_from(on, today)),
     )
-    step = Step("raised", first.key, on, by=state.iro_email)
-    return _apply(state, [step], [Notice("stage", first.key)])
+    steps = [Step("raised", first.key, on, by=state.iro_email)]
+    _late_ceiling(policy, state, today, steps)
+    return _apply(state, steps, [Notice("stage", first.key)])
 
 
 def respond(policy: Policy, state: State, *, text: str, by: str, on: dt.date) -> Transition:
@@ -157,12 +179,13 @@ def respond(policy: Policy, state: State, *, text: str, by: str, on: dt.date) ->
 
 
 def _move(
-    policy: Policy, state: State, target: StageLike, *, on: dt.date, by: str, action: str
+    policy: Policy, state: State, target: StageLike, *, on: dt.date, by: str, action: str,
+    today: dt.date | None = None,
 ) -> Transition:
     changes: dict[str, object] = {
         "stage": target.key,
         "stage_started_on": on,
-        "response_due_on": policy.response_due(target.key, on),
+        "response_due_on": policy.response_due(target.key, _response_from(on, today)),
     }
     notices: list[Notice] = []
     if target.key == CAFCASS and state.cafcass_referred_on is not None:
@@ -171,11 +194,14 @@ def _move(
         notices.append(Notice("stage", target.key))
     if target.key == CAFCASS and state.cafcass_referred_on is None:
         changes["cafcass_referred_on"] = on
-    return _apply(state, [Step(action, target.key, on, by=by)], notices, **changes)
+    steps = [Step(action, target.key, on, by=by)]
+    _late_ceiling(policy, state, today, steps)
+    return _apply(state, steps, notices, **changes)
 
 
 def advance(
-    policy: Policy, state: State, *, on: dt.date, by: str = "", to: str | None = None
+    policy: Policy, state: State, *, on: dt.date, by: str = "", to: str | None = None,
+    today: dt.date | None = None,
 ) -> Transition:
     """Move to the next stage, or bypass to the named later stage, sending that stage's notice."""
     _require_open(state, "advance")
@@ -194,10 +220,13 @@ def advance(
             )
         nxt = policy.next_stage(state.stage)
         action = "advanced" if nxt is not None and nxt.key == target.key else "bypassed"
-    return _move(policy, state, target, on=on, by=by or state.iro_email, action=action)
+    return _move(policy, state, target, on=on, by=by or state.iro_email, action=action,
+                 today=today)
 
 
-def refer_cafcass(policy: Policy, state: State, *, on: dt.date, by: str = "") -> Transition:
+def refer_cafcass(
+    policy: Policy, state: State, *, on: dt.date, by: str = "", today: dt.date | None = None
+) -> Transition:
     """Refer to CAFCASS alongside the internal process: the stage does not change."""
     _require_open(state, "refer to CAFCASS")
     _require_not_before(state, on)
@@ -205,8 +234,9 @@ def refer_cafcass(policy: Policy, state: State, *, on: dt.date, by: str = "") ->
         raise BadInputError("rules.yaml escalation.stages has no 'cafcass' stage to refer to")
     if state.cafcass_referred_on is not None:
         raise RefusedError(f"already referred to CAFCASS on {state.cafcass_referred_on}")
-    step = Step("referred_cafcass", CAFCASS, on, by=by or state.iro_email)
-    return _apply(state, [step], [Notice("stage", CAFCASS)], cafcass_referred_on=on)
+    steps = [Step("referred_cafcass", CAFCASS, on, by=by or state.iro_email)]
+    _late_ceiling(policy, state, today, steps)
+    return _apply(state, steps, [Notice("stage", CAFCASS)], cafcass_referred_on=on)
 
 
 def may_resolve(state: State, by: str, iro_manager: str) -> bool:

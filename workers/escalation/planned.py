@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workers.escalation import machine as m
@@ -18,26 +19,29 @@ from workers.escalation.recipients import DirectoryLike, addressees
 from workers.escalation.refs import escalation_ref, response_key
 from workers.store.audit import record
 from workers.store.keyed import deadline_by_key, ensure_deadline, ensure_dispatch
-from workers.store.models import Escalation
+from workers.store.models import Dispatch, Escalation
 
 NOTICE_KIND = "escalation_notice"
 OVERDUE_KIND = "escalation_overdue"
+OUTCOME_KIND = "escalation_outcome"
 
-_STARTS_A_STAGE = ("raised", "advanced", "bypassed", "timed_out")
+STARTS_A_STAGE = ("raised", "advanced", "bypassed", "timed_out")
 
 
 def plan_deadlines(
-    session: Session, policy: Policy, escalation_id: int, steps: Iterable[m.Step]
+    session: Session, policy: Policy, escalation_id: int, steps: Iterable[m.Step],
+    today: dt.date | None = None,
 ) -> None:
-    """Open each new stage's response deadline and the ceiling; meet those a step answers."""
+    """Open each new stage's response deadline and the ceiling; meet those a step answers.
+    A stage entered after the fact runs its response time from ``today`` (as the machine does)."""
     ref = escalation_ref(escalation_id)
     for step in steps:
         if step.action in ("responded", "resolved"):
             _meet(session, policy, response_key(escalation_id, step.stage), step.on)
         if step.action == "resolved":
             _meet(session, policy, f"{ref}/ceiling", step.on)
-        if step.action in _STARTS_A_STAGE:
-            due = policy.response_due(step.stage, step.on)
+        if step.action in STARTS_A_STAGE:
+            due = policy.response_due(step.stage, max(step.on, today or step.on))
             if due is not None:
                 _open(session, response_key(escalation_id, step.stage), escalation_id, step.on, due,
                       "escalation_response")
@@ -93,6 +97,39 @@ def plan_notice(
             planned.append(key)
             record(session, "dispatch.planned", "escalation", row.id, actor="system",
                    dispatch_id=dispatch.id, key=key, kind=kind)
+    return planned
+
+
+def outcome_recipients(session: Session, escalation_id: int) -> dict[str, str]:
+    """Everyone who had a notice of this escalation (not called off): address → directory key."""
+    rows = session.scalars(
+        select(Dispatch)
+        .where(Dispatch.escalation_id == escalation_id, Dispatch.kind == NOTICE_KIND,
+               Dispatch.state != "cancelled")
+        .order_by(Dispatch.id)
+    )
+    found: dict[str, str] = {}
+    for d in rows:
+        found.setdefault(d.recipient.strip().lower(), str(d.params.get("as", "")))
+    return found
+
+
+def plan_outcome(session: Session, row: Escalation, now: dt.datetime) -> list[str]:
+    """A short notice of the outcome to everyone who had a notice (issue 15 §3, closing)."""
+    ref = escalation_ref(row.id)
+    planned: list[str] = []
+    for email, as_ in outcome_recipients(session, row.id).items():
+        key = f"{ref}/outcome/{email}"
+        dispatch, created = ensure_dispatch(
+            session, key, kind=OUTCOME_KIND, channel="email", state="pending",
+            review_id=row.review_id, escalation_id=row.id, recipient=email, due_at=now,
+            params={"escalation_id": row.id, "reason": "outcome", "stage": row.stage,
+                    "role": "to", "as": as_},
+        )
+        if created:
+            planned.append(key)
+            record(session, "dispatch.planned", "escalation", row.id, actor="system",
+                   dispatch_id=dispatch.id, key=key, kind=OUTCOME_KIND)
     return planned
 
 

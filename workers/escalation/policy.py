@@ -44,7 +44,7 @@ class CalendarLike(Protocol):
     def between(self, a: dt.date, b: dt.date, statutory: bool = False) -> int: ...
 
 
-# The stage a CAFCASS referral goes to; the IRO may refer at any point (IRO Handbook 2010, 7.11),
+# The stage a CAFCASS referral goes to; the IRO may refer at any point (IRO Handbook 2010, ch. 6),
 # alongside the local authority's own procedure.
 CAFCASS = "cafcass"
 

@@ -5,6 +5,12 @@ through ``Dispatch`` rows (kind ``escalation_notice`` or ``escalation_overdue``)
 such as ``ESC-12/stage/deputy_manager/to/<email>``, so applying a transition twice plans nothing
 twice. Every step is an audit event whose details carry ids and keys, never the concern text.
 
+A step entered after the fact (``--on`` a past date) records the stages it passes through but
+does not tell their managers: its notice waits ``BACKDATED_HOLD`` so the rest of the history can
+be entered, and a later back-dated step that moves the stage on calls off the notices of the
+stage it leaves that have not gone. Only the stage the escalation is at when the history is in
+gets its notice, showing the steps as they happened (issue 15 §3).
+
 A refused resolve is audited *and* raised: the caller should commit the session before letting
 the RefusedError go (``commit_refusal``), so the refusal is on record while nothing else changed.
 """
@@ -22,10 +28,16 @@ from sqlalchemy.orm import Session
 from workers.core.clock import SYSTEM_CLOCK, Clock
 from workers.errors import NotFoundError, RefusedError
 from workers.escalation import machine as m
-from workers.escalation.planned import plan_deadlines, plan_notice
+from workers.escalation.planned import (
+    STARTS_A_STAGE,
+    plan_deadlines,
+    plan_notice,
+    plan_outcome,
+)
 from workers.escalation.policy import Policy
 from workers.escalation.recipients import DirectoryLike
 from workers.escalation.refs import escalation_ref as escalation_ref  # the one spelling
+from workers.reviews.records import cancel_pending
 from workers.store.audit import record
 from workers.store.models import (
     Child,
@@ -36,6 +48,8 @@ from workers.store.models import (
 
 log = logging.getLogger(__name__)
 
+# How long a back-dated step's notice waits for the next step of the history to be entered.
+BACKDATED_HOLD = dt.timedelta(minutes=15)
 
 
 def state_of(row: Escalation) -> m.State:
@@ -122,6 +136,7 @@ class EscalationService:
             concern=concern,
             on=day,
             stage=stage,
+            today=self.clock.today(),
         )
         row = Escalation(
             child_id=child.id,
@@ -150,7 +165,8 @@ class EscalationService:
         self, escalation_id: int, *, to: str | None = None, by: str = "", on: dt.date | None = None
     ) -> Escalation:
         row = self.get(escalation_id)
-        t = m.advance(self.policy, state_of(row), on=on or self.clock.today(), by=by, to=to)
+        today = self.clock.today()
+        t = m.advance(self.policy, state_of(row), on=on or today, by=by, to=to, today=today)
         self._apply(row, t)
         return row
 
@@ -158,7 +174,8 @@ class EscalationService:
         self, escalation_id: int, *, by: str = "", on: dt.date | None = None
     ) -> Escalation:
         row = self.get(escalation_id)
-        t = m.refer_cafcass(self.policy, state_of(row), on=on or self.clock.today(), by=by)
+        today = self.clock.today()
+        t = m.refer_cafcass(self.policy, state_of(row), on=on or today, by=by, today=today)
         self._apply(row, t)
         return row
 
@@ -216,15 +233,36 @@ class EscalationService:
                 category=row.category,
             )
             log.info("escalation %s: %s at %s", row.id, step.action, step.stage)
-        plan_deadlines(self.session, self.policy, row.id, t.steps)
+        today, now = self.clock.today(), self.clock.now()
+        plan_deadlines(self.session, self.policy, row.id, t.steps, today=today)
         child = child or self.session.get(Child, row.child_id)
         assert child is not None  # a foreign key
+        late = any(s.on < today for s in t.steps if s.action in STARTS_A_STAGE)
+        if late and any(s.action != "raised" for s in t.steps if s.action in STARTS_A_STAGE):
+            self._call_off_passed_stages(row)
         for notice in t.notices:
             self.planned += plan_notice(
-                self.session, self.policy, self.directory, row, notice, child.team, self.clock.now()
+                self.session, self.policy, self.directory, row, notice, child.team,
+                now + BACKDATED_HOLD if late else now,
             )
+        if any(s.action == "resolved" for s in t.steps):
+            self.planned += plan_outcome(self.session, row, now)
         self.session.flush()
         self.session.expire(row, ["steps"])
+
+
+    def _call_off_passed_stages(self, row: Escalation) -> None:
+        """A back-dated move: the stage left behind was passed before anyone entered it, so
+        its notices not yet sent are called off (the current stage's notice carries the history;
+        a CAFCASS referral runs alongside the ladder and is kept)."""
+        ref = escalation_ref(row.id)
+        for stage in self.policy.stages:
+            if stage.key in (row.stage, m.CAFCASS):
+                continue
+            called_off = cancel_pending(self.session, f"{ref}/stage/{stage.key}/")
+            if called_off:
+                audit(self.session, "escalation.notices_called_off", "system", row.id,
+                      stage=stage.key, dispatches=called_off, reason="back-dated: stage passed")
 
 
 def commit_refusal(session: Session) -> None:

@@ -28,6 +28,8 @@ from workers.host.private_files import make_private_dir, open_private
 from workers.mailout.compose import form_returned, pack, reminder_expired
 from workers.mailout.documents import MailoutConfig, pdf_enabled
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
+from workers.reviews.distribution import RECORD_COPY_KIND
+from workers.reviews.distribution_compose import printed_copy
 from workers.store import audit
 from workers.store.models import Dispatch, Participant, PrintBatch, Review
 
@@ -66,7 +68,8 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
             .join(Participant, Dispatch.participant_id == Participant.id)
             .where(Dispatch.channel == "post", Dispatch.state == "pending",
                    Dispatch.print_batch_id.is_(None),
-                   Dispatch.kind.in_((INVITATION_KIND, REMINDER_KIND, *notices.KINDS)),
+                   Dispatch.kind.in_((INVITATION_KIND, REMINDER_KIND, RECORD_COPY_KIND,
+                                      *notices.KINDS)),
                    Dispatch.due_at < day_end(day))
             .order_by(Review.ref, Participant.ref, Dispatch.id)
         ).all())
@@ -109,9 +112,14 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
                 writer.add_blank_page()  # each recipient starts on a new sheet
             for dispatch, review_ref, person_ref in group:
                 first = len(writer.pages) + 1
-                packer = notices.pack if dispatch.kind in notices.KINDS else pack
-                _, _, person, attachments = packer(cfg, session, dispatch)
-                dispatch.sent_to = postal_address(person)  # the address printed (DESIGN.md §6)
+                if dispatch.kind == RECORD_COPY_KIND:
+                    attachments = printed_copy(cfg, session, dispatch)
+                    person = session.get(Participant, dispatch.participant_id)
+                else:
+                    packer = notices.pack if dispatch.kind in notices.KINDS else pack
+                    _, _, person, attachments = packer(cfg, session, dispatch)
+                if person is not None:  # the address printed (DESIGN.md §6)
+                    dispatch.sent_to = postal_address(person)
                 for attachment in attachments:
                     writer.append(PdfReader(io.BytesIO(attachment.content)))
                 manifest.append({

@@ -13,15 +13,16 @@ if TYPE_CHECKING:
 
 
 def register() -> None:
+    from workers.casework import notices  # a meeting moved or cancelled (issue 16)
     from workers.mailout import compose, jobs
     from workers.mailout.documents import load_config
     from workers.queue.scheduler import register_job
     from workers.returns import poll
+    from workers.reviews import distribution_compose
 
     load = cache(load_config)
     compose.register(load)
-    from workers.casework import notices  # a meeting moved or cancelled (issue 16)
-
+    distribution_compose.register(load)  # copies of the review record (issue 15 §2)
     notices.register(load)
     register_job(jobs.make_job(load))
     register_job(poll.make_job(lambda: inbox_reader(load().settings),

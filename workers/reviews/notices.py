@@ -101,13 +101,22 @@ def render_draft_record(session: Session, review: Review, cfg: NoticeConfig) -> 
         .join(Return, Return.dispatch_id == Dispatch.id)
         .where(Dispatch.review_id == review.id, Dispatch.participant_id.is_not(None))
     ).all()
+    from workers.reviews import draft_inputs
+
+    rules = cfg.rules
     context = contexts.review_record(
         review.child,
         review,
         review.participants,
         _common(cfg, review),
         returned_ids=[i for i in returned if i is not None],
-        participation_codes=cfg.rules.participation_codes,
+        previous=draft_inputs.previous_record(session, review),
+        participation_codes=rules.participation_codes,
+        next_review_due=draft_inputs.next_review_due(
+            session, review, rules.review_timescales, rules.mailout, cfg.calendar),
+        escalations=draft_inputs.open_escalations(
+            session, review, {s.key: s.title for s in rules.escalation.stages},
+            {c.key: c.title for c in rules.escalation.categories}),
     )
     return bytes(_engine(cfg.templates_dir, DocumentEngine).render("review_record", context))
 

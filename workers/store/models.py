@@ -127,11 +127,30 @@ class Review(Timestamped, Base):
     recorded_on: Mapped[dt.date | None] = mapped_column(Date)
     # the placement address is withheld from some participants (migration 0005; issue 16)
     placement_confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the completed record the IRO returned, kept with the case (migration 0006_record)
+    record_file: Mapped[str | None] = mapped_column(Text)
 
     child: Mapped[Child] = relationship(back_populates="reviews")
     participants: Mapped[list[Participant]] = relationship(
         back_populates="review", order_by="Participant.id"
     )
+
+
+class ReviewDecision(Timestamped, Base):
+    """One decision of a review, read back from the completed record's SMART table, so the next
+    review's draft carries it with a column for progress (issue 15 §1)."""
+
+    __tablename__ = "review_decisions"
+    __table_args__ = (UniqueConstraint("review_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(Text, default="")  # the desired outcome
+    action: Mapped[str] = mapped_column(Text, default="")
+    responsible: Mapped[str] = mapped_column(Text, default="")
+    timescale: Mapped[str] = mapped_column(Text, default="")
+    indicator: Mapped[str] = mapped_column(Text, default="")  # how we will know it worked
 
 
 class Participant(Timestamped, Base):

@@ -8,9 +8,9 @@ these; anyone else is refused with 403 and nothing changes.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
@@ -74,9 +74,49 @@ def review_page(request: Request, review_ref: str, user: SignedIn) -> Response:
                                    Deadline.kind.in_(("decisions", "record"))))}
         meets_on = review_on(review)
     back = "/iro" if user.has("iro") else "/manager"
+    copies, problem = _copies(ctx, review)
     return render(request, "iro/review.html", review=review, child=child, people=people,
                   deadlines=deadlines, meets_on=meets_on, today=ctx.today(), back=back,
-                  codes=ctx.rules.participation_codes)
+                  codes=ctx.rules.participation_codes, copies=copies, copies_problem=problem)
+
+
+def _copies(ctx: WebContext, review: Review) -> tuple[list[Any], str]:
+    """Who the completed record would go to (nothing planned), or why it cannot go yet."""
+    from workers.reviews.distribution import distribute
+
+    if not review.record_file:
+        return [], ""
+    try:
+        shown = distribute(ctx.sessions, ctx.mailout, review.ref, withhold={}, confirm=False,
+                           actor="web")
+    except BadInputError as exc:  # the preflight's problems, a record no longer kept
+        return [], str(exc)
+    planned = shown.existing
+    return [(c, c.key in planned) for c in shown.copies], ""
+
+
+@router.post("/{review_ref}/distribute")
+def distribute_record(request: Request, review_ref: str, user: SignedIn,
+                      confirm: Annotated[str, Form()] = "") -> Response:
+    """The IRO confirms the list shown on the page: the copies are planned (issue 15 §2)."""
+    from workers.reviews.distribution import distribute
+
+    ctx = web_context(request)
+    target = f"/iro/reviews/{review_ref}"
+    with ctx.sessions() as session:
+        review = _review(ctx, session, review_ref, user)
+        ref = review.ref
+    if confirm != "yes":
+        flash(request, "Tick the box to confirm the list; nothing was sent.", "error")
+        return RedirectResponse(target, status_code=303)
+    try:
+        done = distribute(ctx.sessions, ctx.mailout, ref, withhold={}, confirm=True,
+                          actor=user.email)
+    except BadInputError as exc:
+        flash(request, str(exc), "error")
+        return RedirectResponse(target, status_code=303)
+    flash(request, f"The record is on its way: {done.created} copies planned.")
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/{review_ref}/held")
@@ -108,6 +148,48 @@ def held(request: Request, review_ref: str, user: SignedIn,
         if following is not None:
             text += f"; next review {following.ref} due {following.due_on:%d %B %Y}"
     flash(request, text + ".")
+    return RedirectResponse(target, status_code=303)
+
+
+MAX_RECORD_BYTES = 20 * 1024 * 1024  # a long record with photographs; more is a mistake
+
+
+@router.post("/{review_ref}/record-file")
+def record_file(request: Request, review_ref: str, user: SignedIn,
+                record: Annotated[UploadFile, File()],
+                written_on: Annotated[str, Form()] = "") -> Response:
+    """The completed record uploaded: kept with the case, its clock stopped, its decisions table
+    read into the store (as `iro review recorded REF --file`). One that cannot be read is kept,
+    and the page says why."""
+    from workers.reviews.returned_record import record_returned
+
+    ctx = web_context(request)
+    target = f"/iro/reviews/{review_ref}"
+    today = ctx.today()
+    data = record.file.read(MAX_RECORD_BYTES + 1)
+    with ctx.sessions() as session:
+        review = _review(ctx, session, review_ref, user)
+        try:
+            if not data:
+                raise BadInputError("The completed record is an empty file; choose the .docx")
+            if len(data) > MAX_RECORD_BYTES:
+                raise BadInputError("The completed record is larger than 20 MB; remove pictures "
+                                    "and upload it again")
+            done = record_returned(session, ctx.calendar, ctx.settings.documents_dir,
+                                   review.ref, written_on=_day(written_on, "Written on", today),
+                                   name="The completed record", content=data, today=today,
+                                   actor=user.email)
+        except BadInputError as exc:  # RefusedError too
+            session.rollback()
+            flash(request, str(exc), "error")
+            return RedirectResponse(target, status_code=303)
+        session.commit()
+    if done.problem:
+        flash(request, f"{done.problem}. The file is kept with the case; no decisions were "
+                       "stored.", "error")
+    else:
+        flash(request, f"Review record kept with the case; {done.decisions} decision(s) read "
+                       "from it for the next review's draft.")
     return RedirectResponse(target, status_code=303)
 
 

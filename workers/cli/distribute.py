@@ -1,0 +1,53 @@
+"""`iro review distribute REF`: the completed record to those entitled to it, once the IRO
+confirms. Without --confirm it shows who would get what, by which channel, with what withheld;
+nothing is planned until the IRO runs it again with --confirm."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from workers.cli.context import app_context
+
+
+def distribute(
+    ctx: typer.Context,
+    review_ref: Annotated[str, typer.Argument(metavar="REVIEW_REF", help="The review.")],
+    withhold: Annotated[
+        list[str] | None,
+        typer.Option("--withhold", metavar="P_REF=HEADING",
+                     help="Leave this section of the record out of this person's copy "
+                          "(repeat as needed)."),
+    ] = None,
+    leave_out: Annotated[
+        list[str] | None,
+        typer.Option("--leave-out", metavar="P_REF", help="Send this person no copy."),
+    ] = None,
+    confirm: Annotated[
+        bool, typer.Option("--confirm", help="The IRO confirms the list: plan the sends.")
+    ] = False,
+    by: Annotated[str, typer.Option("--by", metavar="EMAIL", help="Who confirms.")] = "cli",
+) -> None:
+    """Send the completed record to the child (a letter of their own), parents, carers and the
+    social worker, each by their channel, with withheld sections taken out."""
+    from workers.cli.mailout import config_of
+    from workers.reviews.distribution import distribute as run
+    from workers.reviews.distribution import parse_withhold
+
+    app = app_context(ctx)
+    result = run(app.sessions, config_of(app), review_ref,
+                 withhold=parse_withhold(withhold or []), leave_out=leave_out or [],
+                 confirm=confirm, actor=by)
+    for c in result.copies:
+        what = "letter of what was decided" if c.child_letter else "review record"
+        left = f"; withheld: {'; '.join(c.withheld)}" if c.withheld else ""
+        state = " (already planned)" if c.key in result.existing else ""
+        typer.echo(f"  {c.participant_ref} {c.role.replace('_', ' ')}: {what} by "
+                   f"{c.channel}{left}{state}")
+    if not result.confirmed:
+        typer.echo(f"review {result.review_ref}: {len(result.copies)} copies would go; nothing "
+                   "is sent until you run this again with --confirm")
+        return
+    typer.echo(f"review {result.review_ref}: {result.created} copies planned; the workers send "
+               "email copies and `iro print-batch` prints postal ones")

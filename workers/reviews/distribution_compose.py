@@ -1,0 +1,70 @@
+"""Composing a copy of the review record for its recipient: an email with the copy attached, or
+the PDF for the print batch (issue 15 §2).
+
+The address is checked against the case record and the allow-list again at send time
+(``recipient_of``); the document is made at that moment from the kept record, with the sections
+withheld from this recipient taken out, or, for the child, their own letter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from functools import cache
+
+from sqlalchemy.orm import Session
+
+from workers.documents import contexts
+from workers.documents.emails import refuse_names_in_subject, render_email
+from workers.mail.message import DOCX, PDF, Attachment, OutgoingMessage
+from workers.mailout.compose import letter_parts
+from workers.mailout.documents import IroFallback, MailoutConfig, load_config, to_pdf
+from workers.queue.compose import ComposeContext, recipient_of, register_composer
+from workers.reviews.distribution import RECORD_COPY_KIND, copy_document
+from workers.store.models import Dispatch
+
+
+def _withheld(dispatch: Dispatch) -> list[str]:
+    return [str(t) for t in dispatch.params.get("withheld", [])]
+
+
+def compose_copy(session: Session, dispatch: Dispatch, cfg: MailoutConfig,
+                 ctx: ComposeContext) -> OutgoingMessage:
+    person = recipient_of(session, dispatch, ctx)  # the record's address, allow-listed
+    review, child, _ = letter_parts(session, dispatch)
+    name, document = copy_document(cfg, session, review, person, _withheld(dispatch))
+    iro = cfg.directory.iro(review.iro_email)
+    contact: contexts.Contact = iro if iro is not None else IroFallback(review.iro_email)
+    letter = contexts.letter(child, review, person,
+                             contexts.Common(cfg.letterhead, contact, cfg.clock.today()))
+    mail = render_email(cfg.settings.templates_dir, "email_record_copy",
+                        contexts.with_mailbox(letter, cfg.settings.mailbox.display_name,
+                                              withheld=_withheld(dispatch)))
+    refuse_names_in_subject("email_record_copy", mail.subject,
+                            (child.given_name, child.family_name, person.name))
+    return OutgoingMessage(
+        dispatch_key=dispatch.key,
+        to=person.email or "",
+        subject=mail.subject,
+        body_text=mail.body,
+        reply_to=ctx.reply_to or cfg.settings.mailbox.reply_to_address,
+        attachments=(Attachment(name, document, DOCX),),
+    )
+
+
+def printed_copy(cfg: MailoutConfig, session: Session, dispatch: Dispatch) -> list[Attachment]:
+    """The postal copy as PDF, for the print batch."""
+    review, _, person = letter_parts(session, dispatch)
+    name, document = copy_document(cfg, session, review, person, _withheld(dispatch))
+    return [Attachment(name.removesuffix(".docx") + ".pdf",
+                       to_pdf(cfg, document, f"{review.ref}/{person.ref}/record"), PDF)]
+
+
+def register(load: Callable[[], MailoutConfig] | None = None) -> None:
+    """Make this the composer of record copies (once per worker process)."""
+    loader = load or cache(load_config)
+
+    def bound(session: Session, dispatch: Dispatch, ctx: ComposeContext) -> OutgoingMessage:
+        return compose_copy(session, dispatch, replace(loader(), clock=ctx.clock), ctx)
+
+    register_composer(RECORD_COPY_KIND, bound)

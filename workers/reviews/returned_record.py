@@ -1,0 +1,101 @@
+"""The completed review record comes back from the IRO: keep it, stop its clock, read its
+decisions into the store (issue 15 §1). Sessions are passed in and callers commit.
+
+A record whose decisions cannot be read is still kept (and its clock stopped: the record was
+written); the result carries the reason, and the caller tells the person what to do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from workers.errors import RecordUnreadableError
+from workers.host.private_files import make_private_dir, write_private
+from workers.reviews import records
+from workers.reviews.calendar import Calendar
+from workers.reviews.held import deadline_key
+from workers.reviews.record_file import read_decisions
+from workers.reviews.service import stop_writeup
+from workers.store import audit, keyed
+from workers.store.models import Review, ReviewDecision
+
+
+@dataclass(frozen=True)
+class RecordReturned:
+    review_ref: str
+    kept_at: Path
+    decisions: int
+    clock_stopped: bool
+    in_time: bool | None
+    working_days_taken: int | None
+    problem: str = ""  # why the decisions could not be read; empty when they were
+
+
+def keep_record_file(documents_dir: Path, review: Review, content: bytes) -> Path:
+    """The returned record with the case (``<child>/<review>/record/record.docx``, then
+    ``record-2.docx`` …; never overwritten). The sender's file name is not kept: it may carry a
+    child's name."""
+    folder = Path(documents_dir) / review.child.ref / review.ref / "record"
+    make_private_dir(folder)
+    path, n = folder / "record.docx", 1
+    while path.exists():
+        n += 1
+        path = folder / f"record-{n}.docx"
+    write_private(path, content)
+    return path
+
+
+def store_decisions(session: Session, review: Review, content: bytes, name: str) -> int:
+    """Replace the review's decisions with those read from the record; raises
+    RecordUnreadableError (nothing replaced) when they cannot be read."""
+    rows = read_decisions(content, name)
+    session.execute(delete(ReviewDecision).where(ReviewDecision.review_id == review.id))
+    for row in rows:
+        session.add(ReviewDecision(review_id=review.id, number=row.number, outcome=row.outcome,
+                                   action=row.action, responsible=row.responsible,
+                                   timescale=row.timescale, indicator=row.indicator))
+    session.flush()
+    return len(rows)
+
+
+def record_returned(
+    session: Session,
+    calendar: Calendar,
+    documents_dir: Path,
+    review_ref: str,
+    *,
+    written_on: dt.date,
+    name: str,
+    content: bytes,
+    today: dt.date,
+    actor: str,
+) -> RecordReturned:
+    """Keep the file, stop the record clock (unless already stopped), read the decisions."""
+    review = records.review_by_ref(session, review_ref)
+    deadline = keyed.deadline_by_key(session, deadline_key(review.ref, "record"))
+    stopped = deadline is None or deadline.met_on is None
+    if stopped:
+        stop_writeup(session, calendar, review.ref, "record", written_on, today=today,
+                     actor=actor)
+    kept = keep_record_file(documents_dir, review, content)
+    review.record_file = str(kept)
+    problem = ""
+    count = 0
+    try:
+        count = store_decisions(session, review, content, Path(name).name)
+    except RecordUnreadableError as exc:
+        problem = str(exc)
+    audit.record(session, "review_record.returned", "review", review.id, actor=actor,
+                 review_ref=review.ref, decisions=count, readable=not problem)
+    deadline = keyed.deadline_by_key(session, deadline_key(review.ref, "record"))
+    return RecordReturned(
+        review_ref=review.ref, kept_at=kept, decisions=count, clock_stopped=stopped,
+        in_time=deadline.in_time if deadline else None,
+        working_days_taken=deadline.working_days_taken if deadline else None,
+        problem=problem,
+    )
