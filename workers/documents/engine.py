@@ -28,6 +28,7 @@ from lxml import etree
 
 from workers.documents import diagnose
 from workers.documents.environment import make_environment
+from workers.documents.package import check_package
 from workers.errors import TemplateError
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -69,6 +70,11 @@ class CompiledDocx:
             archive = zipfile.ZipFile(path)
         except (OSError, zipfile.BadZipFile) as exc:
             raise TemplateError(f"{self.name}: cannot open as a Word document: {exc}") from exc
+        try:
+            check_package(archive, self.name)
+        except BaseException:
+            archive.close()
+            raise
         parts: list[CompiledPart] = []
         base = io.BytesIO()
         with archive, zipfile.ZipFile(base, "w", zipfile.ZIP_DEFLATED) as out:
