@@ -96,6 +96,7 @@ SUBCOMMANDS: list[str] = [
     "escalations",
     "reviews",
     "imports",
+    "ssda903",  # after imports: it adds `iro import 903`
     "worker",
     "templates",
     "mailout",

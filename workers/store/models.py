@@ -333,3 +333,18 @@ class SignInFailure(Base):
     email: Mapped[str] = mapped_column(String(320), index=True)  # as typed, lower case
     address: Mapped[str] = mapped_column(String(64), index=True)  # the client's IP address
     at: Mapped[dt.datetime] = mapped_column(default=wall_now, index=True)
+
+
+class CarePeriod(Timestamped, Base):
+    """A period of care from the SSDA903 Episodes table: it starts with an episode whose RNE is S
+    and ends on the DEC of its last episode (None while the child is looked after). reg 33 counts
+    the first review from its start."""
+
+    __tablename__ = "care_periods"
+    __table_args__ = (UniqueConstraint("child_id", "started_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
+    started_on: Mapped[dt.date] = mapped_column(Date)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    reason_ended: Mapped[str] = mapped_column(String(10), default="")  # 903 REC code
