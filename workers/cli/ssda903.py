@@ -66,8 +66,8 @@ def import_903(
                                  progress=lambda n: bar.advance(task, n))
     from rich.table import Table
 
-    table = Table(title=f"903 import: {summary.rows} rows; "
-                        f"{summary.short_breaks_only} children with short breaks only, not tracked")
+    table = Table(title=f"903 import: {summary.rows} rows; children with short breaks only, "
+                        f"not tracked: {summary.short_breaks_only}")
     for column in ("", "added", "changed", "unchanged"):
         table.add_column(column, justify="left" if not column else "right")
     for label, counts in (("children", summary.children), ("periods of care", summary.periods),

@@ -70,6 +70,7 @@ def build(tables: list[Table], timescales: ReviewTimescalesLike,
     if missing:
         findings.append(Finding("903", 1, "", "no " + " or ".join(missing) + " table among "
                                 "the files given; give all three (recognised by their columns)"))
+        raise_findings(findings)  # cross-table checks would only repeat it for every row
     dobs = _header(by_name["Header"], findings)
     episodes = _episodes(by_name["Episodes"], dobs, findings)
     findings += check_reviews(by_name["Reviews"], dobs)
