@@ -120,7 +120,8 @@ class CompiledDocx:
         try:
             tree = etree.fromstring(data, _STRICT)
         except etree.XMLSyntaxError as exc:
-            raise diagnose.xml_error(self.name, part.name, exc, out, part.source) from exc
+            raise diagnose.xml_error(self.name, part.name, exc, out, part.source,
+                                     context) from exc
         if part.name.startswith("word/"):
             if _MISPLACED_RICH(tree):
                 raise diagnose.structure_error(
