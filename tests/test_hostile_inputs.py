@@ -33,7 +33,7 @@ def test_refs_that_are_identifiers_pass(ref: str) -> None:
 
 
 @pytest.mark.parametrize(("ref", "said"), [
-    ("../../x", "starts with a dot"), (".hidden", "starts with a dot"),
+    ("../../x", "starts with '.'"), (".hidden", "starts with '.'"), ("-1", "starts with '-'"),
     ("R-1/mailout/P-1", "character other than"), ("a?b", "character other than"),
     ("a#b", "character other than"), ("a b", "character other than"),
     ("C\\1", "character other than"), ("Zoë", "character other than"),
@@ -143,10 +143,11 @@ def _csv_with(column: str, value: str, row: int = 0) -> bytes:
 
 
 IMPORT_CORPUS = [
-    ("child_ref", "../../x", "starts with a dot"),
+    ("child_ref", "../../x", "starts with '.'"),
+    ("child_ref", "-rf", "starts with '-'"),
     ("review_ref", "R-1/mailout/P-1", "character other than"),
     ("participant_ref", "P?1#2", "character other than"),
-    ("review_ref", ".R", "starts with a dot"),
+    ("review_ref", ".R", "starts with '.'"),
     ("child_ref", "C" * 41, "longer than 40"),
     ("name", "Ann\x0cSmith", "U+000C"),
     ("name", "Bell\x07", "U+0007"),
@@ -211,6 +212,25 @@ def test_resolve_outcome_and_response_with_control_characters_are_refused() -> N
     with pytest.raises(BadInputError, match="--outcome holds the control character U\\+0000"):
         m.resolve(policy, t.state, by="i@x.gov.uk", outcome="done\x00", on=day,
                   iro_manager="boss@x.gov.uk")
+
+
+def test_cells_a_spreadsheet_would_run_are_written_as_text(tmp_path: Path) -> None:
+    outer, work = _sandbox(tmp_path)
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert "C-1001,Zoë,O'Neil," in text
+    (work / "reviews.csv").write_text(text.replace("C-1001,Zoë,O'Neil,",
+                                                   "C-1001,=HYPERLINK(1),O'Neil,"),
+                                      encoding="utf-8")
+    env = _env(work)
+    assert run_iro(work, "db", "upgrade", **env).returncode == 0
+    assert run_iro(work, "import", "reviews", "reviews.csv", **env).returncode == 0
+    result = run_iro(work, "deadlines", "--on", "2026-12-03", "--format", "csv", **env)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    initials = {r["child_ref"]: r["initials"] for r in rows}
+    assert initials["C-1001"] == "'=.O."  # the initial "=" would start a formula
+    assert all(not v.startswith(("=", "+", "-", "@")) for r in rows for v in r.values())
+    _nothing_outside(outer)
 
 
 COMMAND_CORPUS = [
