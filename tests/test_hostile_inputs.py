@@ -156,6 +156,10 @@ IMPORT_CORPUS = [
     ("organisation", "\x1b[2Jx", "U+001B"),
     ("relationship", "x\ufffe", "U+FFFE"),
     ("postcode", "BR1 2AC", "not a UK postcode"),
+    ("review_date", "9999-12-31", "out of range"),
+    ("looked_after_since", "0001-01-01", "out of range"),
+    ("review_number", "99999999999999999999", "from 1 to 999"),
+    ("review_number", "\u0665", "from 1 to 999"),
 ]
 
 
