@@ -64,18 +64,22 @@ def upsert_extract(session: Session, extract: Extract, timescales: ReviewTimesca
         chunk = refs[start : start + 500]
         query = select(Child).where(Child.ref.in_(chunk)).options(selectinload(Child.reviews))
         existing.update((c.ref, c) for c in session.scalars(query))
+    before = {ref: next_due(c, timescales, calendar) for ref, c in existing.items()}
+    children = {ref: _child(session, existing.get(ref), extract.children[ref], summary)
+                for ref in refs}
+    session.flush()  # ids for the new children's periods, in one round trip
+    stored: dict[tuple[int, dt.date], CarePeriod] = {}
+    ids = [c.id for c in children.values()]
+    for start in range(0, len(ids), 500):
+        periods = select(CarePeriod).where(CarePeriod.child_id.in_(ids[start : start + 500]))
+        stored.update(((p.child_id, p.started_on), p) for p in session.scalars(periods))
     for ref in refs:
-        plan = extract.children[ref]
-        child = existing.get(ref)
-        before = next_due(child, timescales, calendar) if child is not None else None
-        child = _child(session, child, plan, summary)
-        _periods(session, child, plan, summary)
-        _reviews(session, child, plan, summary)
-        session.flush()
-        session.refresh(child, ["reviews"])
+        plan, child = extract.children[ref], children[ref]
+        _periods(session, child, plan, summary, stored)
+        _reviews(child, plan, summary)
         after = next_due(child, timescales, calendar)
-        summary.next_due.add("created" if before is None else
-                             "unchanged" if before == after else "updated")
+        summary.next_due.add("created" if ref not in before else
+                             "unchanged" if before[ref] == after else "updated")
         if progress is not None:
             progress(1)
     audit.record(session, "import.903", "import", None, actor=actor, **summary.as_details())
@@ -95,21 +99,19 @@ def _child(session: Session, child: Child | None, plan: ChildPlan, summary: Summ
               "ceased_on": plan.current.ended_on}
     if child is None:
         child = Child(ref=plan.ref, given_name="", family_name="", team="", iro_email="",
-                      placement="", legal_status="", **values)
+                      placement="", legal_status="", reviews=[], **values)
         session.add(child)
-        session.flush()
         summary.children.add("created")
         return child
     summary.children.add("updated" if _assign(child, values) else "unchanged")
     return child
 
 
-def _periods(session: Session, child: Child, plan: ChildPlan, summary: Summary903) -> None:
-    stored = {p.started_on: p for p in session.scalars(
-        select(CarePeriod).where(CarePeriod.child_id == child.id))}
+def _periods(session: Session, child: Child, plan: ChildPlan, summary: Summary903,
+             stored: dict[tuple[int, dt.date], CarePeriod]) -> None:
     for period in plan.periods:
         values = {"ended_on": period.ended_on, "reason_ended": period.reason_ended}
-        row = stored.get(period.started_on)
+        row = stored.get((child.id, period.started_on))
         if row is None:
             session.add(CarePeriod(child_id=child.id, started_on=period.started_on, **values))
             summary.periods.add("created")
@@ -117,7 +119,7 @@ def _periods(session: Session, child: Child, plan: ChildPlan, summary: Summary90
             summary.periods.add("updated" if _assign(row, values) else "unchanged")
 
 
-def _reviews(session: Session, child: Child, plan: ChildPlan, summary: Summary903) -> None:
+def _reviews(child: Child, plan: ChildPlan, summary: Summary903) -> None:
     by_day = {r.held_on: r for r in child.reviews if r.held_on is not None}
     for past in plan.reviews:
         late = timeliness(past.held_on, past.due_on)
@@ -125,9 +127,10 @@ def _reviews(session: Session, child: Child, plan: ChildPlan, summary: Summary90
                   "in_timescale": late.in_timescale, "days_late": late.days_late}
         row = by_day.get(past.held_on)
         if row is None:
-            session.add(Review(ref=f"{child.ref}-903-{past.held_on:%Y%m%d}", child_id=child.id,
-                               held_on=past.held_on, status="recorded", venue="",
-                               iro_email=child.iro_email, **values))
+            # appended to the relationship, so next_due sees it without a round trip
+            child.reviews.append(Review(ref=f"{child.ref}-903-{past.held_on:%Y%m%d}",
+                                        held_on=past.held_on, status="recorded", venue="",
+                                        iro_email=child.iro_email, **values))
             summary.reviews.add("created")
         elif row.ref.startswith(f"{child.ref}-903-"):
             summary.reviews.add("updated" if _assign(row, values) else "unchanged")
