@@ -379,3 +379,44 @@ def test_templates_check_refuses_a_name_field_in_an_email_subject(
     assert result.returncode == 4, result.stdout + result.stderr
     assert "puts a name in the subject" in result.stdout + result.stderr
     _nothing_outside(outer)
+
+
+# ---- paths built from data ------------------------------------------------------------------
+
+def test_a_stored_ref_of_dot_dot_cannot_write_a_preview_outside_its_folder(tmp_path: Path) -> None:
+    # A row written before refs were checked (or by another door): the path is checked again.
+    from factories import make_case, sqlite_store
+    from mailout_support import make_config
+
+    from workers.mailout.service import run_mailout
+
+    sessions = sqlite_store(tmp_path)
+    with sessions() as s:
+        review = make_case(s)
+        review.ref = "../../escaped"
+        s.commit()
+    out = tmp_path / "box" / "preview"
+    out.mkdir(parents=True)
+    with pytest.raises(BadInputError, match="would leave"):
+        run_mailout(sessions, make_config(tmp_path), "../../escaped", dry_run_dir=out)
+    assert not (tmp_path / "escaped").exists() and not (tmp_path / "box" / "escaped").exists()
+    assert list(out.iterdir()) == []
+
+
+def test_a_returned_scan_stays_in_the_documents_folder(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from workers.returns.service import keep_file
+
+    docs = tmp_path / "box" / "documents"
+    docs.mkdir(parents=True)
+    letter = SimpleNamespace(reference_code="ABC-123")
+    for child, review in (("../../..", "R-1"), ("C-1", "../../../x"), ("/etc", "R-1")):
+        case = SimpleNamespace(ref=review, child=SimpleNamespace(ref=child))
+        with pytest.raises(BadInputError, match="would leave"):
+            keep_file(docs, letter, case, "form.pdf", b"%PDF")  # type: ignore[arg-type]
+    assert sorted(p.name for p in (tmp_path / "box").iterdir()) == ["documents"]
+    assert list(docs.iterdir()) == []
+    kept = keep_file(docs, letter, SimpleNamespace(ref="R-1", child=SimpleNamespace(ref="C-1")),
+                     "../../form.pdf", b"%PDF")  # type: ignore[arg-type]
+    assert kept == docs / "C-1" / "R-1" / "returns" / "ABC-123-form.pdf"
