@@ -50,9 +50,11 @@ HAND_WORKED = [
     # looked after since before the extract (first episode is a placement move): the review
     # seen is at least the 2nd, so the next is 6-monthly: 10 Nov 2026
     ("U7", "06/06/2011", [("15/04/2026", "P", "C2", "", "")], [("10/05/2026", "PN5")]),
+    # the same, with its review seen before its first episode in the extract: 6 months on
+    ("U8", "06/06/2011", [("15/04/2026", "P", "C2", "", "")], [("10/03/2026", "PN5")]),
 ]
 EXPECTED_DUE = {"A1": "2027-01-09", "B2": "2026-12-25", "N5": "2026-10-05",
-                "R6": "2026-10-29", "U7": "2026-11-10"}
+                "R6": "2026-10-29", "U7": "2026-11-10", "U8": "2026-09-10"}
 FILLERS = 300
 
 
@@ -134,7 +136,7 @@ def test_import_gives_reg_33_dates_worked_by_hand(tmp_path: Path, url: str) -> N
     assert _iro(tmp_path, url, "db", "upgrade")[0] == 0
     code, out, err = _iro(tmp_path, url, "import", "903", str(folder))
     assert code == 0, err
-    tracked = 5 + FILLERS - FILLERS // 10  # A1 B2 N5 R6 U7 and the fillers without short breaks
+    tracked = 6 + FILLERS - FILLERS // 10  # A1 B2 N5 R6 U7 U8, the fillers without short breaks
     assert "children with short breaks only, not tracked: 31" in " ".join(out.split())
     due = _due(tmp_path, url)
     assert {k: due[k] for k in EXPECTED_DUE} == EXPECTED_DUE

@@ -2,8 +2,8 @@
 
 * A period of care starts with an episode whose RNE is ``S`` and ends on the DEC of its last
   episode; a child whose first episode in the extract is not ``S`` has been looked after since
-  before it (the period's start is then the first DECOM seen, and reviews are numbered from 2,
-  since at least the first was held before the extract).
+  before it (the period's start is then the first DECOM or review seen, whichever is earlier, and
+  reviews are numbered from 2, since at least the first was held before the extract).
 * Short breaks (LS ``V3``/``V4``) are not a period of care for reg 33: a child with only those is
   not tracked, and such episodes never start or extend a period.
 * Each review in a period is numbered in date order; its statutory date is reg 33's
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from workers.planning import PlanningCalendar, ReviewTimescalesLike, statutory_due_date
 from workers.ssda903.rules import Finding, check_reviews, raise_findings
@@ -89,7 +89,12 @@ def build(tables: list[Table], timescales: ReviewTimescalesLike,
         if not periods:
             short.append(ref)
             continue
-        past = _reviews(sorted(set(reviews.get(ref, []))), periods, timescales, calendar)
+        seen = sorted(set(reviews.get(ref, [])))
+        if seen and not periods[0].start_known and seen[0][0] < periods[0].started_on:
+            # looked after since at least its earliest review: reg 33 counts the later reviews
+            # from it, and deadlines count only reviews on or after a period's start
+            periods[0] = replace(periods[0], started_on=seen[0][0])
+        past = _reviews(seen, periods, timescales, calendar)
         children[ref] = ChildPlan(ref, dob, tuple(periods), tuple(past))
     return Extract(children, tuple(sorted(short)), sum(len(r) for r in by_name.values()))
 
@@ -146,9 +151,12 @@ def _periods(episodes: list[_Episode]) -> list[Period]:
 def _reviews(held: list[tuple[dt.date, str]], periods: list[Period],
              timescales: ReviewTimescalesLike, calendar: PlanningCalendar) -> list[PastReview]:
     out: list[PastReview] = []
-    for period in periods:
+    for i, period in enumerate(periods):
+        # a period that began before the extract also owns the reviews seen before its first
+        # episode in the extract
+        since = dt.date.min if i == 0 and not period.start_known else period.started_on
         inside = [(d, c) for d, c in held
-                  if d >= period.started_on and (period.ended_on is None or d <= period.ended_on)]
+                  if d >= since and (period.ended_on is None or d <= period.ended_on)]
         previous: dt.date | None = None
         for n, (day, code) in enumerate(inside, start=1 if period.start_known else 2):
             if period.start_known or previous is not None:
