@@ -6,12 +6,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from workers.clock import FixedClock
-from workers.directory import load_directory
+from workers.config.directory import load_directory
+from workers.config.rules import load_rules
+from workers.config.settings import load_settings
+from workers.core.clock import FixedClock
+from workers.core.workcalendar import WorkingCalendar
 from workers.mailout.documents import MailoutConfig
-from workers.rules import load_rules
-from workers.settings import load_settings
-from workers.workcalendar import WorkingCalendar
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config"

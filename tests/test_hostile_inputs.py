@@ -201,10 +201,10 @@ def test_escalation_text_with_control_characters_is_refused(
 def test_resolve_outcome_and_response_with_control_characters_are_refused() -> None:
     import datetime as dt
 
+    from workers.config.rules import load_rules
+    from workers.core.workcalendar import WorkingCalendar
     from workers.escalation import machine as m
     from workers.escalation.policy import Policy
-    from workers.rules import load_rules
-    from workers.workcalendar import WorkingCalendar
 
     rules = load_rules(ROOT / "config" / "rules.yaml")
     policy = Policy.from_rules(rules.escalation, WorkingCalendar.from_rules(rules.calendar))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mailout_support import CONFIG, ROOT
 
-from workers.clock import SYSTEM_CLOCK
+from workers.core.clock import SYSTEM_CLOCK
 
 REVIEWS = ["R-1001-5", "R-1002-4", "R-1003-11", "R-1004-1", "R-1005-3", "R-1006-2"]
 SUBJECT = re.compile(r"^(Reminder: )?LAC review \d\d/\d\d/\d{4} - ref R-[0-9-]+ \([A-ZŁ]\.[A-Z]\.\)"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from workers.errors import BadInputError
 
 if TYPE_CHECKING:
-    from workers.directory import Directory
+    from workers.config.directory import Directory
 
 
 # Dates the service can count working days for: the bank-holiday tables and every deadline

@@ -87,7 +87,7 @@ def export_reviews(
     """The 903 REVIEWS table (CHILD,DOB,REVIEW,REVIEW_CODE) from the reviews held in --year,
     checked with the import's rules first; nothing is written if one fails (exit 2)."""
     from workers.cli.options import check_output
-    from workers.private_files import open_private
+    from workers.host.private_files import open_private
     from workers.ssda903.export import review_rows, to_csv, year_bounds
 
     start, end = year_bounds(year)

@@ -12,7 +12,7 @@ import typer
 
 from workers.cli.options import check_output
 from workers.errors import EXIT_TEMPLATE
-from workers.private_files import write_private
+from workers.host.private_files import write_private
 
 templates_app = typer.Typer(help="Check, render and describe the Word and email templates.",
                             no_args_is_help=True)
@@ -123,7 +123,7 @@ def render(
                 err=True,
             )
             return
-        from workers.runtime_dir import process_dir
+        from workers.host.runtime_dir import process_dir
 
         with PdfConverter(soffice, warm=False, folder=process_dir(_runtime_dir(ctx))) as conv:
             write_private(out.with_suffix(".pdf"), conv.convert(docx, kind))

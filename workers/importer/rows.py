@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from workers.clock import LONDON
+from workers.core.clock import LONDON
+from workers.core.planning import ReviewTimescalesLike, statutory_due_date
+from workers.core.workcalendar import WorkingCalendar
 from workers.errors import BadInputError, ConfigError
 from workers.importer import values as v
 from workers.importer.format import BY_NAME, CHANNELS, MULTILINE, REF_COLUMNS
@@ -26,12 +28,10 @@ from workers.importer.records import (
 from workers.importer.table import read_table
 from workers.inputs.refs import ref_problem
 from workers.inputs.text import control_problem
-from workers.planning import ReviewTimescalesLike, statutory_due_date
-from workers.workcalendar import WorkingCalendar
 
 if TYPE_CHECKING:
-    from workers.directory import Directory
-    from workers.rules import Rules
+    from workers.config.directory import Directory
+    from workers.config.rules import Rules
 
 T = TypeVar("T")
 

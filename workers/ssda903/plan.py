@@ -17,7 +17,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from workers.planning import PlanningCalendar, ReviewTimescalesLike, statutory_due_date
+from workers.core.planning import PlanningCalendar, ReviewTimescalesLike, statutory_due_date
 from workers.ssda903.rules import Finding, check_reviews, raise_findings
 from workers.ssda903.tables import Row, Table, parse_date
 

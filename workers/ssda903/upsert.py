@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from workers.core.planning import PlanningCalendar, ReviewTimescalesLike, statutory_due_date
 from workers.importer.upsert import Counts
-from workers.planning import PlanningCalendar, ReviewTimescalesLike, statutory_due_date
 from workers.reviews.timescale import timeliness
 from workers.ssda903.plan import ChildPlan, Extract
 from workers.store import audit
@@ -110,7 +110,7 @@ def _child(session: Session, child: Child | None, plan: ChildPlan, summary: Summ
 def _periods(session: Session, child: Child, plan: ChildPlan, summary: Summary903,
              stored: dict[tuple[int, dt.date], CarePeriod]) -> None:
     for period in plan.periods:
-        values = {"ended_on": period.ended_on, "reason_ended": period.reason_ended}
+        values = {"ended_on": period.ended_on}
         row = stored.get((child.id, period.started_on))
         if row is None:
             session.add(CarePeriod(child_id=child.id, started_on=period.started_on, **values))

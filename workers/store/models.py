@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from workers.clock import wall_now
+from workers.core.clock import wall_now
 
 # Named constraints, so later migrations can drop or alter them (SQLite batch mode needs names).
 NAMING_CONVENTION = {
@@ -229,6 +229,22 @@ class Deadline(Timestamped, Base):
     in_time: Mapped[bool | None]
 
 
+class MidwayCheck(Timestamped, Base):
+    """The IRO's midway check between reviews (annual report 2013-14 §7.3): are the decisions
+    being carried out? Meets the ``midway`` deadline of the review it follows."""
+
+    __tablename__ = "midway_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deadline_id: Mapped[int] = mapped_column(ForeignKey("deadlines.id"), unique=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), index=True)
+    checked_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # on_track | concern
+    note: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(320))
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"))
+
+
 class Escalation(Timestamped, Base):
     """An IRO's formal challenge (dispute resolution), moving up stages until the IRO closes it."""
 
@@ -336,15 +352,9 @@ class SignInFailure(Base):
 
 
 class CarePeriod(Timestamped, Base):
-    """A period of care from the SSDA903 Episodes table: it starts with an episode whose RNE is S
-    and ends on the DEC of its last episode (None while the child is looked after). reg 33 counts
-    the first review from its start."""
-
-    __tablename__ = "care_periods"
+    __tablename__ = "care_periods"  # 903 Episodes: an RNE S to the last DEC; reg 33 restarts
     __table_args__ = (UniqueConstraint("child_id", "started_on"),)
-
     id: Mapped[int] = mapped_column(primary_key=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
     started_on: Mapped[dt.date] = mapped_column(Date)
     ended_on: Mapped[dt.date | None] = mapped_column(Date)
-    reason_ended: Mapped[str] = mapped_column(String(10), default="")  # 903 REC code

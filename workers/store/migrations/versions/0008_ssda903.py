@@ -1,7 +1,7 @@
 """Periods of care imported from the SSDA903 return (`iro import 903`).
 
 Revision ID: 0008_ssda903
-Revises: 0004
+Revises: 0010_midway
 Create Date: 2026-12-03
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_ssda903"
-down_revision: str | None = "0004"
+down_revision: str | None = "0010_midway"  # chained after main's head when main was merged in
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -25,7 +25,6 @@ def upgrade() -> None:
         sa.Column("child_id", sa.Integer(), nullable=False),
         sa.Column("started_on", sa.Date(), nullable=False),
         sa.Column("ended_on", sa.Date(), nullable=True),
-        sa.Column("reason_ended", sa.String(length=10), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
                   nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
