@@ -94,6 +94,15 @@ def test_markup_that_breaks_xml_names_the_field(tmp_path: Path) -> None:
     assert "not valid XML" in msg and "bad" in msg and "Value: {{ bad }} end" in msg
 
 
+def test_a_control_character_names_the_field_that_holds_it(tmp_path: Path) -> None:
+    # The paragraph's first field (here `name`) is not the culprit: the value of `venue` is.
+    with pytest.raises(TemplateError) as err:
+        render(tmp_path, {"name": "Ann", "review": {"venue": "Room\x0b3"}}, "Intro",
+               "Dear {{ name }}, at {{ review.venue }}")
+    msg = str(err.value)
+    assert "not valid XML" in msg and "review.venue" in msg and "name," not in msg
+
+
 def test_not_a_docx(tmp_path: Path) -> None:
     path = tmp_path / "x.docx"
     path.write_text("not a zip")

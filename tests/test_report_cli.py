@@ -115,6 +115,7 @@ def test_docx_renders_to_pdf(year: tuple[Path, str, AnnualReport], soffice: str)
     from pypdf import PdfReader
 
     out = year[0] / "render" / "report.docx"
+    out.parent.mkdir()  # -o into a missing folder is refused (tests/test_hostile_inputs.py)
     done = iro(year, *YEAR, "--format", "docx", "-o", str(out))
     assert done.returncode == 0, done.stderr
     subprocess.run(

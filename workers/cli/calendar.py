@@ -7,8 +7,7 @@ from typing import Annotated
 import typer
 
 from workers.cli.context import app_context
-from workers.cli.options import parse_date
-from workers.errors import BadInputError
+from workers.cli.options import MAX_WORKING_DAYS, parse_date, parse_int
 
 STATUTORY_HELP = (
     "Count statutory working days (reg 33: weekends and bank holidays only), "
@@ -26,10 +25,7 @@ def add(
 ) -> None:
     """Print the date N working days after DATE (before it when N is negative)."""
     start = parse_date(date, "DATE")
-    try:
-        count = int(n)
-    except ValueError:
-        raise BadInputError(f"N: expected a whole number of working days, got {n!r}") from None
+    count = parse_int(n, "N", -MAX_WORKING_DAYS, MAX_WORKING_DAYS)
     typer.echo(app_context(ctx).calendar.add(start, count, statutory).isoformat())
 
 

@@ -19,6 +19,7 @@ import typer
 from workers.cli.context import app_context
 from workers.cli.options import check_format, check_iro, parse_date
 from workers.errors import BadInputError, ConfigError
+from workers.inputs.csvcells import safe_row
 
 if TYPE_CHECKING:
     from workers.store.deadline_queries import DueItem
@@ -108,7 +109,7 @@ def _csv(items: Sequence[DueItem]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\n")
     writer.writeheader()
     for item in items:
-        writer.writerow(_record(item))
+        writer.writerow(safe_row(_record(item)))  # formula-safe for Excel (issue 17)
     return buffer.getvalue()
 
 

@@ -14,6 +14,7 @@ import typer
 
 from workers.cli.context import AppContext, app_context
 from workers.cli.options import check_format, format_metavar, optional_date
+from workers.inputs.csvcells import safe_row
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -197,7 +198,7 @@ def _print(rows: list[dict[str, object]], fields: list[str], fmt: str, title: st
 
         writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(safe_row(row) for row in rows)  # formula-safe for Excel
     else:
         from rich.console import Console
         from rich.table import Table

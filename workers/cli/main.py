@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from workers.cli.context import AppContext, default_config_dir
-from workers.errors import EXIT_UNEXPECTED, IroError
+from workers.errors import EXIT_BAD_INPUT, EXIT_UNEXPECTED, IroError
 
 HELP = """\
 iro: the paperwork of an Independent Reviewing Officer service, done by queue workers.
@@ -96,6 +96,7 @@ SUBCOMMANDS: list[str] = [
     "escalations",
     "reviews",
     "imports",
+    "ssda903",  # after imports: it adds `iro import 903`
     "worker",
     "templates",
     "mailout",
@@ -137,6 +138,17 @@ def main(argv: list[str] | None = None) -> None:
         else:
             err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
+    except (OverflowError, MemoryError, RecursionError) as exc:
+        # A date or count past what the calendar or memory can hold (year 10000, N = 10**15, a
+        # bomb) is bad input however deep it surfaced: one line and exit 2, not a traceback.
+        if debug:
+            err_console.print_exception()
+        err_console.print(
+            f"[bold red]error:[/] a date or number in the input is out of range "
+            f"({type(exc).__name__}); give smaller values and run again",
+            highlight=False, soft_wrap=True,
+        )
+        sys.exit(EXIT_BAD_INPUT)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         if debug:
             err_console.print_exception()

@@ -15,12 +15,50 @@ if TYPE_CHECKING:
     from workers.config.directory import Directory
 
 
+# Dates the service can count working days for: the bank-holiday tables and every deadline
+# (a date plus months or working days) stay far from Python's year 1 and year 9999 limits.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+# Working days a command may count in one go: about 40 years.
+MAX_WORKING_DAYS = 10_000
+
+
 def parse_date(text: str, name: str) -> dt.date:
     """An ISO date from the command line, or a BadInputError naming the option or argument."""
     try:
-        return dt.date.fromisoformat(text.strip())
+        day = dt.date.fromisoformat(text.strip())
     except ValueError:
         raise BadInputError(f"{name}: expected a date like 2025-12-19, got {text!r}") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise BadInputError(
+            f"{name}: {day.isoformat()} is out of range; give a date from {FIRST_YEAR} "
+            f"to {LAST_YEAR}"
+        )
+    return day
+
+
+def parse_int(text: str, name: str, low: int, high: int) -> int:
+    """A whole number typed with ASCII digits, ``low``..``high``, or a BadInputError.
+
+    ``int()`` also reads Arabic-Indic and other Unicode digits, which nobody means to type."""
+    value = text.strip()
+    body = value[1:] if value[:1] in "+-" else value
+    if not (body.isascii() and body.isdigit()):
+        raise BadInputError(f"{name}: expected a whole number written with 0-9, got {text!r}")
+    number = int(value) if len(body) <= 18 else high + 1  # no 4300-digit int() parsing
+    if not low <= number <= high:
+        raise BadInputError(f"{name}: {number} is out of range; give {low} to {high}")
+    return number
+
+
+def check_output(path: Path, name: str = "-o") -> Path:
+    """A file to write: its folder must exist (a typo must not make folders), and it is not one."""
+    if path.is_dir():
+        raise BadInputError(f"{name} {path}: is a folder; give a file name inside it")
+    if not path.parent.is_dir():
+        raise BadInputError(
+            f"{name} {path}: the folder {path.parent} does not exist; create it first"
+        )
+    return path
 
 
 def optional_date(text: str | None, name: str) -> dt.date | None:

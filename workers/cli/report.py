@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from workers.cli.context import app_context
-from workers.cli.options import check_format, parse_date
+from workers.cli.options import check_format, check_output, parse_date
 from workers.errors import BadInputError, ConfigError
 
 if TYPE_CHECKING:
@@ -65,8 +65,10 @@ def report(
     check_format(output, FORMATS)
     if output == "docx" and out_file is None:
         raise BadInputError("--format docx: give the file to write with -o FILE")
-    if earlier_years < 0:
-        raise BadInputError(f"--earlier-years: expected 0 or more, got {earlier_years}")
+    if not 0 <= earlier_years <= 50:
+        raise BadInputError(f"--earlier-years: expected 0 to 50, got {earlier_years}")
+    if out_file is not None:
+        check_output(out_file)
     first, last = parse_date(start, "--from"), parse_date(end, "--to")
     if last < first:
         raise BadInputError(f"--to {last.isoformat()} is before --from {first.isoformat()}")
@@ -189,7 +191,6 @@ def _emit(text: str, out_file: Path | None) -> None:
 def _write(path: Path | None, data: bytes) -> None:
     assert path is not None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     except OSError as exc:
         raise BadInputError(f"-o {path}: cannot write: {exc.strerror}") from None

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from workers.cli.options import check_output
 from workers.errors import EXIT_TEMPLATE
 from workers.host.private_files import write_private
 
@@ -93,6 +94,7 @@ def render(
     from workers.documents.examples import load_data, merge
 
     spec = get_kind(kind)
+    check_output(out, "-o")
     common = data.parent / "_common.yaml"
     context = load_data(data)
     if common.exists() and common.resolve() != data.resolve():

@@ -15,6 +15,7 @@ import typer
 from workers.cli import queue_status
 from workers.cli.context import app_context
 from workers.cli.options import format_metavar
+from workers.inputs.csvcells import safe_row
 
 if TYPE_CHECKING:
     import dramatiq
@@ -247,7 +248,7 @@ def _emit(rows: list[dict[str, Any]], fmt: Format) -> None:
     elif fmt is Format.csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(safe_row(row) for row in rows)  # formula-safe for Excel
     else:
         from rich.console import Console
         from rich.table import Table

@@ -190,6 +190,7 @@ def _escalation(rules: Rules) -> Iterator[Finding]:
             )
         if not stage.recipients:
             yield ("escalation", "stages", i, "recipients"), "a stage needs at least one recipient"
+        yield from _template(("escalation", "stages", i, "template"), stage.template, "escalation_")
 
 
 def _consultation(rules: Rules) -> Iterator[Finding]:
@@ -211,12 +212,27 @@ def _consultation(rules: Rules) -> Iterator[Finding]:
                         "each age must fall in at most one band"
                     ),
                 )
+    for i, band in enumerate(bands):
+        yield from _template(("consultation", "age_bands", i, "template"), band.template,
+                             "consultation_")
+    for role, kind in rules.consultation.forms.items():
+        yield from _template(("consultation", "forms", role), kind, "consultation_")
     for role in rules.consultation.forms:
         if role not in rules.roles:
             yield (
                 ("consultation", "forms", role),
                 (f"unknown role {role!r}; expected one of {', '.join(rules.roles)}"),
             )
+
+
+def _template(loc: Loc, kind: str, prefix: str) -> Iterator[Finding]:
+    """A template named in rules.yaml must be one the catalogue has: a typo such as
+    ``escalation_informl`` would otherwise pass `config check` and fail at the first send."""
+    from workers.documents.catalogue import KINDS
+
+    if kind not in KINDS:
+        known = ", ".join(k for k in KINDS if k.startswith(prefix))
+        yield loc, f"unknown template {kind!r}; expected one of {known}"
 
 
 def _overlap(a_min: int, a_max: int | None, b_min: int, b_max: int | None) -> bool:

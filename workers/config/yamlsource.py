@@ -100,7 +100,7 @@ def read_yaml(path: Path, *, required: bool = True) -> YamlSource:
     try:
         node = loader.get_single_node()
         if node is not None:
-            source.data = _build(loader, node, (), source.lines, problems)
+            source.data = _build(loader, node, (), source.lines, problems, [MAX_NODES])
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -110,6 +110,10 @@ def read_yaml(path: Path, *, required: bool = True) -> YamlSource:
         raise source.fail([Problem(line, "YAML syntax", reason)]) from None
     except yaml.YAMLError as exc:
         raise source.fail([Problem(None, "YAML syntax", str(exc))]) from None
+    except _TooLarge:
+        reason = (f"more than {MAX_NODES} values once aliases are expanded (an alias bomb?); "
+                  "write the values out, or use fewer aliases")
+        raise source.fail([Problem(None, "(file)", reason)]) from None
     finally:
         loader.dispose()
     if problems:
@@ -125,14 +129,27 @@ def read_yaml(path: Path, *, required: bool = True) -> YamlSource:
     return source
 
 
+# A configuration file is a few hundred values. Aliases (&a / *a) are expanded here, so a
+# "billion laughs" file of nested aliases would exhaust memory: stop counting at this many.
+MAX_NODES = 100_000
+
+
+class _TooLarge(Exception):
+    pass
+
+
 def _build(
     loader: yaml.SafeLoader,
     node: yaml.Node,
     loc: Loc,
     lines: dict[Loc, int],
     problems: list[Problem],
+    budget: list[int],
 ) -> Any:
     """Turn a composed node into plain data, recording lines and catching duplicate keys."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooLarge
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # YAML merge keys (<<)
         out: dict[Any, Any] = {}
@@ -153,13 +170,13 @@ def _build(
             child = (*loc, key)
             is_scalar = isinstance(value_node, yaml.ScalarNode)
             lines[child] = value_node.start_mark.line + 1 if is_scalar else key_line
-            out[key] = _build(loader, value_node, child, lines, problems)
+            out[key] = _build(loader, value_node, child, lines, problems, budget)
         return out
     if isinstance(node, yaml.SequenceNode):
         items = []
         for index, item in enumerate(node.value):
             lines[(*loc, index)] = item.start_mark.line + 1
-            items.append(_build(loader, item, (*loc, index), lines, problems))
+            items.append(_build(loader, item, (*loc, index), lines, problems, budget))
         return items
     return _scalar(loader, node)
 

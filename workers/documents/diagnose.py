@@ -6,8 +6,11 @@ around it: never the filled-in text, which would carry a child's or participant'
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Mapping
 from types import TracebackType
+from typing import Any
 
 from jinja2 import TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
@@ -75,10 +78,43 @@ def render_error(template: str, part: str, exc: Exception, source: str) -> Templ
     return TemplateError(f"{template}:{part}: {type(exc).__name__}: {exc}{where}")
 
 
+# Characters XML 1.0 does not allow at all: a value holding one breaks the part wherever it lands.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def bad_value_fields(context: Any, path: str = "", depth: int = 0) -> list[str]:
+    """The dotted names of the fields whose values XML cannot hold (a control character), so
+    the message names the field that holds the bad value, not the paragraph's first field."""
+    if depth > 6:
+        return []
+    if isinstance(context, str):
+        return [path or "?"] if _NOT_XML.search(context) else []
+    items: list[tuple[str, Any]] = []
+    if isinstance(context, Mapping):
+        items = [(str(k), v) for k, v in context.items()]
+    elif isinstance(context, list | tuple):
+        items = [(f"[{i}]", v) for i, v in enumerate(context)]
+    elif dataclasses.is_dataclass(context) and not isinstance(context, type):
+        items = [(f.name, getattr(context, f.name)) for f in dataclasses.fields(context)]
+    found: list[str] = []
+    for key, value in items:
+        name = f"{path}{key}" if key.startswith("[") or not path else f"{path}.{key}"
+        found += bad_value_fields(value, name, depth + 1)
+    return found
+
+
 def xml_error(
-    template: str, part: str, exc: etree.XMLSyntaxError, rendered: str, source: str
+    template: str, part: str, exc: etree.XMLSyntaxError, rendered: str, source: str,
+    context: Any = None,
 ) -> TemplateError:
-    """The filled-in part is not well-formed: find the template paragraph it came from."""
+    """The filled-in part is not well-formed: name the field holding a value XML cannot carry,
+    else find the template paragraph it came from."""
+    bad = bad_value_fields(context) if context is not None else []
+    if bad:
+        return TemplateError(
+            f"{template}:{part}: the filled-in document is not valid XML: field(s) "
+            f"{', '.join(bad)} hold a control character; correct the case record"
+        )
     rendered_lines = rendered.split("\n")
     lineno = exc.lineno or 0
     try:  # the rendered text still has one paragraph per line: parse it to find the paragraph

@@ -75,7 +75,15 @@ def check_subject(email: CompiledEmail) -> list[str]:
     """Messages for name fields used in the subject line (subjects carry references only)."""
     import re
 
-    used = [f for f in NAME_FIELDS if re.search(re.escape(f) + r"\b", email.subject_source)]
+    from workers.documents.environment import make_environment
+    from workers.documents.fieldpaths import used_fields
+
+    # The text and the parsed fields both: ``child["full_name"]`` or a {% set %} alias hides
+    # the dotted spelling from a text search.
+    fields = used_fields(make_environment(autoescape=False).parse(email.subject_source))
+    used = [f for f in NAME_FIELDS
+            if re.search(re.escape(f) + r"\b", email.subject_source)
+            or any(u == f or u.startswith(f + ".") for u in fields)]
     return [f"field {f} puts a name in the subject; use child.initials and references"
             for f in used]
 
@@ -83,9 +91,13 @@ def check_subject(email: CompiledEmail) -> list[str]:
 def refuse_names_in_subject(template: str, subject: str, names: Iterable[str]) -> None:
     """At send time too: a subject that came out carrying a person's name is not sent, whatever
     the template did to get it there (a filter, a loop). The error names no one."""
+    import re
+
     lowered = subject.casefold()
     for name in names:
-        if len(name.strip()) > 1 and name.strip().casefold() in lowered:
+        wanted = name.strip().casefold()
+        # Whole words only: a surname "Ma" or "Al" must not match "manager" or "Informal".
+        if len(wanted) > 1 and re.search(rf"(?<!\w){re.escape(wanted)}(?!\w)", lowered):
             raise TemplateError(
                 f"{template}:subject: the rendered subject carries a person's name; subjects "
                 "carry references and initials only (use child.initials)"

@@ -28,6 +28,7 @@ from lxml import etree
 
 from workers.documents import diagnose
 from workers.documents.environment import make_environment
+from workers.documents.package import check_package
 from workers.errors import TemplateError
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -69,6 +70,11 @@ class CompiledDocx:
             archive = zipfile.ZipFile(path)
         except (OSError, zipfile.BadZipFile) as exc:
             raise TemplateError(f"{self.name}: cannot open as a Word document: {exc}") from exc
+        try:
+            check_package(archive, self.name)
+        except BaseException:
+            archive.close()
+            raise
         parts: list[CompiledPart] = []
         base = io.BytesIO()
         with archive, zipfile.ZipFile(base, "w", zipfile.ZIP_DEFLATED) as out:
@@ -114,7 +120,8 @@ class CompiledDocx:
         try:
             tree = etree.fromstring(data, _STRICT)
         except etree.XMLSyntaxError as exc:
-            raise diagnose.xml_error(self.name, part.name, exc, out, part.source) from exc
+            raise diagnose.xml_error(self.name, part.name, exc, out, part.source,
+                                     context) from exc
         if part.name.startswith("word/"):
             if _MISPLACED_RICH(tree):
                 raise diagnose.structure_error(

@@ -23,6 +23,7 @@ from typing import Literal
 
 from workers.errors import BadInputError, RefusedError
 from workers.escalation.policy import CAFCASS, Policy, StageLike
+from workers.inputs.text import check_text
 
 OPEN = "open"
 RESOLVED = "resolved"
@@ -149,6 +150,7 @@ def raise_escalation(
         )
     if not concern.strip():
         raise BadInputError("--concern is empty: say what the concern is")
+    check_text(concern, "--concern")
     if not iro_email.strip():
         raise BadInputError("no IRO email: give --iro or record the child's IRO")
     if not policy.stages:
@@ -175,6 +177,7 @@ def respond(policy: Policy, state: State, *, text: str, by: str, on: dt.date) ->
     _require_not_before(state, on)
     if not text.strip():
         raise BadInputError("--text is empty: give the manager's response")
+    check_text(text, "--text")
     return _apply(state, [Step("responded", state.stage, on, by=by, text=text)], [])
 
 
@@ -257,6 +260,7 @@ def resolve(
     _require_not_before(state, on)
     if not outcome.strip():
         raise BadInputError("--outcome is empty: say how the concern was resolved")
+    check_text(outcome, "--outcome")
     step = Step("resolved", state.stage, on, by=by.strip(), text=outcome)
     return _apply(
         state,

@@ -69,4 +69,7 @@ REVIEW_FIELDS = (
     "placement_confidential",
 )
 CHANNELS = ("email", "post")
+# References are identifiers (workers/inputs/refs.py); only these columns may hold line breaks.
+REF_COLUMNS = frozenset({"child_ref", "review_ref", "participant_ref"})
+MULTILINE = frozenset({"address", "placement", "venue"})
 ADDRESS_SEPARATOR = " | "

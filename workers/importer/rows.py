@@ -16,7 +16,7 @@ from workers.core.planning import ReviewTimescalesLike, statutory_due_date
 from workers.core.workcalendar import WorkingCalendar
 from workers.errors import BadInputError, ConfigError
 from workers.importer import values as v
-from workers.importer.format import BY_NAME, CHANNELS
+from workers.importer.format import BY_NAME, CHANNELS, MULTILINE, REF_COLUMNS
 from workers.importer.records import (
     ChildRecord,
     ImportPlan,
@@ -26,6 +26,8 @@ from workers.importer.records import (
     raise_errors,
 )
 from workers.importer.table import read_table
+from workers.inputs.refs import ref_problem
+from workers.inputs.text import control_problem
 
 if TYPE_CHECKING:
     from workers.config.directory import Directory
@@ -91,6 +93,8 @@ class _Row:
             self.err(column, "is empty" + (f": {why}" if why else ""))
         elif spec.max_length and len(value) > spec.max_length:
             self.err(column, f"is longer than {spec.max_length} characters")
+        elif problem := _value_problem(column, value):
+            self.err(column, problem)
         return value
 
     def parsed(
@@ -105,6 +109,13 @@ class _Row:
             shown = "" if BY_NAME[column].personal else f", got {raw!r}"
             self.err(column, f"{exc}{shown}")
             return None
+
+
+def _value_problem(column: str, value: str) -> str | None:
+    """Control characters anywhere; references must be identifiers (issue 17 §3)."""
+    if problem := control_problem(value, multiline=column in MULTILINE):
+        return problem
+    return ref_problem(value) if value and column in REF_COLUMNS else None
 
 
 def parse_reviews_csv(data: bytes, source: str, context: ImportContext) -> ImportPlan:

@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from workers.inputs import postcodes
+
 # Deliberately plain: one @, no spaces, a dotted domain. Deliverability is the mail server's call.
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-# Royal Mail postcode shape (outward code, space optional, inward code), plus GIR 0AA.
-_POSTCODE = re.compile(r"^(GIR ?0AA|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})$")
 _TRUE = frozenset({"yes", "y", "true", "1"})
 _FALSE = frozenset({"no", "n", "false", "0", ""})
 
@@ -20,13 +20,18 @@ def parse_date(text: str) -> dt.date:
     """ISO ``2026-12-03`` or UK ``03/12/2026`` (day first, as UK exports write it)."""
     value = text.strip()
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            return dt.date.fromisoformat(value)
-        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", value):
-            return dt.datetime.strptime(value, "%d/%m/%Y").date()
-    except ValueError:
-        raise ValueError("not a real date") from None
-    raise ValueError("expected a date as YYYY-MM-DD or DD/MM/YYYY")
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value, re.ASCII):
+            day = dt.date.fromisoformat(value)
+        elif re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", value, re.ASCII):
+            day = dt.datetime.strptime(value, "%d/%m/%Y").date()
+        else:
+            raise ValueError("expected a date as YYYY-MM-DD or DD/MM/YYYY") from None
+    except ValueError as exc:
+        raise ValueError(str(exc) if "expected" in str(exc) else "not a real date") from None
+    # Deadlines add months and working days to it: keep far from Python's year 1 and 9999.
+    if not 1900 <= day.year <= 2199:
+        raise ValueError("is out of range: give a date from 1900 to 2199")
+    return day
 
 
 def parse_time(text: str) -> dt.time:
@@ -50,10 +55,7 @@ def parse_email(text: str) -> str:
 
 def parse_postcode(text: str) -> str:
     """A UK postcode, normalised to upper case with one space: ``br1 1aa`` → ``BR1 1AA``."""
-    compact = "".join(text.split()).upper()
-    if not _POSTCODE.match(compact):
-        raise ValueError("not a UK postcode")
-    return f"{compact[:-3]} {compact[-3:]}"
+    return postcodes.normalise(text)  # the mail-out's own rule, so import never lets one past
 
 
 def parse_yes_no(text: str) -> bool:
@@ -67,8 +69,10 @@ def parse_yes_no(text: str) -> bool:
 
 def parse_positive_int(text: str) -> int:
     value = text.strip()
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError("expected a whole number, 1 or more")
+    # ASCII digits only (isdigit() also takes "٣"), and no bigger than a review count can be
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value[:6]) <= 999 \
+            or len(value) > 3:
+        raise ValueError("expected a whole number from 1 to 999")
     return int(value)
 
 

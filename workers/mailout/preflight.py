@@ -13,21 +13,15 @@ Problems name participants by reference and role only, never by name or address.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from workers.errors import PreflightError, ServiceUnavailableError, TemplateError
+from workers.inputs.postcodes import is_postcode as is_postcode  # the one rule (issue 17)
 from workers.mail.addresses import is_email_address
 from workers.mail.allowlist import may_email
 from workers.mailout.plan import PlannedLetter
-
-# The shape of a UK postcode (Royal Mail PAF): outward code, space optional, inward code.
-_POSTCODE = re.compile(
-    r"^(GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]? ?[0-9][ABD-HJLNP-UW-Z]{2})$",
-    re.IGNORECASE,
-)
 
 
 class ParticipantLike(Protocol):
@@ -55,10 +49,6 @@ class Problem:
 
     def __str__(self) -> str:
         return f"participant {self.participant_ref} ({self.role}): {self.reason}"
-
-
-def is_postcode(text: str | None) -> bool:
-    return bool(text and _POSTCODE.match(" ".join(text.split())))
 
 
 def check_recipient(

@@ -25,6 +25,7 @@ from workers.casework.contact import postal_address
 from workers.core.clock import LONDON
 from workers.errors import NotFoundError, RefusedError, ServiceUnavailableError
 from workers.host.private_files import make_private_dir, open_private
+from workers.inputs.csvcells import safe_row
 from workers.mailout.compose import form_returned, pack, reminder_expired
 from workers.mailout.documents import MailoutConfig, pdf_enabled
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
@@ -139,7 +140,7 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
         with open_private(manifest_path, "w", newline="", encoding="utf-8") as fh:
             out = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS)
             out.writeheader()
-            out.writerows(manifest)
+            out.writerows(safe_row(row) for row in manifest)  # opened in Excel by print room
         batch.pdf_path, batch.manifest_path = str(pdf_path), str(manifest_path)
         pages = len(writer.pages)
         audit.record(session, "print_batch.created", "print_batch", batch.id, actor=actor,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from workers.core.planning import mailout_dates
 from workers.errors import RefusedError
 from workers.host.private_files import make_private_dir, write_private
+from workers.inputs.paths import inside
 from workers.mailout import codes
 from workers.mailout.documents import MailoutConfig, render_letter, review_on
 from workers.mailout.plan import (
@@ -175,12 +176,12 @@ def _insert(session: Session, review: Review, plan: Mailout, letter_codes: dict[
 
 def _write(result: MailoutResult, rendered: dict[str, list[tuple[str, bytes]]],
            folder: Path) -> MailoutResult:
-    target = folder / result.review_ref
+    target = inside(folder, result.review_ref)  # a ref of '../x' must not write elsewhere
     make_private_dir(target)
     written: list[Path] = []
     for letter in result.plan.letters:
         for n, (kind, data) in enumerate(rendered.get(letter.key, []), start=1):
-            path = target / f"{letter.participant_ref}-{n}-{kind}.docx"
+            path = inside(target, f"{letter.participant_ref}-{n}-{kind}.docx")
             write_private(path, data)
             written.append(path)
     return MailoutResult(result.review_ref, result.child_initials, result.plan, 0, result.codes,

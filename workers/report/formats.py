@@ -9,6 +9,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from workers.inputs.csvcells import safe_values
 from workers.report.figures import AnnualReport
 from workers.report.table import Table
 from workers.report.tables import show
@@ -22,7 +23,8 @@ def to_csv(tables: Sequence[Table]) -> str:
     for table in tables:
         for row in table.rows:
             for header, cell in zip(table.headers[1:], row[1:], strict=True):
-                writer.writerow((table.key, row[0], header, "" if cell is None else cell))
+                writer.writerow(safe_values(
+                    (table.key, row[0], header, "" if cell is None else cell)))
     return out.getvalue()
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from workers.errors import BadInputError, NotFoundError, RefusedError
 from workers.host.private_files import make_private_dir, write_private
+from workers.inputs.paths import inside
 from workers.mailout.codes import normalise
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
 from workers.store import audit
@@ -77,14 +78,14 @@ def call_off_reminders(session: Session, letter: Dispatch, reason: str,
 def keep_file(documents_dir: Path, letter: Dispatch, review: Review, name: str,
               content: bytes) -> Path:
     """Store a returned form's file with the case; the name keeps only safe characters."""
-    folder = Path(documents_dir) / review.child.ref / review.ref / "returns"
+    folder = inside(Path(documents_dir), review.child.ref, review.ref, "returns")
     make_private_dir(folder)
     safe = _SAFE.sub("_", Path(name).name).strip("._") or "form"
-    path = folder / f"{letter.reference_code}-{safe}"
+    path = inside(folder, f"{letter.reference_code}-{safe}")
     n = 1
     while path.exists():
         n += 1
-        path = folder / f"{letter.reference_code}-{n}-{safe}"
+        path = inside(folder, f"{letter.reference_code}-{n}-{safe}")
     write_private(path, content)
     return path
 

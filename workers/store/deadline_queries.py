@@ -11,12 +11,12 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from workers.core.planning import ReviewTimescalesLike, statutory_due_date
 from workers.core.workcalendar import WorkingCalendar
-from workers.store.models import Child, Deadline, Escalation, Review
+from workers.store.models import CarePeriod, Child, Deadline, Escalation, Review
 
 REVIEW_DUE = "review_due"
 # A review in these states no longer needs its deadlines met; nor does a resolved escalation.
@@ -61,10 +61,15 @@ def due_items(
             select(Child).where(Child.ceased_on.is_(None)).options(selectinload(Child.reviews))
         )
     }
+    # Periods of care from the 903 (care_periods): reg 33 starts again with each, so reviews
+    # held in an earlier period do not count towards the next one.
+    starts = dict(session.execute(
+        select(CarePeriod.child_id, func.max(CarePeriod.started_on)).group_by(CarePeriod.child_id)
+    ).tuples().all())
     items: list[DueItem] = []
     listed_reviews: set[int] = set()
     for child in children.values():
-        item, review_id = _next_review(child, calendar, timescales, today)
+        item, review_id = _next_review(child, calendar, timescales, today, starts.get(child.id))
         items.append(item)
         if review_id is not None:
             listed_reviews.add(review_id)
@@ -117,7 +122,8 @@ def due_items(
 
 
 def _next_review(
-    child: Child, calendar: WorkingCalendar, timescales: ReviewTimescalesLike, today: dt.date
+    child: Child, calendar: WorkingCalendar, timescales: ReviewTimescalesLike, today: dt.date,
+    period_start: dt.date | None = None,
 ) -> tuple[DueItem, int | None]:
     """The planned review with the earliest due date; if none, the date reg 33 gives from the
     last held review (or from the day the child became looked after)."""
@@ -126,7 +132,8 @@ def _next_review(
         review = min(planned, key=lambda r: (r.due_on, r.sequence))
         due, ref, owner, review_id = review.due_on, review.ref, review.iro_email, review.id
     else:
-        held = [r for r in child.reviews if r.held_on is not None]
+        held = [r for r in child.reviews if r.held_on is not None
+                and (period_start is None or r.held_on >= period_start)]
         last = max(held, key=lambda r: (r.held_on or dt.date.min, r.sequence), default=None)
         due = statutory_due_date(
             timescales,

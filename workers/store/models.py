@@ -422,3 +422,12 @@ class SurveyResponse(Base):
     role: Mapped[str] = mapped_column(String(20))
     channel: Mapped[str] = mapped_column(String(10))  # web | paper
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # question key → answer
+
+
+class CarePeriod(Timestamped, Base):
+    __tablename__ = "care_periods"  # 903 Episodes: an RNE S to the last DEC; reg 33 restarts
+    __table_args__ = (UniqueConstraint("child_id", "started_on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
+    started_on: Mapped[dt.date] = mapped_column(Date)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
