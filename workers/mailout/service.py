@@ -103,7 +103,8 @@ def run_mailout(
                 code=letter_codes[letter.key], return_by=plan.return_by)
 
         problems = preflight(plan.letters, by_id, review_id=review.id,
-                             allowed_domains=cfg.allowed_domains, render=render)
+                             allowed_domains=cfg.allowed_domains, render=render,
+                             max_address_lines=cfg.settings.post.max_address_lines)
         if problems:
             log.warning("mail-out for review %s refused: %d problems", review.ref, len(problems))
             raise refuse(review.ref, problems)
