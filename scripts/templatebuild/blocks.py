@@ -92,8 +92,11 @@ def table(doc: DocxDocument, headers: Sequence[str], cells: Sequence[str], *,
     doc.add_paragraph().paragraph_format.space_after = Pt(4)
 
 
-def write_box(doc: DocxDocument, prompt: str, height_mm: float = 45, hint: str = "") -> None:
-    """A question with a bordered box below it to write the answer in."""
+def write_box(doc: DocxDocument, prompt: str, height_mm: float = 45, hint: str = "", *,
+              keep_with_next: bool = False) -> None:
+    """A question with a bordered box below it to write the answer in; ``keep_with_next``
+    keeps the box on the same page as the paragraph after it (a closing line never stands
+    alone on a sheet)."""
     p = doc.add_paragraph(style="Heading 2")
     p.add_run(prompt)
     if hint:
@@ -103,7 +106,10 @@ def write_box(doc: DocxDocument, prompt: str, height_mm: float = 45, hint: str =
     tbl.rows[0].height = Mm(height_mm)
     tbl.rows[0].height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
     tbl.rows[0].cells[0].paragraphs[0].style = "Table Text"
-    doc.add_paragraph().paragraph_format.space_after = Pt(2)
+    tbl.rows[0].cells[0].paragraphs[0].paragraph_format.keep_with_next = keep_with_next
+    gap = doc.add_paragraph().paragraph_format
+    gap.space_after = Pt(2)
+    gap.keep_with_next = keep_with_next
 
 
 def sign_off(doc: DocxDocument, closing: str = "Yours sincerely") -> None:

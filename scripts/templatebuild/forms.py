@@ -47,11 +47,11 @@ def _booklet(title: str, intro: Sequence[str], questions: Sequence[tuple[str, fl
     _return_panel(doc, child_words=True)
     for prompt, options in choices:
         _choice(doc, prompt, options)
-    for prompt, height in questions:
-        write_box(doc, prompt, height)
+    for n, (prompt, height) in enumerate(questions, start=1):
+        write_box(doc, prompt, height, keep_with_next=n == len(questions))
     para(doc, "Thank you! You can give this back to your carer or social worker, bring it to "
-         "your meeting, or post it in the envelope. {{ iro.name }} will read it before your "
-         "review.")
+         "your meeting, or post it{% if form.reply_paid %} in the envelope that came with it"
+         "{% else %} to us{% endif %}. {{ iro.name }} will read it before your review.")
     return doc
 
 

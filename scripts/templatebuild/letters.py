@@ -122,9 +122,12 @@ def reminder() -> DocxDocument:
             "{{ form.return_by|uk_date }} so that your views can be considered at the review.",
         ],
     })
-    para(doc, "Your reference is {{ form.reference_code }}. You can email the form to "
-         "{{ form.return_email }} with the reference in the subject line, or post it to "
-         "{{ form.return_address_lines|join_lines }}.")
+    para(doc, "A fresh copy of the form is enclosed. Your reference is "
+         "{{ form.reference_code }}. You can email the form to {{ form.return_email }} with the "
+         "reference in the subject line, or post it to "
+         "{{ form.return_address_lines|join_lines }}{% if form.reply_paid %} (use the envelope "
+         "provided; it needs no stamp){% else %}, with {{ form.postage }} on the envelope"
+         "{% endif %}.")
     para(doc, "If you have already sent it, thank you, and please ignore this letter.")
     when(doc, "not recipient.is_child", [
         "If you have any questions, please contact me{% if iro.phone %} on {{ iro.phone }}"
@@ -145,15 +148,25 @@ def return_instructions() -> DocxDocument:
     para(doc, "Take a photo or scan of each page, or fill in the form on a computer, and email it "
          "to {{ form.return_email }}. Put {{ form.reference_code }} in the subject line.")
     doc.add_paragraph("By post", style="Heading 1")
-    para(doc, "Put the form in an envelope with {{ form.reference_code }} written on the back "
-         "and post it to:")
+    when(doc, "form.reply_paid", [
+        "Use the envelope provided: it is already addressed and needs no stamp. Write "
+        "{{ form.reference_code }} on the back and post it. If you no longer have it, post the "
+        "form to the address below."])
+    when(doc, "not form.reply_paid", [
+        "Put the form in an envelope with {{ form.reference_code }} written on the back, put "
+        "{{ form.postage }} on it and post it to:"])
     tag(doc, "for line in form.return_address_lines")
     doc.add_paragraph("{{ line }}", style="Address")
     tag(doc, "endfor")
     doc.add_paragraph()
     doc.add_paragraph("Giving it to someone", style="Heading 1")
     para(doc, "You can also give it to your social worker or bring it to the review meeting.")
-    para(doc, "What you write is shared with the people at the review and kept on the council's "
-         "records for the child. It is not shared with anyone else without a good reason.",
-         "Small Print")
+    doc.add_paragraph("Your information", style="Heading 2")
+    # UK GDPR Art. 13: who the controller is, why, who sees it, and where the full notice is
+    para(doc, "{{ council.name }} is the data controller for what you write. It is used for the "
+         "review of the child's care plan (the council's duty under the Children Act 1989), "
+         "shared with the people at the review and kept on the council's records for the child. "
+         "It is not shared with anyone else unless the law allows it or someone is at risk of "
+         "harm. To read how we use your information and your rights, see our privacy notice at "
+         "{{ council.privacy_notice }}, or ask us for a copy.", "Small Print")
     return doc

@@ -94,8 +94,9 @@ def dispatch_context(cfg: MailoutConfig, dispatch: Dispatch, review: Review, chi
 
 
 def letter_documents(cfg: MailoutConfig, dispatch: Dispatch, review: Review, person: Participant,
-                     ctx: dict[str, Any]) -> list[Attachment]:
-    """The letter's documents: one PDF pack where LibreOffice is installed, else the Word files."""
+                     ctx: dict[str, Any], *, duplex: bool = False) -> list[Attachment]:
+    """The letter's documents: one PDF pack where LibreOffice is installed, else the Word files;
+    ``duplex``: for printing on both sides, each document on a fresh sheet."""
     reminder = dispatch.kind == REMINDER_KIND
     docs = render_documents(cfg, ctx, form=dispatch.params.get("form"), reminder=reminder)
     stem = f"{review.ref}-{person.ref}-{'reminder' if reminder else 'invitation'}"
@@ -103,17 +104,18 @@ def letter_documents(cfg: MailoutConfig, dispatch: Dispatch, review: Review, per
         from workers.documents.packs import build_pack
 
         pdfs = [to_pdf(cfg, data, f"{stem}/{kind}") for kind, data in docs]
-        return [Attachment(f"{stem}.pdf", build_pack(pdfs), PDF)]
+        return [Attachment(f"{stem}.pdf", build_pack(pdfs, duplex=duplex), PDF)]
     return [Attachment(f"{stem}-{n}-{kind}.docx", data, DOCX)
             for n, (kind, data) in enumerate(docs, start=1)]
 
 
-def pack(cfg: MailoutConfig, session: Session, dispatch: Dispatch) -> tuple[
-        Review, Child, Participant, list[Attachment]]:
+def pack(cfg: MailoutConfig, session: Session, dispatch: Dispatch, *, duplex: bool = False
+         ) -> tuple[Review, Child, Participant, list[Attachment]]:
     """The review, child, participant and the documents of this dispatch's letter."""
     review, child, person = letter_parts(session, dispatch)
     ctx = dispatch_context(cfg, dispatch, review, child, person)
-    return review, child, person, letter_documents(cfg, dispatch, review, person, ctx)
+    return review, child, person, letter_documents(cfg, dispatch, review, person, ctx,
+                                                   duplex=duplex)
 
 
 def letter_message(cfg: MailoutConfig, dispatch: Dispatch, review: Review, child: Child,

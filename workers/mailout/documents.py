@@ -77,8 +77,11 @@ def letter_context(cfg: MailoutConfig, child: Child, review: Review, person: Par
     iro = cfg.directory.iro(review.iro_email)
     contact: contexts.Contact = iro if iro is not None else IroFallback(review.iro_email)
     common = contexts.Common(cfg.letterhead, contact, cfg.clock.today())
+    post = cfg.settings.post
+    # the return address names the service: a bare civic-centre address reaches the post room
     ret = contexts.FormReturn(code or "", return_by, cfg.settings.mailbox.address,
-                              cfg.letterhead.address_lines) if form else None
+                              (cfg.letterhead.service, *cfg.letterhead.address_lines),
+                              reply_paid=post.reply_paid, postage=post.postage) if form else None
     enclosures = [contexts.Enclosure(form_title(form), f"Fill in and return by "
                                      f"{uk_date(return_by)}"),
                   contexts.Enclosure(TITLES["return_instructions"])] if form else []

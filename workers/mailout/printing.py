@@ -1,7 +1,9 @@
 """The day's print batch: every postal letter due, in one PDF, and a manifest CSV.
 
 Grouped by recipient, each recipient's letters starting on a new sheet (a group with an odd page
-count gets a blank page, so duplex printing never puts two people's letters on one sheet). The
+count gets a blank page, so duplex printing never puts two people's letters on one sheet), and
+within a letter each document on a fresh sheet (the form to send back never printed on the back
+of the letter with the address, nor with the instructions on its back). The
 address sits where a DL window envelope shows it (the templates' layout). The manifest lists
 dispatch ids, references, form codes and page ranges, never names or addresses. Building a batch
 claims its dispatches (``print_batch_id``); `mark-printed` records them sent, one
@@ -105,7 +107,7 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
                 writer.add_blank_page()  # each recipient starts on a new sheet
             for dispatch, review_ref, person_ref in group:
                 first = len(writer.pages) + 1
-                _, _, _, attachments = pack(cfg, session, dispatch)
+                _, _, _, attachments = pack(cfg, session, dispatch, duplex=True)
                 for attachment in attachments:
                     writer.append(PdfReader(io.BytesIO(attachment.content)))
                 manifest.append({
