@@ -45,6 +45,7 @@ def test_full_round_on_the_embedded_default(tmp_path: Path) -> None:
     dry = iro(tmp_path, "mailout", "R-1001-5", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "nothing sent" in dry.stdout and not (tmp_path / "outbox").exists()
+    assert "dates used: letters dated" in dry.stdout and "forms back by" in dry.stdout
     assert "O'Neil" not in dry.stdout and "Zoë" not in dry.stdout  # refs and initials only
     for ref in REVIEWS:
         done = iro(tmp_path, "mailout", ref)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from workers.errors import RefusedError
+from workers.errors import PreflightError, RefusedError
 from workers.mailout import codes
 from workers.mailout.documents import MailoutConfig, render_letter, review_on
 from workers.mailout.plan import (
@@ -29,6 +29,7 @@ from workers.mailout.plan import (
     plan_mailout,
 )
 from workers.mailout.preflight import preflight, refuse
+from workers.mailout.timing import LetterDates, date_problems, letter_dates
 from workers.planning import mailout_dates
 from workers.private_files import make_private_dir, write_private
 from workers.reviews import records
@@ -48,6 +49,7 @@ class MailoutResult:
     codes: dict[str, str | None]  # letter key → form reference code
     written: tuple[Path, ...] = ()  # --dry-run: the documents written for a look
     existing: frozenset[str] = field(default_factory=frozenset)  # keys already in the store
+    dates: LetterDates | None = None  # the dates the letters use (``iro mailout`` prints them)
 
 
 def _load(session: Session, review_ref: str) -> tuple[Review, Child, list[Participant]]:
@@ -85,6 +87,14 @@ def run_mailout(
         dates = mailout_dates(cfg.rules.mailout, cfg.calendar, review_on=review_on(review))
         plan = plan_mailout(cfg.rules, dates, review_ref=review.ref, child_dob=child.date_of_birth,
                             participants=people, today=today)
+        used = letter_dates(cfg.calendar, today=today, return_by=plan.return_by,
+                            review_on=dates.review_on, days_in_post=cfg.settings.post.days_in_post)
+        late = date_problems(used, meeting_at=review.scheduled_at, now=moment,
+                             by_post=any(letter.channel == "post" for letter in plan.letters))
+        if late:  # the whole mail-out: its letters share these dates
+            log.warning("mail-out for review %s refused: its dates", review.ref)
+            raise PreflightError(f"mail-out for review {review.ref} refused; nothing was sent or "
+                                 "queued:\n" + "\n".join(f"  - {why}" for why in late))
         keys = [letter.key for letter in plan.letters] + [r.key for r in plan.reminders]
         existing: dict[str, str | None] = {
             key: code for key, code in session.execute(
@@ -109,11 +119,13 @@ def run_mailout(
             log.warning("mail-out for review %s refused: %d problems", review.ref, len(problems))
             raise refuse(review.ref, problems)
         ref, initials = review.ref, child.initials  # the rows expire if the insert rolls back
-        result = MailoutResult(ref, initials, plan, 0, letter_codes, existing=frozenset(existing))
+        result = MailoutResult(ref, initials, plan, 0, letter_codes, existing=frozenset(existing),
+                               dates=used)
         if dry_run_dir is not None:
             return _write(result, rendered, dry_run_dir)
         created = _insert(session, review, plan, letter_codes, set(existing), moment, today, actor)
-    return MailoutResult(ref, initials, plan, created, letter_codes, existing=frozenset(existing))
+    return MailoutResult(ref, initials, plan, created, letter_codes, existing=frozenset(existing),
+                         dates=used)
 
 
 def _insert(session: Session, review: Review, plan: Mailout, letter_codes: dict[str, str | None],
@@ -177,4 +189,4 @@ def _write(result: MailoutResult, rendered: dict[str, list[tuple[str, bytes]]],
             write_private(path, data)
             written.append(path)
     return MailoutResult(result.review_ref, result.child_initials, result.plan, 0, result.codes,
-                         tuple(written), result.existing)
+                         tuple(written), result.existing, result.dates)
