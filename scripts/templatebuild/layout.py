@@ -55,7 +55,20 @@ def _east_asia(style: object) -> None:
         fonts.attrib.pop(qn(attr), None)
 
 
+LANGUAGE = "en-GB"  # British English: spell-check in Word, /Lang in the PDF, screen readers
+
+
+def set_language(doc: DocxDocument) -> None:
+    """Every run's default language (python-docx's template says en-US)."""
+    for lang in doc.styles.element.iter(qn("w:lang")):
+        lang.set(qn("w:val"), LANGUAGE)
+        lang.set(qn("w:eastAsia"), LANGUAGE)
+    for lang in doc.settings.element.iter(qn("w:themeFontLang")):
+        lang.set(qn("w:val"), LANGUAGE)
+
+
 def setup_styles(doc: DocxDocument, friendly: bool = False) -> None:
+    set_language(doc)
     styles = doc.styles
     normal = styles["Normal"]
     _font(normal.font, 14 if friendly else 12)

@@ -102,9 +102,11 @@ def letter_documents(cfg: MailoutConfig, dispatch: Dispatch, review: Review, per
     stem = f"{review.ref}-{person.ref}-{'reminder' if reminder else 'invitation'}"
     if pdf_enabled(cfg):
         from workers.documents.packs import build_pack
+        from workers.documents.titles import document_title
 
         pdfs = [to_pdf(cfg, data, f"{stem}/{kind}") for kind, data in docs]
-        return [Attachment(f"{stem}.pdf", build_pack(pdfs, duplex=duplex), PDF)]
+        title = document_title(docs[0][0], ctx)  # the pack is its letter's
+        return [Attachment(f"{stem}.pdf", build_pack(pdfs, duplex=duplex, title=title), PDF)]
     return [Attachment(f"{stem}-{n}-{kind}.docx", data, DOCX)
             for n, (kind, data) in enumerate(docs, start=1)]
 

@@ -107,9 +107,13 @@ def render_letter(cfg: MailoutConfig, child: Child, review: Review, person: Part
 
 def render_documents(cfg: MailoutConfig, ctx: dict[str, Any], *, form: str | None,
                      reminder: bool = False) -> list[tuple[str, bytes]]:
-    """The letter's documents from its context (``letter_context``), in print order."""
+    """The letter's documents from its context (``letter_context``), in print order, each
+    titled for its reader (``workers.documents.titles``)."""
+    from workers.documents.titles import document_title, with_title
+
     kinds = reminder_documents(form) if reminder and form else documents_for(form)
-    return [(kind, cfg.engine.render(kind, ctx)) for kind in kinds]
+    return [(kind, with_title(cfg.engine.render(kind, ctx), document_title(kind, ctx)))
+            for kind in kinds]
 
 
 _pool_lock = threading.Lock()

@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from workers.clock import LONDON
+from workers.documents.filters import uk_date
 from workers.errors import NotFoundError, RefusedError, ServiceUnavailableError
 from workers.mailout.compose import form_returned, pack
 from workers.mailout.documents import MailoutConfig, pdf_enabled
@@ -53,7 +54,9 @@ def day_end(day: dt.date) -> dt.datetime:
 
 def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.date, *,
                 actor: str = "system") -> BatchResult:
-    from pypdf import PdfReader, PdfWriter
+    from pypdf import PdfReader
+
+    from workers.documents.tagged import TaggedJoin
 
     if not pdf_enabled(cfg):
         raise ServiceUnavailableError(
@@ -97,39 +100,41 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
             session.rollback()
             raise RefusedError("another print batch is being built for these letters; run "
                                "`iro print-batch` again when it has finished")
-        writer = PdfWriter()
+        join = TaggedJoin()  # the letters' tags, language and titles kept (accessibility)
         manifest: list[dict[str, object]] = []
         groups: dict[int, list[tuple[Dispatch, str, str]]] = {}
         for item in wanted:
             groups.setdefault(item[0].participant_id or 0, []).append(item)
         for group in groups.values():
-            if len(writer.pages) % 2:
-                writer.add_blank_page()  # each recipient starts on a new sheet
+            if join.pages % 2:
+                join.blank_page()  # each recipient starts on a new sheet
             for dispatch, review_ref, person_ref in group:
-                first = len(writer.pages) + 1
+                first = join.pages + 1
                 _, _, _, attachments = pack(cfg, session, dispatch, duplex=True)
                 for attachment in attachments:
-                    writer.append(PdfReader(io.BytesIO(attachment.content)))
+                    join.append(PdfReader(io.BytesIO(attachment.content)))
                 manifest.append({
                     "sequence": len(manifest) + 1, "dispatch_id": dispatch.id,
                     "key": dispatch.key, "kind": dispatch.kind, "review_ref": review_ref,
                     "participant_ref": person_ref,
                     "form_code": dispatch.reference_code or dispatch.params.get("form_code") or "",
-                    "first_page": first, "pages": len(writer.pages) - first + 1,
+                    "first_page": first, "pages": join.pages - first + 1,
                 })
-        if len(writer.pages) % 2:
-            writer.add_blank_page()
+        if join.pages % 2:
+            join.blank_page()
         folder = make_private_dir(Path(cfg.settings.print_dir))
         stem = f"print-{day.isoformat()}-batch-{batch.id}"
         pdf_path, manifest_path = folder / f"{stem}.pdf", folder / f"{stem}.csv"
+        # many people's letters: titled by the batch, not by anyone's letter
+        data = join.finish(f"Print batch {batch.id}, {uk_date(day)}", keep_metadata=False)
         with open_private(pdf_path, "wb") as fh:  # children's letters: this account's eyes only
-            writer.write(fh)
+            fh.write(data)
         with open_private(manifest_path, "w", newline="", encoding="utf-8") as fh:
             out = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS)
             out.writeheader()
             out.writerows(manifest)
         batch.pdf_path, batch.manifest_path = str(pdf_path), str(manifest_path)
-        pages = len(writer.pages)
+        pages = join.pages
         audit.record(session, "print_batch.created", "print_batch", batch.id, actor=actor,
                      batch_date=day, letters=len(manifest), pages=pages)
         session.commit()
