@@ -49,3 +49,40 @@ def test_return_instructions_carry_the_privacy_notice(tmp_path: Path) -> None:
     notice = text["return_instructions"]
     assert "Exampleshire County Council is the data controller" in notice
     assert "privacy notice at www.exampleshire.gov.uk/privacy" in notice
+
+
+def test_email_subject_is_the_templates_subject_line(tmp_path: Path) -> None:
+    import shutil
+
+    from mailout_support import ROOT
+    from sqlalchemy import select
+
+    from workers.mailout.compose import letter_message, letter_parts
+    from workers.mailout.service import run_mailout
+    from workers.store.models import Dispatch, Participant
+
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates_docx", templates)
+    sessions = sqlite_store(tmp_path)
+    with sessions() as s:
+        ref = make_case(s).ref
+        s.commit()
+    cfg = make_config(tmp_path, IRO_TEMPLATES_DIR=str(templates))
+    run_mailout(sessions, cfg, ref)
+
+    def subject() -> str:
+        with sessions() as s:
+            dispatch = s.scalars(select(Dispatch).join(
+                Participant, Dispatch.participant_id == Participant.id).where(
+                Participant.role == "carer", Dispatch.reference_code.is_not(None))).one()
+            review, child, person = letter_parts(s, dispatch)
+            message = letter_message(cfg, dispatch, review, child, person, reply_to=None)
+            return f"{message.subject}|{dispatch.reference_code}"
+
+    text, code = subject().split("|")
+    assert text == f"Review on 12 January 2027 - ref {ref} (Z.O.) - form {code}"
+    email = templates / "email_invitation.txt"
+    lines = email.read_text(encoding="utf-8").splitlines(keepends=True)
+    email.write_text("Subject: Your child's review {{ review.ref }} - form "
+                     "{{ form.reference_code }}\n" + "".join(lines[1:]), encoding="utf-8")
+    assert subject().split("|")[0] == f"Your child's review {ref} - form {code}"

@@ -18,8 +18,9 @@ from mailout_support import CONFIG, ROOT
 from workers.clock import SYSTEM_CLOCK
 
 REVIEWS = ["R-1001-5", "R-1002-4", "R-1003-11", "R-1004-1", "R-1005-3", "R-1006-2"]
-SUBJECT = re.compile(r"^(Reminder: )?LAC review \d\d/\d\d/\d{4} - ref R-[0-9-]+ \([A-ZŁ]\.[A-Z]\.\)"
-                     r"( - form C-[0-9A-Z]{8})?$")
+# the template's Subject: line (templates_docx/email_invitation.txt): "review", not "LAC review"
+SUBJECT = re.compile(r"^(Reminder: )?Review on \d{1,2} [A-Z][a-z]+ \d{4} - ref R-[0-9-]+ "
+                     r"\([A-ZŁ]\.[A-Z]\.\)( - form C-[0-9A-Z]{8})?$")
 
 
 def iro(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:

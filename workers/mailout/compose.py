@@ -1,9 +1,11 @@
 """Composers for mail-out dispatches: one email per recipient, the letter pack attached.
 
 The pack (invitation or reminder, the consultation form, how to return it) is one PDF where
-LibreOffice is installed, else the Word documents. The subject carries the meeting date, the
-review reference, the child's initials and the form code, nothing else
-(``LAC review 15/03/2026 - ref R-1042 (J.S.) - form C-XXXXXXXX``); replies go to the team mailbox.
+LibreOffice is installed, else the Word documents. The subject is the template's ``Subject:`` line
+(templates_docx/email_invitation.txt): the meeting date, the review reference, the child's
+initials and the form code, nothing else (``Review on 15 March 2026 - ref R-1042 (J.S.) - form
+C-XXXXXXXX``; "review", never "LAC review"), refused at send time if it came out carrying a
+name; replies go to the team mailbox.
 The address is checked against the case record again at send time (``recipient_of``).
 
 A reminder whose form has come back is called off here, at the last moment: its row becomes
@@ -32,7 +34,6 @@ from workers.mailout.documents import (
     load_config,
     pdf_enabled,
     render_documents,
-    review_on,
     to_pdf,
 )
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
@@ -40,15 +41,6 @@ from workers.store import audit
 from workers.store.models import Child, Dispatch, Participant, Return, Review
 
 log = logging.getLogger(__name__)
-
-
-def subject_for(review: Review, child: Child, code: str | None, *, reminder: bool) -> str:
-    """``LAC review 15/03/2026 - ref R-1042 (J.S.) - form C-XXXXXXXX``: no names, ever."""
-    when = review_on(review)
-    text = f"LAC review {when:%d/%m/%Y} - ref {review.ref} ({child.initials})"
-    if code:
-        text += f" - form {code}"
-    return f"Reminder: {text}" if reminder else text
 
 
 def form_returned(session: Session, dispatch: Dispatch) -> bool:
@@ -127,19 +119,20 @@ def letter_message(cfg: MailoutConfig, dispatch: Dispatch, review: Review, child
     No store and no transport: this is all of a mail-out letter's document work, and the
     render-only side of ``benchmarks/pipeline.py`` runs exactly this.
     """
-    from workers.documents.emails import render_email
+    from workers.documents.emails import refuse_names_in_subject, render_email
 
     reminder = dispatch.kind == REMINDER_KIND
     letter = dispatch_context(cfg, dispatch, review, child, person)
     attachments = letter_documents(cfg, dispatch, review, person, letter)
-    code = dispatch.reference_code or dispatch.params.get("form_code")
     mail = render_email(cfg.settings.templates_dir, "email_invitation",
                         with_mailbox(letter, cfg.settings.mailbox.display_name,
                                      is_reminder=reminder))
+    refuse_names_in_subject("email_invitation", mail.subject,
+                            (child.given_name, child.family_name, person.name))
     return OutgoingMessage(
         dispatch_key=dispatch.key,
         to=person.email or "",
-        subject=subject_for(review, child, code, reminder=reminder),
+        subject=mail.subject,
         body_text=mail.body,
         reply_to=reply_to or cfg.settings.mailbox.reply_to_address,
         attachments=tuple(attachments),
