@@ -98,3 +98,16 @@ def test_more_days_in_post_are_a_setting(tmp_path: Path) -> None:
         run_mailout(sessions, cfg, ref)
     ok = run_mailout(sessions, make_config(tmp_path, today=dt.date(2027, 1, 4)), ref)
     assert ok.created > 0
+
+
+def test_an_iro_missing_from_the_directory_is_refused_with_the_fix(tmp_path: Path) -> None:
+    sessions = sqlite_store(tmp_path)
+    with sessions() as s:
+        review = make_review(s, iro_email="sessional.iro@agency.example.com")
+        make_participant(s, review, "parent")
+        ref = review.ref
+        s.commit()
+    with pytest.raises(PreflightError, match="sessional.iro@agency.example.com.*not in "
+                       "directory.yaml.*add them under iros:"):
+        run_mailout(sessions, make_config(tmp_path), ref)
+    assert _queued(sessions) == 0

@@ -89,12 +89,18 @@ def run_mailout(
                             participants=people, today=today)
         used = letter_dates(cfg.calendar, today=today, return_by=plan.return_by,
                             review_on=dates.review_on, days_in_post=cfg.settings.post.days_in_post)
-        late = date_problems(used, meeting_at=review.scheduled_at, now=moment,
-                             by_post=any(letter.channel == "post" for letter in plan.letters))
-        if late:  # the whole mail-out: its letters share these dates
-            log.warning("mail-out for review %s refused: its dates", review.ref)
+        # what every letter shares: its dates and the IRO who signs it
+        shared = date_problems(used, meeting_at=review.scheduled_at, now=moment,
+                               by_post=any(letter.channel == "post" for letter in plan.letters))
+        if cfg.directory.iro(review.iro_email) is None:
+            shared.append(f"the review's IRO ({review.iro_email}) is not in directory.yaml, so "
+                          "the letters would carry no IRO's name or phone number: add them under "
+                          "iros: with name, email and phone (sessional and agency IROs too) and "
+                          "run the mail-out again")
+        if shared:
+            log.warning("mail-out for review %s refused: %d problems", review.ref, len(shared))
             raise PreflightError(f"mail-out for review {review.ref} refused; nothing was sent or "
-                                 "queued:\n" + "\n".join(f"  - {why}" for why in late))
+                                 "queued:\n" + "\n".join(f"  - {why}" for why in shared))
         keys = [letter.key for letter in plan.letters] + [r.key for r in plan.reminders]
         existing: dict[str, str | None] = {
             key: code for key, code in session.execute(
