@@ -86,3 +86,24 @@ def test_email_subject_is_the_templates_subject_line(tmp_path: Path) -> None:
     email.write_text("Subject: Your child's review {{ review.ref }} - form "
                      "{{ form.reference_code }}\n" + "".join(lines[1:]), encoding="utf-8")
     assert subject().split("|")[0] == f"Your child's review {ref} - form {code}"
+
+
+@pytest.mark.parametrize(("venue", "role", "wording"), [
+    ("Room 2, Civic Centre", "parent", "at 10am, in Room 2, Civic Centre."),
+    ("", "parent", "at 10am, venue to be confirmed."),
+    ("Carer's home", "carer", "at 10am, at your home."),
+    ("Carer's home", "parent", "at 10am, at the carer's home."),
+])
+def test_invitation_says_where_the_meeting_is_for_its_reader(tmp_path: Path, venue: str,
+                                                             role: str, wording: str) -> None:
+    sessions = sqlite_store(tmp_path)
+    cfg = make_config(tmp_path)
+    with sessions() as s:
+        review = make_case(s, given_name="Zoë")
+        review.venue = venue
+        person = next(p for p in review.participants if p.role == role)
+        docs = render_letter(cfg, review.child, review, person, form=None, code=None,
+                             return_by=dt.date(2027, 1, 5))
+    text = " ".join(docx_text(docs[0][1]).split())
+    assert wording in text
+    assert " at Room" not in text

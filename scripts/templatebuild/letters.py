@@ -8,7 +8,7 @@ from templatebuild.blocks import by_role, para, sign_off, table, tag, when
 from templatebuild.layout import address_block, new_document
 
 WHEN = ("{{ review.scheduled_at|uk_day_date }} at {{ review.scheduled_at|uk_time }}"
-        "{% if review.venue %}, at {{ review.venue }}{% endif %}")
+        ", {{ review.venue|venue_for(recipient.role) }}")
 
 
 def invitation() -> DocxDocument:

@@ -193,7 +193,7 @@ def _kinds() -> dict[str, Kind]:
     mail_base = CHILD[:4] + REVIEW + IRO + EMAIL_SIGN
     kinds += [
         Kind("email_invitation", "Email carrying an invitation or pack", "email", "invitees",
-             (RECIPIENT[0], RECIPIENT[1], RECIPIENT[3]) + mail_base + FORM[:2]
+             RECIPIENT[:4] + mail_base + FORM[:2]
              + (_f("is_reminder", "True when this email carries a reminder."),)),
         Kind("email_escalation", "Email carrying an escalation notice", "email", "managers",
              (RECIPIENT[0], RECIPIENT[1]) + CHILD[:4] + IRO + EMAIL_SIGN + ESCALATION[:8]
