@@ -107,3 +107,35 @@ def test_invitation_says_where_the_meeting_is_for_its_reader(tmp_path: Path, ven
     text = " ".join(docx_text(docs[0][1]).split())
     assert wording in text
     assert " at Room" not in text
+
+
+@pytest.mark.parametrize(("born", "present", "absent"), [
+    # 5 at the meeting: a short letter, no codes, no table, a grown-up helps
+    (dt.date(2021, 6, 1), ["A grown-up can help you", "It is called a review"],
+     ["IRO-AB12-CD", "What is enclosed", "Independent Reviewing Officer (IRO)", "booklet back"]),
+    # 10: the child's letter with its booklet, no reference code to quote
+    (dt.date(2016, 6, 1), ["fill in the booklet", "Please send your booklet back by",
+                           "Your booklet"], ["IRO-AB12-CD", "pathway plan", "Child's booklet"]),
+    # 16: a young person's letter: pathway plan and personal adviser, no "the adults"
+    (dt.date(2010, 6, 1), ["pathway plan", "personal adviser", "Please send your form back by",
+                           "Your form: your views"],
+     ["the adults", "booklet", "IRO-AB12-CD", "A grown-up"]),
+])
+def test_the_childs_invitation_by_age(tmp_path: Path, born: dt.date, present: list[str],
+                                      absent: list[str]) -> None:
+    from workers.mailout.documents import render_letter as render
+
+    sessions = sqlite_store(tmp_path)
+    cfg = make_config(tmp_path)
+    with sessions() as s:
+        review = make_case(s, date_of_birth=born)
+        child = review.participants[0]
+        assert child.role == "child"
+        band = {2021: "4_7", 2016: "8_11", 2010: "16_plus"}[born.year]
+        docs = render(cfg, review.child, review, child, form=f"consultation_child_{band}",
+                      code="IRO-AB12-CD", return_by=dt.date(2027, 1, 5))
+    letter = " ".join(docx_text(docs[0][1]).split())
+    for words in present:
+        assert words in letter, words
+    for words in absent:
+        assert words not in letter, words

@@ -50,6 +50,15 @@ def by_role(
     tag(doc, "endif")
 
 
+def by_condition(doc: DocxDocument, branches: Sequence[tuple[str, Sequence[str]]]) -> None:
+    """One block of paragraphs per Jinja condition, the first that holds; ``else`` last."""
+    for n, (condition, paragraphs) in enumerate(branches):
+        tag(doc, "else" if condition == "else" else f"{'elif' if n else 'if'} {condition}")
+        for text in paragraphs:
+            para(doc, text)
+    tag(doc, "endif")
+
+
 def table(doc: DocxDocument, headers: Sequence[str], cells: Sequence[str], *,
           loop: str | None = None, widths_mm: Sequence[float] | None = None,
           blank_rows: int = 0, row_height_mm: float | None = None,

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from docx.document import Document as DocxDocument
 
-from templatebuild.blocks import by_role, para, sign_off, table, tag, when
+from templatebuild.blocks import by_condition, by_role, para, sign_off, table, tag, when
 from templatebuild.layout import address_block, new_document
+
+# The child's letter by age (the booklets' bands, rules.yaml consultation.age_bands): a short
+# letter with no codes or tables under 8, a young person's letter from 16 (the pathway plan and
+# personal adviser; the Children (Leaving Care) Act 2000).
+UNDER_8 = "recipient.is_child and child.age < 8"
+UNDER_16 = "recipient.is_child and child.age < 16"
+YOUNG_PERSON = "recipient.is_child"
 
 WHEN = ("{{ review.scheduled_at|uk_day_date }} at {{ review.scheduled_at|uk_time }}"
         ", {{ review.venue|venue_for(recipient.role) }}")
@@ -23,15 +30,30 @@ def invitation() -> DocxDocument:
     )
     tag(doc, "endif")
     para(doc, "{{ recipient.salutation }},")
-    by_role(doc, {
-        "child": [
+    by_condition(doc, [
+        (UNDER_8, [
+            "Soon there will be a meeting about you. It is called a review. It is on " + WHEN
+            + ".",
+            "I am {{ iro.name }}. My job is to listen to you and to check that the grown-ups "
+            "are looking after you well.",
+        ]),
+        (UNDER_16, [
             "Your review meeting is on " + WHEN + ".",
             "A review is a meeting where the people who look after you check that your plan is "
             "still right for you. It is about you, so what you think matters most.",
             "I am {{ iro.name }}, your Independent Reviewing Officer (IRO). My job is to make "
             "sure you are listened to and that the adults do what they said they would do.",
-        ],
-        "else": [
+        ]),
+        (YOUNG_PERSON, [
+            "Your review meeting is on " + WHEN + ".",
+            "The review looks at your care plan and your pathway plan: where you live, "
+            "education, training or work, health, money, and your plans for when you leave "
+            "care. Your personal adviser is invited too.",
+            "I am {{ iro.name }}, your Independent Reviewing Officer (IRO). My job is to make "
+            "sure your views are heard and that the people working with you do what they said "
+            "they would do.",
+        ]),
+        ("else", [
             "I am writing to invite you to the {{ review.ordinal }} review of the care plan for "
             "{{ child.full_name }}, which will be held on " + WHEN + ".",
             "Every child in care has their care plan reviewed regularly by an Independent "
@@ -39,57 +61,76 @@ def invitation() -> DocxDocument:
             "looks at how {{ child.given_name }} is doing, checks that the plan meets "
             "{{ child.given_name }}'s needs and agrees what needs to happen next. I will chair "
             "the review.",
-        ],
-    })
+        ]),
+    ])
     doc.add_paragraph("How you can take part", style="Heading 1")
-    by_role(doc, {
-        "child": [
+    by_condition(doc, [
+        (UNDER_8, [
+            "You can come to your meeting if you want to, or tell me what you think before it.",
+            "There is a booklet with this letter. You can draw or write in it. A grown-up can "
+            "help you fill it in and send it back.",
+        ]),
+        (UNDER_16, [
             "You can take part in the way that suits you best. You can come to the meeting, "
             "talk to me on my own before it, bring someone you trust or an advocate to speak "
             "for you, or fill in the booklet that comes with this letter.",
             "If you would like the meeting somewhere else or at a different time, tell me or "
             "your social worker and we will try to change it.",
-        ],
-        "parent": [
+        ]),
+        (YOUNG_PERSON, [
+            "You can take part in the way that suits you: come to all or part of the meeting, "
+            "chair part of it yourself, meet me on your own before it, bring someone you trust "
+            "or an advocate to speak for you, or fill in the form that comes with this letter.",
+            "If you would like the meeting somewhere else or at a different time, tell me or "
+            "your personal adviser and we will try to change it.",
+        ]),
+        ("recipient.role == 'parent'", [
             "Your views are important to the review. Please come if you can. If you cannot, "
             "please fill in the enclosed form so that your views are heard, or contact me to "
             "talk before the meeting.",
-        ],
-        "carer": [
+        ]),
+        ("recipient.role == 'carer'", [
             "As {{ child.given_name }}'s carer you know best how things are day to day. Please "
             "fill in the carer's form and bring any health, education and contact information "
             "the review will need.",
-        ],
-        "social_worker": [
+        ]),
+        ("recipient.role == 'social_worker'", [
             "Please send me your report for the review and the updated care plan at least "
             "three working days before the meeting, share the plan with {{ child.given_name }} "
             "and the family in a way they can understand, and fill in the social worker's form.",
-        ],
-        "guardian": [
+        ]),
+        ("recipient.role == 'guardian'", [
             "As {{ child.given_name }}'s children's guardian you are invited while proceedings "
             "continue. If you cannot attend, please send me your views in writing before the "
             "meeting.",
-        ],
-        "else": [
+        ]),
+        ("else", [
             "You are invited because of your work with {{ child.given_name }}. If you cannot "
             "attend, please send me a short written report before the meeting.",
-        ],
-    })
-    tag(doc, "if form.reference_code")
+        ]),
+    ])
+    tag(doc, "if form.reference_code and not recipient.is_child")
     para(doc, " by {{ form.return_by|uk_date }}. Please quote the reference "
          "{{ form.reference_code }} so that we can match it to the review.",
          bold_lead="Please return your form")
+    tag(doc, "elif form.reference_code and child.age >= 8")
+    para(doc, "Please send your {% if child.age >= 16 %}form{% else %}booklet{% endif %} back by "
+         "{{ form.return_by|uk_date }}. {% if child.age >= 16 %}Your personal adviser"
+         "{% else %}Your carer or social worker{% endif %} can help you.")
     tag(doc, "endif")
-    tag(doc, "if enclosures")
+    # no admin table for a young child: the grown-up who helps has the instructions
+    tag(doc, "if enclosures and not (" + UNDER_8 + ")")
     doc.add_paragraph("What is enclosed", style="Heading 1")
     table(doc, ["Document", "What to do"], ["{{ e.title }}", "{{ e.action }}"],
           loop="e in enclosures", widths_mm=[75, 95])
     tag(doc, "endif")
     by_role(doc, {
         "child": [
+            "{% if child.age < 8 %}If you want to talk to me, a grown-up can help you ring me"
+            "{% if iro.phone %} on {{ iro.phone }}{% endif %}.{% else %}"
             "If you have any questions, you can ring me{% if iro.phone %} on {{ iro.phone }}"
             "{% endif %} or email {{ iro.email }}. You can also ask your carer or social worker "
-            "to help you get in touch.",
+            "to help you get in touch.{% endif %}",
         ],
         "else": [
             "If you have any questions, please contact me{% if iro.phone %} on {{ iro.phone }}"

@@ -72,6 +72,14 @@ def form_title(kind: str) -> str:
     return get_kind(kind).title
 
 
+def enclosure_title(form: str, role: str) -> str:
+    """The form's name in the letter's table: the child's own words for the child (not
+    "Child's booklet, ages 12 to 15"; a young person's is a form, not a booklet)."""
+    if role != "child":
+        return form_title(form)
+    return "Your form: your views" if form.endswith("16_plus") else "Your booklet"
+
+
 def letter_context(cfg: MailoutConfig, child: Child, review: Review, person: Participant, *,
                    form: str | None, code: str | None, return_by: dt.date) -> dict[str, Any]:
     iro = cfg.directory.iro(review.iro_email)
@@ -82,9 +90,10 @@ def letter_context(cfg: MailoutConfig, child: Child, review: Review, person: Par
     ret = contexts.FormReturn(code or "", return_by, cfg.settings.mailbox.address,
                               (cfg.letterhead.service, *cfg.letterhead.address_lines),
                               reply_paid=post.reply_paid, postage=post.postage) if form else None
-    enclosures = [contexts.Enclosure(form_title(form), f"Fill in and return by "
+    enclosures = [contexts.Enclosure(enclosure_title(form, person.role), f"Fill in and return by "
                                      f"{uk_date(return_by)}"),
-                  contexts.Enclosure(TITLES["return_instructions"])] if form else []
+                  contexts.Enclosure(TITLES["return_instructions"], "Read it, then keep it")
+                  ] if form else []
     return contexts.letter(child, review, person, common, form=ret, enclosures=enclosures)
 
 
