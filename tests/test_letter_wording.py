@@ -139,3 +139,39 @@ def test_the_childs_invitation_by_age(tmp_path: Path, born: dt.date, present: li
         assert words in letter, words
     for words in absent:
         assert words not in letter, words
+
+
+def test_child_reminder_keeps_the_tone_and_the_iros_contact(tmp_path: Path) -> None:
+    sessions = sqlite_store(tmp_path)
+    cfg = make_config(tmp_path)
+    texts = {}
+    with sessions() as s:
+        for born in (dt.date(2021, 6, 1), dt.date(2014, 6, 1)):  # 5 and 12 at the meeting
+            review = make_case(s, date_of_birth=born)
+            child = review.participants[0]
+            band = "4_7" if born.year == 2021 else "12_15"
+            docs = render_letter(cfg, review.child, review, child, reminder=True,
+                                 form=f"consultation_child_{band}", code="IRO-AB12-CD",
+                                 return_by=dt.date(2027, 1, 5))
+            texts[band] = " ".join(docx_text(docs[0][1]).split())
+    for text in texts.values():
+        assert "We would still like to hear from you" in text
+        assert "ring me on 020 7946 0999" in text and "Best wishes" in text
+        assert "Yours sincerely" not in text
+    assert "IRO-AB12-CD" not in texts["4_7"] and "A grown-up can help you" in texts["4_7"]
+    assert "IRO-AB12-CD" in texts["12_15"]
+
+
+def test_a_carers_address_block_is_their_home_not_their_agency(tmp_path: Path) -> None:
+    sessions = sqlite_store(tmp_path)
+    cfg = make_config(tmp_path)
+    with sessions() as s:
+        review = make_case(s)
+        carer = next(p for p in review.participants if p.role == "carer")
+        other = next(p for p in review.participants if p.role == "other")
+        assert carer.organisation == "Smith & Sons Fostering"
+        letters = {p.role: " ".join(docx_text(render_letter(
+            cfg, review.child, review, p, form=None, code=None,
+            return_by=dt.date(2027, 1, 5))[0][1]).split()) for p in (carer, other)}
+    assert "Smith & Sons Fostering" not in letters["carer"]
+    assert "Virtual School" in letters["other"]  # a professional's organisation stays

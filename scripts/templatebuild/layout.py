@@ -223,7 +223,9 @@ def address_block(doc: DocxDocument, *, to_child: bool = False) -> None:
     set_widths(table, (split, 210 - 2 * MARGIN_MM - split))
     box = POST.address_box
     indent, end = Mm(box.left - MARGIN_MM), Mm(split - (box.right - MARGIN_MM))
-    for n, text in enumerate(("{{ recipient.name }}", "{%p if recipient.organisation %}",
+    # a carer's letter goes to their home: their fostering agency is not part of that address
+    for n, text in enumerate(("{{ recipient.name }}",
+                              "{%p if recipient.organisation and recipient.role != 'carer' %}",
                               "{{ recipient.organisation }}", "{%p endif %}",
                               "{%p for line in recipient.address_lines %}", "{{ line }}",
                               "{%p endfor %}", "{{ recipient.postcode }}")):

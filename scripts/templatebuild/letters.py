@@ -149,7 +149,11 @@ def invitation() -> DocxDocument:
 def reminder() -> DocxDocument:
     doc = new_document()
     address_block(doc)
+    tag(doc, "if recipient.is_child")
+    doc.add_paragraph("We would still like to hear from you", style="Title")
+    tag(doc, "else")
     doc.add_paragraph("Reminder: please send us your views for the review", style="Title")
+    tag(doc, "endif")
     para(doc, "{{ recipient.salutation }},")
     by_role(doc, {
         "child": [
@@ -163,18 +167,35 @@ def reminder() -> DocxDocument:
             "{{ form.return_by|uk_date }} so that your views can be considered at the review.",
         ],
     })
+    tag(doc, "if " + UNDER_8)
+    para(doc, "There is a fresh booklet with this letter. A grown-up can help you fill it in and "
+         "send it back.")
+    tag(doc, "else")
     para(doc, "A fresh copy of the form is enclosed. Your reference is "
          "{{ form.reference_code }}. You can email the form to {{ form.return_email }} with the "
          "reference in the subject line, or post it to "
          "{{ form.return_address_lines|join_lines }}{% if form.reply_paid %} (use the envelope "
          "provided; it needs no stamp){% else %}, with {{ form.postage }} on the envelope"
          "{% endif %}.")
+    tag(doc, "endif")
     para(doc, "If you have already sent it, thank you, and please ignore this letter.")
-    when(doc, "not recipient.is_child", [
-        "If you have any questions, please contact me{% if iro.phone %} on {{ iro.phone }}"
-        "{% endif %} or at {{ iro.email }}.",
-    ])
+    # the child's reminder keeps the invitation's tone and how to reach the IRO
+    by_role(doc, {
+        "child": [
+            "If you want to talk to me, you can ring me{% if iro.phone %} on {{ iro.phone }}"
+            "{% endif %} or email {{ iro.email }}, or ask your carer or social worker to help "
+            "you get in touch.",
+        ],
+        "else": [
+            "If you have any questions, please contact me{% if iro.phone %} on {{ iro.phone }}"
+            "{% endif %} or at {{ iro.email }}.",
+        ],
+    })
+    tag(doc, "if recipient.is_child")
+    sign_off(doc, "Best wishes")
+    tag(doc, "else")
     sign_off(doc)
+    tag(doc, "endif")
     return doc
 
 
