@@ -175,3 +175,17 @@ def test_a_carers_address_block_is_their_home_not_their_agency(tmp_path: Path) -
             return_by=dt.date(2027, 1, 5))[0][1]).split()) for p in (carer, other)}
     assert "Smith & Sons Fostering" not in letters["carer"]
     assert "Virtual School" in letters["other"]  # a professional's organisation stays
+
+
+def test_every_document_kind_has_a_title_without_the_childs_full_name() -> None:
+    from workers.documents.catalogue import KINDS
+    from workers.documents.examples import example_context
+    from workers.documents.titles import document_title
+
+    kinds = [k.name for k in KINDS.values() if k.format == "docx"]
+    assert len(kinds) == 17
+    for kind in kinds:
+        ctx = example_context(kind)
+        title = document_title(kind, ctx)
+        assert title and "None" not in title and "Sam Smith" not in title, (kind, title)
+        assert title.lower() != kind.replace("_", " "), (kind, title)  # not its file name

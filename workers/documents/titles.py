@@ -30,6 +30,11 @@ def document_title(kind: str, ctx: Mapping[str, Any]) -> str:
         return f"How to send your form back: {about}"
     if kind.startswith("consultation_child"):
         return f"My review booklet: {about}, {when}"
+    if kind.startswith("escalation_"):  # to managers: the reference and initials only
+        esc = ctx.get("escalation") or {}
+        return f"{esc.get('stage')}: escalation {esc.get('ref')} ({child.get('initials')})"
+    if kind == "review_record":
+        return f"Review record: {about}, {when}"
     from workers.documents.catalogue import get_kind
 
     return f"{get_kind(kind).title}: {about}"

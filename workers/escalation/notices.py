@@ -27,6 +27,7 @@ from workers.documents.contexts import (
 )
 from workers.documents.emails import refuse_names_in_subject, render_email
 from workers.documents.engine import DocumentEngine
+from workers.documents.titles import document_title, with_title
 from workers.errors import NotFoundError, PermanentDeliveryError
 from workers.escalation.machine import Notice, NoticeKind
 from workers.escalation.planned import NOTICE_KIND, OVERDUE_KIND
@@ -121,7 +122,8 @@ class EscalationComposers:
         esc, child, notice = self._load(session, d)
         stage = self.policy.stage(notice.stage)
         ctx = self._context(session, d, esc, child, notice, context.clock.today())
-        document = self.engine.render(stage.template, ctx)
+        document = with_title(self.engine.render(stage.template, ctx),
+                              document_title(stage.template, ctx))
         subject, body = self._email("email_escalation", ctx, child)
         return OutgoingMessage(
             dispatch_key=d.key,

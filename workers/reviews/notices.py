@@ -108,7 +108,10 @@ def render_draft_record(session: Session, review: Review, cfg: NoticeConfig) -> 
         returned_ids=[i for i in returned if i is not None],
         participation_codes=cfg.rules.participation_codes,
     )
-    return bytes(_engine(cfg.templates_dir, DocumentEngine).render("review_record", context))
+    from workers.documents.titles import document_title, with_title
+
+    document = _engine(cfg.templates_dir, DocumentEngine).render("review_record", context)
+    return with_title(bytes(document), document_title("review_record", context))
 
 
 def compose_reminder(
