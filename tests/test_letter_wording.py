@@ -189,3 +189,27 @@ def test_every_document_kind_has_a_title_without_the_childs_full_name() -> None:
         title = document_title(kind, ctx)
         assert title and "None" not in title and "Sam Smith" not in title, (kind, title)
         assert title.lower() != kind.replace("_", " "), (kind, title)  # not its file name
+
+
+def test_parent_and_carer_forms_ask_what_the_review_needs(tmp_path: Path) -> None:
+    sessions = sqlite_store(tmp_path)
+    cfg = make_config(tmp_path)
+    with sessions() as s:
+        review = make_case(s)
+        forms = {}
+        for role in ("parent", "carer"):
+            person = next(p for p in review.participants if p.role == role)
+            docs = dict(render_letter(cfg, review.child, review, person,
+                                      form=f"consultation_{role}", code="IRO-AB12-CD",
+                                      return_by=dt.date(2027, 1, 5)))
+            forms[role] = " ".join(docx_text(docs[f"consultation_{role}"]).split())
+    for text in forms.values():
+        assert "Will you come to the review?" in text
+        assert "020 7946 0999" in text  # the IRO's phone as well as email
+    assert "interpreter (which language)" in forms["parent"]
+    assert "Do you agree with the care plan?" in forms["parent"]
+    assert "should not be shared with the other parent, the carers or Zoë" in forms["parent"]
+    assert "Relationship to Zoë" in forms["parent"]
+    for words in ("Delegated authority", "How settled is the placement", "Your view of the "
+                  "care plan", "Fostering agency or service", "Supervising social worker"):
+        assert words in forms["carer"], words

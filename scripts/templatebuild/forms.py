@@ -124,7 +124,9 @@ def child_16_plus() -> DocxDocument:
     )
 
 
-def _adult(title: str, intro: str, questions: Sequence[tuple[str, float]]) -> DocxDocument:
+def _adult(title: str, intro: str, questions: Sequence[tuple[str, float]], *,
+           choices: Sequence[tuple[str, Sequence[str]]] = (),
+           signer: Sequence[str] = ("Name", "Signature", "Date")) -> DocxDocument:
     doc = new_document(reference="{{ form.reference_code }}", letterhead=False)
     doc.add_paragraph(title, style="Title")
     tbl = doc.add_table(rows=5, cols=2)
@@ -132,7 +134,8 @@ def _adult(title: str, intro: str, questions: Sequence[tuple[str, float]]) -> Do
     when = "{{ review.scheduled_at|uk_day_date }} at {{ review.scheduled_at|uk_time }}"
     facts = (("Child", "{{ child.full_name }} (date of birth {{ child.date_of_birth|uk_date }})"),
              ("Review", when),
-             ("Independent Reviewing Officer", "{{ iro.name }}, {{ iro.email }}"),
+             ("Independent Reviewing Officer", "{{ iro.name }}, {% if iro.phone %}"
+              "{{ iro.phone }}, {% endif %}{{ iro.email }}"),
              ("Reference (please quote)", RETURN[0]), ("Please return by", RETURN[1]))
     for row, (label, value) in zip(tbl.rows, facts, strict=True):
         row.cells[0].paragraphs[0].add_run(label).bold = True
@@ -141,15 +144,18 @@ def _adult(title: str, intro: str, questions: Sequence[tuple[str, float]]) -> Do
     set_widths(tbl, (60, 110))
     doc.add_paragraph()
     para(doc, intro)
-    for prompt, height in questions:
-        write_box(doc, prompt, height)
+    for prompt, options in choices:
+        _choice(doc, prompt, options)
+    for n, (prompt, height) in enumerate(questions, start=1):
+        # the last answer box stays on the page of the completion block: no sheet with only that
+        write_box(doc, prompt, height, keep_with_next=n == len(questions))
     doc.add_paragraph("Completed by", style="Heading 2")
-    sign = doc.add_table(rows=3, cols=2)
+    sign = doc.add_table(rows=len(signer), cols=2)
     sign.style = "Table Grid"
-    for row, label in zip(sign.rows, ("Name", "Signature", "Date"), strict=True):
+    for row, label in zip(sign.rows, signer, strict=True):
         row.cells[0].paragraphs[0].add_run(label).bold = True
         row.height = Mm(12)
-    set_widths(sign, (40, 130))
+    set_widths(sign, (60, 110))
     return doc
 
 
@@ -159,10 +165,17 @@ def parent() -> DocxDocument:
         "Your views will be shared at {{ child.given_name }}'s review. Please write as much as "
         "you wish; you can add pages. If you would like help to fill this in, contact "
         "{{ iro.name }}.",
-        [("How do you think {{ child.given_name }} is getting on?", 45),
-         ("Contact with {{ child.given_name }}: how is it going?", 40),
-         ("Is there anything you are worried about?", 40),
-         ("What would you like the review to consider or decide?", 45)],
+        [("How do you think {{ child.given_name }} is getting on?", 40),
+         ("Contact with {{ child.given_name }}: how is it going?", 35),
+         ("Is there anything you are worried about?", 35),
+         ("Do you agree with the care plan? If not, what would you change?", 35),
+         ("What would you like the review to consider or decide?", 35),
+         ("Is there anything you have written that should not be shared with the other "
+          "parent, the carers or {{ child.given_name }}? Say what, and with whom.", 30),
+         ("Do you need an interpreter (which language), or the meeting or papers in "
+          "another format?", 20)],
+        choices=[("Will you come to the review?", ("Yes", "No", "Not sure"))],
+        signer=("Name", "Relationship to {{ child.given_name }}", "Signature", "Date"),
     )
 
 
@@ -171,10 +184,17 @@ def carer() -> DocxDocument:
         "Consultation form for carers",
         "Please tell the review how {{ child.given_name }} has been since the last review. "
         "Your form is shared at the review.",
-        [("Health (appointments, dental, emotional wellbeing)", 35),
-         ("Education (attendance, progress, support)", 35),
-         ("Contact with family and friends", 30), ("Hobbies, interests and achievements", 30),
-         ("Concerns, and support you need as a carer", 35)],
+        [("Health (appointments, dental, emotional wellbeing)", 30),
+         ("Education (attendance, progress, support)", 30),
+         ("Contact with family and friends", 25), ("Hobbies, interests and achievements", 25),
+         ("How settled is the placement? Anything that puts it at risk", 30),
+         ("Delegated authority: the day-to-day decisions you can make, and any you cannot "
+          "but should", 25),
+         ("Your view of the care plan", 25),
+         ("Concerns, and support you need as a carer", 30)],
+        choices=[("Will you come to the review?", ("Yes", "No", "Not sure"))],
+        signer=("Name", "Fostering agency or service", "Supervising social worker",
+                "Signature", "Date"),
     )
 
 

@@ -207,8 +207,10 @@ def return_instructions() -> DocxDocument:
     para(doc, "{{ form.reference_code }}", bold_lead="Your reference: ")
     para(doc, "{{ form.return_by|uk_date }}", bold_lead="Please send it back by: ")
     doc.add_paragraph("By email", style="Heading 1")
-    para(doc, "Take a photo or scan of each page, or fill in the form on a computer, and email it "
-         "to {{ form.return_email }}. Put {{ form.reference_code }} in the subject line.")
+    # a PDF form cannot be typed into (not fillable yet): only a Word copy can
+    para(doc, "Write on the printed form, then take a photo or scan of each page and email it to "
+         "{{ form.return_email }}. If you have the form as a Word document, you can type into "
+         "it and email it back instead. Put {{ form.reference_code }} in the subject line.")
     doc.add_paragraph("By post", style="Heading 1")
     when(doc, "form.reply_paid", [
         "Use the envelope provided: it is already addressed and needs no stamp. Write "
