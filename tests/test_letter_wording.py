@@ -213,3 +213,22 @@ def test_parent_and_carer_forms_ask_what_the_review_needs(tmp_path: Path) -> Non
     for words in ("Delegated authority", "How settled is the placement", "Your view of the "
                   "care plan", "Fostering agency or service", "Supervising social worker"):
         assert words in forms["carer"], words
+
+
+@pytest.mark.parametrize("band", ["4_7", "8_11", "12_15", "16_plus"])
+def test_every_booklet_asks_the_same_core_questions(band: str) -> None:
+    from mailout_support import ROOT
+
+    from workers.documents.engine import shared_engine
+    from workers.documents.examples import example_context
+
+    kind = f"consultation_child_{band}"
+    text = " ".join(docx_text(shared_engine(ROOT / "templates_docx").render(
+        kind, example_context(kind))).split())
+    for words in ("Who helped me fill this in?", "Is there anything I do not want shared? "
+                  "Who with?", "Would you like to come to your", "When Thursday 5 March 2026 "
+                  "at 10:30am", "Where in Room 2, Civic Centre",
+                  "My IRO Alex Morgan, 020 8000 0123, alex.morgan@council.example.gov.uk"):
+        assert words in text, words
+    assert ("advocate" in text) is (band != "4_7")
+    assert ("My reference" in text) is (band != "4_7")  # no admin table for the youngest

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 from docx.document import Document as DocxDocument
 from docx.enum.table import WD_ROW_HEIGHT_RULE
-from docx.shared import Mm
+from docx.shared import Mm, Pt
 
 from templatebuild.blocks import para, write_box
 from templatebuild.layout import new_document, set_widths, shade
@@ -38,15 +38,42 @@ def _choice(doc: DocxDocument, prompt: str, options: Sequence[str]) -> None:
     doc.add_paragraph()
 
 
+def _meeting_panel(doc: DocxDocument) -> None:
+    """When and where the meeting is and how to reach the IRO, on every booklet."""
+    tbl = doc.add_table(rows=3, cols=2)
+    tbl.style = "Table Grid"
+    rows = (("When", "{{ review.scheduled_at|uk_day_date }} at {{ review.scheduled_at|uk_time }}"),
+            ("Where", "{{ review.venue|venue_for('child') }}"),
+            ("My IRO", "{{ iro.name }}{% if iro.phone %}, {{ iro.phone }}{% endif %}, "
+                       "{{ iro.email }}"))
+    for row, (label, value) in zip(tbl.rows, rows, strict=True):
+        row.cells[0].paragraphs[0].add_run(label).bold = True
+        row.cells[1].paragraphs[0].add_run(value)
+        shade(row.cells[0])
+    set_widths(tbl, (40, 130))
+    doc.add_paragraph()
+
+
+# On every booklet (IRO Handbook 2010 §3.19; the annual report's §9.7: what children asked for)
+SHARING = ("Is there anything I do not want shared? Who with?", 30)
+HELPER = ("Who helped me fill this in?", 20)
+
+
 def _booklet(title: str, intro: Sequence[str], questions: Sequence[tuple[str, float]],
-             choices: Sequence[tuple[str, Sequence[str]]]) -> DocxDocument:
+             choices: Sequence[tuple[str, Sequence[str]]], *, young: bool = False
+             ) -> DocxDocument:
     doc = new_document(reference="{{ form.reference_code }}", letterhead=False, friendly=True)
+    if young:  # 4 to 7: large type (16 pt), and no admin table on the child's pages
+        doc.styles["Normal"].font.size = Pt(16)
     doc.add_paragraph(title, style="Title")
     for text in intro:
         para(doc, text)
-    _return_panel(doc, child_words=True)
+    _meeting_panel(doc)
+    if not young:
+        _return_panel(doc, child_words=True)
     for prompt, options in choices:
         _choice(doc, prompt, options)
+    questions = [*questions, SHARING, HELPER]
     for n, (prompt, height) in enumerate(questions, start=1):
         write_box(doc, prompt, height, keep_with_next=n == len(questions))
     para(doc, "Thank you! You can give this back to your carer or social worker, bring it to "
@@ -66,7 +93,9 @@ def child_4_7() -> DocxDocument:
          ("Things I like", 45), ("Things that make me sad or worried", 45),
          ("People who are important to me", 40),
          ("Something I want {{ iro.name }} to know", 40)],
-        [("How do I feel about where I live?", ("Happy", "OK", "Sad"))],
+        [("How do I feel about where I live?", ("Happy", "OK", "Sad")),
+         ("Would you like to come to your meeting?", ("Yes", "No", "Not sure"))],
+        young=True,
     )
 
 
@@ -83,7 +112,9 @@ def child_8_11() -> DocxDocument:
          ("Is anything worrying me?", 40),
          ("What I would like to happen next", 40)],
         [("How do I feel about where I live?", ("Happy", "OK", "Not happy")),
-         ("Would I like to come to my review?", ("Yes", "No", "Talk first"))],
+         ("Would you like to come to your meeting?", ("Yes", "No", "Talk first")),
+         ("Would you like an advocate to help you say what you think?",
+          ("Yes", "No", "Not sure"))],
     )
 
 
@@ -120,7 +151,8 @@ def child_16_plus() -> DocxDocument:
          ("Health and wellbeing", 30), ("Family, friends and support", 30),
          ("What my pathway plan should say", 40)],
         [("Would you like to come to your review?", ("Yes", "No", "Part of it")),
-         ("Would you like to chair part of it?", ("Yes", "No", "Talk first"))],
+         ("Would you like to chair part of it?", ("Yes", "No", "Talk first")),
+         ("Would you like an advocate?", ("Yes", "No", "Not sure"))],
     )
 
 
