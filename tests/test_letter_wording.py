@@ -232,3 +232,26 @@ def test_every_booklet_asks_the_same_core_questions(band: str) -> None:
         assert words in text, words
     assert ("advocate" in text) is (band != "4_7")
     assert ("My reference" in text) is (band != "4_7")  # no admin table for the youngest
+
+
+def test_return_instructions_by_reader(tmp_path: Path) -> None:
+    sessions = sqlite_store(tmp_path)
+    cfg = make_config(tmp_path)
+    texts = {}
+    with sessions() as s:
+        review = make_case(s, date_of_birth=dt.date(2014, 6, 1))  # 12 at the meeting
+        for role, form in (("child", "consultation_child_12_15"),
+                           ("social_worker", "consultation_social_worker"),
+                           ("parent", "consultation_parent")):
+            person = next(p for p in review.participants if p.role == role)
+            docs = dict(render_letter(cfg, review.child, review, person, form=form,
+                                      code="IRO-AB12-CD", return_by=dt.date(2027, 1, 5)))
+            texts[role] = " ".join(docx_text(docs["return_instructions"]).split())
+    child = texts["child"]
+    assert "How to send your booklet back" in child and "bring it to your meeting" in child
+    for words in ("Your reference", "subject line", "scan", "data controller"):
+        assert words not in child, words
+    assert "give it to your social worker" not in texts["social_worker"]
+    assert "bring it to the review meeting" in texts["social_worker"]
+    assert "give it to your social worker" in texts["parent"]
+    assert "Your reference: IRO-AB12-CD" in texts["parent"]

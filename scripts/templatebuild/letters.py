@@ -199,8 +199,34 @@ def reminder() -> DocxDocument:
     return doc
 
 
+def _child_return(doc: DocxDocument) -> None:
+    """The child's own instructions: no code to quote, no scanning; a grown-up can help."""
+    thing = "{% if child.age >= 16 %}form{% else %}booklet{% endif %}"
+    doc.add_paragraph(f"How to send your {thing} back", style="Title")
+    para(doc, "{{ form.return_by|uk_date }}", bold_lead="Please send it back by: ")
+    para(doc, "You can give it to your carer or social worker, or bring it to your meeting.")
+    when(doc, "form.reply_paid", [
+        "Or put it in the envelope that came with it and post it. It needs no stamp."])
+    when(doc, "not form.reply_paid", [
+        "Or post it to us (it needs {{ form.postage }}; ask someone to help you) at:"])
+    tag(doc, "for line in form.return_address_lines")
+    doc.add_paragraph("{{ line }}", style="Address")
+    tag(doc, "endfor")
+    doc.add_paragraph()
+    para(doc, "Or someone can take a photo of each page and email it to {{ form.return_email }}.")
+    doc.add_paragraph("Who will see it", style="Heading 2")
+    para(doc, "Your Independent Reviewing Officer reads it before your review. It is shared with "
+         "the people at your review and kept safely on the council's records. If you do not "
+         "want something shared, say so in your " + thing + " or tell your Independent "
+         "Reviewing Officer. ({{ council.name }} looks after this information: see "
+         "{{ council.privacy_notice }}.)", "Small Print")
+
+
 def return_instructions() -> DocxDocument:
     doc = new_document(reference="{{ form.reference_code }}", letterhead=False)
+    tag(doc, "if recipient.is_child")
+    _child_return(doc)
+    tag(doc, "else")
     doc.add_paragraph("How to send your form back", style="Title")
     para(doc, "For the review of the care plan for {{ child.initials }} on "
          "{{ review.scheduled_at|uk_day_date }}.")
@@ -224,7 +250,11 @@ def return_instructions() -> DocxDocument:
     tag(doc, "endfor")
     doc.add_paragraph()
     doc.add_paragraph("Giving it to someone", style="Heading 1")
+    tag(doc, "if recipient.role == 'social_worker'")
+    para(doc, "You can also bring it to the review meeting.")
+    tag(doc, "else")
     para(doc, "You can also give it to your social worker or bring it to the review meeting.")
+    tag(doc, "endif")
     doc.add_paragraph("Your information", style="Heading 2")
     # UK GDPR Art. 13: who the controller is, why, who sees it, and where the full notice is
     para(doc, "{{ council.name }} is the data controller for what you write. It is used for the "
@@ -233,4 +263,5 @@ def return_instructions() -> DocxDocument:
          "It is not shared with anyone else unless the law allows it or someone is at risk of "
          "harm. To read how we use your information and your rights, see our privacy notice at "
          "{{ council.privacy_notice }}, or ask us for a copy.", "Small Print")
+    tag(doc, "endif")
     return doc
