@@ -97,11 +97,11 @@ class TaggedJoin:
             })
             if self._role_map:
                 self._root[NameObject("/RoleMap")] = self._role_map
-            catalog = self.writer._root_object
+            catalog = self.writer.root_object
             catalog[NameObject("/StructTreeRoot")] = self._root_ref
             catalog[NameObject("/MarkInfo")] = DictionaryObject(
                 {NameObject("/Marked"): BooleanObject(True)})
-        catalog = self.writer._root_object
+        catalog = self.writer.root_object
         catalog[NameObject("/Lang")] = TextStringObject(LANGUAGE)
         catalog[NameObject("/ViewerPreferences")] = DictionaryObject(
             {NameObject("/DisplayDocTitle"): BooleanObject(True)})
