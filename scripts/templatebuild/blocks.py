@@ -121,10 +121,21 @@ def write_box(doc: DocxDocument, prompt: str, height_mm: float = 45, hint: str =
     gap.keep_with_next = keep_with_next
 
 
+def keep_last_with_next(doc: DocxDocument, count: int) -> None:
+    """Keep the last ``count`` paragraphs (tags included: they vanish when filled) on the page
+    of what follows: a closing paragraph goes over with the sign-off, not the sign-off alone."""
+    for paragraph in doc.paragraphs[-count:]:
+        paragraph.paragraph_format.keep_with_next = True
+
+
 def sign_off(doc: DocxDocument, closing: str = "Yours sincerely") -> None:
-    para(doc, closing)
-    doc.add_paragraph()
+    """The closing, a gap and the IRO's name and title, kept together on one page (a page
+    holding only a name and title looks like a stray sheet)."""
+    closing_p = doc.add_paragraph(closing)
+    gap = doc.add_paragraph()
     p = doc.add_paragraph()
     p.add_run("{{ iro.name }}").bold = True
     p.paragraph_format.space_after = Pt(0)
+    for kept in (closing_p, gap, p):
+        kept.paragraph_format.keep_with_next = True
     para(doc, "Independent Reviewing Officer")

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from docx.document import Document as DocxDocument
 
-from templatebuild.blocks import by_condition, by_role, para, sign_off, table, tag, when
+from templatebuild.blocks import (
+    by_condition,
+    by_role,
+    keep_last_with_next,
+    para,
+    sign_off,
+    table,
+    tag,
+    when,
+)
 from templatebuild.layout import address_block, new_document
 
 # The child's letter by age (the booklets' bands, rules.yaml consultation.age_bands): a short
@@ -138,6 +147,7 @@ def invitation() -> DocxDocument:
             "or the meeting or documents in another format.",
         ],
     })
+    keep_last_with_next(doc, 5)  # the contact paragraph (if, child, else, adult, endif)
     tag(doc, "if recipient.is_child")
     sign_off(doc, "Best wishes")
     tag(doc, "else")
@@ -191,6 +201,7 @@ def reminder() -> DocxDocument:
             "{% endif %} or at {{ iro.email }}.",
         ],
     })
+    keep_last_with_next(doc, 5)
     tag(doc, "if recipient.is_child")
     sign_off(doc, "Best wishes")
     tag(doc, "else")
