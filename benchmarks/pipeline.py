@@ -33,7 +33,7 @@ Redis: IRO_BENCH_REDIS (default db 14, flushed); PostgreSQL: IRO_BENCH_PG (an ad
 
 However the run ends — normally, SIGTERM from `timeout`, SIGINT, SIGHUP or even SIGKILL — its
 `iro worker` (stopped as `docker stop` stops it), its render-only processes and their
-LibreOffice go with it (``workers.parent_death``), and its database is dropped (by the SMTP
+LibreOffice go with it (``workers.host.parent_death``), and its database is dropped (by the SMTP
 process, when the benchmark itself was killed outright).
 """
 
@@ -62,7 +62,7 @@ sys.path.insert(0, str(ROOT))
 import proc_cpu  # noqa: E402 - benchmarks/, this script's folder
 import render_only  # noqa: E402
 
-from workers.parent_death import die_with_parent  # noqa: E402
+from workers.host.parent_death import die_with_parent  # noqa: E402
 
 PG_ADMIN = os.environ.get("IRO_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("IRO_BENCH_REDIS", "redis://127.0.0.1:6379/14")
@@ -130,7 +130,7 @@ def make_mailout(sessions: Any, n: int) -> list[int]:
     by ``run_mailout`` (all its invitations due now, its reminders weeks later)."""
     from sqlalchemy import select
 
-    from workers.clock import SYSTEM_CLOCK
+    from workers.core.clock import SYSTEM_CLOCK
     from workers.mailout.documents import load_config
     from workers.mailout.plan import INVITATION_KIND
     from workers.mailout.service import run_mailout
@@ -167,7 +167,7 @@ def make_mailout(sessions: Any, n: int) -> list[int]:
 
 def make_invitations(sessions: Any, n: int, pdf: bool) -> list[int]:
     """One review, ``n`` carers invited by email, each a ``pending`` letter due now."""
-    from workers.clock import SYSTEM_CLOCK
+    from workers.core.clock import SYSTEM_CLOCK
     from workers.store.models import Child, Dispatch, Participant, Review
 
     tag = uuid.uuid4().hex[:6]
@@ -246,8 +246,8 @@ def mailout_rows(sessions: Any, ids: list[int]) -> list[tuple[Any, ...]]:
 
 def letter_contexts(sessions: Any, ids: list[int]) -> list[dict[str, Any]]:
     """The contexts the ``letter`` composer fills the invitation with, built in advance."""
-    from workers.clock import SYSTEM_CLOCK
-    from workers.compose import ComposeContext, invitation_context
+    from workers.core.clock import SYSTEM_CLOCK
+    from workers.queue.compose import ComposeContext, invitation_context
 
     today = SYSTEM_CLOCK.today()  # the composer's date
     context = ComposeContext(allowed_domains=(DOMAIN,), templates_dir=TEMPLATES)
@@ -258,7 +258,7 @@ def letter_contexts(sessions: Any, ids: list[int]) -> list[dict[str, Any]]:
 
 def render_side(sessions: Any, ids: list[int], args: argparse.Namespace) -> Measured:
     """The same letters' document work alone, in ``args.processes`` processes."""
-    from workers.settings import load_settings
+    from workers.config.settings import load_settings
 
     settings = load_settings(ROOT / "config")
     lo = settings.libreoffice
@@ -320,11 +320,11 @@ class Pipeline:
         self.delivered = 0
 
     def __enter__(self) -> Pipeline:
-        from workers import actors
-        from workers.broker import make_broker
         from workers.cli.worker import make_scheduler
-        from workers.clock import SYSTEM_CLOCK
-        from workers.settings import load_settings
+        from workers.config.settings import load_settings
+        from workers.core.clock import SYSTEM_CLOCK
+        from workers.queue import actors
+        from workers.queue.broker import make_broker
         from workers.store.session import open_store
 
         os.environ.update(self.env)  # this process's scheduler reads the same settings
@@ -409,13 +409,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
     # `timeout` and `kill` end the run through its finally blocks (workers stopped, database
-    # dropped); a SIGKILL cannot, but the children go anyway (workers.parent_death)
+    # dropped); a SIGKILL cannot, but the children go anyway (workers.host.parent_death)
     render_only.stop_on(signal.SIGTERM, signal.SIGHUP)
     if args.letters is None:
         args.letters = 1000 if args.kind == "docx" else 150
     if args.kind != "docx":
+        from workers.config.settings import load_settings
         from workers.documents.pdf import libreoffice_available
-        from workers.settings import load_settings
 
         soffice = load_settings(ROOT / "config").libreoffice.soffice
         if not libreoffice_available(soffice):

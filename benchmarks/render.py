@@ -60,9 +60,9 @@ def rate(fn: Any, n: int) -> float:
 
 
 def pdf_rates(docx: bytes, cold_n: int, warm_n: int) -> None:
+    from workers.config.settings import load_settings
     from workers.documents.pdf import PdfConverter, libreoffice_available
-    from workers.runtime_dir import process_dir, remove_process_dirs
-    from workers.settings import load_settings
+    from workers.host.runtime_dir import process_dir, remove_process_dirs
 
     if not libreoffice_available():
         print("pdf: LibreOffice not installed, skipped")

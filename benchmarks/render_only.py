@@ -7,7 +7,7 @@ mailout: P processes run ``workers.mailout.compose.letter_message`` — all of a
 document work, the pack converted by the process's own warm LibreOffice — on rows loaded
 beforehand. All are warmed up before the clock starts.
 
-Every child dies with the benchmark, however it ends (``workers.parent_death``): killed by
+Every child dies with the benchmark, however it ends (``workers.host.parent_death``): killed by
 `timeout` or SIGKILL, it takes its LibreOffice with it rather than run on.
 """
 
@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from proc_cpu import cpu, group, split_office
 
-from workers.parent_death import die_with_parent
+from workers.host.parent_death import die_with_parent
 
 _contexts: list[Any] = []  # set before forking: the children inherit them
 
@@ -71,7 +71,7 @@ class InvitationPdf:
     def __init__(self, templates: Path, soffice: str, timeout: float, runtime_dir: Path) -> None:
         from workers.documents.engine import shared_engine
         from workers.documents.pdf import PdfConverter
-        from workers.runtime_dir import process_dir
+        from workers.host.runtime_dir import process_dir
 
         self.engine = shared_engine(templates)
         self.converter = PdfConverter(soffice, timeout, folder=process_dir(runtime_dir))
@@ -85,7 +85,7 @@ class InvitationPdf:
             self.converter.convert(self.engine.render("invitation", ctx), "invitation")
 
     def close(self) -> None:
-        from workers.runtime_dir import remove_process_dirs
+        from workers.host.runtime_dir import remove_process_dirs
 
         self.converter.close()
         remove_process_dirs()  # a forked child ends with os._exit: atexit would not run

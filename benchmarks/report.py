@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.synthetic_year import Spec, load  # noqa: E402
 from workers.report.annual import build_report  # noqa: E402
-from workers.report.synthetic import Spec, load  # noqa: E402
 from workers.store.session import open_store, upgrade  # noqa: E402
 
 ADMIN = os.environ.get("IRO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

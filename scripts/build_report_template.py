@@ -39,8 +39,7 @@ def annual_report() -> DocxDocument:
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = Mm(297), Mm(210)
     section.top_margin = Mm(20)
-    doc.add_paragraph("Independent Reviewing Officer service: figures for {{ period.label }}",
-                      style="Title")
+    doc.add_paragraph("{{ title }}", style="Title")
     para(doc, "From {{ period.start }} to {{ period.end }}, computed from the service's records "
               "on {{ generated_on }}. The figures count children, reviews and forms; no child "
               "is named. Paste the tables and charts into the annual report.")

@@ -12,7 +12,7 @@ import os
 import time
 from pathlib import Path
 
-from workers.clock import WORKDAY_MORNING, london_moment
+from workers.core.clock import WORKDAY_MORNING, london_moment
 
 CLOCKSHIFT = Path(__file__).resolve().parent / "clockshift"
 

@@ -111,7 +111,7 @@ def runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def _isolated_registries() -> Iterator[None]:
     """Composers and scheduler jobs are per-process registries: a test that installs some must
     not change what the next test runs (order-dependent failures otherwise)."""
-    from workers import compose, scheduler
+    from workers.queue import compose, scheduler
 
     jobs, composers = dict(scheduler._JOBS), dict(compose._COMPOSERS)
     yield
@@ -123,6 +123,6 @@ def _isolated_registries() -> Iterator[None]:
 
 def pytest_report_header() -> str:
     """The day the service's clock says it is (scripts/shifted-suite moves it)."""
-    from workers.clock import SYSTEM_CLOCK
+    from workers.core.clock import SYSTEM_CLOCK
 
     return f"today in London, by the service's clock: {SYSTEM_CLOCK.today():%a %d %b %Y}"

@@ -8,12 +8,12 @@ from typing import Any
 
 from factories import IRO_EMAIL
 
-from workers.clock import FixedClock
-from workers.directory import Person, load_directory
+from workers.config.directory import Person, load_directory
+from workers.config.rules import load_rules
+from workers.config.settings import load_settings
+from workers.core.clock import FixedClock
+from workers.core.workcalendar import WorkingCalendar
 from workers.mailout.documents import MailoutConfig
-from workers.rules import load_rules
-from workers.settings import load_settings
-from workers.workcalendar import WorkingCalendar
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config"

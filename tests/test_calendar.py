@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from workers.config.offsets import parse_offset
+from workers.core.workcalendar import WorkingCalendar
 from workers.errors import ConfigError
-from workers.offsets import parse_offset
-from workers.workcalendar import WorkingCalendar
 
 D = dt.date.fromisoformat
 DATA = Path(__file__).parent / "data" / "govuk_bank_holidays_england_wales.csv"
@@ -241,7 +241,7 @@ def test_cli_bad_input_exits_2_naming_the_argument(
 
 
 def test_from_the_shipped_rules_closures_count_only_internally() -> None:
-    from workers.rules import load_rules
+    from workers.config.rules import load_rules
 
     rules = load_rules(Path(__file__).resolve().parent.parent / "config" / "rules.yaml")
     cal = WorkingCalendar.from_rules(rules.calendar)

@@ -1,4 +1,4 @@
-"""One clock: nothing in the service asks the machine for the time except ``workers/clock.py``.
+"""One clock: nothing in the service asks the machine for the time except ``workers/core/clock.py``.
 
 Every "today" and "now" comes from the ``Clock`` a command, page, worker or scheduler was given,
 so a test that sets a date sees the whole service on that date, and the suite passes on any day.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from workers.clock import FixedClock, SystemClock, london_date, london_moment
+from workers.core.clock import FixedClock, SystemClock, london_date, london_moment
 
 WORKERS = Path(__file__).resolve().parent.parent / "workers"
 
@@ -29,10 +29,10 @@ CLOCK_CALLS = {
 
 # Where the machine's clock is the right one, and why.
 ALLOWED = {
-    "workers/clock.py": "the one place the machine is asked",
+    "workers/core/clock.py": "the one place the machine is asked",
     # dramatiq stamps its workers' heartbeats with the machine's clock itself
-    "workers/queue_recovery.py": "compares with dramatiq's heartbeats",
-    "workers/broker.py": "compares with dramatiq's heartbeats",
+    "workers/queue/recovery.py": "compares with dramatiq's heartbeats",
+    "workers/queue/broker.py": "compares with dramatiq's heartbeats",
     # a Retry-After HTTP date is the server's real time, so it is compared with the real clock
     "workers/mail/graph.py": "compares with a server's Retry-After date",
 }
@@ -54,8 +54,8 @@ def test_only_the_clock_module_reads_the_machines_clock() -> None:
         if str(path.relative_to(WORKERS.parent)) not in ALLOWED
         for call in clock_calls(path)
     ]
-    assert found == [], "take the time from the injected Clock (workers/clock.py):\n" + "\n".join(
-        found
+    assert found == [], "take the time from the injected Clock (workers/core/clock.py):\n" + (
+        "\n".join(found)
     )
 
 

@@ -126,7 +126,7 @@ def test_rules_template_names_exist_in_the_catalogue() -> None:
     rules_path = ROOT / "config" / "rules.yaml"
     if not rules_path.exists():
         pytest.skip("config/rules.yaml not written yet")
-    from workers.rules import load_rules
+    from workers.config.rules import load_rules
 
     rules = load_rules(rules_path)
     names = {band.template for band in rules.consultation.age_bands}

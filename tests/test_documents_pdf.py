@@ -84,7 +84,7 @@ from pathlib import Path
 from workers.documents.engine import DocumentEngine
 from workers.documents.examples import example_context
 from workers.documents.pdf import PdfConverter
-from workers.runtime_dir import process_dir
+from workers.host.runtime_dir import process_dir
 doc = DocumentEngine(Path({templates!r})).render('invitation', example_context('invitation'))
 conv = PdfConverter({soffice!r}, timeout=120, folder=process_dir(Path({run!r})))
 conv.convert(doc)
@@ -148,7 +148,7 @@ def test_the_system_temporary_folder_is_left_empty(soffice: str, tmp_path: Path)
     assert not _gone(run)
     assert folder.exists()  # killed: it could not clear up after itself
 
-    from workers.runtime_dir import process_dir, remove_process_dirs
+    from workers.host.runtime_dir import process_dir, remove_process_dirs
 
     mine = process_dir(run)  # the next process to use the runtime directory
     assert not folder.exists() and list(run.iterdir()) == [mine]

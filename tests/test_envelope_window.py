@@ -21,12 +21,12 @@ from factories import make_child, make_participant, make_review, sqlite_store
 from mailout_support import TODAY, make_config
 from pdf_boxes import Word, words
 
+from workers.config.settings import PostSettings
 from workers.documents.examples import example_context
 from workers.errors import PreflightError
 from workers.mailout.documents import MailoutConfig, to_pdf
 from workers.mailout.printing import build_batch
 from workers.mailout.service import run_mailout
-from workers.settings import PostSettings
 
 POST = PostSettings()  # the shipped geometry (config/service.yaml says the same)
 CHILD = ("Zoë", "O'Neil")

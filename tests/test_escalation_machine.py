@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from workers.config.offsets import Offset, parse_offset
+from workers.core.workcalendar import WorkingCalendar
 from workers.errors import BadInputError, RefusedError
 from workers.escalation import machine as m
 from workers.escalation.policy import Policy
-from workers.offsets import Offset, parse_offset
-from workers.workcalendar import WorkingCalendar
 
 D = dt.date
 IRO = "iro.one@council.example"

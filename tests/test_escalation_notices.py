@@ -14,13 +14,13 @@ from factories import make_child, sqlite_store
 from sqlalchemy import select
 from test_escalation_service import CONCERN, DEPUTY, IRO, TEAM_MANAGER, shipped
 
-from workers.clock import FixedClock
-from workers.compose import ComposeContext
+from workers.core.clock import FixedClock
 from workers.documents.engine import DocumentEngine
 from workers.errors import PermanentDeliveryError
 from workers.escalation.notices import EscalationComposers
 from workers.escalation.service import EscalationService
 from workers.mail.smtp import SmtpConfig, SmtpTransport
+from workers.queue.compose import ComposeContext
 from workers.store.models import Dispatch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,7 +100,7 @@ def test_installed_escalation_composers_use_the_rules_category_titles(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The wiring passes rules.yaml's category titles and the mailbox name to the composers."""
-    from workers import assembly, compose
+    from workers.queue import assembly, compose
 
     monkeypatch.setenv("IRO_CONFIG_DIR", "config")
     monkeypatch.setattr(assembly, "_installed", False)

@@ -11,14 +11,14 @@ from factories import make_child, make_review, postgres_store, sqlite_store
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workers.clock import FixedClock
-from workers.directory import Directory, load_directory
+from workers.config.directory import Directory, load_directory
+from workers.config.rules import load_rules
+from workers.core.clock import FixedClock
+from workers.core.workcalendar import WorkingCalendar
 from workers.errors import NotFoundError, RefusedError
 from workers.escalation.policy import Policy
 from workers.escalation.service import EscalationService, commit_refusal
-from workers.rules import load_rules
 from workers.store.models import AuditEvent, Deadline, Dispatch, EscalationStep
-from workers.workcalendar import WorkingCalendar
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
 D = dt.date

@@ -12,12 +12,12 @@ from factories import make_child, sqlite_store
 from sqlalchemy import select
 from test_escalation_service import IRO, IRO_MANAGER, shipped
 
-from workers import scheduler as scheduler_module
-from workers.clock import FixedClock, london_moment
+from workers.core.clock import FixedClock, london_moment
 from workers.escalation.policy import Policy
 from workers.escalation.service import EscalationService
 from workers.escalation.timers import JOB_NAME, make_job, scan
-from workers.scheduler import Scheduler, register_job
+from workers.queue import scheduler as scheduler_module
+from workers.queue.scheduler import Scheduler, register_job
 from workers.store.models import Dispatch, Escalation
 
 D = dt.date

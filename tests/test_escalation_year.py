@@ -28,10 +28,8 @@ from sqlalchemy.orm import Session
 from test_escalation_service import shipped
 from test_escalation_timers import with_auto_advance
 
-from workers.clock import LONDON, FixedClock
-from workers.compose import ComposeContext
-from workers.directory import Directory
-from workers.dispatching import Dispatcher, PauseHooks
+from workers.config.directory import Directory
+from workers.core.clock import LONDON, FixedClock
 from workers.documents.engine import DocumentEngine
 from workers.errors import RefusedError
 from workers.escalation import timers
@@ -41,10 +39,13 @@ from workers.escalation.policy import Policy
 from workers.escalation.service import EscalationService, commit_refusal
 from workers.mail.message import OutgoingMessage
 from workers.mail.mime import DISPATCH_HEADER
+from workers.mail.pause import PauseHooks
 from workers.mail.smtp import SmtpConfig, SmtpTransport
+from workers.queue.compose import ComposeContext
+from workers.queue.dispatching import Dispatcher
+from workers.queue.scheduler import Job, Scheduler, enqueue_due
 from workers.report.figures import Period
 from workers.report.queries import escalations as escalation_figures
-from workers.scheduler import Job, Scheduler, enqueue_due
 from workers.store.models import AuditEvent, Dispatch, Escalation, EscalationStep
 
 ROOT = Path(__file__).resolve().parent.parent

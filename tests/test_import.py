@@ -15,15 +15,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workers.cli.main import main
-from workers.directory import load_directory
+from workers.config.directory import load_directory
+from workers.config.rules import load_rules
+from workers.core.workcalendar import WorkingCalendar
 from workers.errors import ImportRowError
 from workers.importer.format import COLUMNS
 from workers.importer.rows import ImportContext, parse_reviews_csv
 from workers.importer.upsert import ImportSummary, upsert_plan
-from workers.rules import load_rules
 from workers.store.models import AuditEvent, Child, Participant, Review
 from workers.store.session import upgrade
-from workers.workcalendar import WorkingCalendar
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "reviews.csv"

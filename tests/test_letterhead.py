@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from workers.config.settings import load_settings
 from workers.documents.contexts import Letterhead
-from workers.settings import load_settings
 
 
 def test_letterhead_from_service_yaml_and_environment(config_copy: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from factories import make_child, make_participant, make_review, sqlite_store
 
-from workers.compose import subject_line
+from workers.queue.compose import subject_line
 
 
 def test_the_subject_carries_the_meetings_london_date(tmp_path: Path) -> None:

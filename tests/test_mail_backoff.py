@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import redis
 
+from workers.config.settings import load_settings
 from workers.mail.backoff import Backoff, InProcessBackoff, RedisBackoff, make_backoff
-from workers.settings import load_settings
 
 MAILBOX = "iro.service@council.example.gov.uk"
 NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)

@@ -189,8 +189,8 @@ def test_a_letter_whose_answer_was_lost_is_asked_about_not_sent_again(
     from factories import sqlite_store
     from test_queue_dispatching import dispatcher, make_letters
 
-    from workers.clock import SystemClock
-    from workers.dispatching import RetryLater
+    from workers.core.clock import SystemClock
+    from workers.queue.outcomes import RetryLater
     from workers.store.models import Dispatch
 
     sessions = sqlite_store(tmp_path)

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from fakes.smtp import SmtpServer
 
+from workers.config.settings import load_settings
 from workers.errors import ConfigError
 from workers.mail.factory import make_transport
 from workers.mail.message import OutgoingMessage
-from workers.settings import load_settings
 
 LETTER = OutgoingMessage("R-5/invitation/P-1", "sw@council.example.gov.uk", "Review R-5", "Hello")
 

@@ -11,9 +11,9 @@ import redis
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from workers.config.settings import load_settings
 from workers.mail import pause
 from workers.mail.pause import RedisPauseFlag, StorePauseFlag, make_pause_flag
-from workers.settings import load_settings
 from workers.store.models import Base
 
 REASON = "dispatch R-1/invitation/P-1 via SMTP as iro@council.example.gov.uk: login refused"

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 import redis
 
+from workers.config.settings import load_settings
 from workers.mail.ratelimit import (
     InProcessRateLimiter,
     RedisRateLimiter,
     Unlimited,
     make_rate_limiter,
 )
-from workers.settings import load_settings
 
 MAILBOX = "iro.service@council.example.gov.uk"
 

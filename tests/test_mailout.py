@@ -199,8 +199,8 @@ def test_codes_read_back_forgivingly() -> None:
 def test_the_worker_composes_exactly_the_store_free_letter(tmp_path: Path) -> None:
     # benchmarks/pipeline.py's render-only side runs letter_message on rows loaded beforehand; its
     # figure means something only if the worker's composer does that same document work
-    from workers.compose import ComposeContext
     from workers.mailout.compose import compose_letter, letter_message
+    from workers.queue.compose import ComposeContext
     from workers.store.models import Participant, Review
 
     sessions = sqlite_store(tmp_path)

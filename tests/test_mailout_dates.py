@@ -15,7 +15,7 @@ from mailout_support import CAL, make_config
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workers.clock import FixedClock
+from workers.core.clock import FixedClock
 from workers.errors import PreflightError
 from workers.mailout.service import run_mailout
 from workers.mailout.timing import date_problems, letter_dates

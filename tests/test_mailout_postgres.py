@@ -16,14 +16,15 @@ from fakes.smtp import SmtpServer
 from mailout_support import make_config
 from sqlalchemy import func, select
 
-from workers import actors
-from workers.broker import make_redis_broker, start_embedded_worker
-from workers.compose import ComposeContext, Composers
-from workers.dispatching import Dispatcher, PauseHooks
+from workers.mail.pause import PauseHooks
 from workers.mail.smtp import SmtpConfig, SmtpTransport
 from workers.mailout import compose
 from workers.mailout.service import MailoutResult, run_mailout
-from workers.scheduler import Scheduler
+from workers.queue import actors
+from workers.queue.broker import make_redis_broker, start_embedded_worker
+from workers.queue.compose import ComposeContext, Composers
+from workers.queue.dispatching import Dispatcher
+from workers.queue.scheduler import Scheduler
 from workers.store.models import AuditEvent, Dispatch
 
 MAILBOX = "iro.service@council.example.gov.uk"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mailout_support import CONFIG, ROOT
 
-from workers.clock import SYSTEM_CLOCK
+from workers.core.clock import SYSTEM_CLOCK
 
 REVIEWS = ["R-1001-5", "R-1002-4", "R-1003-11", "R-1004-1", "R-1005-3", "R-1006-2"]
 # the template's Subject: line (templates_docx/email_invitation.txt): "review", not "LAC review"

@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from test_crash import wait_until
 from test_queue_dispatching import MAILBOX, dispatcher, make_letters
 
-from workers import actors, outage
 from workers.cli.context import AppContext
 from workers.cli.web import start_sender
 from workers.errors import ServiceUnavailableError
 from workers.mail.outbox import OutboxConfig, OutboxTransport
-from workers.outage import DATABASE, REDIS, Outage, dependency_of
+from workers.queue import actors, outage
+from workers.queue.outage import DATABASE, REDIS, Outage, dependency_of
 from workers.store import session as store_session
 from workers.store.models import AuditEvent, Dispatch
 from workers.store.session import open_store, upgrade
@@ -52,7 +52,7 @@ class Clock:
 
 
 def lines(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "workers.outage"]
+    return [r.getMessage() for r in caplog.records if r.name == "workers.queue.outage"]
 
 
 def test_an_outage_is_told_once_then_once_a_minute_then_its_end(
@@ -114,7 +114,7 @@ def test_what_counts_as_an_outage(tmp_path: Path) -> None:
     with pytest.raises(ServiceUnavailableError) as store_down:
         open_store(f"postgresql+psycopg://postgres@127.0.0.1:{port}/x")
     with pytest.raises(ServiceUnavailableError) as queue_down:
-        from workers.broker import make_redis_broker
+        from workers.queue.broker import make_redis_broker
 
         make_redis_broker(f"redis://127.0.0.1:{port}/0")
 

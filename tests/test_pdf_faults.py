@@ -23,11 +23,11 @@ from test_crash import wait_until
 from test_documents_pdf import _docx, _text, needs_uno
 from test_queue_dispatching import dispatcher, make_letters, row
 
-from workers.dispatching import RetryLater
 from workers.documents.pdf import PdfConverter
 from workers.documents.pdf_pool import ConverterPool
 from workers.errors import ConverterError, TemplateError, TransientDeliveryError
 from workers.mail.outbox import OutboxConfig, OutboxTransport
+from workers.queue.outcomes import RetryLater
 from workers.store.models import Dispatch
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow]

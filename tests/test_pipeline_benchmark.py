@@ -1,5 +1,5 @@
 """benchmarks/pipeline.py runs end to end on a tiny batch, so it cannot rot (no timing asserted:
-the figures are the benchmark's to print, README.md quotes them)."""
+the figures are the benchmark's to print, docs/performance.md quotes them)."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ def _descendants(pid: int) -> set[int]:
 
 
 def _alive(pids: set[int]) -> set[int]:
-    from workers.runtime_dir import process_start
+    from workers.host.runtime_dir import process_start
 
     return {pid for pid in pids if process_start(pid) is not None}
 

@@ -1,7 +1,7 @@
 """Pure planning of review dates, write-up deadlines, mail-out dates and escalation responses.
 
 Every expected date is worked out by hand in the comment beside it. The rules are the shipped
-defaults of DESIGN.md §2, written as plain values of the shape ``workers.rules`` provides.
+defaults of DESIGN.md §2, written as plain values of the shape ``workers.config.rules`` provides.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from workers.errors import BadInputError, ConfigError
-from workers.offsets import Offset, parse_offset
-from workers.planning import (
+from workers.config.offsets import Offset, parse_offset
+from workers.core.planning import (
     PlannedDeadline,
     PlannedReminder,
     escalation_dates,
@@ -23,7 +22,8 @@ from workers.planning import (
     statutory_due_date,
     write_up_deadlines,
 )
-from workers.workcalendar import WorkingCalendar
+from workers.core.workcalendar import WorkingCalendar
+from workers.errors import BadInputError, ConfigError
 
 D = dt.date.fromisoformat
 O = parse_offset  # noqa: E741 - reads like the YAML
@@ -238,8 +238,9 @@ def test_unknown_escalation_stage(cal: WorkingCalendar) -> None:
 
 
 def test_the_shipped_rules_drive_planning(cal: WorkingCalendar) -> None:
-    # workers.rules models satisfy planning's Protocols; the shipped defaults are DESIGN.md §2's
-    from workers.rules import load_rules
+    # workers.config.rules models satisfy planning's Protocols; the shipped defaults are DESIGN.md
+    # §2's
+    from workers.config.rules import load_rules
 
     rules = load_rules(Path(__file__).resolve().parent.parent / "config" / "rules.yaml")
     first = statutory_due_date(

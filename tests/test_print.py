@@ -13,7 +13,7 @@ from mailout_support import TODAY, make_config
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from workers.clock import london_moment
+from workers.core.clock import london_moment
 from workers.errors import RefusedError
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
 from workers.mailout.printing import build_batch, mark_printed

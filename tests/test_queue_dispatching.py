@@ -13,14 +13,16 @@ from fakes.smtp import SmtpServer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from workers.clock import SYSTEM_CLOCK, SystemClock
-from workers.compose import ComposeContext, Composers
-from workers.dispatching import Dispatcher, RetryLater, default_pause_hooks
+from workers.core.clock import SYSTEM_CLOCK, SystemClock
 from workers.errors import ThrottledError
 from workers.mail.message import OutgoingMessage
 from workers.mail.mime import message_id_for
 from workers.mail.outbox import OutboxConfig, OutboxTransport
+from workers.mail.pause import default_pause_hooks
 from workers.mail.smtp import SmtpConfig, SmtpTransport
+from workers.queue.compose import ComposeContext, Composers
+from workers.queue.dispatching import Dispatcher
+from workers.queue.outcomes import RetryLater
 from workers.store.models import AuditEvent, Dispatch, Participant
 
 utcnow = SYSTEM_CLOCK.now  # relative times only: these tests never need a date

@@ -29,12 +29,12 @@ from sqlalchemy import update
 from test_crash import wait_until
 from test_queue_dispatching import MAILBOX, dispatcher, make_letters, row
 
-from workers import actors
-from workers.broker import make_redis_broker, queue_sizes, start_embedded_worker
-from workers.clock import SYSTEM_CLOCK
+from workers.core.clock import SYSTEM_CLOCK
 from workers.mail.smtp import SmtpConfig, SmtpTransport
-from workers.queue_ledger import make_ledger
-from workers.scheduler import Scheduler
+from workers.queue import actors
+from workers.queue.broker import make_redis_broker, queue_sizes, start_embedded_worker
+from workers.queue.ledger import make_ledger
+from workers.queue.scheduler import Scheduler
 from workers.store.models import Dispatch
 
 utcnow = SYSTEM_CLOCK.now  # relative times only

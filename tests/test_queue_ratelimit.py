@@ -33,16 +33,18 @@ from sqlalchemy.orm import Session
 from test_crash import Cluster, wait_until
 from test_queue_dispatching import ALLOWED, MAILBOX, make_letters
 
-from workers import actors
-from workers.broker import make_redis_broker, queue_sizes, start_embedded_worker
-from workers.clock import SYSTEM_CLOCK
-from workers.compose import ComposeContext, Composers
-from workers.dispatching import Dispatcher, RetryLater, default_pause_hooks
+from workers.core.clock import SYSTEM_CLOCK
 from workers.mail.message import OutgoingMessage
+from workers.mail.pause import default_pause_hooks
 from workers.mail.ratelimit import RedisRateLimiter
 from workers.mail.smtp import SmtpConfig, SmtpTransport
-from workers.queue_ledger import InProcessLedger, make_ledger
-from workers.scheduler import Scheduler
+from workers.queue import actors
+from workers.queue.broker import make_redis_broker, queue_sizes, start_embedded_worker
+from workers.queue.compose import ComposeContext, Composers
+from workers.queue.dispatching import Dispatcher
+from workers.queue.ledger import InProcessLedger, make_ledger
+from workers.queue.outcomes import RetryLater
+from workers.queue.scheduler import Scheduler
 from workers.store.models import Dispatch
 from workers.store.session import open_store, upgrade
 

@@ -1,4 +1,4 @@
-"""A dead worker's messages go back to the queue (workers.queue_recovery), against real Redis.
+"""A dead worker's messages go back to the queue (workers.queue.recovery), against real Redis.
 
 A "dead worker" here is a second broker that fetched messages (dramatiq moves them into its
 unacknowledged set) and never acknowledges them — what a SIGKILLed `iro worker` leaves behind.
@@ -19,9 +19,9 @@ import redis
 from conftest import missing_service
 from dramatiq.brokers.redis import RedisBroker
 
-from workers.broker import start_embedded_worker
-from workers.queue_ledger import RedisLedger
-from workers.queue_recovery import DeadWorkerSweeper, queues_of, requeue_dead_workers
+from workers.queue.broker import start_embedded_worker
+from workers.queue.ledger import RedisLedger
+from workers.queue.recovery import DeadWorkerSweeper, queues_of, requeue_dead_workers
 
 pytestmark = pytest.mark.redis
 

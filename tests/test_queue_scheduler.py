@@ -14,12 +14,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from test_queue_dispatching import MAILBOX, dispatcher, make_letters
 
-from workers import actors
-from workers.broker import make_broker, start_embedded_worker
-from workers.clock import SYSTEM_CLOCK, SystemClock
+from workers.config.settings import Settings
+from workers.core.clock import SYSTEM_CLOCK, SystemClock
 from workers.mail.smtp import SmtpConfig, SmtpTransport
-from workers.scheduler import Job, Scheduler, claim_slot
-from workers.settings import Settings
+from workers.queue import actors
+from workers.queue.broker import make_broker, start_embedded_worker
+from workers.queue.scheduler import Job, Scheduler, claim_slot
 from workers.store.models import AuditEvent, Dispatch
 
 utcnow = SYSTEM_CLOCK.now  # relative times only: these tests never need a date
@@ -128,7 +128,7 @@ def test_reconciler_takes_back_every_page_in_one_pass(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # a flushed Redis loses a whole backlog: all of it must go back at once, not a page a tick
-    monkeypatch.setattr("workers.scheduler.BATCH", 3)
+    monkeypatch.setattr("workers.queue.scheduler.BATCH", 3)
     lost = make_letters(sessions, 7, state="queued")
     _queued_ago(sessions, lost, 120)
 

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from test_config_cli import run_iro
 from test_queue_dispatching import make_letters
 
-from workers.clock import SYSTEM_CLOCK
-from workers.loops import record_run
+from workers.core.clock import SYSTEM_CLOCK
 from workers.mail import pause
 from workers.mail.backoff import RedisBackoff
+from workers.queue.loops import record_run
 from workers.store.models import Dispatch
 
 
@@ -33,8 +33,8 @@ def status(tmp_path: Path, **env: str) -> tuple[int, dict[str, object]]:
 
 
 # every periodic job of the installed service (the status lists them all)
-JOBS = ("enqueue_due", "escalation_timers", "mailouts_due", "reconcile", "returns_inbox",
-        "writeup_notices")
+JOBS = ("enqueue_due", "escalation_timers", "mailouts_due", "midway_checks", "reconcile",
+        "returns_inbox", "writeup_notices")
 
 
 def every_job_ran(sessions: sessionmaker[Session], ago: dt.timedelta = dt.timedelta(0),

@@ -31,10 +31,10 @@ from test_crash import IRO, Cluster, wait_until
 from test_queue_dispatching import MAILBOX, dispatcher, make_letters
 from test_queue_ratelimit import start_cluster, stop_cluster
 
-from workers import actors
-from workers.broker import make_redis_broker, queue_sizes, start_embedded_worker
 from workers.mail.ews import PROPERTY_NAME
 from workers.mail.graph import GraphConfig, GraphTransport
+from workers.queue import actors
+from workers.queue.broker import make_redis_broker, queue_sizes, start_embedded_worker
 from workers.store.models import AuditEvent, Dispatch
 from workers.store.session import open_store, upgrade
 

@@ -1,7 +1,7 @@
 """A message a live worker fetched and then forgot goes again: after a Redis restart dramatiq's
 consumer reconnects without what it had fetched, which stays in that worker's acknowledgement set
 for as long as the worker lives. The reconciler sends such a letter again once a worker has held
-its message for ``stuck_after`` without claiming the dispatch (workers.queue_ledger)."""
+its message for ``stuck_after`` without claiming the dispatch (workers.queue.ledger)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from factories import sqlite_store
 from sqlalchemy import update
 from test_queue_dispatching import make_letters
 
-from workers import actors
-from workers.broker import make_redis_broker
-from workers.clock import SYSTEM_CLOCK
-from workers.queue_ledger import STUCK_AFTER_SECONDS, make_ledger
-from workers.scheduler import Scheduler
+from workers.core.clock import SYSTEM_CLOCK
+from workers.queue import actors
+from workers.queue.broker import make_redis_broker
+from workers.queue.ledger import STUCK_AFTER_SECONDS, make_ledger
+from workers.queue.scheduler import Scheduler
 from workers.store.models import Dispatch
 
 pytestmark = pytest.mark.redis

@@ -10,10 +10,10 @@ import pytest
 from factories import make_child, make_review, postgres_store, sqlite_store
 from sqlalchemy.orm import Session, sessionmaker
 
+from benchmarks.synthetic_year import Spec, load
 from workers.report import queries
 from workers.report.annual import build_report
 from workers.report.figures import AnnualReport, Period
-from workers.report.synthetic import Spec, load
 
 YEAR = Period(dt.date(2025, 4, 1), dt.date(2026, 3, 31))
 

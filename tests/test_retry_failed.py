@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from test_config_cli import run_iro
 from test_queue_dispatching import make_letters
 
-from workers.clock import SYSTEM_CLOCK
+from workers.core.clock import SYSTEM_CLOCK
 from workers.store.models import AuditEvent, Dispatch
 
 

@@ -126,8 +126,8 @@ def test_refused_credentials_name_the_setting(graph_server: FakeGraphServer, tmp
 def test_wiring_builds_the_graph_reader_from_settings() -> None:
     from pydantic import SecretStr
 
+    from workers.config.settings import GraphSettings, Settings
     from workers.mailout.wiring import inbox_reader
-    from workers.settings import GraphSettings, Settings
 
     graph = GraphSettings(tenant_id=TENANT, client_id=CLIENT_ID,
                           client_secret=SecretStr(CLIENT_SECRET))

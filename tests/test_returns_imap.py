@@ -152,8 +152,8 @@ def test_wiring_builds_the_imap_reader_for_smtp_when_imap_host_is_set(
         imap_server: FakeImapServer, tmp_path: Path, queued: Queued) -> None:  # noqa: F811
     from pydantic import SecretStr
 
+    from workers.config.settings import ImapSettings, Settings
     from workers.mailout.wiring import inbox_reader
-    from workers.settings import ImapSettings, Settings
 
     assert inbox_reader(Settings(transport="smtp")) is None
     imap = ImapSettings(host="127.0.0.1", port=imap_server.port, security="none",

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from workers.offsets import Offset, parse_offset
+from workers.config.offsets import Offset, parse_offset
+from workers.core.workcalendar import WorkingCalendar
 from workers.reviews.clock import start_clocks, stop_clock
 from workers.reviews.held import plan_held, send_at
 from workers.reviews.timescale import (
@@ -25,7 +26,6 @@ from workers.reviews.timescale import (
     review_kind,
     timeliness,
 )
-from workers.workcalendar import WorkingCalendar
 
 D = dt.date.fromisoformat
 

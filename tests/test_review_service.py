@@ -11,13 +11,13 @@ from factories import make_child, make_participant, make_review, postgres_store,
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workers.clock import london_moment
-from workers.directory import load_directory
+from workers.config.directory import load_directory
+from workers.config.rules import load_rules
+from workers.core.clock import london_moment
+from workers.core.workcalendar import WorkingCalendar
 from workers.errors import BadInputError, RefusedError
 from workers.reviews import service
-from workers.rules import load_rules
 from workers.store.models import AuditEvent, Deadline, Dispatch, Review
-from workers.workcalendar import WorkingCalendar
 
 D = dt.date.fromisoformat
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"

@@ -22,21 +22,22 @@ from factories import make_child, make_participant, make_review, sqlite_store
 from fakes.smtp import SmtpServer
 from sqlalchemy import select
 
-from workers import compose as compose_module
-from workers import scheduler as scheduler_module
-from workers.clock import LONDON, FixedClock
-from workers.compose import ComposeContext, Composers
-from workers.directory import load_directory
-from workers.dispatching import Dispatcher, PauseHooks
+from workers.config.directory import load_directory
+from workers.config.rules import load_rules
+from workers.core.clock import LONDON, FixedClock
+from workers.core.workcalendar import WorkingCalendar
 from workers.mail.mime import DISPATCH_HEADER
+from workers.mail.pause import PauseHooks
 from workers.mail.smtp import SmtpConfig, SmtpTransport
+from workers.queue import compose as compose_module
+from workers.queue import scheduler as scheduler_module
+from workers.queue.compose import ComposeContext, Composers
+from workers.queue.dispatching import Dispatcher
+from workers.queue.scheduler import Job, Scheduler, enqueue_due
 from workers.reviews import scan as writeup_scan
 from workers.reviews import service
 from workers.reviews.notices import NoticeConfig
-from workers.rules import load_rules
-from workers.scheduler import Job, Scheduler, enqueue_due
 from workers.store.models import Deadline, Review
-from workers.workcalendar import WorkingCalendar
 
 ROOT = Path(__file__).resolve().parent.parent
 D = dt.date.fromisoformat

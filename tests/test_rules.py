@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from workers.directory import load_directory
+from workers.config.directory import load_directory
+from workers.config.offsets import Offset
+from workers.config.rules import Rules, load_rules
+from workers.config.rules_checks import check_recipients
 from workers.errors import ConfigError
-from workers.offsets import Offset
-from workers.rules import Rules, load_rules
-from workers.rules_checks import check_recipients
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 

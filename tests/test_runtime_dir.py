@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from workers.private_files import make_private_dir, open_private, write_private
-from workers.runtime_dir import host, process_dir, process_start, remove_process_dirs, sweep
+from workers.host.private_files import make_private_dir, open_private, write_private
+from workers.host.runtime_dir import host, process_dir, process_start, remove_process_dirs, sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,7 +45,7 @@ def _killed_process_folder(root: Path) -> Path:
     """The folder of a process that made one and was killed with SIGKILL."""
     child = subprocess.Popen(
         [sys.executable, "-c", "import sys; from pathlib import Path; "
-         "from workers.runtime_dir import process_dir; "
+         "from workers.host.runtime_dir import process_dir; "
          f"print(process_dir(Path({str(root)!r})), flush=True); sys.stdin.read()"],
         cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert child.stdout is not None

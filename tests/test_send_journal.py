@@ -24,11 +24,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from test_queue_dispatching import MAILBOX, dispatcher, make_letters
 
-from workers.clock import SystemClock
-from workers.dispatching import Dispatcher
+from workers.core.clock import SystemClock
 from workers.mail.message import OutgoingMessage
 from workers.mail.smtp import SmtpConfig, SmtpTransport
-from workers.send_journal import MemoryJournal, RedisJournal, SendJournal
+from workers.queue.dispatching import Dispatcher
+from workers.queue.send_journal import MemoryJournal, RedisJournal, SendJournal
 from workers.store import session as store_session
 from workers.store.models import AuditEvent, Dispatch
 

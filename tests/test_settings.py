@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
+from workers.config.settings import SECRETS, Settings, env_name, iter_leaves, load_settings
 from workers.errors import ConfigError
-from workers.settings import SECRETS, Settings, env_name, iter_leaves, load_settings
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 NO_ENV: dict[str, str] = {}

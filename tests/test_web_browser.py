@@ -24,7 +24,7 @@ from factories import sqlite_url
 from mailout_support import CAL, CONFIG, DIRECTORY, RULES
 from web_seed import DEPUTY, IRO, IRO_MANAGER, PASSWORD, SUPPORT, Seeded, seed
 
-from workers.clock import SYSTEM_CLOCK
+from workers.core.clock import SYSTEM_CLOCK
 from workers.store.session import open_store, upgrade
 
 pytestmark = pytest.mark.slow

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from mailout_support import CAL, CONFIG, DIRECTORY, RULES
 from sqlalchemy import select
 
+from workers.config.settings import load_settings
 from workers.errors import ConfigError
-from workers.settings import load_settings
 from workers.store.models import AuditEvent
 from workers.web.app import create_app
 

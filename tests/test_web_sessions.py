@@ -19,8 +19,8 @@ from sqlalchemy import select, update
 from web_client import STORES, Browser, make_app, store_url
 from web_seed import IRO, PASSWORD, SUPPORT, Seeded
 
+from workers.config.settings import load_settings
 from workers.errors import ConfigError
-from workers.settings import load_settings
 from workers.store.models import AuditEvent, SignInFailure, WebSession
 from workers.web.app import create_app
 

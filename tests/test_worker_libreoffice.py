@@ -27,8 +27,8 @@ from test_crash import Cluster, wait_until
 from test_queue_dispatching import make_letters
 from test_queue_ratelimit import start_cluster, stop_cluster
 
-from workers import actors
-from workers.broker import make_redis_broker
+from workers.queue import actors
+from workers.queue.broker import make_redis_broker
 from workers.store.session import open_store
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from mailout_support import CAL, CONFIG, DIRECTORY, RULES
 from web_seed import PASSWORD, Seeded, seed
 
-from workers.clock import FixedClock
-from workers.settings import load_settings
+from workers.config.settings import load_settings
+from workers.core.clock import FixedClock
 from workers.store.session import open_store, upgrade
 from workers.web.app import create_app
 

@@ -10,15 +10,15 @@ from dataclasses import dataclass
 from factories import make_child, make_participant, make_review
 from sqlalchemy.orm import Session, sessionmaker
 
-from workers.clock import FixedClock
-from workers.directory import Directory
+from workers.config.directory import Directory
+from workers.config.rules import Rules
+from workers.core.clock import FixedClock
+from workers.core.workcalendar import WorkingCalendar
 from workers.escalation.policy import Policy
 from workers.escalation.service import EscalationService
 from workers.reviews.service import mark_held
-from workers.rules import Rules
 from workers.store.models import Dispatch
 from workers.web.accounts import add_user
-from workers.workcalendar import WorkingCalendar
 
 PASSWORD = "correct horse battery"
 SUPPORT = "bs.officer@council.example.gov.uk"

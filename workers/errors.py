@@ -57,11 +57,11 @@ class ServiceUnavailableError(IroError):
 
 
 class DatabaseUnavailableError(ServiceUnavailableError):
-    """The store cannot be reached; loops wait for it (workers.outage), commands exit 3."""
+    """The store cannot be reached; loops wait for it (workers.queue.outage), commands exit 3."""
 
 
 class QueueUnavailableError(ServiceUnavailableError):
-    """Redis cannot be reached; loops wait for it (workers.outage), commands exit 3."""
+    """Redis cannot be reached; loops wait for it (workers.queue.outage), commands exit 3."""
 
 
 class TemplateError(IroError):

@@ -15,9 +15,9 @@ from workers.cli.context import app_context
 
 if TYPE_CHECKING:
     from workers.cli.context import AppContext
-    from workers.directory import Directory
-    from workers.rules import Rules
-    from workers.settings import Settings
+    from workers.config.directory import Directory
+    from workers.config.rules import Rules
+    from workers.config.settings import Settings
 
 T = TypeVar("T")
 
@@ -50,10 +50,10 @@ def load_all(context: AppContext) -> tuple[Settings, Rules, Directory]:
     """Load all three files, collecting every file's problems before failing."""
     import os
 
+    from workers.config.rules_checks import check_recipients
+    from workers.config.settings import unknown_variables
+    from workers.config.yamlsource import read_yaml
     from workers.errors import ConfigError
-    from workers.rules_checks import check_recipients
-    from workers.settings import unknown_variables
-    from workers.yamlsource import read_yaml
 
     messages: list[str] = unknown_variables(os.environ)
 

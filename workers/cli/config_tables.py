@@ -13,9 +13,9 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 from rich.table import Table
 
-from workers.directory import Directory
-from workers.rules import Rules
-from workers.settings import Settings, env_name, iter_leaves
+from workers.config.directory import Directory
+from workers.config.rules import Rules
+from workers.config.settings import Settings, env_name, iter_leaves
 
 
 def _table(title: str, *columns: str) -> Table:

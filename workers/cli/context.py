@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from workers.clock import SYSTEM_CLOCK, Clock
+from workers.core.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-    from workers.directory import Directory
-    from workers.rules import Rules
-    from workers.settings import Settings
-    from workers.workcalendar import WorkingCalendar
+    from workers.config.directory import Directory
+    from workers.config.rules import Rules
+    from workers.config.settings import Settings
+    from workers.core.workcalendar import WorkingCalendar
 
 
 def default_config_dir() -> Path:
@@ -32,29 +32,29 @@ def default_config_dir() -> Path:
 class AppContext:
     config_dir: Path = field(default_factory=default_config_dir)
     debug: bool = False
-    clock: Clock = SYSTEM_CLOCK  # every command's today and now (workers.clock)
+    clock: Clock = SYSTEM_CLOCK  # every command's today and now (workers.core.clock)
 
     @cached_property
     def settings(self) -> Settings:
-        from workers.settings import load_settings
+        from workers.config.settings import load_settings
 
         return load_settings(self.config_dir)
 
     @cached_property
     def rules(self) -> Rules:
-        from workers.rules import load_rules
+        from workers.config.rules import load_rules
 
         return load_rules(self.config_dir / "rules.yaml")
 
     @cached_property
     def directory(self) -> Directory:
-        from workers.directory import load_directory
+        from workers.config.directory import load_directory
 
         return load_directory(self.config_dir / "directory.yaml")
 
     @cached_property
     def calendar(self) -> WorkingCalendar:
-        from workers.workcalendar import WorkingCalendar
+        from workers.core.workcalendar import WorkingCalendar
 
         return WorkingCalendar.from_rules(self.rules.calendar)
 

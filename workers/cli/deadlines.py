@@ -138,7 +138,8 @@ def _table(items: Sequence[DueItem], today: dt.date) -> None:
             notes.append(f"escalation {item.escalation_id}")
         if item.kind == "review_due" and not item.planned:
             notes.append("not yet planned")
-        what = item.kind.replace("_", " ") + (f" ({', '.join(notes)})" if notes else "")
+        label = "midway check" if item.kind == "midway" else item.kind.replace("_", " ")
+        what = label + (f" ({', '.join(notes)})" if notes else "")
         table.add_row(
             item.due_on.isoformat(),
             str(item.working_days_left),

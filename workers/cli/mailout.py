@@ -20,9 +20,6 @@ if TYPE_CHECKING:
 
 def register(app: typer.Typer) -> None:
     app.command("mailout")(mailout)
-    from workers.cli import mailout_more
-
-    mailout_more.register(app)
 
 
 def config_of(app: AppContext) -> MailoutConfig:

@@ -69,7 +69,7 @@ def _warn_unknown_variables() -> None:
     """One stderr line naming mistyped IRO_* variables: the default would be used silently."""
     if not any(k.startswith("IRO_") and not k.startswith("IRO_TEST_") for k in os.environ):
         return  # no need to import the settings model
-    from workers.settings import unknown_variables
+    from workers.config.settings import unknown_variables
 
     messages = unknown_variables(os.environ)
     if messages:
@@ -99,7 +99,10 @@ SUBCOMMANDS: list[str] = [
     "worker",
     "templates",
     "mailout",
+    "print_batch",
+    "returns",
     "report",
+    "midway",
     "web",
 ]
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from workers.errors import BadInputError
 
 if TYPE_CHECKING:
-    from workers.directory import Directory
+    from workers.config.directory import Directory
 
 
 def parse_date(text: str, name: str) -> dt.date:

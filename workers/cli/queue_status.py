@@ -31,10 +31,10 @@ def status(
 
     from sqlalchemy import func, select
 
-    from workers import actors
-    from workers.broker import make_broker, queue_health
     from workers.mail import pause
     from workers.mail.backoff import make_backoff
+    from workers.queue import actors
+    from workers.queue.broker import make_broker, queue_health
     from workers.store.models import Dispatch
 
     context = app_context(ctx)
@@ -71,10 +71,10 @@ def status(
 
 
 def _jobs(session: Any, tick_seconds: float, now: Any) -> list[dict[str, Any]]:
-    """Every periodic job with its last run and whether it is stale (workers.loops)."""
-    from workers.assembly import install
-    from workers.loops import is_stale, last_runs
-    from workers.scheduler import registered_jobs
+    """Every periodic job with its last run and whether it is stale (workers.queue.loops)."""
+    from workers.queue.assembly import install
+    from workers.queue.loops import is_stale, last_runs
+    from workers.queue.scheduler import registered_jobs
 
     install()
     runs = last_runs(session)

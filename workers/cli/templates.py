@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from workers.errors import EXIT_TEMPLATE
-from workers.private_files import write_private
+from workers.host.private_files import write_private
 
 templates_app = typer.Typer(help="Check, render and describe the Word and email templates.",
                             no_args_is_help=True)
@@ -121,7 +121,7 @@ def render(
                 err=True,
             )
             return
-        from workers.runtime_dir import process_dir
+        from workers.host.runtime_dir import process_dir
 
         with PdfConverter(soffice, warm=False, folder=process_dir(_runtime_dir(ctx))) as conv:
             write_private(out.with_suffix(".pdf"), conv.convert(docx, kind))

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     import dramatiq
     from sqlalchemy.orm import Session, sessionmaker
 
-    from workers.clock import Clock
-    from workers.scheduler import Scheduler
-    from workers.settings import Settings
+    from workers.config.settings import Settings
+    from workers.core.clock import Clock
+    from workers.queue.scheduler import Scheduler
 
 
 # How long a stopping worker process waits for the letters in hand (then for its consumers): with
@@ -73,14 +73,15 @@ def worker(
             "`iro worker` needs a queue shared with the scheduler: set IRO_REDIS_URL, "
             "or use `iro run` for the in-process queue"
         )
-    # dramatiq's worker processes import workers.worker_entry, which reads these variables (the
+    # dramatiq's worker processes import workers.queue.worker_entry, which reads these variables
+    # (the
     # thread count sizes each process's LibreOffice pool)
     threads = threads or settings.worker.threads
     os.environ["IRO_CONFIG_DIR"] = str(context.config_dir)
     os.environ["IRO_WORKER_THREADS"] = str(threads)
     args = make_argument_parser().parse_args(
         [
-            "workers.worker_entry",
+            "workers.queue.worker_entry",
             "--processes", str(processes or settings.worker.processes),
             "--threads", str(threads),
             # a letter still in hand after this goes back to the queue when its claim lapses:
@@ -96,8 +97,8 @@ def scheduler(ctx: typer.Context) -> None:
     """Run the periodic jobs (enqueue due dispatches, reconcile, scans) every tick."""
     context = app_context(ctx)
     settings = context.settings
-    from workers import actors
-    from workers.broker import make_broker
+    from workers.queue import actors
+    from workers.queue.broker import make_broker
 
     broker = make_broker(settings)
     actors.declare(broker)
@@ -119,7 +120,7 @@ def run(
     settings = context.settings
     upgrade(settings.database_url)
     if once:
-        from workers.once import run_once
+        from workers.queue.once import run_once
 
         _print_summary(context.sessions, run_once(settings, context.sessions, context.clock))
         return
@@ -135,8 +136,8 @@ def embedded(
 ) -> tuple[dramatiq.Broker, Scheduler, Any]:
     """Broker, scheduler and running worker threads in this process (`iro run`, and
     `iro web --with-worker`); the caller stops the workers (``.stop()``)."""
-    from workers import actors
-    from workers.broker import make_broker, start_embedded_worker
+    from workers.queue import actors
+    from workers.queue.broker import make_broker, start_embedded_worker
 
     broker = make_broker(settings)
     actors.declare(broker)
@@ -148,11 +149,12 @@ def embedded(
 def make_scheduler(
     settings: Settings, sessions: sessionmaker[Session], broker: dramatiq.Broker, clock: Clock
 ) -> Scheduler:
-    from workers import actors
-    from workers.assembly import install
-    from workers.dispatching import default_pause_hooks, lease_seconds
-    from workers.queue_ledger import LOST_AFTER_SECONDS, STUCK_AFTER_SECONDS, make_ledger
-    from workers.scheduler import Scheduler
+    from workers.mail.pause import default_pause_hooks
+    from workers.queue import actors
+    from workers.queue.assembly import install
+    from workers.queue.ledger import LOST_AFTER_SECONDS, STUCK_AFTER_SECONDS, make_ledger
+    from workers.queue.outcomes import lease_seconds
+    from workers.queue.scheduler import Scheduler
 
     install()
     lease = lease_seconds(settings.scheduler.reconcile_after_seconds)
@@ -271,10 +273,10 @@ def retry(
     """Queue a failed (or stuck) dispatch again, or with --failed every failed one; the
     scheduler sends them on its next tick. Bounced letters need a corrected address first."""
     from workers.cli.options import optional_date
-    from workers.clock import london_moment
-    from workers.dispatching import retry as retry_dispatch
+    from workers.core.clock import london_moment
     from workers.errors import BadInputError
-    from workers.retries import retry_failed
+    from workers.queue.retries import retry as retry_dispatch
+    from workers.queue.retries import retry_failed
 
     if (dispatch_id is None) == (not failed):
         raise BadInputError("give one dispatch ID, or --failed (with --since / --reason)")
@@ -301,7 +303,7 @@ def resume(ctx: typer.Context) -> None:
     """Lift the pause set after an authentication failure; queued dispatches go again."""
     from sqlalchemy import update
 
-    from workers.dispatching import lift_pause
+    from workers.mail.pause import lift_pause
     from workers.store import audit
     from workers.store.models import Dispatch
 

@@ -17,7 +17,7 @@ Public API (import from the submodules; importing this package loads nothing hea
     problems = check_templates(settings.templates_dir, kinds=["invitation"])  # [] if all good
 
     from workers.documents.pdf import PdfConverter, libreoffice_available
-    from workers.runtime_dir import process_dir  # the process's private folder (runtime_dir)
+    from workers.host.runtime_dir import process_dir  # the process's private folder (runtime_dir)
     with PdfConverter("soffice", folder=process_dir(settings.runtime_dir)) as conv:
         pdf_bytes = conv.convert(docx_bytes)  # warm LibreOffice, own profile; TemplateError /
                                               # ConverterError (a fault of LibreOffice's own)

@@ -208,6 +208,8 @@ def _kinds() -> dict[str, Kind]:
              + (_f("decisions_due_on", "Date the review decisions are due.", optional=True),)),
         Kind("email_writeup_reminder", "Reminder to the IRO that a write-up is due", "email",
              "the IRO", (RECIPIENT[0], RECIPIENT[1]) + mail_base + DEADLINE),
+        Kind("email_midway_reminder", "Reminder to the IRO that a midway check is due",
+             "email", "the IRO", (RECIPIENT[0], RECIPIENT[1]) + mail_base + DEADLINE),
         Kind("email_writeup_overdue", "Notice that a write-up is overdue", "email",
              "the IRO manager and the IRO",
              (RECIPIENT[0], RECIPIENT[1]) + mail_base + DEADLINE + OVERDUE_LIST),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from dateutil.relativedelta import relativedelta
 
-from workers.clock import LONDON
+from workers.core.clock import LONDON
 from workers.errors import RefusedError
 from workers.escalation.refs import escalation_ref
 
@@ -28,7 +28,7 @@ _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", 
 
 
 class Contact(Protocol):
-    """A directory person (workers.directory.Person) or anything with these attributes."""
+    """A directory person (workers.config.directory.Person) or anything with these attributes."""
 
     @property
     def name(self) -> str: ...

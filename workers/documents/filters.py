@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from workers.clock import LONDON
+from workers.core.clock import LONDON
 
 
 def _london(value: dt.datetime) -> dt.datetime:

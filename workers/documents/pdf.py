@@ -7,7 +7,7 @@ the system Python (Debian ``python3-uno``) and takes file paths on stdin. Where 
 missing the converter falls back to one ``soffice --convert-to`` per document.
 
 Each converter works in a folder of its own inside the process's private folder
-(``workers.runtime_dir``): LibreOffice's user profile (two soffice processes sharing one block
+(``workers.host.runtime_dir``): LibreOffice's user profile (two soffice processes sharing one block
 each other), its temporary files, and the documents in conversion. Not thread-safe: one thread
 owns a converter (``workers.documents.pdf_pool`` gives each its own thread).
 
@@ -40,7 +40,7 @@ from types import TracebackType
 from workers.documents.office import Office, Refused
 from workers.documents.uno_bridge import kill_marked, remove_sockets
 from workers.errors import ConverterError, ServiceUnavailableError, TemplateError
-from workers.private_files import write_private
+from workers.host.private_files import write_private
 
 log = logging.getLogger(__name__)
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -96,7 +96,7 @@ def check_pdf(data: bytes, what: str = "document") -> int:
 class PdfConverter:
     """``convert(docx_bytes) -> pdf_bytes``; starts LibreOffice on first use, keeps it warm.
 
-    ``folder`` is a private folder of this process (``workers.runtime_dir.process_dir``); the
+    ``folder`` is a private folder of this process (``workers.host.runtime_dir.process_dir``); the
     converter works in a folder of its own inside it, removed by ``close``.
     """
 

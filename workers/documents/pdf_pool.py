@@ -10,7 +10,8 @@ back the PDF. An interrupted caller only stops waiting; the conversion finishes 
 its PDF is dropped.
 
 Waiting has a limit of its own, separate from the conversion's: ``give_up_at`` (from the message's
-time limit, ``workers.time_budget``). A caller that reaches it gets ``ConverterError`` — retried
+time limit, ``workers.queue.time_budget``). A caller that reaches it gets ``ConverterError`` —
+retried
 like any passing fault — and its document, if no converter had taken it yet, is never converted.
 """
 

@@ -16,8 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from workers.compose import ComposeContext, register_composer
-from workers.directory import Directory, Person
+from workers.config.directory import Directory, Person
 from workers.documents.contexts import (
     Common,
     HistoryItem,
@@ -35,6 +34,7 @@ from workers.escalation.policy import Policy
 from workers.escalation.recipients import addressees
 from workers.escalation.refs import escalation_ref, response_key
 from workers.mail.message import DOCX, Attachment, OutgoingMessage
+from workers.queue.compose import ComposeContext, register_composer
 from workers.store.keyed import deadline_by_key
 from workers.store.models import Child, Dispatch, Escalation
 

@@ -1,8 +1,9 @@
 """What the escalation machine needs from rules.yaml and the calendar, as small protocols.
 
-``workers.rules.Stage``/``EscalationRules`` and ``workers.workcalendar.WorkingCalendar`` fit them;
+``workers.config.rules.Stage``/``EscalationRules`` and
+``workers.core.workcalendar.WorkingCalendar`` fit them;
 keeping them as protocols keeps the machine pure and testable on its own. The dates themselves
-come from ``workers.planning`` (one calculation for every caller).
+come from ``workers.core.planning`` (one calculation for every caller).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from workers import planning
+from workers.config.offsets import Offset
+from workers.core import planning
 from workers.errors import BadInputError
-from workers.offsets import Offset
 
 
 class StageLike(Protocol):

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workers.clock import SYSTEM_CLOCK, Clock
+from workers.core.clock import SYSTEM_CLOCK, Clock
 from workers.errors import NotFoundError, RefusedError
 from workers.escalation import machine as m
 from workers.escalation.planned import plan_deadlines, plan_notice

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workers.clock import FixedClock, london_date
+from workers.core.clock import FixedClock, london_date
 from workers.escalation.policy import Policy
 from workers.escalation.recipients import DirectoryLike
 from workers.escalation.service import EscalationService
-from workers.scheduler import Job, JobContext, register_job
+from workers.queue.scheduler import Job, JobContext, register_job
 from workers.store.models import Escalation
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,8 @@ def scan(
 
 
 def make_job(load: Callable[[], tuple[Policy, DirectoryLike]]) -> Job:
-    """A ``workers.scheduler.Job`` that scans with the rules ``load`` returns (read at each run,
+    """A ``workers.queue.scheduler.Job`` that scans with the rules ``load`` returns (read at each
+    run,
     so an edited rules.yaml takes effect without a restart)."""
 
     def run(ctx: JobContext) -> int:
@@ -98,9 +99,9 @@ def make_job(load: Callable[[], tuple[Policy, DirectoryLike]]) -> Job:
 def load_from_config_dir() -> tuple[Policy, DirectoryLike]:
     """Rules, calendar and directory from IRO_CONFIG_DIR (default ./config)."""
     from workers.cli.context import default_config_dir
-    from workers.directory import load_directory
-    from workers.rules import load_rules
-    from workers.workcalendar import WorkingCalendar
+    from workers.config.directory import load_directory
+    from workers.config.rules import load_rules
+    from workers.core.workcalendar import WorkingCalendar
 
     folder = default_config_dir()
     rules = load_rules(folder / "rules.yaml")

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from workers.clock import LONDON
+from workers.core.clock import LONDON
+from workers.core.planning import ReviewTimescalesLike, statutory_due_date
+from workers.core.workcalendar import WorkingCalendar
 from workers.errors import BadInputError, ConfigError
 from workers.importer import values as v
 from workers.importer.format import BY_NAME, CHANNELS
@@ -24,12 +26,10 @@ from workers.importer.records import (
     raise_errors,
 )
 from workers.importer.table import read_table
-from workers.planning import ReviewTimescalesLike, statutory_due_date
-from workers.workcalendar import WorkingCalendar
 
 if TYPE_CHECKING:
-    from workers.directory import Directory
-    from workers.rules import Rules
+    from workers.config.directory import Directory
+    from workers.config.rules import Rules
 
 T = TypeVar("T")
 

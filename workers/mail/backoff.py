@@ -5,7 +5,7 @@ Exchange's ``ErrorServerBusy`` (its BackOffMilliseconds) and Graph's 429 ``Retry
 the mailbox, not the one request that received them. When only the letter that met the answer
 waited, the other threads sent 19 more requests during a 30 s back-off (issue 21), and each of
 those earns the mailbox more throttling. So the dispatcher records every ``ThrottledError``'s
-wait here and asks before any request to the server (workers.dispatching).
+wait here and asks before any request to the server (workers.queue.dispatching).
 
 In Redis the end of a mailbox's back-off is one key (``iro:backoff:<mailbox>``), kept only if it
 is later than the end already there, and expiring with it; without Redis (the embedded default:
@@ -23,7 +23,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from workers.settings import Settings
+    from workers.config.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from workers.clock import SYSTEM_CLOCK, Clock
+from workers.core.clock import SYSTEM_CLOCK, Clock
 from workers.errors import ConfigError
 from workers.mail.message import Transport
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-    from workers.settings import Settings
+    from workers.config.settings import Settings
 
 
 def _secret(value: SecretStr | None) -> str | None:

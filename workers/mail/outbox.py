@@ -12,11 +12,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from workers.clock import SYSTEM_CLOCK, Clock
+from workers.core.clock import SYSTEM_CLOCK, Clock
 from workers.errors import TransientDeliveryError
+from workers.host.private_files import make_private_dir
 from workers.mail.message import OutgoingMessage, loggable_key
 from workers.mail.mime import build_mime, key_hash, message_id_for
-from workers.private_files import make_private_dir
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,11 +25,11 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from workers.clock import SYSTEM_CLOCK, Clock
+from workers.core.clock import SYSTEM_CLOCK, Clock
 from workers.store.models import ServiceState
 
 if TYPE_CHECKING:
-    from workers.settings import Settings
+    from workers.config.settings import Settings
 
 FLAG = "sending.paused"
 REDIS_KEY = "iro:sending-paused"
@@ -145,3 +146,21 @@ def make_pause_flag(settings: Settings, redis_client: Any = None) -> PauseFlag:
 
         redis_client = redis.Redis.from_url(settings.redis_url, socket_timeout=5)
     return RedisPauseFlag(redis_client)
+
+
+@dataclass
+class PauseHooks:
+    """The shared "sending paused" flag (workers.mail.pause), injected so tests can see it."""
+
+    is_paused: Callable[[Session], bool]
+    pause: Callable[[Session, str], bool]  # True if this call paused it (then alert once)
+
+
+def default_pause_hooks() -> PauseHooks:
+    """The shared "sending paused" flag."""
+    return PauseHooks(is_paused=is_paused, pause=pause)
+
+
+def lift_pause(session: Session) -> bool:
+    """Clear the flag (the caller commits); True if sending was paused."""
+    return bool(resume(session))

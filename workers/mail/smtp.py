@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from typing import Literal
 
-from workers.clock import SYSTEM_CLOCK, Clock
+from workers.core.clock import SYSTEM_CLOCK, Clock
 from workers.errors import (
     AuthenticationError,
     DeliveryError,
@@ -37,7 +37,7 @@ class SmtpConfig:
     mailbox: str
     security: Security = "none"
     username: str | None = None
-    password: str | None = None  # from IRO_SMTP_PASSWORD only (see workers.settings)
+    password: str | None = None  # from IRO_SMTP_PASSWORD only (see workers.config.settings)
     timeout_seconds: float = 30.0
     display_name: str = ""
     reply_to: str | None = None

@@ -24,7 +24,6 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from workers.compose import ComposeContext, recipient_of, register_composer
 from workers.documents.contexts import with_mailbox
 from workers.errors import NotFoundError, RefusedError
 from workers.mail.message import DOCX, PDF, Attachment, OutgoingMessage
@@ -37,6 +36,7 @@ from workers.mailout.documents import (
     to_pdf,
 )
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
+from workers.queue.compose import ComposeContext, recipient_of, register_composer
 from workers.store import audit
 from workers.store.models import Child, Dispatch, Participant, Return, Review
 

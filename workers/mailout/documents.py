@@ -15,19 +15,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workers.clock import LONDON, SYSTEM_CLOCK, Clock
+from workers.core.clock import LONDON, SYSTEM_CLOCK, Clock
 from workers.documents import contexts
 from workers.documents.filters import uk_date
 from workers.mailout.plan import documents_for, reminder_documents
 
 if TYPE_CHECKING:
-    from workers.directory import Directory
+    from workers.config.directory import Directory
+    from workers.config.rules import Rules
+    from workers.config.settings import Settings
+    from workers.core.workcalendar import WorkingCalendar
     from workers.documents.engine import DocumentEngine
     from workers.documents.pdf_pool import ConverterPool
-    from workers.rules import Rules
-    from workers.settings import Settings
     from workers.store.models import Child, Participant, Review
-    from workers.workcalendar import WorkingCalendar
 
 TITLES = {"invitation": "Invitation", "reminder": "Reminder",
           "return_instructions": "How to return your form"}
@@ -132,8 +132,8 @@ _stopped: int | None = None  # the pid of a process that stopped converting for 
 
 def to_pdf(cfg: MailoutConfig, docx: bytes, name: str) -> bytes:
     """One document as PDF by this process's LibreOffice converters (workers.documents.pdf_pool),
-    waiting no longer than the dramatiq message in hand allows (workers.time_budget)."""
-    from workers.time_budget import wait_until
+    waiting no longer than the dramatiq message in hand allows (workers.queue.time_budget)."""
+    from workers.queue.time_budget import wait_until
 
     return converters(cfg).convert(docx, name, give_up_at=wait_until())
 
@@ -143,7 +143,7 @@ def converters(cfg: MailoutConfig) -> ConverterPool:
     LibreOffice processes, working in the process's folder under ``runtime_dir``."""
     from workers.documents.pdf import PdfConverter
     from workers.documents.pdf_pool import ConverterPool, stopping
-    from workers.runtime_dir import process_dir
+    from workers.host.runtime_dir import process_dir
 
     global _pool
     with _pool_lock:
@@ -166,9 +166,9 @@ def close_pdf(grace: float | None = None, *, for_good: bool = False) -> None:
     """Stop this process's LibreOffice converters, if it started any, and remove its folder
     under the runtime directory; ``for_good``: refuse to start them again (a stopping worker).
     Registered with atexit; processes that end with ``os._exit`` call it themselves (dramatiq's
-    worker processes, at worker shutdown: workers.worker_entry; the benchmarks' forked
+    worker processes, at worker shutdown: workers.queue.worker_entry; the benchmarks' forked
     children)."""
-    from workers.runtime_dir import remove_process_dirs
+    from workers.host.runtime_dir import remove_process_dirs
 
     global _pool, _stopped
     with _pool_lock:

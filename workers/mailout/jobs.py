@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from workers.errors import IroError
 from workers.mailout.documents import MailoutConfig
 from workers.mailout.service import run_mailout
-from workers.scheduler import Job, JobContext
+from workers.queue.scheduler import Job, JobContext
 from workers.store.models import Deadline, Review
 
 log = logging.getLogger(__name__)

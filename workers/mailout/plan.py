@@ -23,7 +23,7 @@ from typing import Protocol
 
 from dateutil.relativedelta import relativedelta
 
-from workers.planning import MailoutPlan
+from workers.core.planning import MailoutPlan
 
 INVITATION_KIND = "mailout_invitation"  # dispatch kinds, composed by workers.mailout.compose
 REMINDER_KIND = "mailout_reminder"

@@ -22,13 +22,13 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from workers.clock import LONDON
+from workers.core.clock import LONDON
 from workers.documents.filters import uk_date
 from workers.errors import NotFoundError, RefusedError, ServiceUnavailableError
+from workers.host.private_files import make_private_dir, open_private
 from workers.mailout.compose import form_returned, pack
 from workers.mailout.documents import MailoutConfig, pdf_enabled
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
-from workers.private_files import make_private_dir, open_private
 from workers.store import audit
 from workers.store.models import Dispatch, Participant, PrintBatch, Review
 

@@ -18,7 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from workers.core.planning import mailout_dates
 from workers.errors import PreflightError, RefusedError
+from workers.host.private_files import make_private_dir, write_private
 from workers.mailout import codes
 from workers.mailout.documents import MailoutConfig, render_letter, review_on
 from workers.mailout.plan import (
@@ -30,8 +32,6 @@ from workers.mailout.plan import (
 )
 from workers.mailout.preflight import preflight, refuse
 from workers.mailout.timing import LetterDates, date_problems, letter_dates
-from workers.planning import mailout_dates
-from workers.private_files import make_private_dir, write_private
 from workers.reviews import records
 from workers.reviews.held import mailout_key, send_at
 from workers.store import audit, keyed

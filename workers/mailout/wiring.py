@@ -1,4 +1,5 @@
-"""What ``workers.assembly.install`` calls: the mail-out composers and the scheduler's jobs."""
+"""What ``workers.queue.assembly.install`` calls: the mail-out composers and the scheduler's
+jobs."""
 
 from __future__ import annotations
 
@@ -7,15 +8,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from workers.config.settings import Settings
     from workers.returns.inbox import InboxReader
-    from workers.settings import Settings
 
 
 def register() -> None:
     from workers.mailout import compose, jobs
     from workers.mailout.documents import load_config
+    from workers.queue.scheduler import register_job
     from workers.returns import poll
-    from workers.scheduler import register_job
 
     load = cache(load_config)
     compose.register(load)

@@ -11,7 +11,7 @@ from workers.report import queries
 from workers.report.figures import AnnualReport, Period
 
 if TYPE_CHECKING:
-    from workers.rules import Rules
+    from workers.config.rules import Rules
 
 # The formal stages the annual report counts resolutions at (rules.yaml escalation.stages,
 # without the informal one, which is recorded on file rather than escalated).

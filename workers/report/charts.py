@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from typing import Any
 
 from workers.report.figures import AnnualReport
@@ -30,9 +31,11 @@ def _png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
-def reviews_per_iro_month(report: AnnualReport) -> bytes:
-    """Reviews held each month: a bar per IRO (up to eight), else the average per IRO."""
+def reviews_per_iro_month(report: AnnualReport, names: Mapping[str, str] | None = None) -> bytes:
+    """Reviews held each month: a bar per IRO (up to eight, labelled by ``names`` where the
+    directory knows them), else the average per IRO."""
     v = report.reviews
+    names = names or {}
     months = v.months
     labels = [month_name(y, m).replace(" ", "\n") for y, m in months]
     fig, ax = _figure()
@@ -42,7 +45,7 @@ def reviews_per_iro_month(report: AnnualReport) -> bytes:
         for i, iro in enumerate(v.iros):
             xs = [x + (i - (len(v.iros) - 1) / 2) * width for x in range(len(months))]
             ax.bar(xs, [counts.get((iro, y, m), 0) for y, m in months], width,
-                   label=iro.split("@")[0], color=COLOURS[i % len(COLOURS)])
+                   label=names.get(iro, iro.split("@")[0]), color=COLOURS[i % len(COLOURS)])
         ax.legend(fontsize=7, ncols=len(v.iros), loc="upper center",
                   bbox_to_anchor=(0.5, -0.22), frameon=False)
         ax.set_ylabel("Reviews held")
@@ -50,7 +53,7 @@ def reviews_per_iro_month(report: AnnualReport) -> bytes:
         averages = []
         for y, m in months:
             held = [n for (_iro, yy, mm), n in counts.items() if (yy, mm) == (y, m)]
-            averages.append(sum(held) / len(held))
+            averages.append(sum(held) / len(v.iros))  # the plain rate, as the tables give it
         ax.bar(range(len(months)), averages, 0.6, color=COLOURS[0])
         ax.set_ylabel("Average reviews per IRO")
     ax.set_xticks(range(len(months)), labels, fontsize=7)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from workers.errors import TemplateError
 from workers.report import charts
-from workers.report.figures import AnnualReport
+from workers.report.figures import AnnualReport, Period
 from workers.report.tables import Table, show
 
 # In a sub-folder: `iro templates check` validates the letter kinds at the top level only, and
@@ -36,8 +36,34 @@ def render_docx(
     templates_dir: Path,
     *,
     generated_on: dt.date,
+    iro_names: Mapping[str, str] | None = None,
 ) -> bytes:
-    """The filled document's bytes. Raises TemplateError naming the template if it will not fill."""
+    """The annual report's bytes, with its charts. Raises TemplateError if it will not fill."""
+    charts_by_key: dict[str, tuple[bytes, str]] = {}
+    for table in tables:
+        chart = CHARTS.get(table.key)
+        if chart and any(isinstance(c, int | float) and c for row in table.rows for c in row[1:]):
+            draw, caption = chart
+            image = (charts.reviews_per_iro_month(report, iro_names)
+                     if draw is charts.reviews_per_iro_month else draw(report))
+            charts_by_key[table.key] = (image, caption)
+    return render_tables_docx(
+        f"Independent Reviewing Officer service: figures for {report.period.label}",
+        report.period, tables, templates_dir, generated_on=generated_on, charts=charts_by_key,
+    )
+
+
+def render_tables_docx(
+    title: str,
+    period: Period,
+    tables: Sequence[Table],
+    templates_dir: Path,
+    *,
+    generated_on: dt.date,
+    charts: Mapping[str, tuple[bytes, str]] | None = None,
+) -> bytes:
+    """Any report's tables in the report template: a title, the period, then each table with
+    its chart (PNG bytes and caption, by table key) where it has one."""
     from docx.shared import Mm
     from docxtpl import DocxTemplate, InlineImage
     from jinja2 import TemplateError as JinjaError
@@ -52,22 +78,22 @@ def render_docx(
     tpl = DocxTemplate(str(path))
     rows: list[dict[str, Any]] = []
     for table in tables:
-        chart = CHARTS.get(table.key)
-        image = caption = None
-        if chart and any(isinstance(c, int | float) and c for row in table.rows for c in row[1:]):
-            image = InlineImage(tpl, io.BytesIO(chart[0](report)), width=Mm(CHART_WIDTH_MM))
-            caption = chart[1]
+        image, caption = None, ""
+        if charts and table.key in charts:
+            png, caption = charts[table.key]
+            image = InlineImage(tpl, io.BytesIO(png), width=Mm(CHART_WIDTH_MM))
         rows.append({
             "title": table.title,
             "headers": list(table.headers),
             "rows": [[show(c) for c in row] for row in table.rows],
             "note": table.note,
             "chart": image,
-            "chart_caption": caption or "",
+            "chart_caption": caption,
         })
     context = {
-        "period": {"label": report.period.label, "start": report.period.start.strftime("%d %B %Y"),
-                   "end": report.period.end.strftime("%d %B %Y")},
+        "title": title,
+        "period": {"label": period.label, "start": period.start.strftime("%d %B %Y"),
+                   "end": period.end.strftime("%d %B %Y")},
         "generated_on": generated_on.strftime("%d %B %Y"),
         "tables": rows,
     }
@@ -76,9 +102,24 @@ def render_docx(
     except JinjaError as exc:
         raise TemplateError(f"{TEMPLATE}: {type(exc).__name__}: {exc}") from exc
     _fit_columns(tpl.docx)
+    _words_left(tpl.docx)
     out = io.BytesIO()
     tpl.save(out)
     return out.getvalue()
+
+
+def _words_left(doc: Any) -> None:
+    """Figures stay right-aligned (the template's figure column); a column of words reads from
+    the left, as the quarterly report's examples do."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    for table in doc.tables:
+        for row in table.rows[1:]:
+            for cell in row.cells[1:]:
+                text = cell.text.strip().rstrip("%")
+                if text and text != "–" and not text.replace(".", "", 1).isdigit():
+                    for paragraph in cell.paragraphs:
+                        paragraph.alignment = WD_ALIGN_PARAGRAPH.LEFT
 
 
 def _fit_columns(doc: Any) -> None:

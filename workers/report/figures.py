@@ -38,6 +38,16 @@ class Period:
             return f"{self.start.year}/{str(self.start.year + 1)[2:]}"
         return f"{self.start.isoformat()} to {self.end.isoformat()}"
 
+    @property
+    def months(self) -> tuple[tuple[int, int], ...]:
+        """Every calendar month the period touches, as (year, month), in order."""
+        out: list[tuple[int, int]] = []
+        year, month = self.start.year, self.start.month
+        while (year, month) <= (self.end.year, self.end.month):
+            out.append((year, month))
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return tuple(out)
+
 
 @dataclass(frozen=True)
 class Population:
@@ -66,6 +76,8 @@ class Reviews:
     timescale_known: int  # held reviews whose timeliness was recorded
     in_timescale: int
     per_iro_month: tuple[IroMonth, ...] = ()
+    # The period's months: a month an IRO chaired nothing still counts in their average.
+    period_months: tuple[tuple[int, int], ...] = ()
 
     @property
     def in_timescale_pct(self) -> float | None:
@@ -77,14 +89,17 @@ class Reviews:
 
     @property
     def months(self) -> tuple[tuple[int, int], ...]:
-        return tuple(sorted({(m.year, m.month) for m in self.per_iro_month}))
+        held = {(m.year, m.month) for m in self.per_iro_month}
+        return tuple(sorted(held | set(self.period_months)))
 
     @property
     def average_per_iro_month(self) -> float | None:
-        """Reviews per IRO per month: the mean over the (IRO, month) pairs that held any."""
+        """Reviews per IRO per month, the plain rate: reviews held / (IROs x months), so a month
+        an IRO chaired none counts (averaging only the months with a review overstated it)."""
         if not self.per_iro_month:
             return None
-        return round(sum(m.reviews for m in self.per_iro_month) / len(self.per_iro_month), 2)
+        held = sum(m.reviews for m in self.per_iro_month)
+        return round(held / (len(self.iros) * len(self.months)), 2)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, distinct, extract, func, literal, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql import ColumnElement
 
-from workers.clock import LONDON
+from workers.core.clock import LONDON
 from workers.report.figures import (
     NOT_RECORDED,
     EscalationYear,
@@ -116,7 +116,7 @@ def reviews(session: Session, period: Period) -> Reviews:
         .order_by(Review.iro_email, year, month)
     ).all()
     per_month = tuple(IroMonth(iro, int(y), int(m), int(n)) for iro, y, m, n in rows)
-    return Reviews(int(total), int(known), int(on_time), per_month)
+    return Reviews(int(total), int(known), int(on_time), per_month, period.months)
 
 
 def write_up(session: Session, period: Period, standard_days: int = 15) -> WriteUp:

@@ -68,23 +68,26 @@ def _by_month(v: Reviews) -> Table:
     for m in v.per_iro_month:
         totals[(m.year, m.month)] = totals.get((m.year, m.month), 0) + m.reviews
         iros[(m.year, m.month)] = iros.get((m.year, m.month), 0) + 1
+    everyone = len(v.iros)  # the plain rate: an IRO who chaired none that month counts
     rows = tuple(
-        (month_name(*ym), totals[ym], iros[ym], round(totals[ym] / iros[ym], 2))
+        (month_name(*ym), totals.get(ym, 0), iros.get(ym, 0),
+         round(totals.get(ym, 0) / everyone, 2) if everyone else None)
         for ym in v.months
     )
     return Table("reviews_by_month", "Reviews per month",
-                 ("Month", "Reviews held", "IROs chairing", "Average per IRO"), rows)
+                 ("Month", "Reviews held", "IROs chairing", "Average per IRO"), rows,
+                 note=f"Average per IRO: the month's reviews over all {everyone} IROs who chaired "
+                      "a review in the period.")
 
 
-def _by_iro(v: Reviews) -> Table:
+def _by_iro(v: Reviews, names: Mapping[str, str]) -> Table:
     """IRO by month, as the annual report's figure shows it, with each IRO's total and average
-    over the months they chaired any review."""
+    over every month of the period (a month they chaired none counts as 0)."""
     counts = {(m.iro, m.year, m.month): m.reviews for m in v.per_iro_month}
     rows: list[tuple[Cell, ...]] = []
-    for iro in v.iros:
+    for iro in sorted(v.iros, key=lambda e: (names.get(e, e).lower(), e)):
         held = [counts.get((iro, y, m), 0) for y, m in v.months]
-        active = sum(1 for n in held if n)
-        rows.append((iro, *held, sum(held), round(sum(held) / active, 2)))
+        rows.append((names.get(iro, iro), *held, sum(held), round(sum(held) / len(held), 2)))
     headers = ("IRO", *(month_name(y, m) for y, m in v.months), "Total", "Average a month")
     return Table("reviews_by_iro", "Reviews per IRO per month", headers, tuple(rows))
 
@@ -145,20 +148,24 @@ def _escalations(r: AnnualReport) -> Table:
                      *(y.resolved_by_stage.get(stage, 0) for y in years)))
     rows.append(("… not yet resolved", *(y.open for y in years)))
     rows.append(("Children referred to CAFCASS at any point", *(y.cafcass_referred for y in years)))
-    return Table("escalations", "IRO escalations", ("", *(y.period.label for y in years)),
-                 tuple(rows), note="Counted in children, by the stage at which the IRO closed "
-                                   "the escalation.")
+    return Table("escalations", "Children whose cases IROs escalated",
+                 ("", *(y.period.label for y in years)), tuple(rows),
+                 note="Counted in children, by the stage at which the IRO closed the escalation.")
 
 
 def report_tables(
-    report: AnnualReport, participation_codes: Mapping[str, str] | None = None
+    report: AnnualReport,
+    participation_codes: Mapping[str, str] | None = None,
+    iro_names: Mapping[str, str] | None = None,
 ) -> list[Table]:
+    """The report's tables. ``iro_names`` maps an IRO's email to the name people know them by
+    (directory.yaml); an IRO not there is shown by email."""
     share, by_code = _participation(report, participation_codes or {})
     tables = [
         _population(report),
         _reviews(report),
         _by_month(report.reviews),
-        _by_iro(report.reviews),
+        _by_iro(report.reviews, iro_names or {}),
         _write_up(report),
         share,
         by_code,

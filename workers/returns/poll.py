@@ -17,12 +17,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workers.clock import london_date
+from workers.core.clock import london_date
 from workers.errors import RefusedError
+from workers.queue.scheduler import Job, JobContext
 from workers.returns import service
 from workers.returns.inbox import InboxMessage, InboxReader
 from workers.returns.matching import classify
-from workers.scheduler import Job, JobContext
 from workers.store import audit
 from workers.store.models import Return, Review, ServiceState
 

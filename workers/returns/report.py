@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workers.clock import LONDON
+from workers.core.clock import LONDON
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
 from workers.reviews import records
 from workers.store.models import Dispatch, Participant, Return, Review

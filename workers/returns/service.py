@@ -20,9 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workers.errors import BadInputError, NotFoundError, RefusedError
+from workers.host.private_files import make_private_dir, write_private
 from workers.mailout.codes import normalise
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
-from workers.private_files import make_private_dir, write_private
 from workers.store import audit
 from workers.store.models import Dispatch, Return, Review
 

@@ -1,6 +1,6 @@
 """The little the review rules need of a working-day calendar.
 
-That is ``workers.workcalendar.WorkingCalendar``; a Protocol, so the pure core can be read
+That is ``workers.core.workcalendar.WorkingCalendar``; a Protocol, so the pure core can be read
 and type-checked without the calendar's module.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
-from workers.offsets import Offset
+from workers.config.offsets import Offset
 
 
 class Calendar(Protocol):

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from workers import planning
-from workers.offsets import Offset
+from workers.config.offsets import Offset
+from workers.core import planning
 from workers.reviews.calendar import Calendar
 
 WriteUpKind = Literal["decisions", "record"]
@@ -55,7 +55,7 @@ def overdue_on(due_on: dt.date, calendar: Calendar) -> dt.date:
 def start_clock(
     rule: DeadlineRule, kind: WriteUpKind, held_on: dt.date, calendar: Calendar
 ) -> WriteUpClock:
-    """The dates come from ``workers.planning.write_up_deadline`` (reminders kept only strictly
+    """The dates come from ``workers.core.planning.write_up_deadline`` (reminders kept only strictly
     between the meeting and the deadline)."""
     planned = planning.write_up_deadline(kind, rule, calendar, held_on=held_on)
     assert planned.overdue_notice_on is not None  # write-up deadlines always have one

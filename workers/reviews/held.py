@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from workers.clock import LONDON
+from workers.core.clock import LONDON
 from workers.reviews.calendar import Calendar
 from workers.reviews.clock import WriteUp, WriteUpClock, WriteUpKind, start_clocks
 from workers.reviews.timescale import (

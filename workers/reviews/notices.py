@@ -1,6 +1,7 @@
 """Composers for the write-up notices: the draft record, reminders to the IRO, overdue notices.
 
-Registered with ``workers.compose.register_composer`` by ``register(load)``. Recipients are checked
+Registered with ``workers.queue.compose.register_composer`` by ``register(load)``. Recipients are
+checked
 again at send time against the case record (the review's IRO) and the directory (the person
 ``write_up.overdue_notice_to`` names). Subjects and bodies come from the staff-editable email
 templates (email_review_record, email_writeup_reminder, email_writeup_overdue; issue 3 §1) and
@@ -19,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workers.clock import SYSTEM_CLOCK, Clock
-from workers.compose import ComposeContext, register_composer
-from workers.directory import Directory
+from workers.config.directory import Directory
+from workers.config.rules import Rules
+from workers.core.clock import SYSTEM_CLOCK, Clock
 from workers.errors import NotFoundError, PermanentDeliveryError
 from workers.mail.message import DOCX, Attachment, OutgoingMessage
+from workers.queue.compose import ComposeContext, register_composer
 from workers.reviews.calendar import Calendar
 from workers.reviews.clock import WRITE_UP_KINDS
-from workers.rules import Rules
 from workers.store.models import Deadline, Dispatch, Return, Review
 
 if TYPE_CHECKING:

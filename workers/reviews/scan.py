@@ -16,12 +16,12 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workers.planning import write_up_reminders
+from workers.core.planning import write_up_reminders
+from workers.queue.scheduler import Job, JobContext, register_job
 from workers.reviews import records
 from workers.reviews.clock import WRITE_UP_KINDS, WriteUpClock, overdue_on
 from workers.reviews.held import notices_for
 from workers.reviews.notices import NoticeConfig
-from workers.scheduler import Job, JobContext, register_job
 from workers.store import keyed
 from workers.store.models import Deadline, Dispatch, Review
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from workers.clock import LONDON
-from workers.directory import Directory
+from workers.config.directory import Directory
+from workers.config.rules import Rules
+from workers.core.clock import LONDON
 from workers.errors import BadInputError, ConfigError, RefusedError
 from workers.reviews import records
 from workers.reviews.calendar import Calendar
@@ -27,7 +28,6 @@ from workers.reviews.held import (
     send_at,
 )
 from workers.reviews.timescale import NextReview, early_review
-from workers.rules import Rules
 from workers.store import audit, keyed
 from workers.store.models import Child, Review
 

@@ -14,8 +14,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from workers import planning
-from workers.offsets import Offset
+from workers.config.offsets import Offset
+from workers.core import planning
 from workers.reviews.calendar import Calendar
 
 ReviewKind = Literal["first", "second", "subsequent"]

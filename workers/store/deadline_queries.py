@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from workers.planning import ReviewTimescalesLike, statutory_due_date
+from workers.core.planning import ReviewTimescalesLike, statutory_due_date
+from workers.core.workcalendar import WorkingCalendar
 from workers.store.models import Child, Deadline, Escalation, Review
-from workers.workcalendar import WorkingCalendar
 
 REVIEW_DUE = "review_due"
 # A review in these states no longer needs its deadlines met; nor does a resolved escalation.

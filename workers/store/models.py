@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from workers.clock import wall_now
+from workers.core.clock import wall_now
 
 # Named constraints, so later migrations can drop or alter them (SQLite batch mode needs names).
 NAMING_CONVENTION = {
@@ -227,6 +227,22 @@ class Deadline(Timestamped, Base):
     met_on: Mapped[dt.date | None] = mapped_column(Date)
     working_days_taken: Mapped[int | None]
     in_time: Mapped[bool | None]
+
+
+class MidwayCheck(Timestamped, Base):
+    """The IRO's midway check between reviews (annual report 2013-14 §7.3): are the decisions
+    being carried out? Meets the ``midway`` deadline of the review it follows."""
+
+    __tablename__ = "midway_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deadline_id: Mapped[int] = mapped_column(ForeignKey("deadlines.id"), unique=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), index=True)
+    checked_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # on_track | concern
+    note: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(320))
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"))
 
 
 class Escalation(Timestamped, Base):

@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from workers.clock import SYSTEM_CLOCK, Clock
+from workers.core.clock import SYSTEM_CLOCK, Clock
 from workers.errors import (
     BadInputError,
     ConfigError,
@@ -34,10 +34,10 @@ from workers.web.security import SignInRequired, current_user
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-    from workers.directory import Directory
-    from workers.rules import Rules
-    from workers.settings import Settings
-    from workers.workcalendar import WorkingCalendar
+    from workers.config.directory import Directory
+    from workers.config.rules import Rules
+    from workers.config.settings import Settings
+    from workers.core.workcalendar import WorkingCalendar
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -57,8 +57,9 @@ def create_app(
     pdf: bool = True,
 ) -> FastAPI:
     """The app over the store and config in ``settings`` (each part may be given, for tests)."""
-    from workers.directory import load_directory
-    from workers.rules import load_rules
+    from workers.config.directory import load_directory
+    from workers.config.rules import load_rules
+    from workers.core.workcalendar import WorkingCalendar
     from workers.store.session import open_store
     from workers.web import (
         auth,
@@ -69,7 +70,6 @@ def create_app(
         support_ops,
         support_reviews,
     )
-    from workers.workcalendar import WorkingCalendar
 
     rules = rules or load_rules(settings.config_dir / "rules.yaml")
     context = WebContext(

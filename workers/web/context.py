@@ -9,19 +9,19 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 
-from workers.clock import SYSTEM_CLOCK, Clock
+from workers.core.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-    from workers.directory import Directory
+    from workers.config.directory import Directory
+    from workers.config.rules import Rules
+    from workers.config.settings import Settings
+    from workers.core.workcalendar import WorkingCalendar
     from workers.escalation.policy import Policy
     from workers.escalation.service import EscalationService
     from workers.mailout.documents import MailoutConfig
     from workers.reviews.notices import NoticeConfig
-    from workers.rules import Rules
-    from workers.settings import Settings
-    from workers.workcalendar import WorkingCalendar
 
 
 @dataclass

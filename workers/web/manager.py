@@ -193,7 +193,8 @@ def report(request: Request, user: Manager, start: str = "", end: str = "") -> R
     first, last = _period(ctx, start, end)
     figures = _figures(ctx, first, last)
     empty = _no_figures(figures)
-    tables = [] if empty else report_tables(figures, dict(ctx.rules.participation_codes))
+    tables = [] if empty else report_tables(figures, dict(ctx.rules.participation_codes),
+                                            ctx.directory.iro_names())
     return render(request, "manager/report.html", tables=tables, first=first, last=last,
                   label=figures.period.label, empty=empty, charted=_charted(figures))
 
@@ -212,4 +213,6 @@ def chart(request: Request, name: str, user: Manager, start: str = "",
     figures = _figures(ctx, first, last)
     if not _charted(figures)[name]:
         raise HTTPException(404, "No figures for this chart in this period.")
-    return Response(draw(figures), media_type="image/png")
+    image = (charts.reviews_per_iro_month(figures, ctx.directory.iro_names())
+             if name == "reviews" else draw(figures))
+    return Response(image, media_type="image/png")

@@ -25,7 +25,7 @@ from workers.errors import ConfigError, RefusedError, ServiceUnavailableError
 from workers.web.accounts import User
 
 if TYPE_CHECKING:
-    from workers.settings import OidcSettings, Settings
+    from workers.config.settings import OidcSettings, Settings
 
 log = logging.getLogger(__name__)
 DISCOVERY_TTL_S = 3600

@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from workers.clock import LONDON
+from workers.core.clock import LONDON
 from workers.web.accounts import ROLE_TITLES
 from workers.web.security import CSRF_FIELD, CSRF_HEADER, csrf_token, current_user
 

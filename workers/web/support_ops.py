@@ -35,7 +35,7 @@ def failed(request: Request, user: Support) -> Response:
 
 @router.post("/dispatches/{dispatch_id}/retry")
 def retry(request: Request, dispatch_id: int, user: Support) -> Response:
-    from workers.dispatching import retry as retry_dispatch
+    from workers.queue.retries import retry as retry_dispatch
 
     ctx = web_context(request)
     with ctx.sessions() as session:

@@ -40,8 +40,8 @@ class Check:
 def preflight(ctx: WebContext, review_ref: str) -> Check:
     """Plan and check every letter (templates rendered to a temporary folder in this process's
     private folder under runtime_dir, then deleted)."""
+    from workers.host.runtime_dir import process_dir
     from workers.mailout.service import run_mailout
-    from workers.runtime_dir import process_dir
 
     private = process_dir(ctx.settings.runtime_dir)
     with tempfile.TemporaryDirectory(prefix="check-", dir=private) as folder:

@@ -1,0 +1,47 @@
+"""The reminder to the IRO that a midway check is due, from the staff-editable template
+``email_midway_reminder``. References and initials only; checked at send time against the case
+record (the review's IRO), as the write-up reminders are."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workers.errors import NotFoundError
+from workers.mail.message import OutgoingMessage
+from workers.queue.compose import ComposeContext, register_composer
+from workers.reviews.notices import NoticeConfig, _check_recipient, _common, _review
+from workers.store.models import Deadline, Dispatch
+
+TEMPLATE = "email_midway_reminder"
+
+
+def compose(session: Session, dispatch: Dispatch, cfg: NoticeConfig,
+            ctx: ComposeContext) -> OutgoingMessage:
+    from workers.documents import contexts
+    from workers.documents.emails import refuse_names_in_subject, render_email
+
+    review = _review(session, dispatch)
+    to = _check_recipient(dispatch, review.iro_email)
+    key = str(dispatch.params.get("deadline_key", ""))
+    check = session.scalars(select(Deadline).where(Deadline.key == key)).one_or_none()
+    if check is None:
+        raise NotFoundError(f"dispatch {dispatch.key}: no midway check {key!r}")
+    left = cfg.calendar.between(cfg.clock.today(), check.due_on, statutory=False)
+    context = contexts.writeup_email(
+        review.child, review, _common(cfg, review), what="midway check", due_on=check.due_on,
+        mailbox_name=cfg.mailbox_name, days_left=max(left, 0),
+    )
+    text = render_email(cfg.templates_dir, TEMPLATE, context)
+    refuse_names_in_subject(TEMPLATE, text.subject,
+                            (review.child.given_name, review.child.family_name))
+    return OutgoingMessage(dispatch_key=dispatch.key, to=to, subject=text.subject,
+                           body_text=text.body, reply_to=ctx.reply_to)
+
+
+def register(load: Callable[[], NoticeConfig]) -> None:
+    register_composer("midway_reminder", lambda session, dispatch, ctx: compose(
+        session, dispatch, replace(load(), clock=ctx.clock), ctx))
