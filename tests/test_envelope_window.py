@@ -21,7 +21,7 @@ from factories import make_child, make_participant, make_review, sqlite_store
 from mailout_support import TODAY, make_config
 from pdf_boxes import Word, words
 
-from workers.config.settings import PostSettings
+from workers.config.post import PostSettings
 from workers.documents.examples import example_context
 from workers.errors import PreflightError
 from workers.mailout.documents import MailoutConfig, to_pdf

@@ -24,7 +24,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
-from workers.config.settings import PostSettings
+from workers.config.post import PostSettings
 
 FONT = "Arial"
 MARKING = "OFFICIAL-SENSITIVE"
