@@ -6,7 +6,9 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from workers.config.directory import load_directory
+from factories import IRO_EMAIL
+
+from workers.config.directory import Person, load_directory
 from workers.config.rules import load_rules
 from workers.config.settings import load_settings
 from workers.core.clock import FixedClock
@@ -16,7 +18,11 @@ from workers.mailout.documents import MailoutConfig
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config"
 RULES = load_rules(CONFIG / "rules.yaml")
-DIRECTORY = load_directory(CONFIG / "directory.yaml")
+# the shipped directory, and the IRO the factories' cases name (a mail-out refuses an IRO
+# missing from the directory)
+_SHIPPED = load_directory(CONFIG / "directory.yaml")
+DIRECTORY = _SHIPPED.model_copy(update={"iros": [
+    *_SHIPPED.iros, Person(name="Iris Test", email=IRO_EMAIL, phone="020 7946 0999")]})
 CAL = WorkingCalendar.from_rules(RULES.calendar)
 TODAY = dt.date(2026, 12, 1)  # factories' reviews meet on 12 Jan 2027
 

@@ -77,3 +77,22 @@ def test_given_name_and_join_lines() -> None:
 def test_wrong_type_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="uk_date expects a date"):
         filters.uk_date(42)
+
+
+@pytest.mark.parametrize(("venue", "role", "expected"), [
+    ("Room 2, Civic Centre", "parent", "in Room 2, Civic Centre"),
+    ("Meeting Room 3, Bromley Civic Centre", "social_worker",
+     "in Meeting Room 3, Bromley Civic Centre"),
+    ("Bromley Civic Centre, Meeting Room 3", "parent", "at Bromley Civic Centre, Meeting Room 3"),
+    ("Homerton Library", "carer", "at Homerton Library"),
+    ("", "parent", "venue to be confirmed"),
+    (None, "child", "venue to be confirmed"),
+    ("Carer's home", "carer", "at your home"),
+    ("Foster home", "child", "at your home"),
+    ("foster carers home", "parent", "at the carer's home"),
+    ("Placement", "social_worker", "at the carer's home"),
+])
+def test_venue_for_each_reader(venue: object, role: str, expected: str) -> None:
+    from workers.documents.filters import venue_for
+
+    assert venue_for(venue, role) == expected

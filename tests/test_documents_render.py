@@ -162,3 +162,15 @@ def test_emails_render_values_verbatim_and_no_names_in_subject(kind: str) -> Non
     assert "&amp;" not in mail.body  # plain text is not HTML-escaped
     if "recipient" in ctx and kind != "email_escalation":
         assert ctx["recipient"]["salutation"] in mail.body
+
+
+def test_the_same_letter_renders_to_the_same_bytes_in_any_second(
+    engine: DocumentEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+    import zipfile
+
+    ctx = example_context("invitation")
+    first = engine.render("invitation", ctx)
+    monkeypatch.setattr(zipfile.time, "time", lambda: time.time() + 3600)  # an hour on
+    assert engine.render("invitation", ctx) == first

@@ -101,8 +101,8 @@ def test_full_round_on_postgres_redis_smtp(pg_database: str, redis_url: str, tmp
     assert len(smtp_server.received) == len(emails) == 4  # carer, sw, guardian, other
     for msg in messages:
         subject = str(msg["Subject"])
-        assert re.fullmatch(rf"LAC review 12/01/2027 - ref {ref} \(Z\.O\.\)( - form C-\w{{8}})?",
-                            subject), subject
+        assert re.fullmatch(rf"Review on 12 January 2027 - ref {ref} \(Z\.O\.\)"
+                            r"( - form C-\w{8})?", subject), subject
         assert msg["Reply-To"] == MAILBOX
         for part in msg.iter_attachments():
             data = part.get_content()

@@ -18,8 +18,9 @@ from mailout_support import CONFIG, ROOT
 from workers.core.clock import SYSTEM_CLOCK
 
 REVIEWS = ["R-1001-5", "R-1002-4", "R-1003-11", "R-1004-1", "R-1005-3", "R-1006-2"]
-SUBJECT = re.compile(r"^(Reminder: )?LAC review \d\d/\d\d/\d{4} - ref R-[0-9-]+ \([A-ZŁ]\.[A-Z]\.\)"
-                     r"( - form C-[0-9A-Z]{8})?$")
+# the template's Subject: line (templates_docx/email_invitation.txt): "review", not "LAC review"
+SUBJECT = re.compile(r"^(Reminder: )?Review on \d{1,2} [A-Z][a-z]+ \d{4} - ref R-[0-9-]+ "
+                     r"\([A-ZŁ]\.[A-Z]\.\)( - form C-[0-9A-Z]{8})?$")
 
 
 def iro(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -45,6 +46,7 @@ def test_full_round_on_the_embedded_default(tmp_path: Path) -> None:
     dry = iro(tmp_path, "mailout", "R-1001-5", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "nothing sent" in dry.stdout and not (tmp_path / "outbox").exists()
+    assert "dates used: letters dated" in dry.stdout and "forms back by" in dry.stdout
     assert "O'Neil" not in dry.stdout and "Zoë" not in dry.stdout  # refs and initials only
     for ref in REVIEWS:
         done = iro(tmp_path, "mailout", ref)

@@ -45,8 +45,18 @@ def test_print_batch_round(tmp_path: Path, soffice: str) -> None:
         rows = list(csv.DictReader(fh))
     assert [r["kind"] for r in rows] == [INVITATION_KIND] * 2
     assert all(int(r["first_page"]) % 2 == 1 for r in rows)  # each on a new sheet
-    text = "".join(page.extract_text() for page in pdf.pages)
+    pages = [page.extract_text() for page in pdf.pages]
+    text = "".join(pages)
     assert "BR1 1AA" in text  # the window address is printed
+    # duplex: every document (letter, form, instructions) starts on the front of a sheet
+    starts = [n for n, page in enumerate(pages, start=1) if "Page 1 of" in page]
+    assert len(starts) == 6 and all(n % 2 == 1 for n in starts), starts
+    # and no sheet carries only a closing line
+    for page in pages:
+        if "Thank you!" in page:
+            body = [ln for ln in page.splitlines() if ln.strip() and "OFFICIAL" not in ln
+                    and not ln.startswith("Our reference")]
+            assert len(body) > 3, body
     manifest_text = Path(result.manifest_path or "").read_text()
     assert "Test " not in manifest_text and "Acacia" not in manifest_text
     # children's letters: for this account's eyes only, whatever the umask

@@ -50,6 +50,15 @@ def by_role(
     tag(doc, "endif")
 
 
+def by_condition(doc: DocxDocument, branches: Sequence[tuple[str, Sequence[str]]]) -> None:
+    """One block of paragraphs per Jinja condition, the first that holds; ``else`` last."""
+    for n, (condition, paragraphs) in enumerate(branches):
+        tag(doc, "else" if condition == "else" else f"{'elif' if n else 'if'} {condition}")
+        for text in paragraphs:
+            para(doc, text)
+    tag(doc, "endif")
+
+
 def table(doc: DocxDocument, headers: Sequence[str], cells: Sequence[str], *,
           loop: str | None = None, widths_mm: Sequence[float] | None = None,
           blank_rows: int = 0, row_height_mm: float | None = None,
@@ -92,8 +101,11 @@ def table(doc: DocxDocument, headers: Sequence[str], cells: Sequence[str], *,
     doc.add_paragraph().paragraph_format.space_after = Pt(4)
 
 
-def write_box(doc: DocxDocument, prompt: str, height_mm: float = 45, hint: str = "") -> None:
-    """A question with a bordered box below it to write the answer in."""
+def write_box(doc: DocxDocument, prompt: str, height_mm: float = 45, hint: str = "", *,
+              keep_with_next: bool = False) -> None:
+    """A question with a bordered box below it to write the answer in; ``keep_with_next``
+    keeps the box on the same page as the paragraph after it (a closing line never stands
+    alone on a sheet)."""
     p = doc.add_paragraph(style="Heading 2")
     p.add_run(prompt)
     if hint:
@@ -103,13 +115,27 @@ def write_box(doc: DocxDocument, prompt: str, height_mm: float = 45, hint: str =
     tbl.rows[0].height = Mm(height_mm)
     tbl.rows[0].height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
     tbl.rows[0].cells[0].paragraphs[0].style = "Table Text"
-    doc.add_paragraph().paragraph_format.space_after = Pt(2)
+    tbl.rows[0].cells[0].paragraphs[0].paragraph_format.keep_with_next = keep_with_next
+    gap = doc.add_paragraph().paragraph_format
+    gap.space_after = Pt(2)
+    gap.keep_with_next = keep_with_next
+
+
+def keep_last_with_next(doc: DocxDocument, count: int) -> None:
+    """Keep the last ``count`` paragraphs (tags included: they vanish when filled) on the page
+    of what follows: a closing paragraph goes over with the sign-off, not the sign-off alone."""
+    for paragraph in doc.paragraphs[-count:]:
+        paragraph.paragraph_format.keep_with_next = True
 
 
 def sign_off(doc: DocxDocument, closing: str = "Yours sincerely") -> None:
-    para(doc, closing)
-    doc.add_paragraph()
+    """The closing, a gap and the IRO's name and title, kept together on one page (a page
+    holding only a name and title looks like a stray sheet)."""
+    closing_p = doc.add_paragraph(closing)
+    gap = doc.add_paragraph()
     p = doc.add_paragraph()
     p.add_run("{{ iro.name }}").bold = True
     p.paragraph_format.space_after = Pt(0)
+    for kept in (closing_p, gap, p):
+        kept.paragraph_format.keep_with_next = True
     para(doc, "Independent Reviewing Officer")

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 from docx.document import Document as DocxDocument
 from docx.enum.table import WD_ROW_HEIGHT_RULE
-from docx.shared import Mm
+from docx.shared import Mm, Pt
 
 from templatebuild.blocks import para, write_box
 from templatebuild.layout import new_document, set_widths, shade
@@ -38,20 +38,47 @@ def _choice(doc: DocxDocument, prompt: str, options: Sequence[str]) -> None:
     doc.add_paragraph()
 
 
+def _meeting_panel(doc: DocxDocument) -> None:
+    """When and where the meeting is and how to reach the IRO, on every booklet."""
+    tbl = doc.add_table(rows=3, cols=2)
+    tbl.style = "Table Grid"
+    rows = (("When", "{{ review.scheduled_at|uk_day_date }} at {{ review.scheduled_at|uk_time }}"),
+            ("Where", "{{ review.venue|venue_for('child') }}"),
+            ("My IRO", "{{ iro.name }}{% if iro.phone %}, {{ iro.phone }}{% endif %}, "
+                       "{{ iro.email }}"))
+    for row, (label, value) in zip(tbl.rows, rows, strict=True):
+        row.cells[0].paragraphs[0].add_run(label).bold = True
+        row.cells[1].paragraphs[0].add_run(value)
+        shade(row.cells[0])
+    set_widths(tbl, (40, 130))
+    doc.add_paragraph()
+
+
+# On every booklet (IRO Handbook 2010 §3.19; the annual report's §9.7: what children asked for)
+SHARING = ("Is there anything I do not want shared? Who with?", 30)
+HELPER = ("Who helped me fill this in?", 20)
+
+
 def _booklet(title: str, intro: Sequence[str], questions: Sequence[tuple[str, float]],
-             choices: Sequence[tuple[str, Sequence[str]]]) -> DocxDocument:
+             choices: Sequence[tuple[str, Sequence[str]]], *, young: bool = False
+             ) -> DocxDocument:
     doc = new_document(reference="{{ form.reference_code }}", letterhead=False, friendly=True)
+    if young:  # 4 to 7: large type (16 pt), and no admin table on the child's pages
+        doc.styles["Normal"].font.size = Pt(16)
     doc.add_paragraph(title, style="Title")
     for text in intro:
         para(doc, text)
-    _return_panel(doc, child_words=True)
+    _meeting_panel(doc)
+    if not young:
+        _return_panel(doc, child_words=True)
     for prompt, options in choices:
         _choice(doc, prompt, options)
-    for prompt, height in questions:
-        write_box(doc, prompt, height)
+    questions = [*questions, SHARING, HELPER]
+    for n, (prompt, height) in enumerate(questions, start=1):
+        write_box(doc, prompt, height, keep_with_next=n == len(questions))
     para(doc, "Thank you! You can give this back to your carer or social worker, bring it to "
-         "your meeting, or post it in the envelope. {{ iro.name }} will read it before your "
-         "review.")
+         "your meeting, or post it{% if form.reply_paid %} in the envelope that came with it"
+         "{% else %} to us{% endif %}. {{ iro.name }} will read it before your review.")
     return doc
 
 
@@ -66,7 +93,9 @@ def child_4_7() -> DocxDocument:
          ("Things I like", 45), ("Things that make me sad or worried", 45),
          ("People who are important to me", 40),
          ("Something I want {{ iro.name }} to know", 40)],
-        [("How do I feel about where I live?", ("Happy", "OK", "Sad"))],
+        [("How do I feel about where I live?", ("Happy", "OK", "Sad")),
+         ("Would you like to come to your meeting?", ("Yes", "No", "Not sure"))],
+        young=True,
     )
 
 
@@ -83,7 +112,9 @@ def child_8_11() -> DocxDocument:
          ("Is anything worrying me?", 40),
          ("What I would like to happen next", 40)],
         [("How do I feel about where I live?", ("Happy", "OK", "Not happy")),
-         ("Would I like to come to my review?", ("Yes", "No", "Talk first"))],
+         ("Would you like to come to your meeting?", ("Yes", "No", "Talk first")),
+         ("Would you like an advocate to help you say what you think?",
+          ("Yes", "No", "Not sure"))],
     )
 
 
@@ -120,11 +151,14 @@ def child_16_plus() -> DocxDocument:
          ("Health and wellbeing", 30), ("Family, friends and support", 30),
          ("What my pathway plan should say", 40)],
         [("Would you like to come to your review?", ("Yes", "No", "Part of it")),
-         ("Would you like to chair part of it?", ("Yes", "No", "Talk first"))],
+         ("Would you like to chair part of it?", ("Yes", "No", "Talk first")),
+         ("Would you like an advocate?", ("Yes", "No", "Not sure"))],
     )
 
 
-def _adult(title: str, intro: str, questions: Sequence[tuple[str, float]]) -> DocxDocument:
+def _adult(title: str, intro: str, questions: Sequence[tuple[str, float]], *,
+           choices: Sequence[tuple[str, Sequence[str]]] = (),
+           signer: Sequence[str] = ("Name", "Signature", "Date")) -> DocxDocument:
     doc = new_document(reference="{{ form.reference_code }}", letterhead=False)
     doc.add_paragraph(title, style="Title")
     tbl = doc.add_table(rows=5, cols=2)
@@ -132,7 +166,8 @@ def _adult(title: str, intro: str, questions: Sequence[tuple[str, float]]) -> Do
     when = "{{ review.scheduled_at|uk_day_date }} at {{ review.scheduled_at|uk_time }}"
     facts = (("Child", "{{ child.full_name }} (date of birth {{ child.date_of_birth|uk_date }})"),
              ("Review", when),
-             ("Independent Reviewing Officer", "{{ iro.name }}, {{ iro.email }}"),
+             ("Independent Reviewing Officer", "{{ iro.name }}, {% if iro.phone %}"
+              "{{ iro.phone }}, {% endif %}{{ iro.email }}"),
              ("Reference (please quote)", RETURN[0]), ("Please return by", RETURN[1]))
     for row, (label, value) in zip(tbl.rows, facts, strict=True):
         row.cells[0].paragraphs[0].add_run(label).bold = True
@@ -141,15 +176,18 @@ def _adult(title: str, intro: str, questions: Sequence[tuple[str, float]]) -> Do
     set_widths(tbl, (60, 110))
     doc.add_paragraph()
     para(doc, intro)
-    for prompt, height in questions:
-        write_box(doc, prompt, height)
+    for prompt, options in choices:
+        _choice(doc, prompt, options)
+    for n, (prompt, height) in enumerate(questions, start=1):
+        # the last answer box stays on the page of the completion block: no sheet with only that
+        write_box(doc, prompt, height, keep_with_next=n == len(questions))
     doc.add_paragraph("Completed by", style="Heading 2")
-    sign = doc.add_table(rows=3, cols=2)
+    sign = doc.add_table(rows=len(signer), cols=2)
     sign.style = "Table Grid"
-    for row, label in zip(sign.rows, ("Name", "Signature", "Date"), strict=True):
+    for row, label in zip(sign.rows, signer, strict=True):
         row.cells[0].paragraphs[0].add_run(label).bold = True
         row.height = Mm(12)
-    set_widths(sign, (40, 130))
+    set_widths(sign, (60, 110))
     return doc
 
 
@@ -159,10 +197,17 @@ def parent() -> DocxDocument:
         "Your views will be shared at {{ child.given_name }}'s review. Please write as much as "
         "you wish; you can add pages. If you would like help to fill this in, contact "
         "{{ iro.name }}.",
-        [("How do you think {{ child.given_name }} is getting on?", 45),
-         ("Contact with {{ child.given_name }}: how is it going?", 40),
-         ("Is there anything you are worried about?", 40),
-         ("What would you like the review to consider or decide?", 45)],
+        [("How do you think {{ child.given_name }} is getting on?", 40),
+         ("Contact with {{ child.given_name }}: how is it going?", 35),
+         ("Is there anything you are worried about?", 35),
+         ("Do you agree with the care plan? If not, what would you change?", 35),
+         ("What would you like the review to consider or decide?", 35),
+         ("Is there anything you have written that should not be shared with the other "
+          "parent, the carers or {{ child.given_name }}? Say what, and with whom.", 30),
+         ("Do you need an interpreter (which language), or the meeting or papers in "
+          "another format?", 20)],
+        choices=[("Will you come to the review?", ("Yes", "No", "Not sure"))],
+        signer=("Name", "Relationship to {{ child.given_name }}", "Signature", "Date"),
     )
 
 
@@ -171,10 +216,17 @@ def carer() -> DocxDocument:
         "Consultation form for carers",
         "Please tell the review how {{ child.given_name }} has been since the last review. "
         "Your form is shared at the review.",
-        [("Health (appointments, dental, emotional wellbeing)", 35),
-         ("Education (attendance, progress, support)", 35),
-         ("Contact with family and friends", 30), ("Hobbies, interests and achievements", 30),
-         ("Concerns, and support you need as a carer", 35)],
+        [("Health (appointments, dental, emotional wellbeing)", 30),
+         ("Education (attendance, progress, support)", 30),
+         ("Contact with family and friends", 25), ("Hobbies, interests and achievements", 25),
+         ("How settled is the placement? Anything that puts it at risk", 30),
+         ("Delegated authority: the day-to-day decisions you can make, and any you cannot "
+          "but should", 25),
+         ("Your view of the care plan", 25),
+         ("Concerns, and support you need as a carer", 30)],
+        choices=[("Will you come to the review?", ("Yes", "No", "Not sure"))],
+        signer=("Name", "Fostering agency or service", "Supervising social worker",
+                "Signature", "Date"),
     )
 
 

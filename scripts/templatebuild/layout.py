@@ -1,8 +1,11 @@
 """Page, styles, letterhead and footer shared by every Word template.
 
-A4 with the address block placed for a DL window envelope: the body starts 45 mm from the top and
-20 mm from the left, so the recipient's address shows through the window when folded in three.
-The letterhead sits in the first-page header; later pages carry only the marking and reference.
+A4 with the address block placed for the window envelope of service.yaml's ``post.window``
+(shipped: DL, 90 x 45 mm, 20 mm from the left and 45 mm from the top, 5 mm slide): the address
+sits where the window shows it whole at any slide, and nothing else is printed where the window
+can reach, so a letter shows its address and only its address (DESIGN.md §6). The letterhead
+and the reference panel sit to the right of the window's reach; the letter's body starts at
+``post.body_top_mm`` (100 mm), below it. Later pages carry only the marking and reference.
 Arial 12pt (RNIB clear print guidance: a sans-serif font of at least 12pt).
 """
 
@@ -14,16 +17,23 @@ from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_SECTION_START
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
+from workers.config.post import PostSettings
+
 FONT = "Arial"
 MARKING = "OFFICIAL-SENSITIVE"
 ACCENT = RGBColor(0x1D, 0x4F, 0x91)
+# The shipped window geometry, written once in workers/config/settings.py (service.yaml's post:).
+POST = PostSettings()
+MARGIN_MM = 20
+# Letterhead and reference panel start this far right of the window's reach.
+CLEAR_MM = 5
 
 
 def _font(style_font: object, size: float, bold: bool = False) -> None:
@@ -45,7 +55,20 @@ def _east_asia(style: object) -> None:
         fonts.attrib.pop(qn(attr), None)
 
 
+LANGUAGE = "en-GB"  # British English: spell-check in Word, /Lang in the PDF, screen readers
+
+
+def set_language(doc: DocxDocument) -> None:
+    """Every run's default language (python-docx's template says en-US)."""
+    for lang in doc.styles.element.iter(qn("w:lang")):
+        lang.set(qn("w:val"), LANGUAGE)
+        lang.set(qn("w:eastAsia"), LANGUAGE)
+    for lang in doc.settings.element.iter(qn("w:themeFontLang")):
+        lang.set(qn("w:val"), LANGUAGE)
+
+
 def setup_styles(doc: DocxDocument, friendly: bool = False) -> None:
+    set_language(doc)
     styles = doc.styles
     normal = styles["Normal"]
     _font(normal.font, 14 if friendly else 12)
@@ -125,8 +148,9 @@ def new_document(*, reference: str = "{{ letter.reference }}", letterhead: bool 
     section = doc.sections[0]
     section.start_type = WD_SECTION_START.NEW_PAGE
     section.page_width, section.page_height = Mm(210), Mm(297)
-    section.left_margin = section.right_margin = Mm(20)
-    section.top_margin = Mm(45) if letterhead else Mm(25)
+    section.left_margin = section.right_margin = Mm(MARGIN_MM)
+    # the address (the body's first line) starts at the top of where the window always shows
+    section.top_margin = Mm(POST.address_box.top) if letterhead else Mm(25)
     section.bottom_margin = Mm(22)
     section.header_distance = Mm(8)
     section.footer_distance = Mm(8)
@@ -142,11 +166,14 @@ def new_document(*, reference: str = "{{ letter.reference }}", letterhead: bool 
         first = section.first_page_header
         first.paragraphs[0].style = "Marking"
         first.paragraphs[0].add_run(MARKING)
-        first.add_paragraph("{{ council.name }}", style="Letterhead Name")
-        first.add_paragraph("{{ council.service }}", style="Letterhead")
-        first.add_paragraph("{{ council.address_lines|join_lines }}", style="Letterhead")
-        first.add_paragraph("Telephone {{ council.phone }}", style="Letterhead")
-        first.add_paragraph("Email {{ council.email }}", style="Letterhead")
+        for text, style in (("{{ council.name }}", "Letterhead Name"),
+                            ("{{ council.service }}", "Letterhead"),
+                            ("{{ council.address_lines|join_lines }}", "Letterhead"),
+                            ("Telephone {{ council.phone }}", "Letterhead"),
+                            ("Email {{ council.email }}", "Letterhead")):
+            # right of the window's reach, so the window never shows it at any slide
+            first.add_paragraph(text, style=style).paragraph_format.left_indent = Mm(
+                right_of_window() - MARGIN_MM)
         _footer(section.first_page_footer, reference)
     return doc
 
@@ -161,24 +188,52 @@ def no_borders(table: object) -> None:
     tbl_pr.append(borders)
 
 
+def right_of_window() -> float:
+    """Where (mm from the sheet's left edge) the letterhead and reference panel begin."""
+    return POST.window_reach.right + CLEAR_MM
+
+
+def _no_cell_margins(table: object) -> None:
+    """Zero cell padding, so the address lands exactly where the window geometry says."""
+    tbl_pr = table._tbl.tblPr  # type: ignore[attr-defined]
+    margins = OxmlElement("w:tblCellMar")
+    for edge in ("top", "left", "bottom", "right"):
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:w"), "0")
+        el.set(qn("w:type"), "dxa")
+        margins.append(el)
+    tbl_pr.append(margins)
+
+
 def address_block(doc: DocxDocument, *, to_child: bool = False) -> None:
-    """Recipient's address (left, in the window) and the reference panel (right)."""
+    """Recipient's address (left, where the window shows it) and the reference panel (right,
+    beyond the window's reach); the row is as tall as the space down to ``post.body_top_mm``,
+    so the letter's heading (which may name the child) starts below anything the window shows.
+    """
     table = doc.add_table(rows=1, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.LEFT
     table.autofit = False
     no_borders(table)
-    left, right = table.rows[0].cells
-    set_widths(table, (95, 75))
-    p = left.paragraphs[0]
-    p.style = "Address"
-    p.add_run("{{ recipient.name }}")
-    left.add_paragraph("{%p if recipient.organisation %}", style="Address")
-    left.add_paragraph("{{ recipient.organisation }}", style="Address")
-    left.add_paragraph("{%p endif %}", style="Address")
-    left.add_paragraph("{%p for line in recipient.address_lines %}", style="Address")
-    left.add_paragraph("{{ line }}", style="Address")
-    left.add_paragraph("{%p endfor %}", style="Address")
-    left.add_paragraph("{{ recipient.postcode }}", style="Address")
+    _no_cell_margins(table)
+    row = table.rows[0]
+    row.height = Mm(POST.body_top_mm - POST.address_box.top)
+    row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+    left, right = row.cells
+    split = right_of_window() - MARGIN_MM
+    set_widths(table, (split, 210 - 2 * MARGIN_MM - split))
+    box = POST.address_box
+    indent, end = Mm(box.left - MARGIN_MM), Mm(split - (box.right - MARGIN_MM))
+    # a carer's letter goes to their home: their fostering agency is not part of that address
+    for n, text in enumerate(("{{ recipient.name }}",
+                              "{%p if recipient.organisation and recipient.role != 'carer' %}",
+                              "{{ recipient.organisation }}", "{%p endif %}",
+                              "{%p for line in recipient.address_lines %}", "{{ line }}",
+                              "{%p endfor %}", "{{ recipient.postcode }}")):
+        p = left.paragraphs[0] if n == 0 else left.add_paragraph()
+        p.style = "Address"
+        p.add_run(text)
+        # inside the window's always-visible part: a long line wraps rather than leave it
+        p.paragraph_format.left_indent, p.paragraph_format.right_indent = indent, end
     panel = [
         ("Our reference", "{{ letter.reference }}"),
         ("Date", "{{ letter.date|uk_date }}"),
@@ -193,7 +248,6 @@ def address_block(doc: DocxDocument, *, to_child: bool = False) -> None:
         para.style = "Reference Panel"
         para.add_run(f"{label}: ").bold = True
         para.add_run(value)
-    doc.add_paragraph()
 
 
 def shade(cell: object, fill: str = "DCE6F2") -> None:

@@ -67,8 +67,8 @@ def pack(cfg: MailoutConfig, session: Session, dispatch: Dispatch) -> tuple[
 
 def compose_notice(session: Session, dispatch: Dispatch, cfg: MailoutConfig,
                    ctx: ComposeContext) -> OutgoingMessage:
-    from workers.documents.emails import render_email
-    from workers.mailout.compose import letter_parts, subject_for
+    from workers.documents.emails import refuse_names_in_subject, render_email
+    from workers.mailout.compose import letter_parts
 
     person = recipient_of(session, dispatch, ctx)
     review, child, _ = letter_parts(session, dispatch)
@@ -81,11 +81,12 @@ def compose_notice(session: Session, dispatch: Dispatch, cfg: MailoutConfig,
                         with_mailbox(letter, cfg.settings.mailbox.display_name,
                                      is_cancellation=cancelled))
     check_text(letter, "email_casework", mail.body)
-    what = "meeting cancelled" if cancelled else "change of arrangements"
+    refuse_names_in_subject("email_casework", mail.subject,
+                            (child.given_name, child.family_name, person.name))
     return OutgoingMessage(
         dispatch_key=dispatch.key,
         to=person.email or "",
-        subject=f"{subject_for(review, child, None, reminder=False)} - {what}",
+        subject=mail.subject,  # from the template's Subject: line, checked for names
         body_text=mail.body,
         reply_to=ctx.reply_to or cfg.settings.mailbox.reply_to_address,
         attachments=tuple(notice_documents(cfg, dispatch, review, child, person)),

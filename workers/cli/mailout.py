@@ -80,7 +80,11 @@ def print_table(result: MailoutResult, *, dry_run: bool) -> None:
     console.print(table)
     for ref, why in result.plan.skipped:
         console.print(f"participant {ref}: {why}")
-    console.print(f"forms back by {result.plan.return_by.isoformat()}")
+    if result.dates is not None:
+        by_post = any(letter.channel == "post" for letter in result.plan.letters)
+        console.print(f"dates used: {result.dates.describe(by_post=by_post)}")
+    else:
+        console.print(f"forms back by {result.plan.return_by.isoformat()}")
     if dry_run:
         folder = result.written[0].parent if result.written else None
         console.print(

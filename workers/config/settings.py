@@ -15,8 +15,16 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
+from workers.config.post import PostSettings
 from workers.config.yamlsource import Problem, YamlSource, dotted, problems_from, read_yaml
 from workers.errors import ConfigError
 from workers.mail.addresses import is_email_address
@@ -63,6 +71,8 @@ class LetterheadSettings(_Model):
     address_lines: list[str] = ["Civic Centre", "Stockwell Close", "Exampleton", "EX1 3UH"]
     phone: str = "020 8000 0000"
     email: str = "iro.service@council.example.gov.uk"
+    # UK GDPR Art. 13: the council is the data controller; the return instructions point here.
+    privacy_notice: str = "www.council.example.gov.uk/privacy/childrens-social-care"
 
 
 class EmailPolicy(_Model):
@@ -181,6 +191,7 @@ class Settings(_Model):
     runtime_dir: Path = Path("var/run")  # one private folder per process (workers.host.runtime_dir)
     mailbox: MailboxSettings = MailboxSettings()
     letterhead: LetterheadSettings = LetterheadSettings()
+    post: PostSettings = PostSettings()
     email: EmailPolicy = EmailPolicy()
     smtp: SmtpSettings = SmtpSettings()
     ews: EwsSettings = EwsSettings()

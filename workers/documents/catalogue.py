@@ -50,6 +50,7 @@ COUNCIL = (
     _f("council.address_lines", "Council postal address, a list of lines."),
     _f("council.phone", "Service telephone number."),
     _f("council.email", "Service mailbox address (returns and replies go here)."),
+    _f("council.privacy_notice", "Where the council's privacy notice is (a web address).", True),
 )
 LETTER = (
     _f("letter.reference", "Our reference printed on the letter (review or escalation ref)."),
@@ -96,6 +97,9 @@ FORM = (
     _f("form.return_by", "Date the form should be back (a date)."),
     _f("form.return_email", "Email address to send the completed form to."),
     _f("form.return_address_lines", "Postal address for returns, a list of lines."),
+    _f("form.reply_paid", "True when a reply-paid envelope comes with the form.", True),
+    _f("form.postage", "What a returned form's envelope needs, e.g. 'a first class stamp'.",
+       True),
 )
 ENCLOSURES = (
     _f("enclosures", "What is sent with the letter, a list (may be empty)."),
@@ -260,7 +264,7 @@ def _kinds() -> dict[str, Kind]:
     mail_base = CHILD[:4] + REVIEW + IRO + EMAIL_SIGN
     kinds += [
         Kind("email_invitation", "Email carrying an invitation or pack", "email", "invitees",
-             (RECIPIENT[0], RECIPIENT[1], RECIPIENT[3]) + mail_base + FORM[:2]
+             RECIPIENT[:4] + mail_base + FORM[:2]
              + (_f("is_reminder", "True when this email carries a reminder."),)),
         Kind("email_casework", "Email carrying a change-of-arrangements or cancellation letter",
              "email", "everyone already invited",

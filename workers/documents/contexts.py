@@ -47,6 +47,7 @@ class Letterhead:
     address_lines: tuple[str, ...] = ("Civic Centre", "Stockwell Close", "Exampleton", "EX1 3UH")
     phone: str = "020 8000 0000"
     email: str = "iro.service@council.example.gov.uk"
+    privacy_notice: str = "www.council.example.gov.uk/privacy/childrens-social-care"
 
     @classmethod
     def from_settings(cls, letterhead: Any) -> Letterhead:
@@ -57,6 +58,7 @@ class Letterhead:
             address_lines=tuple(letterhead.address_lines),
             phone=letterhead.phone,
             email=letterhead.email,
+            privacy_notice=letterhead.privacy_notice,
         )
 
 
@@ -68,6 +70,8 @@ class FormReturn:
     return_by: dt.date
     return_email: str
     return_address_lines: tuple[str, ...] = ()
+    reply_paid: bool = False  # a reply-paid envelope is enclosed (service.yaml post.reply_paid)
+    postage: str = ""  # what the envelope needs otherwise (post.postage)
 
 
 @dataclass(frozen=True)
@@ -150,7 +154,7 @@ def ordinal(n: int) -> str:
 
 def council(lh: Letterhead) -> Context:
     return {"name": lh.name, "service": lh.service, "address_lines": list(lh.address_lines),
-            "phone": lh.phone, "email": lh.email}
+            "phone": lh.phone, "email": lh.email, "privacy_notice": lh.privacy_notice}
 
 
 def person(p: Contact) -> Context:
@@ -207,10 +211,11 @@ def contact_recipient(p: Contact, title: str = "") -> Context:
 def form_context(form: FormReturn | None) -> Context:
     if form is None:
         return {"reference_code": "", "return_by": None, "return_email": "",
-                "return_address_lines": []}
+                "return_address_lines": [], "reply_paid": False, "postage": ""}
     return {"reference_code": form.reference_code, "return_by": form.return_by,
             "return_email": form.return_email,
-            "return_address_lines": list(form.return_address_lines)}
+            "return_address_lines": list(form.return_address_lines),
+            "reply_paid": form.reply_paid, "postage": form.postage}
 
 
 def _check_case(child: Child, review: Review, participant: Participant | None = None) -> None:

@@ -45,6 +45,8 @@ _STRICT = etree.XMLParser(recover=False, resolve_entities=False, no_network=True
 _MISPLACED_RICH = etree.XPath("//w:t[*]", namespaces={"w": W_NS})
 _LOOSE_TEXT = etree.XPath("//w:p[text()[normalize-space()]]", namespaces={"w": W_NS})
 
+FIXED_ZIP_TIME = (2026, 1, 1, 0, 0, 0)  # as scripts/build_templates.py stamps the templates
+
 
 @dataclass(frozen=True)
 class CompiledPart:
@@ -143,7 +145,10 @@ class CompiledDocx:
         buf.seek(0, io.SEEK_END)
         with zipfile.ZipFile(buf, "a", zipfile.ZIP_DEFLATED) as out:
             for name, data in rendered.items():
-                out.writestr(name, data)
+                # a fixed time stamp: the same letter renders to the same bytes in any second
+                info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                out.writestr(info, data)
         return buf.getvalue()
 
 

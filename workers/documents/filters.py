@@ -8,6 +8,7 @@ letter with an unknown venue still goes out (the catalogue says which fields may
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -116,6 +117,25 @@ def join_lines(value: Any, sep: str = ", ") -> str:
     return sep.join(str(v) for v in value if str(v).strip())
 
 
+# A meeting in the child's placement: "Carer's home", "Foster home", "Placement", "Home visit".
+_HOME = re.compile(r"^\s*((the\s+)?(foster\s+)?carers?'?s?\s+home|foster\s+home|placement|"
+                   r"home(\s+visit)?|child'?s\s+home)\s*$", re.IGNORECASE)
+
+
+def venue_for(venue: Any, role: str = "") -> str:
+    """Where the meeting is, as the phrase after its time, for the reader ``role``:
+    ``in Room 2, Civic Centre`` (a room), ``at Bromley Library``, ``venue to be confirmed``;
+    a meeting in the placement is ``at your home`` to the child and the carer and
+    ``at the carer's home`` to anyone else (never its address: it may be withheld)."""
+    text = " ".join(str(venue or "").split())
+    if not text:
+        return "venue to be confirmed"
+    if _HOME.match(text):
+        return "at your home" if role in ("carer", "child") else "at the carer's home"
+    first = text.split(",", 1)[0].lower()
+    return f"in {text}" if "room" in first.split() else f"at {text}"
+
+
 FILTERS: dict[str, Callable[..., str]] = {
     "uk_date": uk_date,
     "uk_day_date": uk_day_date,
@@ -124,4 +144,5 @@ FILTERS: dict[str, Callable[..., str]] = {
     "given_name": given_name,
     "title_case_safe": title_case_safe,
     "join_lines": join_lines,
+    "venue_for": venue_for,
 }

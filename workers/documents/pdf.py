@@ -219,8 +219,8 @@ class PdfConverter:
         return data
 
     def _convert_cold(self, src: Path) -> None:
-        cmd = [*self._office_args(), "--convert-to", "pdf", "--outdir", str(src.parent),
-               str(src)]
+        cmd = [*self._office_args(), "--convert-to", cold_filter(), "--outdir",
+               str(src.parent), str(src)]
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, env=self._office_env())
         limit = self.start_timeout + self.timeout
@@ -279,3 +279,13 @@ class PdfConverter:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+
+
+def cold_filter() -> str:
+    """``--convert-to`` with the bridge's export options (LibreOffice 7.4+ reads them as JSON)."""
+    import json
+
+    from workers.documents.uno_bridge import PDF_EXPORT
+
+    options = {k: {"type": "boolean", "value": str(v).lower()} for k, v in PDF_EXPORT.items()}
+    return "pdf:writer_pdf_Export:" + json.dumps(options, separators=(",", ":"))

@@ -86,6 +86,12 @@ def connect(pipe: str, timeout: float) -> Any:
     return ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
 
 
+# Accessible PDFs (the Public Sector Bodies Accessibility Regulations 2018): tagged, with the
+# document's title shown and language kept, Word form fields as PDF form fields, fonts embedded.
+PDF_EXPORT = {"UseTaggedPDF": True, "PDFUACompliance": True, "ExportFormFields": True,
+              "EmbedStandardFonts": True}
+
+
 def convert(desktop: Any, src: str, dst: str) -> None:
     import uno
 
@@ -96,7 +102,10 @@ def convert(desktop: Any, src: str, dst: str) -> None:
     if doc is None:
         raise RuntimeError("LibreOffice could not open the document")
     try:
-        doc.storeToURL(uno.systemPathToFileUrl(dst), (_prop("FilterName", "writer_pdf_Export"),))
+        options = uno.Any("[]com.sun.star.beans.PropertyValue",
+                          tuple(_prop(k, v) for k, v in PDF_EXPORT.items()))
+        doc.storeToURL(uno.systemPathToFileUrl(dst), (_prop("FilterName", "writer_pdf_Export"),
+                                                      _prop("FilterData", options)))
     finally:
         doc.close(True)
 

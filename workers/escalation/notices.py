@@ -29,6 +29,7 @@ from workers.documents.contexts import (
 )
 from workers.documents.emails import refuse_names_in_subject, render_email
 from workers.documents.engine import DocumentEngine
+from workers.documents.titles import document_title, with_title
 from workers.errors import NotFoundError, PermanentDeliveryError
 from workers.escalation import wording
 from workers.escalation.machine import Notice, NoticeKind
@@ -156,7 +157,8 @@ class EscalationComposers:
         esc, child, notice, people = self._load(session, d)
         stage = self.policy.stage(notice.stage)
         ctx = self._context(session, esc, child, notice, people, context.clock.today())
-        document = self.engine.render(stage.template, ctx)
+        document = with_title(self.engine.render(stage.template, ctx),
+                              document_title(stage.template, ctx))
         subject, body = self._email("email_escalation", self._for_reader(ctx, d, child, esc),
                                     child)
         return OutgoingMessage(

@@ -1,9 +1,11 @@
 """Composers for mail-out dispatches: one email per recipient, the letter pack attached.
 
 The pack (invitation or reminder, the consultation form, how to return it) is one PDF where
-LibreOffice is installed, else the Word documents. The subject carries the meeting date, the
-review reference, the child's initials and the form code, nothing else
-(``LAC review 15/03/2026 - ref R-1042 (J.S.) - form C-XXXXXXXX``); replies go to the team mailbox.
+LibreOffice is installed, else the Word documents. The subject is the template's ``Subject:`` line
+(templates_docx/email_invitation.txt): the meeting date, the review reference, the child's
+initials and the form code, nothing else (``Review on 15 March 2026 - ref R-1042 (J.S.) - form
+C-XXXXXXXX``; "review", never "LAC review"), refused at send time if it came out carrying a
+name; replies go to the team mailbox.
 The address is checked against the case record again at send time (``recipient_of``).
 
 A reminder whose form has come back is called off here, at the last moment: its row becomes
@@ -41,15 +43,6 @@ from workers.store import audit
 from workers.store.models import Child, Dispatch, Participant, Return, Review
 
 log = logging.getLogger(__name__)
-
-
-def subject_for(review: Review, child: Child, code: str | None, *, reminder: bool) -> str:
-    """``LAC review 15/03/2026 - ref R-1042 (J.S.) - form C-XXXXXXXX``: no names, ever."""
-    when = review_on(review)
-    text = f"LAC review {when:%d/%m/%Y} - ref {review.ref} ({child.initials})"
-    if code:
-        text += f" - form {code}"
-    return f"Reminder: {text}" if reminder else text
 
 
 def form_returned(session: Session, dispatch: Dispatch) -> bool:
@@ -103,26 +96,30 @@ def dispatch_context(cfg: MailoutConfig, dispatch: Dispatch, review: Review, chi
 
 
 def letter_documents(cfg: MailoutConfig, dispatch: Dispatch, review: Review, person: Participant,
-                     ctx: dict[str, Any]) -> list[Attachment]:
-    """The letter's documents: one PDF pack where LibreOffice is installed, else the Word files."""
+                     ctx: dict[str, Any], *, duplex: bool = False) -> list[Attachment]:
+    """The letter's documents: one PDF pack where LibreOffice is installed, else the Word files;
+    ``duplex``: for printing on both sides, each document on a fresh sheet."""
     reminder = dispatch.kind == REMINDER_KIND
     docs = render_documents(cfg, ctx, form=dispatch.params.get("form"), reminder=reminder)
     stem = f"{review.ref}-{person.ref}-{'reminder' if reminder else 'invitation'}"
     if pdf_enabled(cfg):
         from workers.documents.packs import build_pack
+        from workers.documents.titles import document_title
 
         pdfs = [to_pdf(cfg, data, f"{stem}/{kind}") for kind, data in docs]
-        return [Attachment(f"{stem}.pdf", build_pack(pdfs), PDF)]
+        title = document_title(docs[0][0], ctx)  # the pack is its letter's
+        return [Attachment(f"{stem}.pdf", build_pack(pdfs, duplex=duplex, title=title), PDF)]
     return [Attachment(f"{stem}-{n}-{kind}.docx", data, DOCX)
             for n, (kind, data) in enumerate(docs, start=1)]
 
 
-def pack(cfg: MailoutConfig, session: Session, dispatch: Dispatch) -> tuple[
-        Review, Child, Participant, list[Attachment]]:
+def pack(cfg: MailoutConfig, session: Session, dispatch: Dispatch, *, duplex: bool = False
+         ) -> tuple[Review, Child, Participant, list[Attachment]]:
     """The review, child, participant and the documents of this dispatch's letter."""
     review, child, person = letter_parts(session, dispatch)
     ctx = dispatch_context(cfg, dispatch, review, child, person)
-    return review, child, person, letter_documents(cfg, dispatch, review, person, ctx)
+    return review, child, person, letter_documents(cfg, dispatch, review, person, ctx,
+                                                   duplex=duplex)
 
 
 def letter_message(cfg: MailoutConfig, dispatch: Dispatch, review: Review, child: Child,
@@ -132,20 +129,21 @@ def letter_message(cfg: MailoutConfig, dispatch: Dispatch, review: Review, child
     No store and no transport: this is all of a mail-out letter's document work, and the
     render-only side of ``benchmarks/pipeline.py`` runs exactly this.
     """
-    from workers.documents.emails import render_email
+    from workers.documents.emails import refuse_names_in_subject, render_email
 
     reminder = dispatch.kind == REMINDER_KIND
     letter = dispatch_context(cfg, dispatch, review, child, person)
     attachments = letter_documents(cfg, dispatch, review, person, letter)
-    code = dispatch.reference_code or dispatch.params.get("form_code")
     mail = render_email(cfg.settings.templates_dir, "email_invitation",
                         with_mailbox(letter, cfg.settings.mailbox.display_name,
                                      is_reminder=reminder))
     check_text(letter, "email_invitation", mail.body)
+    refuse_names_in_subject("email_invitation", mail.subject,
+                            (child.given_name, child.family_name, person.name))
     return OutgoingMessage(
         dispatch_key=dispatch.key,
         to=person.email or "",
-        subject=subject_for(review, child, code, reminder=reminder),
+        subject=mail.subject,
         body_text=mail.body,
         reply_to=reply_to or cfg.settings.mailbox.reply_to_address,
         attachments=tuple(attachments),

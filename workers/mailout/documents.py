@@ -73,16 +73,28 @@ def form_title(kind: str) -> str:
     return get_kind(kind).title
 
 
+def enclosure_title(form: str, role: str) -> str:
+    """The form's name in the letter's table: the child's own words for the child (not
+    "Child's booklet, ages 12 to 15"; a young person's is a form, not a booklet)."""
+    if role != "child":
+        return form_title(form)
+    return "Your form: your views" if form.endswith("16_plus") else "Your booklet"
+
+
 def letter_context(cfg: MailoutConfig, child: Child, review: Review, person: Participant, *,
                    form: str | None, code: str | None, return_by: dt.date) -> dict[str, Any]:
     iro = cfg.directory.iro(review.iro_email)
     contact: contexts.Contact = iro if iro is not None else IroFallback(review.iro_email)
     common = contexts.Common(cfg.letterhead, contact, cfg.clock.today())
+    post = cfg.settings.post
+    # the return address names the service: a bare civic-centre address reaches the post room
     ret = contexts.FormReturn(code or "", return_by, cfg.settings.mailbox.address,
-                              cfg.letterhead.address_lines) if form else None
-    enclosures = [contexts.Enclosure(form_title(form), f"Fill in and return by "
+                              (cfg.letterhead.service, *cfg.letterhead.address_lines),
+                              reply_paid=post.reply_paid, postage=post.postage) if form else None
+    enclosures = [contexts.Enclosure(enclosure_title(form, person.role), f"Fill in and return by "
                                      f"{uk_date(return_by)}"),
-                  contexts.Enclosure(TITLES["return_instructions"])] if form else []
+                  contexts.Enclosure(TITLES["return_instructions"], "Read it, then keep it")
+                  ] if form else []
     ctx = contexts.letter(child, review, person, common, form=ret, enclosures=enclosures)
     return shield(ctx, review, person)  # a confidential placement address (issue 16)
 
@@ -106,9 +118,13 @@ def render_letter(cfg: MailoutConfig, child: Child, review: Review, person: Part
 
 def render_documents(cfg: MailoutConfig, ctx: dict[str, Any], *, form: str | None,
                      reminder: bool = False) -> list[tuple[str, bytes]]:
-    """The letter's documents from its context (``letter_context``), in print order."""
+    """The letter's documents from its context (``letter_context``), in print order, each
+    titled for its reader (``workers.documents.titles``)."""
+    from workers.documents.titles import document_title, with_title
+
     kinds = reminder_documents(form) if reminder and form else documents_for(form)
-    made = [(kind, cfg.engine.render(kind, ctx)) for kind in kinds]
+    made = [(kind, with_title(cfg.engine.render(kind, ctx), document_title(kind, ctx)))
+            for kind in kinds]
     for kind, data in made:  # never a confidential placement address to whom it is withheld
         check_rendered(ctx, kind, data)
     return made

@@ -4,7 +4,8 @@
   to someone on another child's case);
 * every email address is on an allow-listed domain, or the participant's personal address is
   recorded as confirmed;
-* every postal recipient has an address of at least two lines and a UK postcode;
+* every postal recipient has an address of at least two lines and a UK postcode, and the whole
+  block (name, organisation, lines, postcode) fits the envelope window (``post.max_address_lines``);
 * every template renders with this review's data (``render`` is given by the caller and raises
   ``TemplateError`` naming template, part and field).
 
@@ -39,6 +40,8 @@ class ParticipantLike(Protocol):
     def address(self) -> str | None: ...
     @property
     def postcode(self) -> str | None: ...
+    @property
+    def organisation(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ def check_recipient(
     person: ParticipantLike | None,
     review_id: int,
     allowed_domains: Sequence[str],
+    max_address_lines: int = 7,
 ) -> list[str]:
     """Why this letter may not go to this person (empty: it may)."""
     if person is None or person.id != letter.participant_id:
@@ -83,6 +87,11 @@ def check_recipient(
         problems.append("postal address has fewer than two lines; record the full address")
     if not is_postcode(person.postcode):
         problems.append("postal address has no valid UK postcode")
+    block = 1 + bool((person.organisation or "").strip()) + len(lines) + 1  # name … postcode
+    if block > max_address_lines:
+        problems.append(f"postal address takes {block} lines with the name and postcode; the "
+                        f"envelope window shows {max_address_lines} (post.max_address_lines): "
+                        "shorten it on the case record")
     return problems
 
 
@@ -93,12 +102,13 @@ def preflight(
     review_id: int,
     allowed_domains: Sequence[str],
     render: Callable[[PlannedLetter], object],
+    max_address_lines: int = 7,
 ) -> list[Problem]:
     """Every problem with every letter (empty: the mail-out may go)."""
     problems: list[Problem] = []
     for letter in letters:
         reasons = check_recipient(letter, people.get(letter.participant_id), review_id,
-                                  allowed_domains)
+                                  allowed_domains, max_address_lines)
         problems += [Problem(letter.participant_ref, letter.role, r) for r in reasons]
         if reasons:
             continue  # never fill a template for someone we may not write to

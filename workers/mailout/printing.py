@@ -1,7 +1,9 @@
 """The day's print batch: every postal letter due, in one PDF, and a manifest CSV.
 
 Grouped by recipient, each recipient's letters starting on a new sheet (a group with an odd page
-count gets a blank page, so duplex printing never puts two people's letters on one sheet). The
+count gets a blank page, so duplex printing never puts two people's letters on one sheet), and
+within a letter each document on a fresh sheet (the form to send back never printed on the back
+of the letter with the address, nor with the instructions on its back). The
 address sits where a DL window envelope shows it (the templates' layout). The manifest lists
 dispatch ids, references, form codes and page ranges, never names or addresses. Building a batch
 claims its dispatches (``print_batch_id``); `mark-printed` records them sent, one
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from workers.casework import notices
 from workers.casework.contact import postal_address
 from workers.core.clock import LONDON
+from workers.documents.filters import uk_date
 from workers.errors import NotFoundError, RefusedError, ServiceUnavailableError
 from workers.host.private_files import make_private_dir, open_private
 from workers.inputs.csvcells import safe_row
@@ -56,7 +59,9 @@ def day_end(day: dt.date) -> dt.datetime:
 
 def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.date, *,
                 actor: str = "system") -> BatchResult:
-    from pypdf import PdfReader, PdfWriter
+    from pypdf import PdfReader
+
+    from workers.documents.tagged import TaggedJoin
 
     if not pdf_enabled(cfg):
         raise ServiceUnavailableError(
@@ -103,46 +108,50 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
             session.rollback()
             raise RefusedError("another print batch is being built for these letters; run "
                                "`iro print-batch` again when it has finished")
-        writer = PdfWriter()
+        join = TaggedJoin()  # the letters' tags, language and titles kept (accessibility)
         manifest: list[dict[str, object]] = []
         groups: dict[int, list[tuple[Dispatch, str, str]]] = {}
         for item in wanted:
             groups.setdefault(item[0].participant_id or 0, []).append(item)
         for group in groups.values():
-            if len(writer.pages) % 2:
-                writer.add_blank_page()  # each recipient starts on a new sheet
+            if join.pages % 2:
+                join.blank_page()  # each recipient starts on a new sheet
             for dispatch, review_ref, person_ref in group:
-                first = len(writer.pages) + 1
+                first = join.pages + 1
                 if dispatch.kind == RECORD_COPY_KIND:
                     attachments = printed_copy(cfg, session, dispatch)
                     person = session.get(Participant, dispatch.participant_id)
                 else:
-                    packer = notices.pack if dispatch.kind in notices.KINDS else pack
-                    _, _, person, attachments = packer(cfg, session, dispatch)
+                    if dispatch.kind in notices.KINDS:
+                        _, _, person, attachments = notices.pack(cfg, session, dispatch)
+                    else:
+                        _, _, person, attachments = pack(cfg, session, dispatch, duplex=True)
                 if person is not None:  # the address printed (DESIGN.md §6)
                     dispatch.sent_to = postal_address(person)
                 for attachment in attachments:
-                    writer.append(PdfReader(io.BytesIO(attachment.content)))
+                    join.append(PdfReader(io.BytesIO(attachment.content)))
                 manifest.append({
                     "sequence": len(manifest) + 1, "dispatch_id": dispatch.id,
                     "key": dispatch.key, "kind": dispatch.kind, "review_ref": review_ref,
                     "participant_ref": person_ref,
                     "form_code": dispatch.reference_code or dispatch.params.get("form_code") or "",
-                    "first_page": first, "pages": len(writer.pages) - first + 1,
+                    "first_page": first, "pages": join.pages - first + 1,
                 })
-        if len(writer.pages) % 2:
-            writer.add_blank_page()
+        if join.pages % 2:
+            join.blank_page()
         folder = make_private_dir(Path(cfg.settings.print_dir))
         stem = f"print-{day.isoformat()}-batch-{batch.id}"
         pdf_path, manifest_path = folder / f"{stem}.pdf", folder / f"{stem}.csv"
+        # many people's letters: titled by the batch, not by anyone's letter
+        data = join.finish(f"Print batch {batch.id}, {uk_date(day)}", keep_metadata=False)
         with open_private(pdf_path, "wb") as fh:  # children's letters: this account's eyes only
-            writer.write(fh)
+            fh.write(data)
         with open_private(manifest_path, "w", newline="", encoding="utf-8") as fh:
             out = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS)
             out.writeheader()
             out.writerows(safe_row(row) for row in manifest)  # opened in Excel by print room
         batch.pdf_path, batch.manifest_path = str(pdf_path), str(manifest_path)
-        pages = len(writer.pages)
+        pages = join.pages
         audit.record(session, "print_batch.created", "print_batch", batch.id, actor=actor,
                      batch_date=day, letters=len(manifest), pages=pages)
         session.commit()

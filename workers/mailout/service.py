@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from workers.core.planning import mailout_dates
-from workers.errors import RefusedError
+from workers.errors import PreflightError, RefusedError
 from workers.host.private_files import make_private_dir, write_private
 from workers.inputs.paths import inside
 from workers.mailout import codes
@@ -32,6 +32,7 @@ from workers.mailout.plan import (
     plan_mailout,
 )
 from workers.mailout.preflight import preflight, refuse
+from workers.mailout.timing import LetterDates, date_problems, letter_dates
 from workers.reviews import records
 from workers.reviews.held import mailout_key, send_at
 from workers.store import audit, keyed
@@ -50,6 +51,7 @@ class MailoutResult:
     codes: dict[str, str | None]  # letter key → form reference code
     written: tuple[Path, ...] = ()  # --dry-run: the documents written for a look
     existing: frozenset[str] = field(default_factory=frozenset)  # keys already in the store
+    dates: LetterDates | None = None  # the dates the letters use (``iro mailout`` prints them)
 
 
 def _load(session: Session, review_ref: str) -> tuple[Review, Child, list[Participant]]:
@@ -94,6 +96,20 @@ def run_mailout(
         dates = mailout_dates(cfg.rules.mailout, cfg.calendar, review_on=review_on(review))
         plan = plan_mailout(cfg.rules, dates, review_ref=review.ref, child_dob=child.date_of_birth,
                             participants=people, today=today)
+        used = letter_dates(cfg.calendar, today=today, return_by=plan.return_by,
+                            review_on=dates.review_on, days_in_post=cfg.settings.post.days_in_post)
+        # what every letter shares: its dates and the IRO who signs it
+        shared = date_problems(used, meeting_at=review.scheduled_at, now=moment,
+                               by_post=any(letter.channel == "post" for letter in plan.letters))
+        if cfg.directory.iro(review.iro_email) is None:
+            shared.append(f"the review's IRO ({review.iro_email}) is not in directory.yaml, so "
+                          "the letters would carry no IRO's name or phone number: add them under "
+                          "iros: with name, email and phone (sessional and agency IROs too) and "
+                          "run the mail-out again")
+        if shared:
+            log.warning("mail-out for review %s refused: %d problems", review.ref, len(shared))
+            raise PreflightError(f"mail-out for review {review.ref} refused; nothing was sent or "
+                                 "queued:\n" + "\n".join(f"  - {why}" for why in shared))
         keys = [letter.key for letter in plan.letters] + [r.key for r in plan.reminders]
         existing: dict[str, str | None] = {
             key: code for key, code in session.execute(
@@ -112,16 +128,19 @@ def run_mailout(
                 code=letter_codes[letter.key], return_by=plan.return_by)
 
         problems = preflight(plan.letters, by_id, review_id=review.id,
-                             allowed_domains=cfg.allowed_domains, render=render)
+                             allowed_domains=cfg.allowed_domains, render=render,
+                             max_address_lines=cfg.settings.post.max_address_lines)
         if problems:
             log.warning("mail-out for review %s refused: %d problems", review.ref, len(problems))
             raise refuse(review.ref, problems)
         ref, initials = review.ref, child.initials  # the rows expire if the insert rolls back
-        result = MailoutResult(ref, initials, plan, 0, letter_codes, existing=frozenset(existing))
+        result = MailoutResult(ref, initials, plan, 0, letter_codes, existing=frozenset(existing),
+                               dates=used)
         if dry_run_dir is not None:
             return _write(result, rendered, dry_run_dir)
         created = _insert(session, review, plan, letter_codes, set(existing), moment, today, actor)
-    return MailoutResult(ref, initials, plan, created, letter_codes, existing=frozenset(existing))
+    return MailoutResult(ref, initials, plan, created, letter_codes, existing=frozenset(existing),
+                         dates=used)
 
 
 def _insert(session: Session, review: Review, plan: Mailout, letter_codes: dict[str, str | None],
@@ -185,4 +204,4 @@ def _write(result: MailoutResult, rendered: dict[str, list[tuple[str, bytes]]],
             write_private(path, data)
             written.append(path)
     return MailoutResult(result.review_ref, result.child_initials, result.plan, 0, result.codes,
-                         tuple(written), result.existing)
+                         tuple(written), result.existing, result.dates)

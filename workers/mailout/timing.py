@@ -1,0 +1,63 @@
+"""Dates a letter can keep: a mail-out never asks for a form back before the letter can arrive,
+and never goes for a meeting already held.
+
+Pure: the caller gives today, the moment, the working calendar and ``post.days_in_post``
+(service.yaml; shipped 2 working days, Royal Mail's first class target is the next working day
+and second class within three, so two is a fair allowance). The return date itself comes from
+rules.yaml (``mailout.return_by``), counted back from the meeting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Protocol
+
+from workers.documents.filters import uk_date
+
+
+class CalendarLike(Protocol):
+    def add(self, d: dt.date, n: int, statutory: bool = False) -> dt.date: ...
+
+
+@dataclass(frozen=True)
+class LetterDates:
+    """The dates a mail-out used, printed by ``iro mailout``."""
+
+    posted_on: dt.date  # the day the mail-out runs: its letters are emailed or printed then
+    arrives_by: dt.date  # a posted letter, ``days_in_post`` working days later
+    days_in_post: int
+    return_by: dt.date
+    review_on: dt.date
+
+    def describe(self, *, by_post: bool) -> str:
+        arrival = (f"; posted letters arrive by {uk_date(self.arrives_by)} "
+                   f"({self.days_in_post} working days in post)" if by_post else "")
+        return (f"letters dated {uk_date(self.posted_on)}{arrival}; forms back by "
+                f"{uk_date(self.return_by)}; meeting on {uk_date(self.review_on)}")
+
+
+def letter_dates(calendar: CalendarLike, *, today: dt.date, return_by: dt.date,
+                 review_on: dt.date, days_in_post: int) -> LetterDates:
+    return LetterDates(today, calendar.add(today, days_in_post), days_in_post, return_by,
+                       review_on)
+
+
+def date_problems(dates: LetterDates, *, meeting_at: dt.datetime | None, now: dt.datetime,
+                  by_post: bool) -> list[str]:
+    """Why these dates cannot go in a letter (empty: they can)."""
+    held = meeting_at <= now if meeting_at is not None else dates.review_on < dates.posted_on
+    if held:
+        return [f"the meeting was on {uk_date(dates.review_on)}, before today: a mail-out is "
+                "only for a meeting still to come. Record it as held (`iro review held`) or "
+                "correct the meeting date on the case record and run the mail-out again"]
+    if dates.return_by < dates.posted_on:
+        return [f"the return date {uk_date(dates.return_by)} has passed: schedule the meeting "
+                "later, or set an earlier mailout.return_by in rules.yaml"]
+    if by_post and dates.return_by < dates.arrives_by:
+        return [f"letters posted today arrive by {uk_date(dates.arrives_by)} "
+                f"({dates.days_in_post} working days in post, service.yaml post.days_in_post), "
+                f"after the return date {uk_date(dates.return_by)}: a letter would ask for the "
+                "form back before it arrives. Schedule the meeting later, or send these "
+                "letters by email"]
+    return []
