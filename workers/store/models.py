@@ -304,8 +304,11 @@ class WebUser(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     role: Mapped[str] = mapped_column(String(20))  # business_support | iro | manager
-    password_hash: Mapped[str] = mapped_column(String(300))
+    password_hash: Mapped[str] = mapped_column(String(300))  # "!" for sign-in with OIDC only
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "<issuer> <oid or sub>": the identity provider's immutable id for the person, bound at their
+    # first OIDC sign-in; later sign-ins are matched by it, never by the (changeable) email claim
+    oidc_subject: Mapped[str | None] = mapped_column(String(400), unique=True)
 
 
 class WebSession(Base):
@@ -322,6 +325,7 @@ class WebSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=wall_now)
     expires_at: Mapped[dt.datetime]
     ended_at: Mapped[dt.datetime | None]
+    last_seen_at: Mapped[dt.datetime | None]  # for the idle timeout (None: not since sign-in)
 
 
 class SignInFailure(Base):

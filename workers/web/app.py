@@ -101,6 +101,11 @@ def create_app(
     )
     app.middleware("http")(_security_headers)
     app.middleware("http")(_body_limit)
+    trusted = settings.web.trusted_proxies
+    if trusted:  # outermost, so every part sees the client's address (added last = outermost)
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, support_reviews, support_ops, iro, review_events, manager):
         app.include_router(module.router)

@@ -1,0 +1,35 @@
+"""Accounts that can be taken away: an OIDC person's immutable id bound to their account, and
+when a session was last used (the idle timeout).
+
+Revision ID: 0007_accounts
+Revises: 0004
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0007_accounts"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # batch: SQLite adds a unique constraint only by rebuilding the table
+    with op.batch_alter_table("web_users") as batch:
+        batch.add_column(sa.Column("oidc_subject", sa.String(length=400), nullable=True))
+        batch.create_unique_constraint(op.f("uq_web_users_oidc_subject"), ["oidc_subject"])
+    op.add_column("web_sessions",
+                  sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    op.drop_column("web_sessions", "last_seen_at")
+    with op.batch_alter_table("web_users") as batch:
+        batch.drop_constraint(op.f("uq_web_users_oidc_subject"), type_="unique")
+        batch.drop_column("oidc_subject")
