@@ -18,6 +18,7 @@ from workers.store import audit
 from workers.store.models import Child, Deadline, Escalation, Review
 from workers.web.accounts import User
 from workers.web.context import web_context
+from workers.web.errorpages import Id
 from workers.web.pages import flash, render
 from workers.web.security import require
 
@@ -131,7 +132,7 @@ def _own_escalation(session: Session, escalation_id: int, user: User) -> Escalat
 
 
 @router.get("/escalations/{escalation_id}")
-def escalation(request: Request, escalation_id: int, user: Iro) -> Response:
+def escalation(request: Request, escalation_id: Id, user: Iro) -> Response:
     from workers.escalation.views import history, list_row
 
     ctx = web_context(request)
@@ -148,7 +149,7 @@ def escalation(request: Request, escalation_id: int, user: Iro) -> Response:
 
 
 @router.post("/escalations/{escalation_id}/{action}")
-def act(request: Request, escalation_id: int, action: str, user: Iro,
+def act(request: Request, escalation_id: Id, action: str, user: Iro,
         to: Annotated[str, Form()] = "", outcome: Annotated[str, Form()] = "") -> Response:
     from workers.escalation.service import commit_refusal, escalation_ref
 

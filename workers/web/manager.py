@@ -19,6 +19,7 @@ from workers.errors import BadInputError, NotFoundError
 from workers.store.models import Child, Escalation
 from workers.web.accounts import User
 from workers.web.context import WebContext, web_context
+from workers.web.errorpages import Id
 from workers.web.pages import flash, render
 from workers.web.review_events import is_iro_manager
 from workers.web.security import require
@@ -86,7 +87,7 @@ def _visible(ctx: WebContext, session: object, escalation_id: int,
 
 
 @router.get("/escalations/{escalation_id}")
-def escalation(request: Request, escalation_id: int, user: Manager) -> Response:
+def escalation(request: Request, escalation_id: Id, user: Manager) -> Response:
     from workers.escalation.views import history, list_row
 
     ctx = web_context(request)
@@ -101,7 +102,7 @@ def escalation(request: Request, escalation_id: int, user: Manager) -> Response:
 
 
 @router.post("/escalations/{escalation_id}/respond")
-def respond(request: Request, escalation_id: int, user: Manager,
+def respond(request: Request, escalation_id: Id, user: Manager,
             text: Annotated[str, Form()]) -> Response:
     from workers.escalation.service import escalation_ref
 
@@ -122,7 +123,7 @@ def respond(request: Request, escalation_id: int, user: Manager,
 
 
 @router.post("/escalations/{escalation_id}/resolve")
-def resolve(request: Request, escalation_id: int, user: Manager,
+def resolve(request: Request, escalation_id: Id, user: Manager,
             outcome: Annotated[str, Form()] = "") -> Response:
     """The IRO manager may resolve any escalation; the service's rule refuses anyone else (only
     the IRO who raised it, or the IRO manager), and the refusal is audited."""
@@ -150,6 +151,10 @@ def resolve(request: Request, escalation_id: int, user: Manager,
     return RedirectResponse(target, status_code=303)
 
 
+EARLIEST, LATEST = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
+MAX_PERIOD_DAYS = 3653  # ten years: a longer sweep is no report anyone publishes
+
+
 def _period(ctx: WebContext, start: str, end: str) -> tuple[dt.date, dt.date]:
     """The dates asked for, else this report year (1 April to 31 March) so far."""
     if start and end:
@@ -159,6 +164,9 @@ def _period(ctx: WebContext, start: str, end: str) -> tuple[dt.date, dt.date]:
             raise BadInputError("from and to: expected dates as YYYY-MM-DD") from None
         if last < first:
             raise BadInputError("to is before from")
+        if first < EARLIEST or last > LATEST or (last - first).days > MAX_PERIOD_DAYS:
+            raise BadInputError(f"from and to: a period between {EARLIEST:%d %B %Y} and "
+                                f"{LATEST:%d %B %Y}, at most ten years long")
         return first, last
     today = ctx.today()
     year = today.year if today.month >= 4 else today.year - 1

@@ -17,6 +17,7 @@ from workers.store import audit
 from workers.web import queries
 from workers.web.accounts import User
 from workers.web.context import web_context
+from workers.web.errorpages import Id
 from workers.web.pages import flash, render
 from workers.web.security import require
 
@@ -34,7 +35,7 @@ def failed(request: Request, user: Support) -> Response:
 
 
 @router.post("/dispatches/{dispatch_id}/retry")
-def retry(request: Request, dispatch_id: int, user: Support) -> Response:
+def retry(request: Request, dispatch_id: Id, user: Support) -> Response:
     from workers.dispatching import retry as retry_dispatch
 
     ctx = web_context(request)
@@ -72,7 +73,7 @@ def build(request: Request, user: Support) -> Response:
 
 
 @router.post("/print/{batch_id}/printed")
-def printed(request: Request, batch_id: int, user: Support) -> Response:
+def printed(request: Request, batch_id: Id, user: Support) -> Response:
     from workers.mailout.printing import mark_printed
 
     ctx = web_context(request)
@@ -82,7 +83,7 @@ def printed(request: Request, batch_id: int, user: Support) -> Response:
 
 
 @router.get("/print/{batch_id}/{part}")
-def download(request: Request, batch_id: int, part: str, user: Support) -> Response:
+def download(request: Request, batch_id: Id, part: str, user: Support) -> Response:
     from workers.store.models import PrintBatch
 
     if part not in ("batch.pdf", "manifest.csv"):
