@@ -80,3 +80,21 @@ def test_head_answers_like_get(site: tuple[Any, Seeded]) -> None:
         assert head.content == b"", path
         assert "content-security-policy" in head.headers
     assert _browser(app, None).client.head("/support").headers["location"] == "/sign-in"
+
+
+def test_a_refused_form_is_drawn_again_with_what_was_typed(site: tuple[Any, Seeded]) -> None:
+    app, seeded = site
+    iro = _browser(app, IRO)
+    iro.get("/iro/escalations")
+    concern = "Contact with siblings <not> arranged & not reviewed since the move."
+    refused = iro.post("/iro/escalations", {"child_ref": seeded.my_child, "category": "nonsense",
+                                            "concern": concern})
+    _is_page(refused, 400, "Nothing was saved; what you typed is kept below")
+    assert ">Contact with siblings &lt;not&gt; arranged &amp; not reviewed since the move.<" \
+        in refused.text  # kept, and escaped
+    assert f'<option value="{seeded.my_child}" selected>' in refused.text
+    manager = _browser(app, DEPUTY)
+    path = f"/manager/escalations/{seeded.escalation_id}"
+    manager.get(path)
+    said = manager.post(f"{path}/respond", {"text": "   "})
+    assert said.status_code == 400 and "Record response" in said.text

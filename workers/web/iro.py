@@ -84,6 +84,12 @@ def _my_children(session: Session, user: User) -> list[Child]:
 
 @router.get("/escalations")
 def escalations(request: Request, user: Iro) -> Response:
+    return _escalations_page(request, user)
+
+
+def _escalations_page(request: Request, user: User, status: int = 200,
+                      form_error: str | None = None,
+                      typed: dict[str, object] | None = None) -> Response:
     from workers.escalation.views import list_row
 
     ctx = web_context(request)
@@ -94,8 +100,9 @@ def escalations(request: Request, user: Iro) -> Response:
             .where(func.lower(Escalation.iro_email) == user.email)
             .order_by(Escalation.status.desc(), Escalation.id.desc()))]
         children = [(c.ref, c.initials) for c in _my_children(session, user)]
-    return render(request, "iro/escalations.html", rows=rows, children=children,
-                  categories=ctx.rules.escalation.categories, stages=ctx.rules.escalation.stages)
+    return render(request, "iro/escalations.html", status=status, rows=rows, children=children,
+                  categories=ctx.rules.escalation.categories, stages=ctx.rules.escalation.stages,
+                  form_error=form_error, typed=typed or {})
 
 
 @router.post("/escalations")
@@ -113,8 +120,10 @@ def raise_escalation(request: Request, user: Iro, child_ref: Annotated[str, Form
             row = ctx.escalations(session).raise_(child_ref, concern=concern, category=category,
                                                   stage=stage or None, iro_email=user.email)
         except BadInputError as exc:
-            flash(request, str(exc), "error")
-            return RedirectResponse("/iro/escalations", status_code=303)
+            session.rollback()
+            return _escalations_page(request, user, 400, str(exc), {
+                "child_ref": child_ref, "category": category, "stage": stage,
+                "concern": concern})
         session.commit()
         ref, esc_id = escalation_ref(row.id), row.id
     flash(request, f"{ref} raised; the stage notice is on its way.")
@@ -133,6 +142,12 @@ def _own_escalation(session: Session, escalation_id: int, user: User) -> Escalat
 
 @router.get("/escalations/{escalation_id}")
 def escalation(request: Request, escalation_id: Id, user: Iro) -> Response:
+    return _escalation_page(request, escalation_id, user)
+
+
+def _escalation_page(request: Request, escalation_id: int, user: User, status: int = 200,
+                     form_error: str | None = None,
+                     typed: dict[str, object] | None = None) -> Response:
     from workers.escalation.views import history, list_row
 
     ctx = web_context(request)
@@ -144,8 +159,9 @@ def escalation(request: Request, escalation_id: Id, user: Iro) -> Response:
         steps = history(row)
         concern = row.concern
     later = [s for s in ctx.rules.escalation.stages if s.key != summary.stage]
-    return render(request, "iro/escalation.html", summary=summary, steps=steps, concern=concern,
-                  later=later, stage_titles={s.key: s.title for s in ctx.rules.escalation.stages})
+    return render(request, "iro/escalation.html", status=status, summary=summary, steps=steps,
+                  concern=concern, later=later, form_error=form_error, typed=typed or {},
+                  stage_titles={s.key: s.title for s in ctx.rules.escalation.stages})
 
 
 @router.post("/escalations/{escalation_id}/{action}")
@@ -167,13 +183,14 @@ def act(request: Request, escalation_id: Id, action: str, user: Iro,
                 row = svc.resolve(escalation_id, outcome=outcome, by=user.email)
             else:
                 row = svc.refer_cafcass(escalation_id, by=user.email)
-        except RefusedError as exc:
-            commit_refusal(session)
-            flash(request, str(exc), "error")
-            return RedirectResponse(target, status_code=303)
-        except BadInputError as exc:
-            flash(request, str(exc), "error")
-            return RedirectResponse(target, status_code=303)
+        except BadInputError as exc:  # RefusedError too
+            if isinstance(exc, RefusedError):
+                commit_refusal(session)
+            else:
+                session.rollback()
+            return _escalation_page(request, escalation_id, user,
+                                    409 if isinstance(exc, RefusedError) else 400, str(exc),
+                                    {"to": to, "outcome": outcome, "action": action})
         session.commit()
         text = f"{escalation_ref(row.id)}: stage {row.stage.replace('_', ' ')}, {row.status}."
     flash(request, text)

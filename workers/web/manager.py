@@ -88,6 +88,12 @@ def _visible(ctx: WebContext, session: object, escalation_id: int,
 
 @router.get("/escalations/{escalation_id}")
 def escalation(request: Request, escalation_id: Id, user: Manager) -> Response:
+    return _escalation_page(request, escalation_id, user)
+
+
+def _escalation_page(request: Request, escalation_id: int, user: User, status: int = 200,
+                     form_error: str | None = None,
+                     typed: dict[str, object] | None = None) -> Response:
     from workers.escalation.views import history, list_row
 
     ctx = web_context(request)
@@ -95,8 +101,9 @@ def escalation(request: Request, escalation_id: Id, user: Manager) -> Response:
         row, child, mine = _visible(ctx, session, escalation_id, user)
         summary = list_row(ctx.policy, row, child.ref, ctx.today())
         steps, concern = history(row), row.concern
-    return render(request, "manager/escalation.html", summary=summary, steps=steps,
-                  concern=concern, can_respond=mine,
+    return render(request, "manager/escalation.html", status=status, summary=summary,
+                  steps=steps, concern=concern, can_respond=mine, form_error=form_error,
+                  typed=typed or {},
                   can_resolve=summary.status == "open" and is_iro_manager(ctx, user),
                   stage_titles={s.key: s.title for s in ctx.rules.escalation.stages})
 
@@ -115,8 +122,9 @@ def respond(request: Request, escalation_id: Id, user: Manager,
         try:
             ctx.escalations(session).respond(escalation_id, text=text, by=user.email)
         except BadInputError as exc:
-            flash(request, str(exc), "error")
-            return RedirectResponse(target, status_code=303)
+            session.rollback()
+            return _escalation_page(request, escalation_id, user, 400, str(exc),
+                                    {"text": text})
         session.commit()
     flash(request, f"Your response to {escalation_ref(escalation_id)} is recorded.")
     return RedirectResponse(target, status_code=303)
@@ -140,11 +148,12 @@ def resolve(request: Request, escalation_id: Id, user: Manager,
             commit_refusal(session)
             if not is_iro_manager(ctx, user):
                 raise HTTPException(403, str(exc)) from None
-            flash(request, str(exc), "error")
-            return RedirectResponse(target, status_code=303)
+            return _escalation_page(request, escalation_id, user, 409, str(exc),
+                                    {"outcome": outcome})
         except BadInputError as exc:
-            flash(request, str(exc), "error")
-            return RedirectResponse(target, status_code=303)
+            session.rollback()
+            return _escalation_page(request, escalation_id, user, 400, str(exc),
+                                    {"outcome": outcome})
         session.commit()
         text = f"{escalation_ref(row.id)} resolved at stage {row.stage.replace('_', ' ')}."
     flash(request, text)

@@ -49,6 +49,9 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
     current = max((href for href, _ in nav if here == href or here.startswith(href + "/")),
                   key=len, default="")
     flash = request.session.pop("flash", None)
+    # a form sent back with an error is drawn again holding what was typed (``typed``)
+    context.setdefault("typed", {})
+    context.setdefault("form_error", None)
     html = environment().get_template(name).render(
         request=request, user=user, nav=nav, current=current,
         csrf_token=csrf_token(request), flash=flash, **context)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from workers.errors import BadInputError
+from workers.errors import BadInputError, RefusedError
 from workers.store.models import Deadline, Review
 from workers.web.accounts import User
 from workers.web.context import WebContext, web_context
@@ -62,6 +62,11 @@ def _day(value: str, label: str, today: dt.date) -> dt.date:
 
 @router.get("/{review_ref}")
 def review_page(request: Request, review_ref: str, user: SignedIn) -> Response:
+    return _page(request, review_ref, user)
+
+
+def _page(request: Request, review_ref: str, user: User, status: int = 200,
+          form_error: str | None = None, typed: dict[str, object] | None = None) -> Response:
     from workers.mailout.documents import review_on
 
     ctx = web_context(request)
@@ -74,9 +79,14 @@ def review_page(request: Request, review_ref: str, user: SignedIn) -> Response:
                                    Deadline.kind.in_(("decisions", "record"))))}
         meets_on = review_on(review)
     back = "/iro" if user.has("iro") else "/manager"
-    return render(request, "iro/review.html", review=review, child=child, people=people,
+    return render(request, "iro/review.html", status=status, form_error=form_error,
+                  typed=typed or {}, review=review, child=child, people=people,
                   deadlines=deadlines, meets_on=meets_on, today=ctx.today(), back=back,
                   codes=ctx.rules.participation_codes)
+
+
+def _status(exc: BadInputError) -> int:
+    return 409 if isinstance(exc, RefusedError) else 400
 
 
 @router.post("/{review_ref}/held")
@@ -97,8 +107,9 @@ def held(request: Request, review_ref: str, user: SignedIn,
                                today=today, now=ctx.clock.now(), actor=user.email)
         except BadInputError as exc:  # RefusedError too
             session.rollback()
-            flash(request, str(exc), "error")
-            return RedirectResponse(target, status_code=303)
+            return _page(request, review_ref, user, _status(exc), str(exc), {
+                "held_on": held_on, "participation": participation,
+                "attended": list(attended or ())})
         session.commit()
         timing = result.plan.timeliness
         text = (f"Review {result.review.ref} recorded as held on {result.review.held_on:%d %B %Y}"
@@ -130,8 +141,8 @@ def write_up(request: Request, review_ref: str, event: str, user: SignedIn,
                                 day, today=today, actor=user.email)
         except BadInputError as exc:  # RefusedError too
             session.rollback()
-            flash(request, str(exc), "error")
-            return RedirectResponse(target, status_code=303)
+            return _page(request, review_ref, user, _status(exc), str(exc),
+                         {"met_on": met_on, "event": event})
         session.commit()
     what = "Decisions sent" if kind == "decisions" else "Review record written"
     verdict = "in time" if stop.in_time else "late"

@@ -136,13 +136,20 @@ def send(request: Request, review_ref: str, user: Support) -> Response:
 
 @router.get("/reviews/{review_ref}/returns")
 def returns_page(request: Request, review_ref: str, user: Support) -> Response:
+    return _returns_page(request, review_ref)
+
+
+def _returns_page(request: Request, review_ref: str, status: int = 200,
+                  form_error: str | None = None,
+                  typed: dict[str, object] | None = None) -> Response:
     from workers.returns.report import review_returns
     from workers.web.uploads import MAX_SCAN_BYTES
 
     ctx = web_context(request)
     with ctx.sessions() as session:
         rows, rate = review_returns(session, review_ref)
-    return render(request, "support/returns.html", review_ref=review_ref, rows=rows, rate=rate,
+    return render(request, "support/returns.html", status=status, form_error=form_error,
+                  typed=typed or {}, review_ref=review_ref, rows=rows, rate=rate,
                   today=ctx.today(), max_scan_mb=MAX_SCAN_BYTES // 1024 // 1024)
 
 
@@ -178,13 +185,14 @@ def record_return(request: Request, review_ref: str, user: Support, code: Annota
             done = service.record_return(session, letter, received_on=day, channel="post",
                                          file_path=kept, actor=user.email)
             session.commit()
-    except ValueError:
-        flash(request, "Received on: expected a date", "error")
-        return RedirectResponse(target, status_code=303)
-    except BadInputError as exc:  # RefusedError and NotFoundError too
+    except (ValueError, BadInputError) as exc:  # RefusedError and NotFoundError too
         _discard(kept)
-        flash(request, str(exc), "error")
-        return RedirectResponse(target, status_code=303)
+        typed: dict[str, object] = {"code": code, "received_on": received_on}
+        if not isinstance(exc, BadInputError):
+            return _returns_page(request, review_ref, 400,
+                                 "Received on: expected a date (YYYY-MM-DD).", typed)
+        return _returns_page(request, review_ref, 409 if isinstance(exc, RefusedError) else 400,
+                             str(exc) + ("" if str(exc).endswith(".") else "."), typed)
     except BaseException:
         _discard(kept)
         raise
