@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workers.mailout.plan import INVITATION_KIND
-from workers.store.models import Child, Dispatch, Participant, PrintBatch, Review
+from workers.store.models import Dispatch, Participant, PrintBatch, Review
 
 TO_PRINT = "to print"  # a postal letter waiting for the print batch: the worker will not send it
 FINAL = frozenset({"sent", "failed", "bounced", "cancelled", TO_PRINT})
@@ -69,12 +69,6 @@ class ReviewLine:
     progress: Progress
 
 
-def _meets_on(review: Review) -> dt.date:
-    from workers.mailout.documents import review_on
-
-    return review_on(review)
-
-
 def progress_by_review(session: Session, review_ids: list[int]) -> dict[int, Progress]:
     if not review_ids:
         return {}
@@ -87,21 +81,6 @@ def progress_by_review(session: Session, review_ids: list[int]) -> dict[int, Pro
         if review_id is not None:
             counts.setdefault(review_id, Counter())[shown_state(channel, state)] += n
     return {rid: Progress(dict(c)) for rid, c in counts.items()}
-
-
-def upcoming_reviews(session: Session, *, iro_email: str | None = None,
-                     limit: int = 200) -> list[ReviewLine]:
-    """Planned reviews, soonest first (meeting date, else the statutory date)."""
-    query = select(Review, Child).join(Child, Child.id == Review.child_id).where(
-        Review.status == "planned")
-    if iro_email:
-        query = query.where(func.lower(Review.iro_email) == iro_email.lower())
-    rows = list(session.execute(query))
-    rows.sort(key=lambda rc: (_meets_on(rc[0]), rc[0].ref))
-    rows = rows[:limit]
-    progress = progress_by_review(session, [r.id for r, _ in rows])
-    return [ReviewLine(r.ref, c.ref, c.initials, r.iro_email, _meets_on(r), r.due_on, r.status,
-                       progress.get(r.id, Progress())) for r, c in rows]
 
 
 @dataclass(frozen=True)

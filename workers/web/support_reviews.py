@@ -64,10 +64,23 @@ def preflight(ctx: WebContext, review_ref: str) -> Check:
 
 @router.get("")
 def upcoming(request: Request, user: Support) -> Response:
+    """Every planned review, a page at a time, filtered and sorted by the database."""
+    from workers.web import review_list
+
     ctx = web_context(request)
+    today = ctx.today()
+    listing = review_list.read(request.query_params, ctx.directory)
+    bounds = None
+    if listing.get("mailout"):
+        bounds = (review_list.last_meeting_with_mailout(ctx.rules, ctx.calendar, today,
+                                                        strictly_before=False),
+                  review_list.last_meeting_with_mailout(ctx.rules, ctx.calendar, today,
+                                                        strictly_before=True))
     with ctx.sessions() as session:
-        reviews = queries.upcoming_reviews(session)
-    return render(request, "support/upcoming.html", reviews=reviews, today=ctx.today())
+        page = review_list.upcoming_page(session, listing, mailout_bounds=bounds)
+    return render(request, "support/upcoming.html", page=page, listing=listing, today=today,
+                  iros=ctx.directory.iros, teams=ctx.directory.teams,
+                  states=review_list.STATES, mailouts=review_list.MAILOUT)
 
 
 @router.get("/reviews/{review_ref}")
