@@ -130,3 +130,31 @@ def test_a_bad_listing_is_named(site: tuple[Any, Seeded]) -> None:
     assert 'rel="prev"' in far.text
     search = browser.get("/support?q=%25")  # a % typed in the search box matches nothing special
     assert "Nothing matches" in search.text
+
+
+def test_failed_letters_are_paged_newest_first_and_filtered(site: tuple[Any, Seeded]) -> None:
+    app, seeded = site
+    with app.state.web.sessions() as session:
+        reviews = list(session.scalars(select(Review).where(Review.status == "planned")
+                                       .order_by(Review.id).limit(60)))
+        for n, review in enumerate(reviews):
+            for k in range(2):
+                session.add(Dispatch(
+                    key=f"{review.ref}/bench/{k}", kind=INVITATION_KIND, review_id=review.id,
+                    channel="post" if k else "email", state="bounced" if n % 4 == 0 else "failed",
+                    recipient="x@council.example.gov.uk", attempts=3, last_error="refused (550)",
+                    due_at=london_moment(TODAY)))
+        session.commit()
+        total = 1 + 2 * len(reviews)
+        bounced = 2 * len([r for n, r in enumerate(reviews) if n % 4 == 0])
+        broken = 1 + 2 * sum(r.ref == seeded.broken_review for r in reviews)
+    browser = Browser(app)
+    browser.sign_in(SUPPORT)
+    page = browser.get("/support/dispatches").text
+    assert f"Showing 1–50 of {total}" in page and page.count("Send again</button>") == 50
+    ids = [int(x) for x in re.findall(r"<tr>\s*<td>(\d+)</td>", page)]
+    assert ids == sorted(ids, reverse=True)  # newest first (all stamped now: by id)
+    only = browser.get("/support/dispatches?state=bounced&channel=post").text
+    assert f"Showing 1–{bounced // 2} of {bounced // 2}" in only
+    one = browser.get(f"/support/dispatches?q={seeded.broken_review}").text
+    assert f"Showing 1–{broken} of {broken}" in one and "refused the address (550)" in one

@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workers.mailout.plan import INVITATION_KIND
 from workers.store.models import Dispatch, Participant, PrintBatch, Review
+from workers.web.listing import Listing, Page, escape_like
 
 TO_PRINT = "to print"  # a postal letter waiting for the print batch: the worker will not send it
 FINAL = frozenset({"sent", "failed", "bounced", "cancelled", TO_PRINT})
@@ -120,15 +122,31 @@ class FailedLine:
     last_error: str | None
 
 
-def failed_dispatches(session: Session, limit: int = 500) -> list[FailedLine]:
-    rows = session.execute(
-        select(Dispatch, Review.ref, Participant.ref)
-        .outerjoin(Review, Review.id == Dispatch.review_id)
-        .outerjoin(Participant, Participant.id == Dispatch.participant_id)
-        .where(Dispatch.state.in_(("failed", "bounced")))
-        .order_by(Dispatch.updated_at.desc(), Dispatch.id.desc()).limit(limit))
-    return [FailedLine(d.id, d.kind, d.channel, d.state, d.attempts, rref, pref, d.updated_at,
-                       d.last_error) for d, rref, pref in rows]
+FAILED_SORTS = ("updated", "review", "letter")
+
+
+def failed_page(session: Session, listing: Listing) -> Page[FailedLine]:
+    """Failed and bounced letters a page at a time with the total (newest first by default),
+    filtered by state, channel and review reference in SQL."""
+    where: list[Any] = [Dispatch.state.in_((listing.get("state"),) if listing.get("state")
+                                else ("failed", "bounced"))]
+    if listing.get("channel"):
+        where.append(Dispatch.channel == listing.get("channel"))
+    if listing.get("q"):
+        where.append(func.upper(Review.ref).like(f"%{escape_like(listing.get('q').upper())}%",
+                                                 escape="\\"))
+    base = (select(Dispatch, Review.ref, Participant.ref)
+            .outerjoin(Review, Review.id == Dispatch.review_id)
+            .outerjoin(Participant, Participant.id == Dispatch.participant_id).where(*where))
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    key: Any = {"updated": Dispatch.updated_at, "review": Review.ref,
+                "letter": Dispatch.id}[listing.sort]
+    order = ([key.desc(), Dispatch.id.desc()] if listing.descending
+             else [key.asc(), Dispatch.id.asc()])
+    rows = session.execute(base.order_by(*order).offset(listing.offset).limit(listing.size))
+    return Page([FailedLine(d.id, d.kind, d.channel, d.state, d.attempts, rref, pref,
+                            d.updated_at, d.last_error) for d, rref, pref in rows],
+                total, listing)
 
 
 def print_batches(session: Session, limit: int = 30) -> list[PrintBatch]:

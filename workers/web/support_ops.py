@@ -6,6 +6,7 @@ Each action calls the service the CLI calls (``dispatching.retry``, ``printing.b
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -28,10 +29,18 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 @router.get("/dispatches")
 def failed(request: Request, user: Support) -> Response:
+    from workers.web.listing import read_listing
+
     ctx = web_context(request)
+    listing = read_listing(request.query_params, sorts=queries.FAILED_SORTS,
+                           default_sort="updated",
+                           choices={"state": ("failed", "bounced"), "channel": ("email", "post")},
+                           texts=("q",))
+    if "dir" not in request.query_params:  # the newest failures first unless asked otherwise
+        listing = replace(listing, descending=True)
     with ctx.sessions() as session:
-        rows = queries.failed_dispatches(session)
-    return render(request, "support/dispatches.html", rows=rows)
+        page = queries.failed_page(session, listing)
+    return render(request, "support/dispatches.html", page=page, listing=listing)
 
 
 @router.post("/dispatches/{dispatch_id}/retry")
