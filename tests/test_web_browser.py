@@ -210,6 +210,9 @@ def test_iro_sees_caseload_raises_and_advances_an_escalation(page: Any, server: 
     expect(page.get_by_text("raised; the stage notice is on its way")).to_be_visible()
     shot(page, "iro-2-raised")
     page.get_by_role("button", name="Advance escalation").click()
+    expect(page.get_by_text("This cannot be undone")).to_be_visible()  # asked once first
+    shot(page, "iro-3a-confirm-advance")
+    page.get_by_role("button", name=re.compile("Yes, advance")).click()
     expect(page.get_by_text("stage deputy manager, open")).to_be_visible()
     shot(page, "iro-3-advanced")
     # a manager's page is not an IRO's
@@ -255,6 +258,8 @@ def test_iro_records_a_review_held_and_its_decisions(page: Any, server: Server) 
     page.get_by_label(re.compile(r"· social worker ·")).check()
     shot(page, "iro-4-record-held")
     page.get_by_role("button", name="Record as held").click()
+    expect(page.get_by_role("heading", name=re.compile("as held on"))).to_be_visible()
+    page.get_by_role("button", name="Yes, record it as held").click()
     expect(page.get_by_text(f"Review {s.ready_review} recorded as held")).to_be_visible()
     shot(page, "iro-5-held")
     page.get_by_role("navigation").get_by_role("link", name="My caseload").click()

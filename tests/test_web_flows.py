@@ -153,7 +153,11 @@ def test_print_batch_built_downloaded_and_marked_posted(tmp_path: Path, soffice:
     manifest = b.get("/support/print/1/manifest.csv").text
     assert manifest.startswith("sequence,dispatch_id") and "Quillfeather" not in manifest
     b.get("/support/print")
-    b.post("/support/print/1/printed")
+    asked = b.post("/support/print/1/printed")
+    assert "Record print batch 1 as printed and posted?" in asked.text
+    assert "Yes, record 2 letters as posted" in asked.text
+    assert not _audits(app, "dispatch.printed")  # nothing until it is confirmed
+    b.post("/support/print/1/printed", {"confirmed": "yes"})
     assert "recorded as posted" in b.get("/support/print").text
     assert {e.actor for e in _audits(app, "dispatch.printed")} == {SUPPORT}
     assert [e.details["part"] for e in _audits(app, "print_batch.downloaded")] == [
@@ -180,7 +184,10 @@ def test_iro_caseload_draft_record_and_escalation_steps(site: tuple[Any, Seeded]
                                          "concern": "Contact arrangements not reviewed."})
     new_id = int(raised.headers["location"].rsplit("/", 1)[1])
     b.get(raised.headers["location"])
-    advanced = b.post(f"/iro/escalations/{new_id}/advance")
+    asked = b.post(f"/iro/escalations/{new_id}/advance")
+    assert asked.status_code == 200 and "Advance ESC-" in asked.text and "to the next stage" \
+        in asked.text
+    advanced = b.post(f"/iro/escalations/{new_id}/advance", {"confirmed": "yes"})
     assert "stage deputy manager" in b.get(advanced.headers["location"]).text
     empty = b.post(f"/iro/escalations/{new_id}/resolve", {"outcome": " "})
     assert empty.status_code == 400 and 'class="flash error"' in empty.text

@@ -52,9 +52,16 @@ def test_the_chairing_iro_records_the_review_held_with_who_attended(
     people = {p.role: p.ref for p in _review(app, s.ready_review).participants}
     for ref in people.values():
         assert f'name="attended" value="{ref}"' in page  # a checkbox per person on the record
-    done = b.client.post(f"/iro/reviews/{s.ready_review}/held", data={
-        "csrf_token": b.csrf, "held_on": TODAY.isoformat(), "participation": "pn1",
-        "attended": [people["child"], people["social_worker"]]})
+    form = {"csrf_token": b.csrf, "held_on": TODAY.isoformat(), "participation": "pn1",
+            "attended": [people["child"], people["social_worker"]]}
+    asked = b.client.post(f"/iro/reviews/{s.ready_review}/held", data=form)
+    assert asked.status_code == 200 and "This cannot be undone" in asked.text
+    assert "Yes, record it as held" in asked.text and _review(app, s.ready_review).status == \
+        "planned"  # nothing yet: the page asks first, carrying the form
+    for ref in (people["child"], people["social_worker"]):
+        assert f'name="attended" value="{ref}"' in asked.text
+    done = b.client.post(f"/iro/reviews/{s.ready_review}/held",
+                         data={**form, "confirmed": "yes"})
     assert done.status_code == 303
     shown = b.get(done.headers["location"]).text
     assert f"Review {s.ready_review} recorded as held on 01 December 2026" in shown
@@ -70,7 +77,8 @@ def test_the_chairing_iro_records_the_review_held_with_who_attended(
         assert session.scalar(select(func.count()).select_from(Review).where(
             Review.child_id == review.child_id, Review.status == "planned")) == 1
     assert [e.actor for e in _audits(app, "review.held")][-1] == IRO
-    again = b.post(f"/iro/reviews/{s.ready_review}/held", {"held_on": TODAY.isoformat()})
+    again = b.post(f"/iro/reviews/{s.ready_review}/held", {"held_on": TODAY.isoformat(),
+                                                           "confirmed": "yes"})
     assert again.status_code == 409 and "already held" in again.text
 
 
@@ -82,7 +90,7 @@ def test_bad_held_input_is_named_and_changes_nothing(site: tuple[Any, Seeded]) -
             ({"held_on": "1/12/2026"}, "Held on: expected a date"),
             ({"participation": "PN9"}, "not an SSDA903 code"),
             ({"attended": "P-99999"}, "P-99999: not a participant ref")):
-        response = b.post(f"/iro/reviews/{s.ready_review}/held", data)
+        response = b.post(f"/iro/reviews/{s.ready_review}/held", {**data, "confirmed": "yes"})
         assert response.status_code in (400, 409) and message in response.text, data
         if "held_on" in data:  # drawn again with what was typed
             assert f'value="{data["held_on"]}"' in response.text

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from workers.errors import BadInputError, RefusedError
 from workers.store import audit
 from workers.store.models import Child, Deadline, Escalation, Review
+from workers.web import confirm
 from workers.web.accounts import User
 from workers.web.context import web_context
 from workers.web.errorpages import Id
@@ -130,6 +131,26 @@ def raise_escalation(request: Request, user: Iro, child_ref: Annotated[str, Form
     return RedirectResponse(f"/iro/escalations/{esc_id}", status_code=303)
 
 
+def _confirm_step(request: Request, row: Escalation, action: str, to: str,
+                  back: str) -> Response:
+    """Advancing or referring sends notices to managers or CAFCASS: asked once first."""
+    from workers.escalation.service import escalation_ref
+
+    ctx = web_context(request)
+    titles = {s.key: s.title for s in ctx.rules.escalation.stages}
+    ref = escalation_ref(row.id)
+    if action == "advance":
+        where = titles.get(to, to) if to else "the next stage"
+        return confirm.ask(request, question=f"Advance {ref} to {where}?",
+                           detail=f"It moves on from {titles.get(row.stage, row.stage)} and "
+                                  "the stage notice is sent to the managers at once.",
+                           yes=f"Yes, advance {ref}", back=back, fields=[("to", to)])
+    return confirm.ask(request, question=f"Refer {ref} to CAFCASS?",
+                       detail="The referral notice is sent to CAFCASS at once, alongside the "
+                              "council's own procedure (the stage does not change).",
+                       yes=f"Yes, refer {ref} to CAFCASS", back=back)
+
+
 def _own_escalation(session: Session, escalation_id: int, user: User) -> Escalation:
     from workers.errors import NotFoundError
 
@@ -166,7 +187,8 @@ def _escalation_page(request: Request, escalation_id: int, user: User, status: i
 
 @router.post("/escalations/{escalation_id}/{action}")
 def act(request: Request, escalation_id: Id, action: str, user: Iro,
-        to: Annotated[str, Form()] = "", outcome: Annotated[str, Form()] = "") -> Response:
+        to: Annotated[str, Form()] = "", outcome: Annotated[str, Form()] = "",
+        confirmed: Annotated[str, Form()] = "") -> Response:
     from workers.escalation.service import commit_refusal, escalation_ref
 
     if action not in ("advance", "resolve", "refer-cafcass"):
@@ -174,7 +196,9 @@ def act(request: Request, escalation_id: Id, action: str, user: Iro,
     ctx = web_context(request)
     target = f"/iro/escalations/{escalation_id}"
     with ctx.sessions() as session:
-        _own_escalation(session, escalation_id, user)
+        own = _own_escalation(session, escalation_id, user)
+        if action != "resolve" and not confirm.is_confirmed(confirmed):
+            return _confirm_step(request, own, action, to, target)
         svc = ctx.escalations(session)
         try:
             if action == "advance":

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from workers.errors import BadInputError, RefusedError
 from workers.store.models import Deadline, Review
+from workers.web import confirm
 from workers.web.accounts import User
 from workers.web.context import WebContext, web_context
 from workers.web.pages import flash, render
@@ -92,7 +93,8 @@ def _status(exc: BadInputError) -> int:
 @router.post("/{review_ref}/held")
 def held(request: Request, review_ref: str, user: SignedIn,
          held_on: Annotated[str, Form()] = "", participation: Annotated[str, Form()] = "",
-         attended: Annotated[list[str] | None, Form()] = None) -> Response:
+         attended: Annotated[list[str] | None, Form()] = None,
+         confirmed: Annotated[str, Form()] = "") -> Response:
     from workers.reviews.service import mark_held
 
     ctx = web_context(request)
@@ -100,6 +102,20 @@ def held(request: Request, review_ref: str, user: SignedIn,
     today = ctx.today()
     with ctx.sessions() as session:
         review = _review(ctx, session, review_ref, user)
+        if not confirm.is_confirmed(confirmed):
+            try:
+                day = _day(held_on, "Held on", today)
+            except BadInputError as exc:
+                return _page(request, review_ref, user, 400, str(exc), {
+                    "held_on": held_on, "participation": participation,
+                    "attended": list(attended or ())})
+            return confirm.ask(
+                request, question=f"Record review {review.ref} as held on {day:%d %B %Y}?",
+                detail="The write-up clocks start, the draft review record is emailed to the "
+                       "chair and the next review is set up.",
+                yes="Yes, record it as held", back=target,
+                fields=[("held_on", held_on), ("participation", participation),
+                        *(("attended", ref) for ref in attended or ())])
         try:
             result = mark_held(session, ctx.rules, ctx.directory, ctx.calendar, review.ref,
                                _day(held_on, "Held on", today),

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlalchemy import func, select
 
 from workers.errors import BadInputError, ImportRowError, NotFoundError
 from workers.store import audit
@@ -82,10 +83,25 @@ def build(request: Request, user: Support) -> Response:
 
 
 @router.post("/print/{batch_id}/printed")
-def printed(request: Request, batch_id: Id, user: Support) -> Response:
+def printed(request: Request, batch_id: Id, user: Support,
+            confirmed: Annotated[str, Form()] = "") -> Response:
     from workers.mailout.printing import mark_printed
+    from workers.store.models import Dispatch, PrintBatch
+    from workers.web import confirm
 
     ctx = web_context(request)
+    if not confirm.is_confirmed(confirmed):
+        with ctx.sessions() as session:
+            batch = session.get(PrintBatch, batch_id)
+            if batch is None:
+                raise NotFoundError(f"no print batch {batch_id}")
+            letters = session.scalar(select(func.count()).select_from(Dispatch).where(
+                Dispatch.print_batch_id == batch_id, Dispatch.state == "pending")) or 0
+        return confirm.ask(
+            request, question=f"Record print batch {batch_id} as printed and posted?",
+            detail=f"Its {letters} letters will be recorded as sent today, each in the audit "
+                   "trail. Do this only once the envelopes have gone into the post.",
+            yes=f"Yes, record {letters} letters as posted", back="/support/print")
     count = mark_printed(ctx.sessions, batch_id, now=ctx.clock.now(), actor=user.email)
     flash(request, f"Print batch {batch_id}: {count} letters recorded as posted.")
     return RedirectResponse("/support/print", status_code=303)

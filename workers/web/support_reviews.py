@@ -128,7 +128,12 @@ def confirm_send(request: Request, review_ref: str, user: Support) -> Response:
     with ctx.sessions() as session:
         review = review_by_ref(session, review_ref)
         child = review.child
-    check = preflight(ctx, review.ref)
+        gone = queries.progress_by_review(session, [review.id]).get(review.id)
+    if gone is not None and gone.total:  # sent already: nothing to confirm, no button
+        check = Check(False, f"The invitations for review {review.ref} were already sent "
+                             f"({gone.label}); there is nothing more to send.")
+    else:
+        check = preflight(ctx, review.ref)
     return render(request, "support/confirm_send.html", review=review, child=child, check=check)
 
 
