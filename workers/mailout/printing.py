@@ -51,6 +51,34 @@ def day_end(day: dt.date) -> dt.datetime:
 
 def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.date, *,
                 actor: str = "system") -> BatchResult:
+    """Build the day's batch. The letters are claimed in a short transaction of their own and
+    the PDF made outside any write transaction: making 50+ letters takes a minute, and a write
+    transaction held that long blocked every other save on the SQLite store (issue 18). If the
+    build fails, its letters are released for the next one."""
+    started: list[int] = []
+    try:
+        return _build(sessions, cfg, day, actor=actor, started=started)
+    except BaseException:
+        if started:
+            _release(sessions, started[0])
+        raise
+
+
+def _release(sessions: sessionmaker[Session], batch_id: int) -> None:
+    with sessions() as session:
+        session.execute(update(Dispatch).where(Dispatch.print_batch_id == batch_id,
+                                               Dispatch.state == "pending")
+                        .values(print_batch_id=None).execution_options(synchronize_session=False))
+        batch = session.get(PrintBatch, batch_id)
+        if batch is not None and not batch.pdf_path:
+            session.delete(batch)
+        session.commit()
+    log.warning("print batch %s was not finished; its letters wait for the next batch",
+                batch_id)
+
+
+def _build(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.date, *,
+           actor: str, started: list[int]) -> BatchResult:
     from pypdf import PdfReader, PdfWriter
 
     if not pdf_enabled(cfg):
@@ -95,6 +123,8 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
             session.rollback()
             raise RefusedError("another print batch is being built for these letters; run "
                                "`iro print-batch` again when it has finished")
+        started.append(batch.id)
+        session.commit()  # the claim, now: no write transaction is held while the PDF is made
         writer = PdfWriter()
         manifest: list[dict[str, object]] = []
         groups: dict[int, list[tuple[Dispatch, str, str]]] = {}
@@ -142,6 +172,9 @@ def mark_printed(sessions: sessionmaker[Session], batch_id: int, *, now: dt.date
         batch = session.get(PrintBatch, batch_id)
         if batch is None:
             raise NotFoundError(f"no print batch {batch_id}; see the names in the print folder")
+        if not batch.pdf_path:
+            raise RefusedError(f"print batch {batch_id} was never finished (no PDF); nothing "
+                               "of it was printed: build the batch again")
         if batch.printed_at is not None:
             raise RefusedError(f"print batch {batch_id} was already marked printed at "
                                f"{batch.printed_at:%Y-%m-%d %H:%M} UTC")
