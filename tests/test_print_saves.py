@@ -79,3 +79,49 @@ def test_an_unfinished_batch_is_never_marked_printed(tmp_path: Path) -> None:
         s.commit()
     with pytest.raises(RefusedError, match="never finished"):
         mark_printed(sessions, 1, now=london_moment(TODAY))
+
+
+@pytest.mark.libreoffice
+def test_the_page_builds_the_batch_in_the_background_with_progress(
+        tmp_path: Path, soffice: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    from web_client import Browser, make_app
+    from web_seed import SUPPORT
+
+    app, seeded = make_app(tmp_path, pdf=True)
+    b = Browser(app)
+    b.sign_in(SUPPORT)
+    b.get("/support")  # a fresh session's form token
+    b.post(f"/support/reviews/{seeded.ready_review}/send")
+    assert "<strong>2</strong> postal letters" in b.get("/support/print").text
+    go = threading.Event()
+    real_pack = printing.pack
+
+    def held_back(*args: Any, **kwargs: Any) -> Any:
+        go.wait(60)  # the first letter waits until the test has looked at the page
+        return real_pack(*args, **kwargs)
+
+    monkeypatch.setattr(printing, "pack", held_back)
+    assert b.post("/support/print/build").status_code == 303
+    for _ in range(600):  # the request came back at once; the letters are claimed first
+        if "0 of 2 letters" in b.get("/support/print/job").text:
+            break
+        time.sleep(0.1)
+    page = b.get("/support/print").text
+    assert "Building the print batch: 0 of 2 letters" in page
+    assert '<progress id="print-progress" max="2" value="0">' in page
+    assert 'role="status" aria-live="polite"' in page
+    again = b.post("/support/print/build")
+    assert "being built already" in b.get(again.headers["location"]).text
+    go.set()
+    for _ in range(600):
+        fragment = b.get("/support/print/job").text
+        if "Building" not in fragment:
+            break
+        time.sleep(0.1)
+    assert "Print batch 1: 2 letters" in fragment and "/support/print/1/batch.pdf" in fragment
+    assert "hx-get" not in fragment  # polling stops when it is done
+    with app.state.web.sessions() as s:
+        assert len(s.scalars(select(PrintBatch)).all()) == 1

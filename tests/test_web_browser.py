@@ -184,6 +184,15 @@ def test_business_support_sends_invitations_and_records_a_return(page: Any,
     shot(page, "support-8-import-errors")
     page.get_by_role("link", name="Print batch").click()
     shot(page, "support-9-print")
+    # built in the background: the page polls its progress and says when it is done
+    page.get_by_role("button", name="Build today's print batch").click()
+    expect(page.locator("#print-job")).to_contain_text("2 letters", timeout=WAIT_MS)
+    shot(page, "support-10-print-built")
+    page.get_by_role("link", name="Show all batches").click()
+    page.get_by_role("button", name="Mark printed and posted").first.click()
+    expect(page.get_by_text("This cannot be undone")).to_be_visible()
+    page.get_by_role("button", name=re.compile("Yes, record")).click()
+    expect(page.get_by_text("recorded as posted")).to_be_visible()
 
     # another role's action: resolving an escalation is refused
     page.goto(f"{server.url}/iro/escalations/{s.escalation_id}")

@@ -141,13 +141,26 @@ def test_support_import_shows_row_errors_and_imports_nothing(site: tuple[Any, Se
     assert "R-1001-5" in b.get("/support").text
 
 
+def _finished_job(b: Browser) -> str:
+    """The print job's fragment once the background build has ended (polled as htmx does)."""
+    import time
+
+    for _ in range(600):
+        fragment = b.get("/support/print/job").text
+        if "Building the print batch" not in fragment:
+            return str(fragment)
+        time.sleep(0.1)
+    raise AssertionError("the print batch was still being built after a minute")
+
+
 def test_print_batch_built_downloaded_and_marked_posted(tmp_path: Path, soffice: str) -> None:
     app, s = make_app(tmp_path, pdf=True)
     b = _browser(app, SUPPORT, "/support")
     b.post(f"/support/reviews/{s.ready_review}/send")
     assert "<strong>2</strong> postal letters" in b.get("/support/print").text
     built = b.post("/support/print/build")
-    assert "Print batch 1: 2 letters" in b.get(built.headers["location"]).text
+    assert built.headers["location"] == "/support/print"
+    assert "Print batch 1: 2 letters" in _finished_job(b)
     pdf = b.get("/support/print/1/batch.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     manifest = b.get("/support/print/1/manifest.csv").text

@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from workers.store import audit
 from workers.store.models import Dispatch, Participant, PrintBatch, Review
 
 log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]  # letters done, letters in the batch
 MANIFEST_COLUMNS = ("sequence", "dispatch_id", "key", "kind", "review_ref", "participant_ref",
                     "form_code", "first_page", "pages")
 
@@ -50,14 +52,16 @@ def day_end(day: dt.date) -> dt.datetime:
 
 
 def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.date, *,
-                actor: str = "system") -> BatchResult:
+                actor: str = "system", progress: Progress | None = None) -> BatchResult:
     """Build the day's batch. The letters are claimed in a short transaction of their own and
     the PDF made outside any write transaction: making 50+ letters takes a minute, and a write
     transaction held that long blocked every other save on the SQLite store (issue 18). If the
-    build fails, its letters are released for the next one."""
+    build fails, its letters are released for the next one. ``progress(done, total)`` is told
+    after each letter (the web page's progress bar)."""
     started: list[int] = []
     try:
-        return _build(sessions, cfg, day, actor=actor, started=started)
+        return _build(sessions, cfg, day, actor=actor, started=started,
+                      progress=progress or (lambda done, total: None))
     except BaseException:
         if started:
             _release(sessions, started[0])
@@ -78,7 +82,7 @@ def _release(sessions: sessionmaker[Session], batch_id: int) -> None:
 
 
 def _build(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.date, *,
-           actor: str, started: list[int]) -> BatchResult:
+           actor: str, started: list[int], progress: Progress) -> BatchResult:
     from pypdf import PdfReader, PdfWriter
 
     if not pdf_enabled(cfg):
@@ -125,6 +129,7 @@ def _build(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.date, *,
                                "`iro print-batch` again when it has finished")
         started.append(batch.id)
         session.commit()  # the claim, now: no write transaction is held while the PDF is made
+        progress(0, len(wanted))
         writer = PdfWriter()
         manifest: list[dict[str, object]] = []
         groups: dict[int, list[tuple[Dispatch, str, str]]] = {}
@@ -145,6 +150,7 @@ def _build(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.date, *,
                     "form_code": dispatch.reference_code or dispatch.params.get("form_code") or "",
                     "first_page": first, "pages": len(writer.pages) - first + 1,
                 })
+                progress(len(manifest), len(wanted))
         if len(writer.pages) % 2:
             writer.add_blank_page()
         folder = make_private_dir(Path(cfg.settings.print_dir))

@@ -150,7 +150,8 @@ def failed_page(session: Session, listing: Listing) -> Page[FailedLine]:
 
 
 def print_batches(session: Session, limit: int = 30) -> list[PrintBatch]:
-    return list(session.scalars(select(PrintBatch).order_by(PrintBatch.id.desc()).limit(limit)))
+    return list(session.scalars(select(PrintBatch).where(PrintBatch.pdf_path != "")  # finished
+                                .order_by(PrintBatch.id.desc()).limit(limit)))
 
 
 def postal_letters_waiting(session: Session, before: dt.datetime) -> int:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
-from workers.errors import BadInputError, ImportRowError, NotFoundError
+from workers.errors import BadInputError, ImportRowError, NotFoundError, ServiceUnavailableError
 from workers.store import audit
 from workers.web import queries
 from workers.web.accounts import User
@@ -22,6 +22,9 @@ from workers.web.context import web_context
 from workers.web.errorpages import Id
 from workers.web.pages import flash, render
 from workers.web.security import require
+
+if TYPE_CHECKING:
+    from workers.web.jobs import Jobs
 
 router = APIRouter(prefix="/support")
 Support = Annotated[User, Depends(require("business_support"))]
@@ -65,21 +68,41 @@ def print_page(request: Request, user: Support) -> Response:
     with ctx.sessions() as session:
         batches = queries.print_batches(session)
         waiting = queries.postal_letters_waiting(session, day_end(today))
-    return render(request, "support/print.html", batches=batches, waiting=waiting, today=today)
+    return render(request, "support/print.html", batches=batches, waiting=waiting, today=today,
+                  job=_jobs(request).get("print-batch"))
 
 
 @router.post("/print/build")
 def build(request: Request, user: Support) -> Response:
-    from workers.mailout.printing import build_batch
+    """Start building the day's batch in the background; the print page shows its progress."""
+    from workers.mailout.documents import pdf_enabled
+    from workers.web.jobs import print_batch_work
 
     ctx = web_context(request)
-    result = build_batch(ctx.sessions, ctx.mailout, ctx.today(), actor=user.email)
-    if result.batch_id is None:
-        flash(request, "Nothing to print today.", "warn")
-    else:
-        flash(request, f"Print batch {result.batch_id}: {result.letters} letters, "
-                       f"{result.pages} pages. Download it below.")
+    if not pdf_enabled(ctx.mailout):  # said now, not after the page has begun to wait
+        raise ServiceUnavailableError(
+            "a print batch needs LibreOffice to make the PDF; install libreoffice-writer-nogui "
+            "(make system-deps)")
+    job = _jobs(request).start("print-batch", user.email,
+                               print_batch_work(ctx, ctx.today(), user.email))
+    if job is None:
+        flash(request, "A print batch is being built already; its progress is below.", "warn")
     return RedirectResponse("/support/print", status_code=303)
+
+
+def _jobs(request: Request) -> Jobs:
+    from workers.web.jobs import Jobs
+
+    jobs = getattr(request.app.state, "jobs", None)
+    if not isinstance(jobs, Jobs):
+        jobs = request.app.state.jobs = Jobs()
+    return jobs
+
+
+@router.get("/print/job")
+def print_job(request: Request, user: Support) -> Response:
+    """The progress fragment the print page polls (htmx) while a batch is built."""
+    return render(request, "support/_print_job.html", job=_jobs(request).get("print-batch"))
 
 
 @router.post("/print/{batch_id}/printed")
