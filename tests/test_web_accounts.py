@@ -251,3 +251,40 @@ def _seed_parts() -> tuple[Any, ...]:
     from mailout_support import CAL, DIRECTORY, RULES
 
     return RULES, DIRECTORY, CAL, dt.date(2026, 12, 1)
+
+
+def test_the_iro_manager_changes_roles_and_disables_accounts_on_a_page(
+        site: tuple[Any, Seeded]) -> None:
+    from web_seed import DEPUTY, IRO_MANAGER
+
+    app, _ = site
+    victim = Browser(app)
+    victim.sign_in(SUPPORT)
+    assert victim.get("/support").status_code == 200
+    boss = Browser(app)
+    boss.sign_in(IRO_MANAGER)
+    page = boss.get("/manager/accounts")
+    assert page.status_code == 200 and SUPPORT in page.text
+    assert 'href="/manager/accounts"' in page.text  # in the IRO manager's navigation
+    changed = boss.post("/manager/accounts/role", {"email": SUPPORT, "role": "iro"})
+    assert "is now iro; 1 live session ended" in boss.get(changed.headers["location"]).text
+    assert victim.get("/support").headers["location"] == "/sign-in"
+    victim.sign_in(SUPPORT)
+    assert victim.get("/iro").status_code == 200
+    asked = boss.post("/manager/accounts/disable", {"email": SUPPORT})
+    assert asked.status_code == 200 and "This cannot be undone" in asked.text
+    assert victim.get("/iro").status_code == 200  # nothing until confirmed
+    done = boss.post("/manager/accounts/disable", {"email": SUPPORT, "confirmed": "yes"})
+    assert "is disabled; 1 live session ended" in boss.get(done.headers["location"]).text
+    assert victim.get("/iro").headers["location"] == "/sign-in"
+    assert victim.sign_in(SUPPORT).status_code == 401
+    assert [e.actor for e in _events(app, "web_user.disabled")] == [IRO_MANAGER]
+    assert _events(app, "web_user.updated")[-1].actor == IRO_MANAGER
+    # another manager is refused the page and its actions, and nothing changes
+    other = Browser(app)
+    other.sign_in(DEPUTY)
+    assert other.get("/manager/accounts").status_code == 403
+    assert 'href="/manager/accounts"' not in other.get("/manager").text
+    assert other.post("/manager/accounts/role", {"email": IRO, "role": "manager"}
+                      ).status_code == 403
+    assert Browser(app).sign_in(IRO).status_code == 303

@@ -106,6 +106,22 @@ def disable_user(session: Session, email: str, *, actor: str = "cli",
     return user, ended
 
 
+def set_role(session: Session, email: str, role: str, *, actor: str,
+             clock: Clock = SYSTEM_CLOCK) -> tuple[WebUser, int]:
+    """Give an account another role; every session it has ends at once (an old session must
+    not keep the old role). The caller commits."""
+    if role not in ROLES:
+        raise BadInputError(f"role {role!r}: expected one of {', '.join(ROLES)}")
+    user = find(session, email)
+    if user is None:
+        raise NotFoundError(f"no account for {email.strip().lower()!r}")
+    old, user.role = user.role, role
+    ended = end_sessions(session, user.email, clock.now())
+    audit.record(session, "web_user.updated", "web_user", user.id, actor=actor, role=role,
+                 old_role=old, password_reset=False, enabled=False, sessions_ended=ended)
+    return user, ended
+
+
 @dataclass(frozen=True)
 class AccountRow:
     email: str

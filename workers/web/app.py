@@ -55,6 +55,7 @@ def create_app(
     from workers.rules import load_rules
     from workers.store.session import open_store
     from workers.web import (
+        admin,
         auth,
         iro,
         manager,
@@ -105,7 +106,7 @@ def create_app(
 
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, support_reviews, support_ops, iro, review_events, manager):
+    for module in (auth, support_reviews, support_ops, iro, review_events, manager, admin):
         app.include_router(module.router)
     errorpages.install(app)
 
