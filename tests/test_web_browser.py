@@ -184,6 +184,15 @@ def test_business_support_sends_invitations_and_records_a_return(page: Any,
     shot(page, "support-8-import-errors")
     page.get_by_role("link", name="Print batch").click()
     shot(page, "support-9-print")
+    # built in the background: the page polls its progress and says when it is done
+    page.get_by_role("button", name="Build today's print batch").click()
+    expect(page.locator("#print-job")).to_contain_text("2 letters", timeout=WAIT_MS)
+    shot(page, "support-10-print-built")
+    page.get_by_role("link", name="Show all batches").click()
+    page.get_by_role("button", name="Mark printed and posted").first.click()
+    expect(page.get_by_text("This cannot be undone")).to_be_visible()
+    page.get_by_role("button", name=re.compile("Yes, record")).click()
+    expect(page.get_by_text("recorded as posted")).to_be_visible()
 
     # another role's action: resolving an escalation is refused
     page.goto(f"{server.url}/iro/escalations/{s.escalation_id}")
@@ -210,6 +219,9 @@ def test_iro_sees_caseload_raises_and_advances_an_escalation(page: Any, server: 
     expect(page.get_by_text("raised; the stage notice is on its way")).to_be_visible()
     shot(page, "iro-2-raised")
     page.get_by_role("button", name="Advance escalation").click()
+    expect(page.get_by_text("This cannot be undone")).to_be_visible()  # asked once first
+    shot(page, "iro-3a-confirm-advance")
+    page.get_by_role("button", name=re.compile("Yes, advance")).click()
     expect(page.get_by_text("stage deputy manager, open")).to_be_visible()
     shot(page, "iro-3-advanced")
     # a manager's page is not an IRO's
@@ -255,6 +267,8 @@ def test_iro_records_a_review_held_and_its_decisions(page: Any, server: Server) 
     page.get_by_label(re.compile(r"· social worker ·")).check()
     shot(page, "iro-4-record-held")
     page.get_by_role("button", name="Record as held").click()
+    expect(page.get_by_role("heading", name=re.compile("as held on"))).to_be_visible()
+    page.get_by_role("button", name="Yes, record it as held").click()
     expect(page.get_by_text(f"Review {s.ready_review} recorded as held")).to_be_visible()
     shot(page, "iro-5-held")
     page.get_by_role("navigation").get_by_role("link", name="My caseload").click()

@@ -46,5 +46,5 @@ def test_users_add_refuses_bad_roles_and_weak_passwords(tmp_path: Path) -> None:
                     password="a long enough password")
     assert bad_role.returncode == 2 and "business_support, iro, manager" in bad_role.stderr
     weak = _run(tmp_path, "x@council.example.gov.uk", "--role", "iro", password="short")
-    assert weak.returncode == 2 and "at least 10 characters" in weak.stderr
+    assert weak.returncode == 2 and "at least 12 characters" in weak.stderr
     assert "--password" not in _run(tmp_path, "--help", password=None).stdout

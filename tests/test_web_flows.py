@@ -101,10 +101,11 @@ def test_support_records_a_return_by_code(site: tuple[Any, Seeded]) -> None:
         assert ret.channel == "post" and ret.received_on.isoformat() == "2026-11-30"
     assert [e.actor for e in _audits(app, "return.recorded")] == [SUPPORT]
     twice = b.post(f"/support/reviews/{s.ready_review}/returns", {"code": code})
-    assert "already recorded" in b.get(twice.headers["location"]).text
+    assert twice.status_code == 409 and "already recorded" in twice.text
+    assert f'value="{code}"' in twice.text  # what was typed stays in the form
     # a code from another review is refused, not recorded against this one
     other = b.post(f"/support/reviews/{s.broken_review}/returns", {"code": code})
-    assert "belongs to another review" in b.get(other.headers["location"]).text
+    assert other.status_code == 409 and "belongs to another review" in other.text
 
 
 def test_support_retries_a_failed_letter(site: tuple[Any, Seeded]) -> None:
@@ -140,19 +141,36 @@ def test_support_import_shows_row_errors_and_imports_nothing(site: tuple[Any, Se
     assert "R-1001-5" in b.get("/support").text
 
 
+def _finished_job(b: Browser) -> str:
+    """The print job's fragment once the background build has ended (polled as htmx does)."""
+    import time
+
+    for _ in range(600):
+        fragment = b.get("/support/print/job").text
+        if "Building the print batch" not in fragment:
+            return str(fragment)
+        time.sleep(0.1)
+    raise AssertionError("the print batch was still being built after a minute")
+
+
 def test_print_batch_built_downloaded_and_marked_posted(tmp_path: Path, soffice: str) -> None:
     app, s = make_app(tmp_path, pdf=True)
     b = _browser(app, SUPPORT, "/support")
     b.post(f"/support/reviews/{s.ready_review}/send")
     assert "<strong>2</strong> postal letters" in b.get("/support/print").text
     built = b.post("/support/print/build")
-    assert "Print batch 1: 2 letters" in b.get(built.headers["location"]).text
+    assert built.headers["location"] == "/support/print"
+    assert "Print batch 1: 2 letters" in _finished_job(b)
     pdf = b.get("/support/print/1/batch.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     manifest = b.get("/support/print/1/manifest.csv").text
     assert manifest.startswith("sequence,dispatch_id") and "Quillfeather" not in manifest
     b.get("/support/print")
-    b.post("/support/print/1/printed")
+    asked = b.post("/support/print/1/printed")
+    assert "Record print batch 1 as printed and posted?" in asked.text
+    assert "Yes, record 2 letters as posted" in asked.text
+    assert not _audits(app, "dispatch.printed")  # nothing until it is confirmed
+    b.post("/support/print/1/printed", {"confirmed": "yes"})
     assert "recorded as posted" in b.get("/support/print").text
     assert {e.actor for e in _audits(app, "dispatch.printed")} == {SUPPORT}
     assert [e.details["part"] for e in _audits(app, "print_batch.downloaded")] == [
@@ -179,10 +197,13 @@ def test_iro_caseload_draft_record_and_escalation_steps(site: tuple[Any, Seeded]
                                          "concern": "Contact arrangements not reviewed."})
     new_id = int(raised.headers["location"].rsplit("/", 1)[1])
     b.get(raised.headers["location"])
-    advanced = b.post(f"/iro/escalations/{new_id}/advance")
+    asked = b.post(f"/iro/escalations/{new_id}/advance")
+    assert asked.status_code == 200 and "Advance ESC-" in asked.text and "to the next stage" \
+        in asked.text
+    advanced = b.post(f"/iro/escalations/{new_id}/advance", {"confirmed": "yes"})
     assert "stage deputy manager" in b.get(advanced.headers["location"]).text
     empty = b.post(f"/iro/escalations/{new_id}/resolve", {"outcome": " "})
-    assert "error" in b.get(empty.headers["location"]).text
+    assert empty.status_code == 400 and 'class="flash error"' in empty.text
     resolved = b.post(f"/iro/escalations/{new_id}/resolve", {"outcome": "Plan agreed."})
     assert "resolved" in b.get(resolved.headers["location"]).text
     with app.state.web.sessions() as session:

@@ -133,3 +133,85 @@ def test_oidc_needs_a_role_map(tmp_path: Path, oidc_provider: OidcProvider) -> N
     with pytest.raises(ConfigError, match="oidc.role_map"):
         create_app(settings, rules=RULES, directory=DIRECTORY, calendar=CAL,
                    sessions=sqlite_store(tmp_path))
+
+
+ENTRA_OID = "6d1f3c8e-0000-4000-8000-000000000001"
+
+
+def _users(app: Any) -> list[tuple[str, str | None, bool]]:
+    from workers.store.models import WebUser
+
+    with app.state.web.sessions() as session:
+        return [(u.email, u.oidc_subject, u.active) for u in session.scalars(select(WebUser))]
+
+
+def test_a_person_is_their_oid_not_their_email_claim(
+        tmp_path: Path, config_copy: Path, oidc_provider: OidcProvider) -> None:
+    oidc_provider.claims = {"email": "martin.greene@council.example.gov.uk", "oid": ENTRA_OID,
+                            "sub": "pairwise-1", "roles": ["IRO.Manager"]}
+    app = _app(tmp_path, config_copy, oidc_provider)
+    client = TestClient(app, follow_redirects=False)
+    assert _sign_in(client).headers["location"] == "/manager"
+    subject = f"{oidc_provider.base_url} {ENTRA_OID}"
+    assert _users(app) == [("martin.greene@council.example.gov.uk", subject, True)]
+    # the tenant lets him change his email to a colleague's: he is still Martin
+    oidc_provider.claims["email"] = "olivia.bennett@council.example.gov.uk"
+    again = TestClient(app, follow_redirects=False)
+    assert _sign_in(again).status_code == 303
+    with app.state.web.sessions() as session:
+        actors = session.scalars(select(AuditEvent.actor).where(
+            AuditEvent.action == "web.signed_in")).all()
+    assert actors == ["martin.greene@council.example.gov.uk"] * 2
+    assert len(_users(app)) == 1
+
+
+def test_another_identity_cannot_take_a_bound_account(
+        tmp_path: Path, config_copy: Path, oidc_provider: OidcProvider) -> None:
+    oidc_provider.claims = {"email": "martin.greene@council.example.gov.uk", "oid": ENTRA_OID,
+                            "roles": ["IRO.Manager"]}
+    app = _app(tmp_path, config_copy, oidc_provider)
+    assert _sign_in(TestClient(app, follow_redirects=False)).status_code == 303
+    oidc_provider.claims = {"email": "martin.greene@council.example.gov.uk",
+                            "oid": "someone-else", "roles": ["IRO.Manager"]}
+    intruder = TestClient(app, follow_redirects=False)
+    refused = _sign_in(intruder)
+    assert refused.status_code == 401 and "bound to another sign-in identity" in refused.text
+    assert intruder.get("/manager").status_code == 303
+
+
+def test_a_disabled_oidc_account_is_refused_and_its_sessions_end(
+        tmp_path: Path, config_copy: Path, oidc_provider: OidcProvider) -> None:
+    from workers.web.accounts import disable_user
+
+    oidc_provider.claims = {"email": "martin.greene@council.example.gov.uk", "oid": ENTRA_OID,
+                            "roles": ["IRO.Manager"]}
+    app = _app(tmp_path, config_copy, oidc_provider)
+    client = TestClient(app, follow_redirects=False)
+    _sign_in(client)
+    assert client.get("/manager").status_code == 200
+    with app.state.web.sessions() as session:
+        disable_user(session, "martin.greene@council.example.gov.uk")
+        session.commit()
+    assert client.get("/manager").status_code == 303
+    refused = _sign_in(TestClient(app, follow_redirects=False))
+    assert refused.status_code == 401 and "disabled" in refused.text
+
+
+@pytest.mark.parametrize(("extra", "signs_in"), [
+    ({"aud": [CLIENT_ID, "another-app"]}, False),
+    ({"aud": [CLIENT_ID, "another-app"], "azp": "another-app"}, False),
+    ({"aud": [CLIENT_ID, "another-app"], "azp": CLIENT_ID}, True),
+    ({"azp": "another-app"}, False),
+    ({"aud": [CLIENT_ID]}, True),
+])
+def test_several_audiences_need_azp_naming_this_client(
+        tmp_path: Path, config_copy: Path, oidc_provider: OidcProvider,
+        extra: dict[str, Any], signs_in: bool) -> None:
+    oidc_provider.claims = {"email": "x@council.example.gov.uk", "roles": ["IRO.Manager"],
+                            **extra}
+    client = TestClient(_app(tmp_path, config_copy, oidc_provider), follow_redirects=False)
+    done = _sign_in(client)
+    if signs_in:
+        assert done.status_code == 303
+    else:
+        assert done.status_code == 401 and "another application" in done.text

@@ -52,9 +52,16 @@ def test_the_chairing_iro_records_the_review_held_with_who_attended(
     people = {p.role: p.ref for p in _review(app, s.ready_review).participants}
     for ref in people.values():
         assert f'name="attended" value="{ref}"' in page  # a checkbox per person on the record
-    done = b.client.post(f"/iro/reviews/{s.ready_review}/held", data={
-        "csrf_token": b.csrf, "held_on": TODAY.isoformat(), "participation": "pn1",
-        "attended": [people["child"], people["social_worker"]]})
+    form = {"csrf_token": b.csrf, "held_on": TODAY.isoformat(), "participation": "pn1",
+            "attended": [people["child"], people["social_worker"]]}
+    asked = b.client.post(f"/iro/reviews/{s.ready_review}/held", data=form)
+    assert asked.status_code == 200 and "This cannot be undone" in asked.text
+    assert "Yes, record it as held" in asked.text and _review(app, s.ready_review).status == \
+        "planned"  # nothing yet: the page asks first, carrying the form
+    for ref in (people["child"], people["social_worker"]):
+        assert f'name="attended" value="{ref}"' in asked.text
+    done = b.client.post(f"/iro/reviews/{s.ready_review}/held",
+                         data={**form, "confirmed": "yes"})
     assert done.status_code == 303
     shown = b.get(done.headers["location"]).text
     assert f"Review {s.ready_review} recorded as held on 01 December 2026" in shown
@@ -70,8 +77,9 @@ def test_the_chairing_iro_records_the_review_held_with_who_attended(
         assert session.scalar(select(func.count()).select_from(Review).where(
             Review.child_id == review.child_id, Review.status == "planned")) == 1
     assert [e.actor for e in _audits(app, "review.held")][-1] == IRO
-    again = b.post(f"/iro/reviews/{s.ready_review}/held", {"held_on": TODAY.isoformat()})
-    assert "already held" in b.get(again.headers["location"]).text
+    again = b.post(f"/iro/reviews/{s.ready_review}/held", {"held_on": TODAY.isoformat(),
+                                                           "confirmed": "yes"})
+    assert again.status_code == 409 and "already held" in again.text
 
 
 def test_bad_held_input_is_named_and_changes_nothing(site: tuple[Any, Seeded]) -> None:
@@ -82,8 +90,12 @@ def test_bad_held_input_is_named_and_changes_nothing(site: tuple[Any, Seeded]) -
             ({"held_on": "1/12/2026"}, "Held on: expected a date"),
             ({"participation": "PN9"}, "not an SSDA903 code"),
             ({"attended": "P-99999"}, "P-99999: not a participant ref")):
-        response = b.post(f"/iro/reviews/{s.ready_review}/held", data)
-        assert message in b.get(response.headers["location"]).text, data
+        response = b.post(f"/iro/reviews/{s.ready_review}/held", {**data, "confirmed": "yes"})
+        assert response.status_code in (400, 409) and message in response.text, data
+        if "held_on" in data:  # drawn again with what was typed
+            assert f'value="{data["held_on"]}"' in response.text
+        if "attended" in data:
+            assert 'checked' not in response.text.split("Who attended")[1].split("</fieldset>")[0]
     assert _review(app, s.ready_review).status == "planned"
     assert _audits(app, "review.held") and all(
         e.details["review_ref"] != s.ready_review for e in _audits(app, "review.held"))
@@ -94,7 +106,8 @@ def test_decisions_sent_and_record_written_stop_their_clocks(site: tuple[Any, Se
     b = _signed_in(app, IRO, f"/iro/reviews/{s.held_review}")
     future = b.post(f"/iro/reviews/{s.held_review}/decisions-sent",
                     {"met_on": (TODAY + dt.timedelta(days=2)).isoformat()})
-    assert "is in the future" in b.get(future.headers["location"]).text
+    assert future.status_code == 400 and "is in the future" in future.text
+    assert f'value="{(TODAY + dt.timedelta(days=2)).isoformat()}"' in future.text
     decisions = b.post(f"/iro/reviews/{s.held_review}/decisions-sent",
                        {"met_on": (TODAY - dt.timedelta(days=25)).isoformat()})
     assert "Decisions sent on 06 November 2026" in b.get(decisions.headers["location"]).text
@@ -109,7 +122,7 @@ def test_decisions_sent_and_record_written_stop_their_clocks(site: tuple[Any, Se
     assert _review(app, s.held_review).status == "recorded"
     assert [e.actor for e in _audits(app, "review.record_met")] == [IRO]
     twice = b.post(f"/iro/reviews/{s.held_review}/recorded", {"met_on": TODAY.isoformat()})
-    assert "already recorded" in b.get(twice.headers["location"]).text
+    assert twice.status_code == 409 and "already recorded" in twice.text
 
 
 def test_the_service_refuses_a_write_up_date_in_the_future(site: tuple[Any, Seeded]) -> None:
@@ -173,7 +186,7 @@ def test_only_the_iro_manager_resolves_from_the_manager_pages(site: tuple[Any, S
     page = boss.get(path).text
     assert "Resolve escalation" in page and "Record response" not in page
     empty = boss.post(f"{path}/resolve", {"outcome": " "})
-    assert "outcome is empty" in boss.get(empty.headers["location"]).text
+    assert empty.status_code == 400 and "outcome is empty" in empty.text
     done = boss.post(f"{path}/resolve", {"outcome": "Plan updated; agreed with the IRO."})
     assert f"ESC-{s.escalation_id} resolved" in boss.get(done.headers["location"]).text
     with app.state.web.sessions() as session:
@@ -181,4 +194,4 @@ def test_only_the_iro_manager_resolves_from_the_manager_pages(site: tuple[Any, S
         assert esc is not None and esc.status == "resolved" and esc.resolved_by == IRO_MANAGER
     assert [e.actor for e in _audits(app, "escalation.resolved")] == [IRO_MANAGER]
     again = boss.post(f"{path}/resolve", {"outcome": "Again."})
-    assert again.status_code == 303  # the IRO manager is told, not refused as a stranger
+    assert again.status_code == 409  # the IRO manager is told, not refused as a stranger

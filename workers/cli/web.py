@@ -1,4 +1,4 @@
-"""`iro web` (the pages for business support, IROs and managers) and `iro users add`.
+"""`iro web` (the pages for business support, IROs and managers) and `iro users add|disable|list`.
 
 Heavy imports (FastAPI, uvicorn, SQLAlchemy) stay inside the commands so `iro --help` stays fast.
 """
@@ -60,7 +60,11 @@ def web(
     )
     stop = start_sender(app) if with_worker else None
     try:
-        uvicorn.run(web_app, host=host, port=port, log_level="info", server_header=False)
+        # proxy_headers off: uvicorn would believe X-Forwarded-For from any loopback peer, so
+        # anyone on the machine could forge their address past the per-address sign-in limit;
+        # the app believes it only from web.trusted_proxies (workers.web.app)
+        uvicorn.run(web_app, host=host, port=port, log_level="info", server_header=False,
+                    proxy_headers=False)
     finally:
         if stop is not None:
             stop()
@@ -108,13 +112,58 @@ def add_user(
     app = app_context(ctx)
     upgrade(app.settings.database_url)
     with app.sessions() as session:
-        user = add(session, email, role, password, actor="cli")
+        user = add(session, email, role, password, actor="cli", clock=app.clock)
         session.commit()
         typer.echo(f"account {user.email}: {user.role}")
+
+
+def disable_user(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(metavar="EMAIL", help="The account to take away.")],
+) -> None:
+    """Disable an account: it can no longer sign in (with a password or OIDC) and every
+    session it has ends at once. `iro users add` enables it again with a new password."""
+    from workers.store.session import upgrade
+    from workers.web.accounts import disable_user as disable
+
+    app = app_context(ctx)
+    upgrade(app.settings.database_url)
+    with app.sessions() as session:
+        user, ended = disable(session, email, actor="cli", clock=app.clock)
+        session.commit()
+    typer.echo(f"account {user.email}: disabled; {ended} live session"
+               f"{'' if ended == 1 else 's'} ended")
+
+
+def list_users(ctx: typer.Context) -> None:
+    """Every account: role, whether it may sign in, how, live sessions and last use."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from workers.store import audit
+    from workers.store.session import upgrade
+    from workers.web.accounts import list_users as accounts
+    from workers.web.pages import london_time
+
+    app = app_context(ctx)
+    upgrade(app.settings.database_url)
+    with app.sessions() as session:
+        rows = accounts(session, app.clock.now())
+        audit.record(session, "web_user.listed", "web_user", None, actor="cli", count=len(rows))
+        session.commit()
+    table = Table(title=f"Accounts ({len(rows)})")
+    for name in ("email", "role", "state", "signs in with", "live sessions", "last used"):
+        table.add_column(name, justify="right" if name == "live sessions" else "left")
+    for row in rows:
+        table.add_row(row.email, row.role, "active" if row.active else "disabled", row.sign_in,
+                      str(row.live_sessions), london_time(row.last_seen))
+    Console(width=160).print(table)
 
 
 def register(app: typer.Typer) -> None:
     app.command("web")(web)
     users = typer.Typer(help="Local accounts for `iro web`.", no_args_is_help=True)
     users.command("add")(add_user)
+    users.command("disable")(disable_user)
+    users.command("list")(list_users)
     app.add_typer(users, name="users")

@@ -150,6 +150,25 @@ class WebSettings(_Model):
 
     secure_cookies: bool | None = None  # None → Secure unless served on localhost
     session_hours: int = Field(default=8, ge=1, le=24)
+    # a session unused this long ends too (NCSC/OWASP session management: an idle timeout
+    # beside the absolute one, for a browser left open on a shared office desk)
+    idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or
+    # networks); none → the connecting address is the client's, whatever a header says
+    trusted_proxies: list[str] = []
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in value:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (e.g. 10.0.0.5 or "
+                                 "10.0.0.0/24); name each reverse proxy by its address") from None
+        return [item.strip() for item in value]
     secret_key: SecretStr | None = None  # IRO_WEB_SECRET_KEY only; None → a new key per start
     # failed sign-ins allowed per account and per client address in the window, then wait
     sign_in_failures_per_account: int = Field(default=5, ge=1)

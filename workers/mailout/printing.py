@@ -16,6 +16,7 @@ import csv
 import datetime as dt
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from workers.store import audit
 from workers.store.models import Dispatch, Participant, PrintBatch, Review
 
 log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]  # letters done, letters in the batch
 MANIFEST_COLUMNS = ("sequence", "dispatch_id", "key", "kind", "review_ref", "participant_ref",
                     "form_code", "first_page", "pages")
 
@@ -58,7 +60,37 @@ def day_end(day: dt.date) -> dt.datetime:
 
 
 def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.date, *,
-                actor: str = "system") -> BatchResult:
+                actor: str = "system", progress: Progress | None = None) -> BatchResult:
+    """Build the day's batch. The letters are claimed in a short transaction of their own and
+    the PDF made outside any write transaction: making 50+ letters takes a minute, and a write
+    transaction held that long blocked every other save on the SQLite store (issue 18). If the
+    build fails, its letters are released for the next one. ``progress(done, total)`` is told
+    after each letter (the web page's progress bar)."""
+    started: list[int] = []
+    try:
+        return _build(sessions, cfg, day, actor=actor, started=started,
+                      progress=progress or (lambda done, total: None))
+    except BaseException:
+        if started:
+            _release(sessions, started[0])
+        raise
+
+
+def _release(sessions: sessionmaker[Session], batch_id: int) -> None:
+    with sessions() as session:
+        session.execute(update(Dispatch).where(Dispatch.print_batch_id == batch_id,
+                                               Dispatch.state == "pending")
+                        .values(print_batch_id=None).execution_options(synchronize_session=False))
+        batch = session.get(PrintBatch, batch_id)
+        if batch is not None and not batch.pdf_path:
+            session.delete(batch)
+        session.commit()
+    log.warning("print batch %s was not finished; its letters wait for the next batch",
+                batch_id)
+
+
+def _build(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.date, *,
+           actor: str, started: list[int], progress: Progress) -> BatchResult:
     from pypdf import PdfReader
 
     from workers.documents.tagged import TaggedJoin
@@ -108,8 +140,14 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
             session.rollback()
             raise RefusedError("another print batch is being built for these letters; run "
                                "`iro print-batch` again when it has finished")
+        started.append(batch.id)
+        session.commit()  # the claim, now: no write transaction is held while the PDF is made
+        progress(0, len(wanted))
         join = TaggedJoin()  # the letters' tags, language and titles kept (accessibility)
         manifest: list[dict[str, object]] = []
+        # the address each letter carries (DESIGN.md §6), written with the batch at the end:
+        # a write now would hold SQLite's lock through the whole build (issue 18)
+        sent_to: dict[int, str] = {}
         groups: dict[int, list[tuple[Dispatch, str, str]]] = {}
         for item in wanted:
             groups.setdefault(item[0].participant_id or 0, []).append(item)
@@ -126,8 +164,8 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
                         _, _, person, attachments = notices.pack(cfg, session, dispatch)
                     else:
                         _, _, person, attachments = pack(cfg, session, dispatch, duplex=True)
-                if person is not None:  # the address printed (DESIGN.md §6)
-                    dispatch.sent_to = postal_address(person)
+                if person is not None:
+                    sent_to[dispatch.id] = postal_address(person)
                 for attachment in attachments:
                     join.append(PdfReader(io.BytesIO(attachment.content)))
                 manifest.append({
@@ -137,6 +175,7 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
                     "form_code": dispatch.reference_code or dispatch.params.get("form_code") or "",
                     "first_page": first, "pages": join.pages - first + 1,
                 })
+                progress(len(manifest), len(wanted))
         if join.pages % 2:
             join.blank_page()
         folder = make_private_dir(Path(cfg.settings.print_dir))
@@ -150,6 +189,9 @@ def build_batch(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.dat
             out = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS)
             out.writeheader()
             out.writerows(safe_row(row) for row in manifest)  # opened in Excel by print room
+        for dispatch_id, address in sent_to.items():
+            session.execute(update(Dispatch).where(Dispatch.id == dispatch_id)
+                            .values(sent_to=address).execution_options(synchronize_session=False))
         batch.pdf_path, batch.manifest_path = str(pdf_path), str(manifest_path)
         pages = join.pages
         audit.record(session, "print_batch.created", "print_batch", batch.id, actor=actor,
@@ -171,6 +213,9 @@ def mark_printed(sessions: sessionmaker[Session], batch_id: int, *, now: dt.date
         batch = session.get(PrintBatch, batch_id)
         if batch is None:
             raise NotFoundError(f"no print batch {batch_id}; see the names in the print folder")
+        if not batch.pdf_path:
+            raise RefusedError(f"print batch {batch_id} was never finished (no PDF); nothing "
+                               "of it was printed: build the batch again")
         if batch.printed_at is not None:
             raise RefusedError(f"print batch {batch_id} was already marked printed at "
                                f"{batch.printed_at:%Y-%m-%d %H:%M} UTC")

@@ -91,7 +91,7 @@ class Child(Timestamped, Base):
     # indexed for the annual report's looked-after population sweep (migration 0002)
     looked_after_since: Mapped[dt.date] = mapped_column(Date, index=True)
     ceased_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
-    team: Mapped[str] = mapped_column(String(120))
+    team: Mapped[str] = mapped_column(String(120), index=True)
     iro_email: Mapped[str] = mapped_column(String(320))
     placement: Mapped[str] = mapped_column(Text, default="")
     legal_status: Mapped[str] = mapped_column(String(120), default="")
@@ -112,12 +112,12 @@ class Review(Timestamped, Base):
     ref: Mapped[str] = mapped_column(String(40), unique=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
     sequence: Mapped[int] = mapped_column(Integer, default=1)  # 1st, 2nd, 3rd… review of this child
-    due_on: Mapped[dt.date] = mapped_column(Date)  # latest date allowed by reg 33
-    scheduled_at: Mapped[dt.datetime | None]  # meeting date and time
+    due_on: Mapped[dt.date] = mapped_column(Date, index=True)  # latest date allowed by reg 33
+    scheduled_at: Mapped[dt.datetime | None] = mapped_column(index=True)  # meeting date, time
     venue: Mapped[str] = mapped_column(Text, default="")
     iro_email: Mapped[str] = mapped_column(String(320))
     # planned → held → recorded; or cancelled
-    status: Mapped[str] = mapped_column(String(20), default="planned")
+    status: Mapped[str] = mapped_column(String(20), default="planned", index=True)
     requested_early: Mapped[bool] = mapped_column(Boolean, default=False)
     held_on: Mapped[dt.date | None] = mapped_column(Date, index=True)  # report by year
     participation: Mapped[str | None] = mapped_column(String(3))  # SSDA903 PN0…PN7
@@ -347,8 +347,11 @@ class WebUser(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     role: Mapped[str] = mapped_column(String(20))  # business_support | iro | manager
-    password_hash: Mapped[str] = mapped_column(String(300))
+    password_hash: Mapped[str] = mapped_column(String(300))  # "!" for sign-in with OIDC only
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "<issuer> <oid or sub>": the identity provider's immutable id for the person, bound at their
+    # first OIDC sign-in; later sign-ins are matched by it, never by the (changeable) email claim
+    oidc_subject: Mapped[str | None] = mapped_column(String(400), unique=True)
 
 
 class WebSession(Base):
@@ -365,6 +368,7 @@ class WebSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=wall_now)
     expires_at: Mapped[dt.datetime]
     ended_at: Mapped[dt.datetime | None]
+    last_seen_at: Mapped[dt.datetime | None]  # for the idle timeout (None: not since sign-in)
 
 
 class SignInFailure(Base):

@@ -2,7 +2,8 @@
 
 Every route checks the signed-in user's role on the server (``security.require``) and every POST
 its CSRF token. Errors from the services become a page with their one-line message (they carry
-references, never names); an unexpected error becomes a plain 500 page, the traceback logged.
+references, never names); every error, an unexpected one too (its traceback logged), is a page
+in the layout with the security headers (``workers.web.errorpages``).
 """
 
 from __future__ import annotations
@@ -10,26 +11,19 @@ from __future__ import annotations
 import logging
 import secrets
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from workers.core.clock import SYSTEM_CLOCK, Clock
 from workers.errors import (
-    BadInputError,
     ConfigError,
-    IroError,
-    NotFoundError,
-    RefusedError,
-    ServiceUnavailableError,
 )
 from workers.web.context import WebContext
-from workers.web.pages import render
-from workers.web.security import SignInRequired, current_user
+from workers.web.security import current_user
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -62,6 +56,7 @@ def create_app(
     from workers.core.workcalendar import WorkingCalendar
     from workers.store.session import open_store
     from workers.web import (
+        admin,
         auth,
         iro,
         manager,
@@ -93,6 +88,10 @@ def create_app(
     if generated:
         log.info("IRO_WEB_SECRET_KEY is not set: cookies are signed with a key made for this "
                     "run (on %s only); everyone signs in again after a restart", host)
+    from workers.web import errorpages
+
+    # the last added is the outermost: the body limit inside the session (its page needs it)
+    app.middleware("http")(errorpages.body_limit)
     app.add_middleware(
         SessionMiddleware,
         secret_key=key,
@@ -101,13 +100,18 @@ def create_app(
         same_site="lax",
         https_only=secure,
     )
-    app.middleware("http")(_security_headers)
-    app.middleware("http")(_body_limit)
+    app.middleware("http")(errorpages.security_headers)
+    app.add_middleware(errorpages.HeadAsGet)
+    trusted = settings.web.trusted_proxies
+    if trusted:  # outermost, so every part sees the client's address
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, support_reviews, support_ops, support_casework, iro, review_events,
-                   manager, survey):
+                   manager, survey, admin):
         app.include_router(module.router)
-    _error_pages(app)
+    errorpages.install(app)
     survey.redact_access_log()
 
     @app.get("/")
@@ -116,9 +120,6 @@ def create_app(
         return RedirectResponse(user.home if user else "/sign-in", status_code=303)
 
     return app
-
-
-MAX_BODY_BYTES = 21 * 1024 * 1024  # the largest upload (a 20 MB CSV import) and its form
 
 
 MIN_KEY_LENGTH = 32
@@ -145,58 +146,3 @@ def signing_key(settings: Settings, host: str) -> tuple[str, bool]:
                           "service's environment to at least 32 random characters (e.g. "
                           "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)")
     return secrets.token_urlsafe(32), True
-
-
-async def _body_limit(request: Request, call_next: Any) -> Response:
-    """Refuse an oversized request before its body is read (uploads are checked again, each
-    against its own limit, by the page that takes them)."""
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_BODY_BYTES:
-        return Response("Request too large.", status_code=413, media_type="text/plain")
-    response: Response = await call_next(request)
-    return response
-
-
-async def _security_headers(request: Request, call_next: Any) -> Response:
-    response: Response = await call_next(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Cache-Control", "no-store")  # children's records: keep no copy
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'; form-action 'self'")
-    return response
-
-
-STATUS = {NotFoundError: 404, RefusedError: 409, BadInputError: 400,
-          ServiceUnavailableError: 503}
-
-
-def _error_pages(app: FastAPI) -> None:
-    @app.exception_handler(SignInRequired)
-    async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
-        if request.headers.get("HX-Request"):
-            return Response(status_code=401, headers={"HX-Redirect": "/sign-in"})
-        return RedirectResponse("/sign-in", status_code=303)
-
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Response:
-        titles = {403: "Not allowed", 404: "Not found", 405: "Not allowed"}
-        return render(request, "error.html", status=exc.status_code,
-                      title=titles.get(exc.status_code, "Something went wrong"),
-                      message=str(exc.detail))
-
-    @app.exception_handler(IroError)
-    async def service_error(request: Request, exc: IroError) -> Response:
-        status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 500)
-        return render(request, "error.html", status=status, title="That could not be done",
-                      message=str(exc))
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return render(request, "error.html", status=500, title="Something went wrong",
-                      message="An unexpected error happened and was logged. Try again, and "
-                              "tell the service desk if it happens again.")

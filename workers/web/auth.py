@@ -14,9 +14,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from workers.errors import RefusedError
 from workers.store import audit
-from workers.web.accounts import User, authenticate
+from workers.web.accounts import User, authenticate, bind_oidc
 from workers.web.context import web_context
-from workers.web.oidc import Flow, OidcClient
+from workers.web.oidc import Flow, Identity, OidcClient
 from workers.web.pages import render
 from workers.web.security import check_csrf, current_user, sign_in, sign_out
 
@@ -97,6 +97,15 @@ def sign_out_submit(request: Request) -> Response:
     return RedirectResponse("/sign-in", status_code=303)
 
 
+def _bind(request: Request, who: Identity) -> User:
+    """The account bound to this identity (RefusedError: disabled, or bound to another)."""
+    ctx = web_context(request)
+    with ctx.sessions() as session:
+        user = bind_oidc(session, who.subject, who.email, who.roles)
+        session.commit()
+    return user
+
+
 def _redirect_uri(request: Request, client: OidcClient) -> str:
     return client.settings.redirect_url or str(request.url_for("oidc_callback"))
 
@@ -120,17 +129,19 @@ def oidc_callback(request: Request, code: str = "", state: str = "",
     saved = request.session.pop(FLOW_KEY, None)
     if client is None or not isinstance(saved, dict):
         return RedirectResponse("/sign-in", status_code=303)
-    problem = None
+    problem, email = None, ""
     if error or not code:
         problem = "the sign-in provider did not sign you in; start again"
     else:
         try:
             flow = Flow(str(saved["state"]), str(saved["nonce"]), str(saved["verifier"]))
-            user = client.finish(flow, code=code, state=state,
-                                 redirect_uri=_redirect_uri(request, client))
+            who = client.finish(flow, code=code, state=state,
+                                redirect_uri=_redirect_uri(request, client))
+            email = who.email
+            user = _bind(request, who)
         except RefusedError as exc:
             problem = str(exc)
     if problem is not None:
-        _audit(request, "web.sign_in_refused", "", method="oidc")
+        _audit(request, "web.sign_in_refused", email, method="oidc", reason=problem)
         return render(request, "sign_in.html", status=401, error=problem, email="", oidc=True)
     return _start(request, user)

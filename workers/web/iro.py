@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 from workers.errors import BadInputError, RefusedError
 from workers.store import audit
 from workers.store.models import Child, Deadline, Escalation, Review
+from workers.web import confirm
 from workers.web.accounts import User
 from workers.web.context import web_context
+from workers.web.errorpages import Id
 from workers.web.pages import flash, render
 from workers.web.security import require
 
@@ -83,6 +85,12 @@ def _my_children(session: Session, user: User) -> list[Child]:
 
 @router.get("/escalations")
 def escalations(request: Request, user: Iro) -> Response:
+    return _escalations_page(request, user)
+
+
+def _escalations_page(request: Request, user: User, status: int = 200,
+                      form_error: str | None = None,
+                      typed: dict[str, object] | None = None) -> Response:
     from workers.escalation.views import list_row
 
     ctx = web_context(request)
@@ -93,8 +101,9 @@ def escalations(request: Request, user: Iro) -> Response:
             .where(func.lower(Escalation.iro_email) == user.email)
             .order_by(Escalation.status.desc(), Escalation.id.desc()))]
         children = [(c.ref, c.initials) for c in _my_children(session, user)]
-    return render(request, "iro/escalations.html", rows=rows, children=children,
-                  categories=ctx.rules.escalation.categories, stages=ctx.rules.escalation.stages)
+    return render(request, "iro/escalations.html", status=status, rows=rows, children=children,
+                  categories=ctx.rules.escalation.categories, stages=ctx.rules.escalation.stages,
+                  form_error=form_error, typed=typed or {})
 
 
 @router.post("/escalations")
@@ -112,12 +121,34 @@ def raise_escalation(request: Request, user: Iro, child_ref: Annotated[str, Form
             row = ctx.escalations(session).raise_(child_ref, concern=concern, category=category,
                                                   stage=stage or None, iro_email=user.email)
         except BadInputError as exc:
-            flash(request, str(exc), "error")
-            return RedirectResponse("/iro/escalations", status_code=303)
+            session.rollback()
+            return _escalations_page(request, user, 400, str(exc), {
+                "child_ref": child_ref, "category": category, "stage": stage,
+                "concern": concern})
         session.commit()
         ref, esc_id = escalation_ref(row.id), row.id
     flash(request, f"{ref} raised; the stage notice is on its way.")
     return RedirectResponse(f"/iro/escalations/{esc_id}", status_code=303)
+
+
+def _confirm_step(request: Request, row: Escalation, action: str, to: str,
+                  back: str) -> Response:
+    """Advancing or referring sends notices to managers or CAFCASS: asked once first."""
+    from workers.escalation.service import escalation_ref
+
+    ctx = web_context(request)
+    titles = {s.key: s.title for s in ctx.rules.escalation.stages}
+    ref = escalation_ref(row.id)
+    if action == "advance":
+        where = titles.get(to, to) if to else "the next stage"
+        return confirm.ask(request, question=f"Advance {ref} to {where}?",
+                           detail=f"It moves on from {titles.get(row.stage, row.stage)} and "
+                                  "the stage notice is sent to the managers at once.",
+                           yes=f"Yes, advance {ref}", back=back, fields=[("to", to)])
+    return confirm.ask(request, question=f"Refer {ref} to CAFCASS?",
+                       detail="The referral notice is sent to CAFCASS at once, alongside the "
+                              "council's own procedure (the stage does not change).",
+                       yes=f"Yes, refer {ref} to CAFCASS", back=back)
 
 
 def _own_escalation(session: Session, escalation_id: int, user: User) -> Escalation:
@@ -131,7 +162,13 @@ def _own_escalation(session: Session, escalation_id: int, user: User) -> Escalat
 
 
 @router.get("/escalations/{escalation_id}")
-def escalation(request: Request, escalation_id: int, user: Iro) -> Response:
+def escalation(request: Request, escalation_id: Id, user: Iro) -> Response:
+    return _escalation_page(request, escalation_id, user)
+
+
+def _escalation_page(request: Request, escalation_id: int, user: User, status: int = 200,
+                     form_error: str | None = None,
+                     typed: dict[str, object] | None = None) -> Response:
     from workers.escalation.views import history, list_row
 
     ctx = web_context(request)
@@ -143,13 +180,15 @@ def escalation(request: Request, escalation_id: int, user: Iro) -> Response:
         steps = history(row)
         concern = row.concern
     later = [s for s in ctx.rules.escalation.stages if s.key != summary.stage]
-    return render(request, "iro/escalation.html", summary=summary, steps=steps, concern=concern,
-                  later=later, stage_titles={s.key: s.title for s in ctx.rules.escalation.stages})
+    return render(request, "iro/escalation.html", status=status, summary=summary, steps=steps,
+                  concern=concern, later=later, form_error=form_error, typed=typed or {},
+                  stage_titles={s.key: s.title for s in ctx.rules.escalation.stages})
 
 
 @router.post("/escalations/{escalation_id}/{action}")
-def act(request: Request, escalation_id: int, action: str, user: Iro,
-        to: Annotated[str, Form()] = "", outcome: Annotated[str, Form()] = "") -> Response:
+def act(request: Request, escalation_id: Id, action: str, user: Iro,
+        to: Annotated[str, Form()] = "", outcome: Annotated[str, Form()] = "",
+        confirmed: Annotated[str, Form()] = "") -> Response:
     from workers.escalation.service import commit_refusal, escalation_ref
 
     if action not in ("advance", "resolve", "refer-cafcass"):
@@ -157,7 +196,9 @@ def act(request: Request, escalation_id: int, action: str, user: Iro,
     ctx = web_context(request)
     target = f"/iro/escalations/{escalation_id}"
     with ctx.sessions() as session:
-        _own_escalation(session, escalation_id, user)
+        own = _own_escalation(session, escalation_id, user)
+        if action != "resolve" and not confirm.is_confirmed(confirmed):
+            return _confirm_step(request, own, action, to, target)
         svc = ctx.escalations(session)
         try:
             if action == "advance":
@@ -166,13 +207,14 @@ def act(request: Request, escalation_id: int, action: str, user: Iro,
                 row = svc.resolve(escalation_id, outcome=outcome, by=user.email)
             else:
                 row = svc.refer_cafcass(escalation_id, by=user.email)
-        except RefusedError as exc:
-            commit_refusal(session)
-            flash(request, str(exc), "error")
-            return RedirectResponse(target, status_code=303)
-        except BadInputError as exc:
-            flash(request, str(exc), "error")
-            return RedirectResponse(target, status_code=303)
+        except BadInputError as exc:  # RefusedError too
+            if isinstance(exc, RefusedError):
+                commit_refusal(session)
+            else:
+                session.rollback()
+            return _escalation_page(request, escalation_id, user,
+                                    409 if isinstance(exc, RefusedError) else 400, str(exc),
+                                    {"to": to, "outcome": outcome, "action": action})
         session.commit()
         text = f"{escalation_ref(row.id)}: stage {row.stage.replace('_', ' ')}, {row.status}."
     flash(request, text)

@@ -19,6 +19,7 @@ from workers.errors import BadInputError, NotFoundError
 from workers.store.models import Child, Escalation
 from workers.web.accounts import User
 from workers.web.context import WebContext, web_context
+from workers.web.errorpages import Id
 from workers.web.pages import flash, render
 from workers.web.review_events import is_iro_manager
 from workers.web.security import require
@@ -96,7 +97,13 @@ def _visible(ctx: WebContext, session: object, escalation_id: int,
 
 
 @router.get("/escalations/{escalation_id}")
-def escalation(request: Request, escalation_id: int, user: Manager) -> Response:
+def escalation(request: Request, escalation_id: Id, user: Manager) -> Response:
+    return _escalation_page(request, escalation_id, user)
+
+
+def _escalation_page(request: Request, escalation_id: int, user: User, status: int = 200,
+                     form_error: str | None = None,
+                     typed: dict[str, object] | None = None) -> Response:
     from workers.escalation.views import history, list_row
 
     ctx = web_context(request)
@@ -104,14 +111,15 @@ def escalation(request: Request, escalation_id: int, user: Manager) -> Response:
         row, child, mine = _visible(ctx, session, escalation_id, user)
         summary = list_row(ctx.policy, row, child.ref, ctx.today())
         steps, concern = history(row), row.concern
-    return render(request, "manager/escalation.html", summary=summary, steps=steps,
-                  concern=concern, can_respond=mine,
+    return render(request, "manager/escalation.html", status=status, summary=summary,
+                  steps=steps, concern=concern, can_respond=mine, form_error=form_error,
+                  typed=typed or {},
                   can_resolve=summary.status == "open" and is_iro_manager(ctx, user),
                   stage_titles={s.key: s.title for s in ctx.rules.escalation.stages})
 
 
 @router.post("/escalations/{escalation_id}/respond")
-def respond(request: Request, escalation_id: int, user: Manager,
+def respond(request: Request, escalation_id: Id, user: Manager,
             text: Annotated[str, Form()]) -> Response:
     from workers.escalation.service import escalation_ref
 
@@ -124,15 +132,16 @@ def respond(request: Request, escalation_id: int, user: Manager,
         try:
             ctx.escalations(session).respond(escalation_id, text=text, by=user.email)
         except BadInputError as exc:
-            flash(request, str(exc), "error")
-            return RedirectResponse(target, status_code=303)
+            session.rollback()
+            return _escalation_page(request, escalation_id, user, 400, str(exc),
+                                    {"text": text})
         session.commit()
     flash(request, f"Your response to {escalation_ref(escalation_id)} is recorded.")
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/escalations/{escalation_id}/resolve")
-def resolve(request: Request, escalation_id: int, user: Manager,
+def resolve(request: Request, escalation_id: Id, user: Manager,
             outcome: Annotated[str, Form()] = "") -> Response:
     """The IRO manager may resolve any escalation; the service's rule refuses anyone else (only
     the IRO who raised it, or the IRO manager), and the refusal is audited."""
@@ -149,20 +158,20 @@ def resolve(request: Request, escalation_id: int, user: Manager,
             commit_refusal(session)
             if not is_iro_manager(ctx, user):
                 raise HTTPException(403, str(exc)) from None
-            flash(request, str(exc), "error")
-            return RedirectResponse(target, status_code=303)
+            return _escalation_page(request, escalation_id, user, 409, str(exc),
+                                    {"outcome": outcome})
         except BadInputError as exc:
-            flash(request, str(exc), "error")
-            return RedirectResponse(target, status_code=303)
+            session.rollback()
+            return _escalation_page(request, escalation_id, user, 400, str(exc),
+                                    {"outcome": outcome})
         session.commit()
         text = f"{escalation_ref(row.id)} resolved at stage {row.stage.replace('_', ' ')}."
     flash(request, text)
     return RedirectResponse(target, status_code=303)
 
 
-# Dates a report can be asked for: the escalations table looks two years back, and no council
-# has records from before the IRO role (2004) or plans past this century.
-REPORT_YEARS = (1990, 2099)
+EARLIEST, LATEST = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
+MAX_PERIOD_DAYS = 3653  # ten years: a longer sweep is no report anyone publishes
 
 
 def _period(ctx: WebContext, start: str, end: str) -> tuple[dt.date, dt.date]:
@@ -172,11 +181,11 @@ def _period(ctx: WebContext, start: str, end: str) -> tuple[dt.date, dt.date]:
             first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
         except ValueError:
             raise BadInputError("from and to: expected dates as YYYY-MM-DD") from None
-        low, high = REPORT_YEARS
-        if not (low <= first.year <= high and low <= last.year <= high):
-            raise BadInputError(f"from and to: choose dates between {low} and {high}")
         if last < first:
             raise BadInputError("to is before from")
+        if first < EARLIEST or last > LATEST or (last - first).days > MAX_PERIOD_DAYS:
+            raise BadInputError(f"from and to: a period between {EARLIEST:%d %B %Y} and "
+                                f"{LATEST:%d %B %Y}, at most ten years long")
         return first, last
     today = ctx.today()
     year = today.year if today.month >= 4 else today.year - 1

@@ -5,6 +5,12 @@ Discovery gives the endpoints; the id_token is checked with PyJWT against the pr
 or group ids) mapped to this service's roles by ``oidc.role_map`` in service.yaml. The client
 secret comes only from IRO_OIDC_CLIENT_SECRET. Tokens are never logged or kept: only the email
 and the roles go into the session.
+
+A person is identified by the token's immutable id — Entra ID's ``oid``, else ``sub`` — with its
+issuer, bound to their account at first sign-in (``workers.web.accounts.bind_oidc``); the email
+claim only names the account the first time, since a tenant may let users change it (Microsoft:
+"never use email or upn for authorization decisions"). A token with several audiences must name
+this client in ``azp`` (OpenID Connect Core 1.0, 3.1.3.7 items 4–5).
 """
 
 from __future__ import annotations
@@ -22,7 +28,6 @@ from urllib.parse import urlencode
 import httpx
 
 from workers.errors import ConfigError, RefusedError, ServiceUnavailableError
-from workers.web.accounts import User
 
 if TYPE_CHECKING:
     from workers.config.settings import OidcSettings, Settings
@@ -48,6 +53,15 @@ class Flow:
     def challenge(self) -> str:
         digest = hashlib.sha256(self.verifier.encode("ascii")).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the provider says signed in: ``subject`` ("<issuer> <oid or sub>") is what counts."""
+
+    subject: str
+    email: str  # as the token gives it now: used only to bind an account the first time
+    roles: frozenset[str]
 
 
 def roles_from(claims: dict[str, Any], claim: str, role_map: dict[str, str]) -> frozenset[str]:
@@ -98,7 +112,7 @@ class OidcClient:
         }
         return f"{self.discovery()['authorization_endpoint']}?{urlencode(params)}"
 
-    def finish(self, flow: Flow, *, code: str, state: str, redirect_uri: str) -> User:
+    def finish(self, flow: Flow, *, code: str, state: str, redirect_uri: str) -> Identity:
         """Exchange the code, check the id_token, and say who this is (RefusedError if not)."""
         if not secrets.compare_digest(state, flow.state):
             raise RefusedError("the sign-in response did not match this browser's sign-in; "
@@ -113,7 +127,10 @@ class OidcClient:
                         self.settings.roles_claim)
             raise RefusedError("your account has no role in this service; ask the IRO "
                                "service manager to give you one")
-        return User(email.strip().lower(), roles, "oidc")
+        person = claims.get("oid") or claims.get("sub")
+        if not isinstance(person, str) or not person:
+            raise RefusedError("the sign-in token has no oid or sub identifying the person")
+        return Identity(f"{claims['iss']} {person}", email.strip().lower(), roles)
 
     def _exchange(self, flow: Flow, code: str, redirect_uri: str) -> str:
         secret = self.settings.client_secret
@@ -147,13 +164,20 @@ class OidcClient:
             key = self._key(str(header.get("kid", "")))
             claims: dict[str, Any] = jwt.decode(
                 token, key=key, algorithms=ALGORITHMS, audience=self.settings.client_id,
-                issuer=self.discovery()["issuer"], options={"require": ["exp", "iat", "sub"]},
+                issuer=self.discovery()["issuer"],
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
                 leeway=60)
         except jwt.PyJWTError as exc:
             raise RefusedError(f"the sign-in token could not be verified ({type(exc).__name__}); "
                                "start again") from None
         if not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
             raise RefusedError("the sign-in token was not issued for this sign-in; start again")
+        audiences = claims.get("aud")
+        several = isinstance(audiences, list) and len(audiences) > 1
+        azp = claims.get("azp")
+        if (several or azp is not None) and azp != self.settings.client_id:
+            raise RefusedError("the sign-in token was issued to another application (azp); "
+                               "start again")
         return claims
 
     def _key(self, kid: str) -> Any:

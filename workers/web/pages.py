@@ -45,14 +45,25 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
     user = current_user(request)
     nav = [item for role in ("business_support", "iro", "manager")
            if user and user.has(role) for item in NAV[role]]
+    if user and user.has("manager") and _is_iro_manager(request, user.email):
+        nav.append(("/manager/accounts", "Accounts"))
     here = request.url.path
     current = max((href for href, _ in nav if here == href or here.startswith(href + "/")),
                   key=len, default="")
     flash = request.session.pop("flash", None)
+    # a form sent back with an error is drawn again holding what was typed (``typed``)
+    context.setdefault("typed", {})
+    context.setdefault("form_error", None)
     html = environment().get_template(name).render(
         request=request, user=user, nav=nav, current=current,
         csrf_token=csrf_token(request), flash=flash, **context)
     return HTMLResponse(html, status_code=status)
+
+
+def _is_iro_manager(request: Request, email: str) -> bool:
+    web = getattr(request.app.state, "web", None)
+    directory = getattr(web, "directory", None)
+    return directory is not None and directory.iro_manager.email.strip().lower() == email
 
 
 def flash(request: Request, message: str, kind: str = "ok") -> None:

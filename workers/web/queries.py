@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workers.mailout.plan import INVITATION_KIND
-from workers.store.models import Child, Dispatch, Participant, PrintBatch, Review
+from workers.store.models import Dispatch, Participant, PrintBatch, Review
+from workers.web.listing import Listing, Page, escape_like
 
 TO_PRINT = "to print"  # a postal letter waiting for the print batch: the worker will not send it
 FINAL = frozenset({"sent", "failed", "bounced", "cancelled", TO_PRINT})
@@ -69,12 +71,6 @@ class ReviewLine:
     progress: Progress
 
 
-def _meets_on(review: Review) -> dt.date:
-    from workers.mailout.documents import review_on
-
-    return review_on(review)
-
-
 def progress_by_review(session: Session, review_ids: list[int]) -> dict[int, Progress]:
     if not review_ids:
         return {}
@@ -87,21 +83,6 @@ def progress_by_review(session: Session, review_ids: list[int]) -> dict[int, Pro
         if review_id is not None:
             counts.setdefault(review_id, Counter())[shown_state(channel, state)] += n
     return {rid: Progress(dict(c)) for rid, c in counts.items()}
-
-
-def upcoming_reviews(session: Session, *, iro_email: str | None = None,
-                     limit: int = 200) -> list[ReviewLine]:
-    """Planned reviews, soonest first (meeting date, else the statutory date)."""
-    query = select(Review, Child).join(Child, Child.id == Review.child_id).where(
-        Review.status == "planned")
-    if iro_email:
-        query = query.where(func.lower(Review.iro_email) == iro_email.lower())
-    rows = list(session.execute(query))
-    rows.sort(key=lambda rc: (_meets_on(rc[0]), rc[0].ref))
-    rows = rows[:limit]
-    progress = progress_by_review(session, [r.id for r, _ in rows])
-    return [ReviewLine(r.ref, c.ref, c.initials, r.iro_email, _meets_on(r), r.due_on, r.status,
-                       progress.get(r.id, Progress())) for r, c in rows]
 
 
 @dataclass(frozen=True)
@@ -141,19 +122,36 @@ class FailedLine:
     last_error: str | None
 
 
-def failed_dispatches(session: Session, limit: int = 500) -> list[FailedLine]:
-    rows = session.execute(
-        select(Dispatch, Review.ref, Participant.ref)
-        .outerjoin(Review, Review.id == Dispatch.review_id)
-        .outerjoin(Participant, Participant.id == Dispatch.participant_id)
-        .where(Dispatch.state.in_(("failed", "bounced")))
-        .order_by(Dispatch.updated_at.desc(), Dispatch.id.desc()).limit(limit))
-    return [FailedLine(d.id, d.kind, d.channel, d.state, d.attempts, rref, pref, d.updated_at,
-                       d.last_error) for d, rref, pref in rows]
+FAILED_SORTS = ("updated", "review", "letter")
+
+
+def failed_page(session: Session, listing: Listing) -> Page[FailedLine]:
+    """Failed and bounced letters a page at a time with the total (newest first by default),
+    filtered by state, channel and review reference in SQL."""
+    where: list[Any] = [Dispatch.state.in_((listing.get("state"),) if listing.get("state")
+                                else ("failed", "bounced"))]
+    if listing.get("channel"):
+        where.append(Dispatch.channel == listing.get("channel"))
+    if listing.get("q"):
+        where.append(func.upper(Review.ref).like(f"%{escape_like(listing.get('q').upper())}%",
+                                                 escape="\\"))
+    base = (select(Dispatch, Review.ref, Participant.ref)
+            .outerjoin(Review, Review.id == Dispatch.review_id)
+            .outerjoin(Participant, Participant.id == Dispatch.participant_id).where(*where))
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    key: Any = {"updated": Dispatch.updated_at, "review": Review.ref,
+                "letter": Dispatch.id}[listing.sort]
+    order = ([key.desc(), Dispatch.id.desc()] if listing.descending
+             else [key.asc(), Dispatch.id.asc()])
+    rows = session.execute(base.order_by(*order).offset(listing.offset).limit(listing.size))
+    return Page([FailedLine(d.id, d.kind, d.channel, d.state, d.attempts, rref, pref,
+                            d.updated_at, d.last_error) for d, rref, pref in rows],
+                total, listing)
 
 
 def print_batches(session: Session, limit: int = 30) -> list[PrintBatch]:
-    return list(session.scalars(select(PrintBatch).order_by(PrintBatch.id.desc()).limit(limit)))
+    return list(session.scalars(select(PrintBatch).where(PrintBatch.pdf_path != "")  # finished
+                                .order_by(PrintBatch.id.desc()).limit(limit)))
 
 
 def postal_letters_waiting(session: Session, before: dt.datetime) -> int:

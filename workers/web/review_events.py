@@ -14,8 +14,9 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from workers.errors import BadInputError
+from workers.errors import BadInputError, RefusedError
 from workers.store.models import Deadline, Review
+from workers.web import confirm
 from workers.web.accounts import User
 from workers.web.context import WebContext, web_context
 from workers.web.pages import flash, render
@@ -62,6 +63,11 @@ def _day(value: str, label: str, today: dt.date) -> dt.date:
 
 @router.get("/{review_ref}")
 def review_page(request: Request, review_ref: str, user: SignedIn) -> Response:
+    return _page(request, review_ref, user)
+
+
+def _page(request: Request, review_ref: str, user: User, status: int = 200,
+          form_error: str | None = None, typed: dict[str, object] | None = None) -> Response:
     from workers.mailout.documents import review_on
 
     ctx = web_context(request)
@@ -75,7 +81,8 @@ def review_page(request: Request, review_ref: str, user: SignedIn) -> Response:
         meets_on = review_on(review)
     back = "/iro" if user.has("iro") else "/manager"
     copies, problem = _copies(ctx, review)
-    return render(request, "iro/review.html", review=review, child=child, people=people,
+    return render(request, "iro/review.html", status=status, form_error=form_error,
+                  typed=typed or {}, review=review, child=child, people=people,
                   deadlines=deadlines, meets_on=meets_on, today=ctx.today(), back=back,
                   codes=ctx.rules.participation_codes, copies=copies, copies_problem=problem)
 
@@ -119,10 +126,15 @@ def distribute_record(request: Request, review_ref: str, user: SignedIn,
     return RedirectResponse(target, status_code=303)
 
 
+def _status(exc: BadInputError) -> int:
+    return 409 if isinstance(exc, RefusedError) else 400
+
+
 @router.post("/{review_ref}/held")
 def held(request: Request, review_ref: str, user: SignedIn,
          held_on: Annotated[str, Form()] = "", participation: Annotated[str, Form()] = "",
-         attended: Annotated[list[str] | None, Form()] = None) -> Response:
+         attended: Annotated[list[str] | None, Form()] = None,
+         confirmed: Annotated[str, Form()] = "") -> Response:
     from workers.reviews.service import mark_held
 
     ctx = web_context(request)
@@ -130,6 +142,20 @@ def held(request: Request, review_ref: str, user: SignedIn,
     today = ctx.today()
     with ctx.sessions() as session:
         review = _review(ctx, session, review_ref, user)
+        if not confirm.is_confirmed(confirmed):
+            try:
+                day = _day(held_on, "Held on", today)
+            except BadInputError as exc:
+                return _page(request, review_ref, user, 400, str(exc), {
+                    "held_on": held_on, "participation": participation,
+                    "attended": list(attended or ())})
+            return confirm.ask(
+                request, question=f"Record review {review.ref} as held on {day:%d %B %Y}?",
+                detail="The write-up clocks start, the draft review record is emailed to the "
+                       "chair and the next review is set up.",
+                yes="Yes, record it as held", back=target,
+                fields=[("held_on", held_on), ("participation", participation),
+                        *(("attended", ref) for ref in attended or ())])
         try:
             result = mark_held(session, ctx.rules, ctx.directory, ctx.calendar, review.ref,
                                _day(held_on, "Held on", today),
@@ -137,8 +163,9 @@ def held(request: Request, review_ref: str, user: SignedIn,
                                today=today, now=ctx.clock.now(), actor=user.email)
         except BadInputError as exc:  # RefusedError too
             session.rollback()
-            flash(request, str(exc), "error")
-            return RedirectResponse(target, status_code=303)
+            return _page(request, review_ref, user, _status(exc), str(exc), {
+                "held_on": held_on, "participation": participation,
+                "attended": list(attended or ())})
         session.commit()
         timing = result.plan.timeliness
         text = (f"Review {result.review.ref} recorded as held on {result.review.held_on:%d %B %Y}"
@@ -212,8 +239,8 @@ def write_up(request: Request, review_ref: str, event: str, user: SignedIn,
                                 day, today=today, actor=user.email)
         except BadInputError as exc:  # RefusedError too
             session.rollback()
-            flash(request, str(exc), "error")
-            return RedirectResponse(target, status_code=303)
+            return _page(request, review_ref, user, _status(exc), str(exc),
+                         {"met_on": met_on, "event": event})
         session.commit()
     what = "Decisions sent" if kind == "decisions" else "Review record written"
     verdict = "in time" if stop.in_time else "late"

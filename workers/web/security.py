@@ -10,6 +10,7 @@ is refused before anything happens.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
@@ -53,12 +54,17 @@ def _lookup(request: Request) -> User | None:
     token = request.session.get(SESSION_ID)
     if not isinstance(token, str) or not token:
         return None
-    with web_context(request).sessions() as session:
-        row = sessions.live(session, token, web_context(request).clock.now())
-        if row is None:
-            return None
-        roles = frozenset(r for r in row.roles.split(",") if r in ROLES)
-        return User(row.email, roles, row.source)
+    ctx = web_context(request)
+    idle = dt.timedelta(minutes=ctx.settings.web.idle_minutes)
+    with ctx.sessions() as session:
+        row = sessions.live(session, token, ctx.clock.now(), idle)
+        user = None
+        if row is not None:
+            roles = frozenset(r for r in row.roles.split(",") if r in ROLES)
+            user = User(row.email, roles, row.source)
+        if session.dirty:  # marked as used, or ended for lying idle
+            session.commit()
+        return user
 
 
 def sign_in(request: Request, user: User) -> None:

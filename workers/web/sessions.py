@@ -3,7 +3,9 @@
 
 The browser's signed cookie carries only a random session id; the row keyed by its SHA-256 says
 who it is and until when. Signing out ends the row, so a copy of the cookie taken before then
-no longer signs anyone in; nor does one older than the session's hours.
+no longer signs anyone in; nor does one older than the session's hours, nor one left unused for
+the idle timeout. A role change, a password reset or disabling an account ends every session
+of that person at once (``end_all``).
 
 Failed local sign-ins are counted per account (as typed) and per client address over a window
 (OWASP Authentication Cheat Sheet: limit failed attempts per account and per source); while
@@ -40,12 +42,34 @@ def start(session: Session, email: str, roles: frozenset[str], source: str, *, h
     return token
 
 
-def live(session: Session, token: str, now: dt.datetime) -> WebSession | None:
-    """The session for ``token`` if it has neither ended nor expired."""
+TOUCH_EVERY = dt.timedelta(minutes=1)  # one write a minute per session, not one per request
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def live(session: Session, token: str, now: dt.datetime,
+         idle: dt.timedelta | None = None) -> WebSession | None:
+    """The session for ``token`` if it has not ended, expired or lain idle for ``idle``; a live
+    one is marked as used now (the caller commits)."""
     row = session.get(WebSession, _key(token))
-    if row is None or row.ended_at is not None or row.expires_at <= now:
+    if row is None or row.ended_at is not None or _aware(row.expires_at) <= now:
         return None
+    seen = _aware(row.last_seen_at or row.created_at)
+    if idle is not None and seen + idle <= now:
+        row.ended_at = now
+        return None
+    if now - seen >= TOUCH_EVERY:
+        row.last_seen_at = now
     return row
+
+
+def end_all(session: Session, email: str, now: dt.datetime) -> int:
+    """End every live session of ``email``; how many there were."""
+    result = session.execute(update(WebSession).where(
+        WebSession.email == email, WebSession.ended_at.is_(None)).values(ended_at=now))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def end(session: Session, token: str, now: dt.datetime) -> bool:

@@ -6,19 +6,25 @@ Each action calls the service the CLI calls (``dispatching.retry``, ``printing.b
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlalchemy import func, select
 
-from workers.errors import BadInputError, ImportRowError, NotFoundError
+from workers.errors import BadInputError, ImportRowError, NotFoundError, ServiceUnavailableError
 from workers.store import audit
 from workers.web import queries
 from workers.web.accounts import User
 from workers.web.context import web_context
+from workers.web.errorpages import Id
 from workers.web.pages import flash, render
 from workers.web.security import require
+
+if TYPE_CHECKING:
+    from workers.web.jobs import Jobs
 
 router = APIRouter(prefix="/support")
 Support = Annotated[User, Depends(require("business_support"))]
@@ -27,14 +33,22 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 @router.get("/dispatches")
 def failed(request: Request, user: Support) -> Response:
+    from workers.web.listing import read_listing
+
     ctx = web_context(request)
+    listing = read_listing(request.query_params, sorts=queries.FAILED_SORTS,
+                           default_sort="updated",
+                           choices={"state": ("failed", "bounced"), "channel": ("email", "post")},
+                           texts=("q",))
+    if "dir" not in request.query_params:  # the newest failures first unless asked otherwise
+        listing = replace(listing, descending=True)
     with ctx.sessions() as session:
-        rows = queries.failed_dispatches(session)
-    return render(request, "support/dispatches.html", rows=rows)
+        page = queries.failed_page(session, listing)
+    return render(request, "support/dispatches.html", page=page, listing=listing)
 
 
 @router.post("/dispatches/{dispatch_id}/retry")
-def retry(request: Request, dispatch_id: int, user: Support) -> Response:
+def retry(request: Request, dispatch_id: Id, user: Support) -> Response:
     from workers.queue.retries import retry as retry_dispatch
 
     ctx = web_context(request)
@@ -54,35 +68,70 @@ def print_page(request: Request, user: Support) -> Response:
     with ctx.sessions() as session:
         batches = queries.print_batches(session)
         waiting = queries.postal_letters_waiting(session, day_end(today))
-    return render(request, "support/print.html", batches=batches, waiting=waiting, today=today)
+    return render(request, "support/print.html", batches=batches, waiting=waiting, today=today,
+                  job=_jobs(request).get("print-batch"))
 
 
 @router.post("/print/build")
 def build(request: Request, user: Support) -> Response:
-    from workers.mailout.printing import build_batch
+    """Start building the day's batch in the background; the print page shows its progress."""
+    from workers.mailout.documents import pdf_enabled
+    from workers.web.jobs import print_batch_work
 
     ctx = web_context(request)
-    result = build_batch(ctx.sessions, ctx.mailout, ctx.today(), actor=user.email)
-    if result.batch_id is None:
-        flash(request, "Nothing to print today.", "warn")
-    else:
-        flash(request, f"Print batch {result.batch_id}: {result.letters} letters, "
-                       f"{result.pages} pages. Download it below.")
+    if not pdf_enabled(ctx.mailout):  # said now, not after the page has begun to wait
+        raise ServiceUnavailableError(
+            "a print batch needs LibreOffice to make the PDF; install libreoffice-writer-nogui "
+            "(make system-deps)")
+    job = _jobs(request).start("print-batch", user.email,
+                               print_batch_work(ctx, ctx.today(), user.email))
+    if job is None:
+        flash(request, "A print batch is being built already; its progress is below.", "warn")
     return RedirectResponse("/support/print", status_code=303)
 
 
+def _jobs(request: Request) -> Jobs:
+    from workers.web.jobs import Jobs
+
+    jobs = getattr(request.app.state, "jobs", None)
+    if not isinstance(jobs, Jobs):
+        jobs = request.app.state.jobs = Jobs()
+    return jobs
+
+
+@router.get("/print/job")
+def print_job(request: Request, user: Support) -> Response:
+    """The progress fragment the print page polls (htmx) while a batch is built."""
+    return render(request, "support/_print_job.html", job=_jobs(request).get("print-batch"))
+
+
 @router.post("/print/{batch_id}/printed")
-def printed(request: Request, batch_id: int, user: Support) -> Response:
+def printed(request: Request, batch_id: Id, user: Support,
+            confirmed: Annotated[str, Form()] = "") -> Response:
     from workers.mailout.printing import mark_printed
+    from workers.store.models import Dispatch, PrintBatch
+    from workers.web import confirm
 
     ctx = web_context(request)
+    if not confirm.is_confirmed(confirmed):
+        with ctx.sessions() as session:
+            batch = session.get(PrintBatch, batch_id)
+            if batch is None:
+                raise NotFoundError(f"no print batch {batch_id}")
+            letters = session.scalar(select(func.count()).select_from(Dispatch).where(
+                Dispatch.print_batch_id == batch_id, Dispatch.state == "pending")) or 0
+        return confirm.ask(
+            request, question=f"Record print batch {batch_id} as printed and posted?",
+            detail=f"Its {letters} letters will be recorded as sent today, each in the audit "
+                   "trail. Do this only once the envelopes have gone into the post.",
+            yes=f"Yes, record {letters} letters as posted", back="/support/print")
     count = mark_printed(ctx.sessions, batch_id, now=ctx.clock.now(), actor=user.email)
     flash(request, f"Print batch {batch_id}: {count} letters recorded as posted.")
     return RedirectResponse("/support/print", status_code=303)
 
 
 @router.get("/print/{batch_id}/{part}")
-def download(request: Request, batch_id: int, part: str, user: Support) -> Response:
+def download(request: Request, batch_id: Id, part: str, user: Support) -> Response:
     from workers.store.models import PrintBatch
 
     if part not in ("batch.pdf", "manifest.csv"):

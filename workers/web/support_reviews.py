@@ -64,10 +64,23 @@ def preflight(ctx: WebContext, review_ref: str) -> Check:
 
 @router.get("")
 def upcoming(request: Request, user: Support) -> Response:
+    """Every planned review, a page at a time, filtered and sorted by the database."""
+    from workers.web import review_list
+
     ctx = web_context(request)
+    today = ctx.today()
+    listing = review_list.read(request.query_params, ctx.directory)
+    bounds = None
+    if listing.get("mailout"):
+        bounds = (review_list.last_meeting_with_mailout(ctx.rules, ctx.calendar, today,
+                                                        strictly_before=False),
+                  review_list.last_meeting_with_mailout(ctx.rules, ctx.calendar, today,
+                                                        strictly_before=True))
     with ctx.sessions() as session:
-        reviews = queries.upcoming_reviews(session)
-    return render(request, "support/upcoming.html", reviews=reviews, today=ctx.today())
+        page = review_list.upcoming_page(session, listing, mailout_bounds=bounds)
+    return render(request, "support/upcoming.html", page=page, listing=listing, today=today,
+                  iros=ctx.directory.iros, teams=ctx.directory.teams,
+                  states=review_list.STATES, mailouts=review_list.MAILOUT)
 
 
 @router.get("/reviews/{review_ref}")
@@ -115,7 +128,12 @@ def confirm_send(request: Request, review_ref: str, user: Support) -> Response:
     with ctx.sessions() as session:
         review = review_by_ref(session, review_ref)
         child = review.child
-    check = preflight(ctx, review.ref)
+        gone = queries.progress_by_review(session, [review.id]).get(review.id)
+    if gone is not None and gone.total:  # sent already: nothing to confirm, no button
+        check = Check(False, f"The invitations for review {review.ref} were already sent "
+                             f"({gone.label}); there is nothing more to send.")
+    else:
+        check = preflight(ctx, review.ref)
     return render(request, "support/confirm_send.html", review=review, child=child, check=check)
 
 
@@ -136,13 +154,20 @@ def send(request: Request, review_ref: str, user: Support) -> Response:
 
 @router.get("/reviews/{review_ref}/returns")
 def returns_page(request: Request, review_ref: str, user: Support) -> Response:
+    return _returns_page(request, review_ref)
+
+
+def _returns_page(request: Request, review_ref: str, status: int = 200,
+                  form_error: str | None = None,
+                  typed: dict[str, object] | None = None) -> Response:
     from workers.returns.report import review_returns
     from workers.web.uploads import MAX_SCAN_BYTES
 
     ctx = web_context(request)
     with ctx.sessions() as session:
         rows, rate = review_returns(session, review_ref)
-    return render(request, "support/returns.html", review_ref=review_ref, rows=rows, rate=rate,
+    return render(request, "support/returns.html", status=status, form_error=form_error,
+                  typed=typed or {}, review_ref=review_ref, rows=rows, rate=rate,
                   today=ctx.today(), max_scan_mb=MAX_SCAN_BYTES // 1024 // 1024)
 
 
@@ -178,13 +203,14 @@ def record_return(request: Request, review_ref: str, user: Support, code: Annota
             done = service.record_return(session, letter, received_on=day, channel="post",
                                          file_path=kept, actor=user.email)
             session.commit()
-    except ValueError:
-        flash(request, "Received on: expected a date", "error")
-        return RedirectResponse(target, status_code=303)
-    except BadInputError as exc:  # RefusedError and NotFoundError too
+    except (ValueError, BadInputError) as exc:  # RefusedError and NotFoundError too
         _discard(kept)
-        flash(request, str(exc), "error")
-        return RedirectResponse(target, status_code=303)
+        typed: dict[str, object] = {"code": code, "received_on": received_on}
+        if not isinstance(exc, BadInputError):
+            return _returns_page(request, review_ref, 400,
+                                 "Received on: expected a date (YYYY-MM-DD).", typed)
+        return _returns_page(request, review_ref, 409 if isinstance(exc, RefusedError) else 400,
+                             str(exc) + ("" if str(exc).endswith(".") else "."), typed)
     except BaseException:
         _discard(kept)
         raise
