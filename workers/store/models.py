@@ -14,68 +14,16 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
-    Dialect,
     ForeignKey,
     Integer,
-    MetaData,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
-    func,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workers.core.clock import wall_now
-
-# Named constraints, so later migrations can drop or alter them (SQLite batch mode needs names).
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class UtcDateTime(TypeDecorator[dt.datetime]):
-    """A timezone-aware timestamp on every backend, stored as UTC.
-
-    SQLite has no timezone type: without this it hands back naive datetimes, and comparing them with
-    an aware clock's ``now()`` raises. A naive value written here is refused rather than guessed at.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; use an aware one (UTC)")
-        return value.astimezone(dt.UTC)
-
-    def process_result_value(
-        self, value: dt.datetime | None, dialect: Dialect
-    ) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dt.datetime: UtcDateTime()}
-
-
-class Timestamped:
-    created_at: Mapped[dt.datetime] = mapped_column(default=wall_now, server_default=func.now())
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        default=wall_now, onupdate=wall_now, server_default=func.now()
-    )
+from workers.store.base import Base, Timestamped, UtcDateTime
 
 
 class Child(Timestamped, Base):
@@ -336,98 +284,6 @@ class ServiceState(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=wall_now, onupdate=wall_now)
 
 
-class WebUser(Timestamped, Base):
-    """A local account for `iro web` (the embedded default; production signs in with OIDC).
-
-    The password is kept only as a scrypt hash (``workers.web.passwords``).
-    """
-
-    __tablename__ = "web_users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
-    role: Mapped[str] = mapped_column(String(20))  # business_support | iro | manager
-    password_hash: Mapped[str] = mapped_column(String(300))  # "!" for sign-in with OIDC only
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # "<issuer> <oid or sub>": the identity provider's immutable id for the person, bound at their
-    # first OIDC sign-in; later sign-ins are matched by it, never by the (changeable) email claim
-    oidc_subject: Mapped[str | None] = mapped_column(String(400), unique=True)
-
-
-class WebSession(Base):
-    """A signed-in browser of `iro web`. The cookie carries a random id; this row (keyed by the id's
-    SHA-256, so a copy of the table signs no one in) must be live for the cookie to count, so
-    signing out or expiry ends the session on the server and a copied cookie stops working."""
-
-    __tablename__ = "web_sessions"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's id
-    email: Mapped[str] = mapped_column(String(320), index=True)
-    roles: Mapped[str] = mapped_column(String(100))  # comma-separated
-    source: Mapped[str] = mapped_column(String(10))  # local | oidc
-    created_at: Mapped[dt.datetime] = mapped_column(default=wall_now)
-    expires_at: Mapped[dt.datetime]
-    ended_at: Mapped[dt.datetime | None]
-    last_seen_at: Mapped[dt.datetime | None]  # for the idle timeout (None: not since sign-in)
-
-
-class SignInFailure(Base):
-    """A failed local sign-in, counted per account and per address to slow password guessing."""
-
-    __tablename__ = "web_sign_in_failures"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), index=True)  # as typed, lower case
-    address: Mapped[str] = mapped_column(String(64), index=True)  # the client's IP address
-    at: Mapped[dt.datetime] = mapped_column(default=wall_now, index=True)
-
-
-class Survey(Timestamped, Base):
-    """A run of the stakeholder survey (annual report §9.4): who was asked is in its invitations,
-    what they answered in its responses, with nothing linking the two."""
-
-    __tablename__ = "surveys"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(40), unique=True)  # e.g. 2026-27
-    period_start: Mapped[dt.date] = mapped_column(Date)  # reviews held from …
-    period_end: Mapped[dt.date] = mapped_column(Date)  # … to, inclusive
-    roles: Mapped[str] = mapped_column(String(100))  # comma-separated
-    started_on: Mapped[dt.date] = mapped_column(Date, index=True)
-    closes_on: Mapped[dt.date] = mapped_column(Date)
-    started_by: Mapped[str] = mapped_column(String(320), default="system")
-    # the questions as asked (survey.yaml may change before next year's): role → title, questions
-    questions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-
-
-class SurveyInvitation(Base):
-    """One person asked: their questionnaire dispatch and one-time link. ``returned_on`` says
-    they answered (so no reminder goes); it never says what they answered."""
-
-    __tablename__ = "survey_invitations"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
-    role: Mapped[str] = mapped_column(String(20))
-    dispatch_id: Mapped[int] = mapped_column(ForeignKey("dispatches.id"), unique=True)
-    reminder_dispatch_id: Mapped[int | None] = mapped_column(ForeignKey("dispatches.id"))
-    salt: Mapped[str] = mapped_column(String(64))  # the link is HMAC(secret, salt)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the link token
-    returned_on: Mapped[dt.date | None] = mapped_column(Date)
-
-
-class SurveyResponse(Base):
-    """One set of answers, anonymous: a random id, no time, no link to an invitation."""
-
-    __tablename__ = "survey_responses"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, so no order
-    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
-    role: Mapped[str] = mapped_column(String(20))
-    channel: Mapped[str] = mapped_column(String(10))  # web | paper
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # question key → answer
-
-
 class CarePeriod(Timestamped, Base):
     __tablename__ = "care_periods"  # 903 Episodes: an RNE S to the last DEC; reg 33 restarts
     __table_args__ = (UniqueConstraint("child_id", "started_on"),)
@@ -435,3 +291,16 @@ class CarePeriod(Timestamped, Base):
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
     started_on: Mapped[dt.date] = mapped_column(Date)
     ended_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+# Every table on Base.metadata once this module is imported (the migrations compare against it),
+# and the names where callers have always found them.
+from workers.store.survey_models import Survey, SurveyInvitation, SurveyResponse  # noqa: E402
+from workers.store.web_models import SignInFailure, WebSession, WebUser  # noqa: E402
+
+__all__ = [
+    "Base", "CarePeriod", "Child", "Deadline", "Dispatch", "Escalation", "EscalationStep",
+    "MidwayCheck", "AuditEvent", "Participant", "PrintBatch", "Return", "Review", "ReviewDecision",
+    "ServiceState", "SignInFailure", "Survey", "SurveyInvitation", "SurveyResponse", "Timestamped",
+    "UtcDateTime", "WebSession", "WebUser",
+]
