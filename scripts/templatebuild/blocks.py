@@ -139,3 +139,21 @@ def sign_off(doc: DocxDocument, closing: str = "Yours sincerely") -> None:
     for kept in (closing_p, gap, p):
         kept.paragraph_format.keep_with_next = True
     para(doc, "Independent Reviewing Officer")
+
+
+def reader_title(doc: DocxDocument, to_child: str, to_adult: str) -> None:
+    """The heading in words for the child, and in an adult's (it may name the child)."""
+    tag(doc, "if recipient.is_child")
+    doc.add_paragraph(to_child, style="Title")
+    tag(doc, "else")
+    doc.add_paragraph(to_adult, style="Title")
+    tag(doc, "endif")
+
+
+def reader_sign_off(doc: DocxDocument) -> None:
+    """"Best wishes" to a child, "Yours sincerely" to anyone else."""
+    tag(doc, "if recipient.is_child")
+    sign_off(doc, "Best wishes")
+    tag(doc, "else")
+    sign_off(doc)
+    tag(doc, "endif")

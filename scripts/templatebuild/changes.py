@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from docx.document import Document as DocxDocument
 
-from templatebuild.blocks import by_role, para, sign_off, tag
+from templatebuild.blocks import by_role, para, reader_sign_off, reader_title, tag
 from templatebuild.layout import address_block, new_document
 
 NEW_WHEN = ("{{ review.scheduled_at|uk_day_date }} at {{ review.scheduled_at|uk_time }}"
@@ -23,11 +23,8 @@ CONTACT = ("If you have any questions, please contact me{% if iro.phone %} on {{
 def change_of_arrangements() -> DocxDocument:
     doc = new_document()
     address_block(doc)
-    tag(doc, "if recipient.is_child")
-    doc.add_paragraph("Your review meeting has changed", style="Title")
-    tag(doc, "else")
-    doc.add_paragraph("Change of arrangements: review for {{ child.full_name }}", style="Title")
-    tag(doc, "endif")
+    reader_title(doc, "Your review meeting has changed",
+                 "Change of arrangements: review for {{ child.full_name }}")
     para(doc, "{{ recipient.salutation }},")
     by_role(doc, {
         "child": [
@@ -50,22 +47,15 @@ def change_of_arrangements() -> DocxDocument:
     para(doc, "Everything else in my earlier letter still applies. If you have already sent "
          "your form back, thank you: you do not need to send it again.")
     para(doc, CONTACT)
-    tag(doc, "if recipient.is_child")
-    sign_off(doc, "Best wishes")
-    tag(doc, "else")
-    sign_off(doc)
-    tag(doc, "endif")
+    reader_sign_off(doc)
     return doc
 
 
 def review_cancelled() -> DocxDocument:
     doc = new_document()
     address_block(doc)
-    tag(doc, "if recipient.is_child")
-    doc.add_paragraph("Your review meeting is cancelled", style="Title")
-    tag(doc, "else")
-    doc.add_paragraph("Review meeting cancelled: {{ child.full_name }}", style="Title")
-    tag(doc, "endif")
+    reader_title(doc, "Your review meeting is cancelled",
+                 "Review meeting cancelled: {{ child.full_name }}")
     para(doc, "{{ recipient.salutation }},")
     by_role(doc, {
         "child": [
@@ -82,11 +72,7 @@ def review_cancelled() -> DocxDocument:
         ],
     })
     para(doc, CONTACT)
-    tag(doc, "if recipient.is_child")
-    sign_off(doc, "Best wishes")
-    tag(doc, "else")
-    sign_off(doc)
-    tag(doc, "endif")
+    reader_sign_off(doc)
     return doc
 
 

@@ -9,7 +9,8 @@ from templatebuild.blocks import (
     by_role,
     keep_last_with_next,
     para,
-    sign_off,
+    reader_sign_off,
+    reader_title,
     table,
     tag,
     when,
@@ -31,13 +32,8 @@ def invitation() -> DocxDocument:
     doc = new_document()
     address_block(doc)
     # Title, greeting and wording all change with the recipient's role.
-    tag(doc, "if recipient.is_child")
-    doc.add_paragraph("You are invited to your review", style="Title")
-    tag(doc, "else")
-    doc.add_paragraph(
-        "Invitation to a looked after review for {{ child.full_name }}", style="Title"
-    )
-    tag(doc, "endif")
+    reader_title(doc, "You are invited to your review",
+                 "Invitation to a looked after review for {{ child.full_name }}")
     para(doc, "{{ recipient.salutation }},")
     by_condition(doc, [
         (UNDER_8, [
@@ -148,22 +144,15 @@ def invitation() -> DocxDocument:
         ],
     })
     keep_last_with_next(doc, 5)  # the contact paragraph (if, child, else, adult, endif)
-    tag(doc, "if recipient.is_child")
-    sign_off(doc, "Best wishes")
-    tag(doc, "else")
-    sign_off(doc)
-    tag(doc, "endif")
+    reader_sign_off(doc)
     return doc
 
 
 def reminder() -> DocxDocument:
     doc = new_document()
     address_block(doc)
-    tag(doc, "if recipient.is_child")
-    doc.add_paragraph("We would still like to hear from you", style="Title")
-    tag(doc, "else")
-    doc.add_paragraph("Reminder: please send us your views for the review", style="Title")
-    tag(doc, "endif")
+    reader_title(doc, "We would still like to hear from you",
+                 "Reminder: please send us your views for the review")
     para(doc, "{{ recipient.salutation }},")
     by_role(doc, {
         "child": [
@@ -202,11 +191,7 @@ def reminder() -> DocxDocument:
         ],
     })
     keep_last_with_next(doc, 5)
-    tag(doc, "if recipient.is_child")
-    sign_off(doc, "Best wishes")
-    tag(doc, "else")
-    sign_off(doc)
-    tag(doc, "endif")
+    reader_sign_off(doc)
     return doc
 
 
