@@ -183,7 +183,9 @@ def test_every_document_kind_has_a_title_without_the_childs_full_name() -> None:
     from workers.documents.titles import document_title
 
     kinds = [k.name for k in KINDS.values() if k.format == "docx"]
-    assert len(kinds) == 17
+    # every letter, form and notice, the casework and record letters included
+    assert {"invitation", "consultation_parent", "escalation_cafcass", "change_of_arrangements",
+            "review_cancelled", "escalation_resolved", "record_child_letter"} <= set(kinds)
     for kind in kinds:
         ctx = example_context(kind)
         title = document_title(kind, ctx)
