@@ -32,7 +32,14 @@ def document_title(kind: str, ctx: Mapping[str, Any]) -> str:
         return f"My review booklet: {about}, {when}"
     if kind.startswith("escalation_"):  # to managers: the reference and initials only
         esc = ctx.get("escalation") or {}
-        return f"{esc.get('stage')}: escalation {esc.get('ref')} ({child.get('initials')})"
+        what = "Outcome" if kind == "escalation_resolved" else esc.get("stage")
+        return f"{what}: escalation {esc.get('ref')} ({child.get('initials')})"
+    if kind == "change_of_arrangements":
+        return f"Change of arrangements: {about}"
+    if kind == "review_cancelled":
+        return f"Review meeting cancelled: {about}"
+    if kind == "record_child_letter":
+        return f"What we decided at {about}" if for_child else f"Decisions: {about}"
     if kind == "review_record":
         return f"Review record: {about}, {when}"
     from workers.documents.catalogue import get_kind
