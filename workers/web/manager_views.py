@@ -43,7 +43,7 @@ def caseloads(session: Session, names: Mapping[str, str], overdue: Iterable[DueI
     """One line per IRO in the directory or with a child, by name."""
     children = dict(session.execute(
         select(Child.iro_email, func.count()).where(Child.ceased_on.is_(None))
-        .group_by(Child.iro_email)).tuples().all())
+        .group_by(Child.iro_email)).all())
     held = {email: (int(n), int(ok or 0)) for email, n, ok in session.execute(
         select(Review.iro_email, func.count(),
                func.sum(case((Review.in_timescale.is_(True), 1), else_=0)))
