@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["fakes.smtp", "fakes.ews_server", "fakes.graph_server"]  # tests/fakes/
+pytest_plugins = ["fakes.smtp", "fakes.ews_server", "fakes.graph_server",  # tests/fakes/
+                  "casework_support"]  # the casework tests' case and send fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"

@@ -5,15 +5,15 @@ audit event naming that person. Real SQLite store, shipped rules and templates, 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from factories import make_case, sqlite_store, sqlite_url
+from casework_support import BSO, NOW, Case
+from factories import sqlite_url
 from fakes.smtp import SmtpServer
-from mailout_support import CONFIG, TODAY, make_config
+from mailout_support import CONFIG
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from test_config_cli import run_iro
 
 from workers.casework import notices as casework_notices
@@ -23,44 +23,13 @@ from workers.errors import PreflightError, RefusedError
 from workers.mail.pause import PauseHooks
 from workers.mail.smtp import SmtpConfig, SmtpTransport
 from workers.mailout import compose as mailout_compose
-from workers.mailout.documents import MailoutConfig
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
-from workers.mailout.service import run_mailout
 from workers.queue.compose import ComposeContext, Composers
 from workers.queue.dispatching import Dispatcher
 from workers.returns.service import record_bounce
 from workers.store.models import AuditEvent, Dispatch, Participant
 
 MAILBOX = "iro.service@council.example.gov.uk"
-BSO = "bso.one@council.example.gov.uk"
-NOW = london_moment(TODAY, dt.time(12))  # after the mail-out (make_config: 09:30)
-
-
-@pytest.fixture
-def case(tmp_path: Path) -> tuple[sessionmaker[Session], MailoutConfig, str]:
-    sessions = sqlite_store(tmp_path)
-    with sessions() as s:
-        ref = make_case(s).ref
-        s.commit()
-    cfg = make_config(tmp_path)
-    run_mailout(sessions, cfg, ref)
-    return sessions, cfg, ref
-
-
-@pytest.fixture
-def send(case: tuple[sessionmaker[Session], MailoutConfig, str],
-         smtp_server: SmtpServer) -> Iterator[Dispatcher]:
-    sessions, cfg, _ = case
-    mailout_compose.register(lambda: cfg)
-    casework_notices.register(lambda: cfg)
-    transport = SmtpTransport(SmtpConfig(smtp_server.host, smtp_server.port, MAILBOX))
-    yield Dispatcher(
-        sessions=sessions, transport=transport,
-        compose=Composers(ComposeContext(allowed_domains=cfg.allowed_domains,
-                                         clock=FixedClock(NOW))),
-        pause=PauseHooks(is_paused=lambda _s: False, pause=lambda _s, _r: False),
-        clock=FixedClock(NOW))
-    transport.close()
 
 
 def letter_of(session: Session, role: str) -> tuple[Dispatch, Participant]:
@@ -71,7 +40,7 @@ def letter_of(session: Session, role: str) -> tuple[Dispatch, Participant]:
 
 
 def test_a_bounced_email_goes_again_to_the_corrected_address(
-        case: tuple[sessionmaker[Session], MailoutConfig, str], send: Dispatcher,
+        case: Case, send: Dispatcher,
         smtp_server: SmtpServer) -> None:
     sessions, cfg, _ = case
     with sessions() as s:
@@ -116,7 +85,7 @@ def test_a_bounced_email_goes_again_to_the_corrected_address(
 
 
 def test_resend_by_post_needs_a_postal_address_and_goes_to_the_print_batch(
-        case: tuple[sessionmaker[Session], MailoutConfig, str]) -> None:
+        case: Case) -> None:
     sessions, cfg, _ = case
     with sessions() as s:
         d, person = letter_of(s, "social_worker")
@@ -140,7 +109,7 @@ def test_resend_by_post_needs_a_postal_address_and_goes_to_the_print_batch(
 
 
 def test_cancel_takes_the_reminders_and_a_worker_then_sends_nothing(
-        case: tuple[sessionmaker[Session], MailoutConfig, str], send: Dispatcher,
+        case: Case, send: Dispatcher,
         smtp_server: SmtpServer) -> None:
     sessions, _, _ = case
     with sessions() as s:
@@ -167,7 +136,7 @@ def test_cancel_takes_the_reminders_and_a_worker_then_sends_nothing(
 
 
 def test_cli_cancel_and_resend_name_the_person(
-        case: tuple[sessionmaker[Session], MailoutConfig, str], tmp_path: Path) -> None:
+        case: Case, tmp_path: Path) -> None:
     sessions, _, _ = case
     with sessions() as s:
         d, _ = letter_of(s, "carer")
@@ -199,7 +168,7 @@ def test_cli_cancel_and_resend_name_the_person(
 
 
 def test_a_reminder_whose_date_passed_is_never_sent(
-        case: tuple[sessionmaker[Session], MailoutConfig, str], smtp_server: SmtpServer) -> None:
+        case: Case, smtp_server: SmtpServer) -> None:
     # after an outage the workers come back on 8 January: the reminders of 23 December for a
     # form due back on 5 January (meeting 12 January) are called off, not sent
     sessions, cfg, _ = case

@@ -17,8 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from workers.casework.confidential import check_rendered, check_text
-from workers.documents.contexts import with_mailbox
+from workers.casework.confidential import check_rendered
 from workers.errors import RefusedError
 from workers.mail.message import DOCX, PDF, Attachment, OutgoingMessage
 from workers.mailout.documents import MailoutConfig, letter_context, pdf_enabled, to_pdf
@@ -67,8 +66,7 @@ def pack(cfg: MailoutConfig, session: Session, dispatch: Dispatch) -> tuple[
 
 def compose_notice(session: Session, dispatch: Dispatch, cfg: MailoutConfig,
                    ctx: ComposeContext) -> OutgoingMessage:
-    from workers.documents.emails import refuse_names_in_subject, render_email
-    from workers.mailout.compose import letter_parts
+    from workers.mailout.compose import letter_email, letter_parts
 
     person = recipient_of(session, dispatch, ctx)
     review, child, _ = letter_parts(session, dispatch)
@@ -77,20 +75,9 @@ def compose_notice(session: Session, dispatch: Dispatch, cfg: MailoutConfig,
         raise RefusedError(f"dispatch {dispatch.key}: review {review.ref} is {review.status}; "
                            "the change of arrangements no longer applies")
     letter = notice_context(cfg, dispatch, review, child, person)
-    mail = render_email(cfg.settings.templates_dir, "email_casework",
-                        with_mailbox(letter, cfg.settings.mailbox.display_name,
-                                     is_cancellation=cancelled))
-    check_text(letter, "email_casework", mail.body)
-    refuse_names_in_subject("email_casework", mail.subject,
-                            (child.given_name, child.family_name, person.name))
-    return OutgoingMessage(
-        dispatch_key=dispatch.key,
-        to=person.email or "",
-        subject=mail.subject,  # from the template's Subject: line, checked for names
-        body_text=mail.body,
-        reply_to=ctx.reply_to or cfg.settings.mailbox.reply_to_address,
-        attachments=tuple(notice_documents(cfg, dispatch, review, child, person)),
-    )
+    return letter_email(cfg, dispatch, "email_casework", letter, child, person,
+                        notice_documents(cfg, dispatch, review, child, person),
+                        reply_to=ctx.reply_to, is_cancellation=cancelled)
 
 
 def register(loader: Callable[[], MailoutConfig]) -> None:

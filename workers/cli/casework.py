@@ -18,6 +18,8 @@ class Channel(StrEnum):
     post = "post"
 
 
+ReasonOption = Annotated[str, typer.Option(
+    "--reason", metavar="TEXT", help="Why (kept in the audit; no names or addresses).")]
 DispatchId = Annotated[int, typer.Argument(metavar="ID",
                                            help="The dispatch's id, as `iro dispatches` lists it.")]
 
@@ -30,8 +32,7 @@ def register_dispatches(dispatches_app: typer.Typer) -> None:
 def cancel(
     ctx: typer.Context,
     dispatch_id: DispatchId,
-    reason: Annotated[str, typer.Option("--reason", metavar="TEXT",
-                                        help="Why (kept in the audit; no names or addresses).")],
+    reason: ReasonOption,
     actor: ActorOption = None,
 ) -> None:
     """Cancel a letter that has not gone (an invitation takes its pending reminders with it)."""
@@ -137,8 +138,7 @@ def withdraw(
     ctx: typer.Context,
     review_ref: ReviewRef,
     participant_ref: PersonRef,
-    reason: Annotated[str, typer.Option("--reason", metavar="TEXT",
-                                        help="Why (kept in the audit; no names or addresses).")],
+    reason: ReasonOption,
     actor: ActorOption = None,
 ) -> None:
     """Withdraw a participant from the case: their letters not yet gone are cancelled."""
@@ -207,8 +207,7 @@ def move(
 def cancel_review(
     ctx: typer.Context,
     review_ref: ReviewRef,
-    reason: Annotated[str, typer.Option("--reason", metavar="TEXT",
-                                        help="Why (kept in the audit; no names or addresses).")],
+    reason: ReasonOption,
     actor: ActorOption = None,
 ) -> None:
     """Cancel a planned review: letters not yet gone are cancelled, those already invited get a

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import cache
 from typing import Any
@@ -129,16 +129,26 @@ def letter_message(cfg: MailoutConfig, dispatch: Dispatch, review: Review, child
     No store and no transport: this is all of a mail-out letter's document work, and the
     render-only side of ``benchmarks/pipeline.py`` runs exactly this.
     """
-    from workers.documents.emails import refuse_names_in_subject, render_email
-
-    reminder = dispatch.kind == REMINDER_KIND
     letter = dispatch_context(cfg, dispatch, review, child, person)
     attachments = letter_documents(cfg, dispatch, review, person, letter)
-    mail = render_email(cfg.settings.templates_dir, "email_invitation",
-                        with_mailbox(letter, cfg.settings.mailbox.display_name,
-                                     is_reminder=reminder))
-    check_text(letter, "email_invitation", mail.body)
-    refuse_names_in_subject("email_invitation", mail.subject,
+    return letter_email(cfg, dispatch, "email_invitation", letter, child, person, attachments,
+                        reply_to=reply_to, is_reminder=dispatch.kind == REMINDER_KIND)
+
+
+def letter_email(cfg: MailoutConfig, dispatch: Dispatch, template: str, letter: dict[str, Any],
+                 child: Child, person: Participant, attachments: Iterable[Attachment], *,
+                 reply_to: str | None, check_confidential: bool = True,
+                 **extra: Any) -> OutgoingMessage:
+    """The email carrying a letter to ``person``: body and subject from the staff-editable
+    ``template`` (issue 14), the body searched for a withheld placement address (issue 16) and the
+    subject for names; the mail-out, the casework notices and the record copies all send this."""
+    from workers.documents.emails import refuse_names_in_subject, render_email
+
+    mail = render_email(cfg.settings.templates_dir, template,
+                        with_mailbox(letter, cfg.settings.mailbox.display_name, **extra))
+    if check_confidential:
+        check_text(letter, template, mail.body)
+    refuse_names_in_subject(template, mail.subject,
                             (child.given_name, child.family_name, person.name))
     return OutgoingMessage(
         dispatch_key=dispatch.key,

@@ -15,9 +15,8 @@ from functools import cache
 from sqlalchemy.orm import Session
 
 from workers.documents import contexts
-from workers.documents.emails import refuse_names_in_subject, render_email
 from workers.mail.message import DOCX, PDF, Attachment, OutgoingMessage
-from workers.mailout.compose import letter_parts
+from workers.mailout.compose import letter_email, letter_parts
 from workers.mailout.documents import IroFallback, MailoutConfig, load_config, to_pdf
 from workers.queue.compose import ComposeContext, recipient_of, register_composer
 from workers.reviews.distribution import RECORD_COPY_KIND, copy_document
@@ -37,19 +36,11 @@ def compose_copy(session: Session, dispatch: Dispatch, cfg: MailoutConfig,
     contact: contexts.Contact = iro if iro is not None else IroFallback(review.iro_email)
     letter = contexts.letter(child, review, person,
                              contexts.Common(cfg.letterhead, contact, cfg.clock.today()))
-    mail = render_email(cfg.settings.templates_dir, "email_record_copy",
-                        contexts.with_mailbox(letter, cfg.settings.mailbox.display_name,
-                                              withheld=_withheld(dispatch)))
-    refuse_names_in_subject("email_record_copy", mail.subject,
-                            (child.given_name, child.family_name, person.name))
-    return OutgoingMessage(
-        dispatch_key=dispatch.key,
-        to=person.email or "",
-        subject=mail.subject,
-        body_text=mail.body,
-        reply_to=ctx.reply_to or cfg.settings.mailbox.reply_to_address,
-        attachments=(Attachment(name, document, DOCX),),
-    )
+    # the copy's body is not searched for a withheld placement address: what a reader may not
+    # see is withheld section by section by the IRO (workers.reviews.distribution)
+    return letter_email(cfg, dispatch, "email_record_copy", letter, child, person,
+                        (Attachment(name, document, DOCX),), reply_to=ctx.reply_to,
+                        check_confidential=False, withheld=_withheld(dispatch))
 
 
 def printed_copy(cfg: MailoutConfig, session: Session, dispatch: Dispatch) -> list[Attachment]:
