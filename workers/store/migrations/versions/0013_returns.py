@@ -1,0 +1,90 @@
+"""Returns after a mail-out (issue 16 §3) and print batches voided or reprinted (§1).
+
+``returns``: one email may return several children's forms (``source_message_id`` no longer
+unique); the sender of an emailed return, and whether a person must confirm it came from the
+participant. ``unmatched_messages``: inbox messages left for a person, with a "dealt with" mark.
+``form_code_reservations``: the codes a dry run printed, used by the real mail-out.
+``print_batches``: voided (with why) and how many times reprinted.
+
+Revision ID: 0013_returns
+Revises: 0007_accounts
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0013_returns"
+down_revision: str | None = "0007_accounts"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _stamps() -> list[sa.Column[object]]:
+    return [sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+            sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False)]
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("returns") as batch:
+        batch.drop_constraint(op.f("uq_returns_source_message_id"), type_="unique")
+        batch.create_index(op.f("ix_returns_source_message_id"), ["source_message_id"])
+        batch.add_column(sa.Column("sender", sa.String(length=320), nullable=True))
+        batch.add_column(sa.Column("needs_confirmation", sa.Boolean(), nullable=False,
+                                   server_default=sa.false()))
+        batch.add_column(sa.Column("confirmed_by", sa.String(length=320), nullable=True))
+        batch.add_column(sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("print_batches") as batch:
+        batch.add_column(sa.Column("voided_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("void_reason", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("reprints", sa.Integer(), nullable=False,
+                                   server_default="0"))
+    op.create_table(
+        "unmatched_messages",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("message_id", sa.String(length=400), nullable=False),
+        sa.Column("reason", sa.String(length=40), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("sender_domain", sa.String(length=100), nullable=False),
+        sa.Column("attachments", sa.Integer(), nullable=False),
+        sa.Column("codes", sa.String(length=400), nullable=False),
+        sa.Column("dealt_with_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("dealt_with_by", sa.String(length=320), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        *_stamps(),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_unmatched_messages")),
+        sa.UniqueConstraint("message_id", name=op.f("uq_unmatched_messages_message_id")),
+    )
+    op.create_index(op.f("ix_unmatched_messages_dealt_with_at"), "unmatched_messages",
+                    ["dealt_with_at"])
+    op.create_table(
+        "form_code_reservations",
+        sa.Column("letter_key", sa.String(length=200), nullable=False),
+        sa.Column("code", sa.String(length=40), nullable=False),
+        sa.Column("reserved_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("letter_key", name=op.f("pk_form_code_reservations")),
+        sa.UniqueConstraint("code", name=op.f("uq_form_code_reservations_code")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("form_code_reservations")
+    op.drop_index(op.f("ix_unmatched_messages_dealt_with_at"), table_name="unmatched_messages")
+    op.drop_table("unmatched_messages")
+    with op.batch_alter_table("print_batches") as batch:
+        batch.drop_column("reprints")
+        batch.drop_column("void_reason")
+        batch.drop_column("voided_at")
+    with op.batch_alter_table("returns") as batch:
+        batch.drop_column("confirmed_at")
+        batch.drop_column("confirmed_by")
+        batch.drop_column("needs_confirmation")
+        batch.drop_column("sender")
+        batch.drop_index(op.f("ix_returns_source_message_id"))
+        batch.create_unique_constraint(op.f("uq_returns_source_message_id"),
+                                       ["source_message_id"])
