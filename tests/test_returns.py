@@ -29,6 +29,7 @@ from workers.store.models import AuditEvent, Dispatch, Return
 MAILBOX = "iro.service@council.example.gov.uk"
 
 NOW = dt.datetime(2027, 6, 15, 9, 0, tzinfo=dt.UTC)  # when the poll runs
+SENT = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)  # when the forms went
 
 
 def _reader(server: FakeEwsServer) -> EwsInbox:
@@ -49,6 +50,8 @@ def queued(tmp_path: Path):  # type: ignore[no-untyped-def]
                                                    Dispatch.reference_code.is_not(None))
                             .order_by(Dispatch.id)).all()
         codes = [d.reference_code for d in letters]
+        for d in letters:  # the forms went (a return before that is refused)
+            d.state, d.sent_at = "sent", SENT
         no_form = s.scalars(select(Dispatch).where(Dispatch.kind == INVITATION_KIND,
                                                    Dispatch.reference_code.is_(None))).first()
         assert no_form is not None

@@ -312,7 +312,7 @@ from workers.store.web_models import SignInFailure, WebSession, WebUser  # noqa:
 
 __all__ = [
     "Base", "CarePeriod", "Child", "CodeReservation", "Deadline", "Dispatch", "Escalation",
-    "EscalationStep", "MidwayCheck", "AuditEvent", "Participant", "PrintBatch", "Return", "Review", "ReviewDecision",
-    "ServiceState", "SignInFailure", "Survey", "SurveyInvitation", "SurveyResponse", "Timestamped",
-    "UnmatchedMessage", "UtcDateTime", "WebSession", "WebUser",
+    "EscalationStep", "MidwayCheck", "AuditEvent", "Participant", "PrintBatch", "Return", "Review",
+    "ReviewDecision", "ServiceState", "SignInFailure", "Survey", "SurveyInvitation",
+    "SurveyResponse", "Timestamped", "UnmatchedMessage", "UtcDateTime", "WebSession", "WebUser",
 ]

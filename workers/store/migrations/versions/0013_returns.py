@@ -25,8 +25,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def _stamps() -> list[sa.Column[object]]:
-    return [sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-            sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False)]
+    return [sa.Column(name, sa.DateTime(timezone=True), server_default=sa.func.now(),
+                      nullable=False) for name in ("created_at", "updated_at")]
 
 
 def upgrade() -> None:
