@@ -132,20 +132,23 @@ def list_unmatched(ctx: typer.Context, everything: bool, page: int) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from workers.returns.unmatched import REASONS, page_of
+    from workers.returns.unmatched import REASONS, listed
 
+    per_page = 50
     with app_context(ctx).sessions() as session:
-        found = page_of(session, page=page, include_dealt_with=everything)
-    if not found.total:
+        rows, total = listed(session, offset=(page - 1) * per_page, limit=per_page,
+                             include_dealt_with=everything)
+    if not total:
         typer.echo("no unmatched inbox messages" + ("" if everything else " waiting"))
         return
+    pages = -(-total // per_page)
     # Sender's domain and dates only: the sender's name and the subject may name a child.
-    table = Table(title=f"Inbox messages left for a person (page {found.page} of {found.pages}, "
-                        f"{found.total} in all)")
+    table = Table(title=f"Inbox messages left for a person (page {page} of {pages}, "
+                        f"{total} in all)")
     for col in ("id", "received", "sent", "sender domain", "attachments", "why", "codes",
                 "Message-ID", "dealt with"):
         table.add_column(col, overflow="fold")
-    for r in found.rows:
+    for r in rows:
         table.add_row(str(r.id), f"{r.received_at:%Y-%m-%d %H:%M}" if r.received_at else "",
                       f"{r.sent_at:%Y-%m-%d %H:%M}" if r.sent_at else "", r.sender_domain,
                       str(r.attachments), REASONS.get(r.reason, r.reason), r.codes, r.message_id,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workers.errors import BadInputError, NotFoundError, RefusedError
 from workers.mailout.documents import MailoutConfig
-from workers.mailout.printing import compose, write_files
+from workers.mailout.printing import Progress, compose, write_files
 from workers.store import audit
 from workers.store.models import Dispatch, Participant, PrintBatch, Return, Review
 
@@ -98,7 +98,7 @@ class Reprinted:
 
 
 def reprint(sessions: sessionmaker[Session], cfg: MailoutConfig, batch_id: int, *,
-            now: dt.datetime, actor: str) -> Reprinted:
+            now: dt.datetime, actor: str, progress: Progress | None = None) -> Reprinted:
     """The batch's letters (those not cancelled since) in a new PDF, the old one removed."""
     with sessions() as session:
         batch = _batch(session, batch_id)
@@ -118,7 +118,7 @@ def reprint(sessions: sessionmaker[Session], cfg: MailoutConfig, batch_id: int, 
         if not wanted:
             raise RefusedError(f"print batch {batch_id} has no letters left to print (all "
                                "cancelled); void it")
-        made = compose(session, cfg, wanted, lambda done, total: None)
+        made = compose(session, cfg, wanted, progress or (lambda done, total: None))
         moved = sorted(d.id for d, _, _ in wanted if made.sent_to.get(d.id) != d.sent_to)
         if moved:
             raise RefusedError(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -54,25 +53,16 @@ def _utc(moment: dt.datetime | None) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(moment.timestamp(), dt.UTC) if moment else None
 
 
-@dataclass(frozen=True)
-class UnmatchedPage:
-    rows: list[UnmatchedMessage]
-    total: int
-    page: int
-    pages: int
-
-
-def page_of(session: Session, *, page: int = 1, per_page: int = 50,
-            include_dealt_with: bool = False) -> UnmatchedPage:
-    """Oldest first, so the longest waiting is dealt with first."""
+def listed(session: Session, *, offset: int = 0, limit: int = 50,
+           include_dealt_with: bool = False) -> tuple[list[UnmatchedMessage], int]:
+    """A page of them, oldest first (the longest waiting is dealt with first), and the total;
+    paged in SQL, as a busy mailbox leaves thousands over a year."""
     where = [] if include_dealt_with else [UnmatchedMessage.dealt_with_at.is_(None)]
     total = session.scalar(select(func.count()).select_from(UnmatchedMessage).where(*where)) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
     rows = list(session.scalars(select(UnmatchedMessage).where(*where)
                                 .order_by(UnmatchedMessage.received_at, UnmatchedMessage.id)
-                                .offset((page - 1) * per_page).limit(per_page)))
-    return UnmatchedPage(rows, total, page, pages)
+                                .offset(offset).limit(limit)))
+    return rows, total
 
 
 def dealt_with(session: Session, item_id: int, *, now: dt.datetime, actor: str,
