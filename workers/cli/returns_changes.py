@@ -53,11 +53,8 @@ def record(ctx: typer.Context, code: str, received: str | None, file: Path | Non
     if file is not None and not file.is_file():
         raise BadInputError(f"--file {file}: no such file")
     with app.sessions() as session:
-        letter, row, facts = facts_of(session, code)
-        if row is not None:
-            raise service.ReturnRefused(f"the form {facts.code} was already recorded as returned "
-                                        f"on {row.received_on.isoformat()}", "already_returned")
-        service.check_dates(session, letter, day)
+        letter, _, facts = facts_of(session, code)
+        service.check_recordable(session, letter, day)
         show_facts(facts, day.isoformat())
         checked(confirm, "Does the paper show this review, participant and role?")
         review = session.get(Review, letter.review_id)

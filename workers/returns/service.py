@@ -132,6 +132,21 @@ def check_dates(session: Session, letter: Dispatch, received_on: dt.date) -> dt.
     return sent_on
 
 
+def _already(letter: Dispatch) -> ReturnRefused:
+    return ReturnRefused(f"the form {letter.reference_code} was already recorded as returned",
+                         "already_returned")
+
+
+def check_recordable(session: Session, letter: Dispatch, received_on: dt.date) -> None:
+    """ReturnRefused (or RefusedError) unless a return of ``letter`` on that day can be
+    recorded: it carried a form, not returned yet, sent on or before ``received_on``."""
+    if letter.kind != INVITATION_KIND or not letter.reference_code:
+        raise RefusedError(f"dispatch {letter.id} carried no consultation form")
+    if session.scalar(select(Return.id).where(Return.dispatch_id == letter.id)) is not None:
+        raise _already(letter)
+    check_dates(session, letter, received_on)
+
+
 def participant_addresses(session: Session, letter: Dispatch) -> set[str]:
     """The addresses a return of this form may come from without a person confirming it."""
     person = session.get(Participant, letter.participant_id) if letter.participant_id else None
@@ -164,13 +179,7 @@ def record_return(
     """Record the form as returned (the caller commits). ReturnRefused if it already was, was
     not sent yet or after ``received_on``. An emailed return whose ``sender`` is not one of the
     participant's addresses is filed with ``needs_confirmation``."""
-    if letter.kind != INVITATION_KIND or not letter.reference_code:
-        raise RefusedError(f"dispatch {letter.id} carried no consultation form")
-    already = ReturnRefused(f"the form {letter.reference_code} was already recorded as "
-                            "returned", "already_returned")
-    if session.scalar(select(Return.id).where(Return.dispatch_id == letter.id)) is not None:
-        raise already
-    check_dates(session, letter, received_on)
+    check_recordable(session, letter, received_on)
     flagged = channel == "email" and (sender or "") not in participant_addresses(session, letter)
     row = Return(dispatch_id=letter.id, received_on=received_on, channel=channel,
                  source_message_id=source_message_id,
@@ -180,7 +189,7 @@ def record_return(
         with session.begin_nested():
             session.add(row)
     except IntegrityError:  # another poller recorded it a moment ago
-        raise already from None
+        raise _already(letter) from None
     called_off = call_off_reminders(session, letter, "form_returned")
     audit.record(session, "return.recorded", "dispatch", letter.id, actor=actor,
                  return_id=row.id, code=letter.reference_code, channel=channel,

@@ -202,7 +202,7 @@ def record_return(request: Request, review_ref: str, user: Support, code: Annota
             if letter.review_id != review.id:
                 raise RefusedError(f"form {letter.reference_code} belongs to another review; "
                                    "nothing was recorded")
-            service.check_dates(session, letter, day)
+            service.check_recordable(session, letter, day)
             if not is_confirmed(confirmed):
                 return check_page(request, review.ref, code, day)
             if upload is not None:
