@@ -5,7 +5,6 @@ nothing and leaves no file behind."""
 from __future__ import annotations
 
 import datetime as dt
-
 import io
 from pathlib import Path
 from typing import Any

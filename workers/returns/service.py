@@ -197,7 +197,7 @@ def record_return(
                  needs_confirmation=flagged,
                  sender_domain=(sender or "").rpartition("@")[2][:100] or None)
     log.info("form %s returned (dispatch %s)", letter.reference_code, letter.id)
-    return Recorded(row.id, letter.id, letter.reference_code, called_off)
+    return Recorded(row.id, letter.id, letter.reference_code or "", called_off)
 
 
 def record_bounce(session: Session, dispatch: Dispatch, *, source_message_id: str,
