@@ -1,5 +1,6 @@
-"""`iro returns`: who was sent what, reminded and returned; a posted return recorded; the inbox
-messages left for a person; rates by role.
+"""`iro returns`: who was sent what, reminded and returned; rates by role; and a person's steps
+(a posted return recorded or undone, a sender confirmed, the unmatched inbox messages dealt with)
+in ``workers.cli.returns_changes``.
 
 Output carries references, roles, codes and dates only.
 """
