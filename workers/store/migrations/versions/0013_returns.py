@@ -3,6 +3,7 @@
 ``returns``: one email may return several children's forms (``source_message_id`` no longer
 unique); the sender of an emailed return, and whether a person must confirm it came from the
 participant. ``unmatched_messages``: inbox messages left for a person, with a "dealt with" mark.
+Messages listed before (``inbox.unmatched`` audit events) are copied in, not yet dealt with.
 ``form_code_reservations``: the codes a dry run printed, used by the real mail-out.
 ``print_batches``: voided (with why) and how many times reprinted.
 
@@ -62,6 +63,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_unmatched_messages_dealt_with_at"), "unmatched_messages",
                     ["dealt_with_at"])
+    _copy_listed()
     op.create_table(
         "form_code_reservations",
         sa.Column("letter_key", sa.String(length=200), nullable=False),
@@ -70,6 +72,41 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("letter_key", name=op.f("pk_form_code_reservations")),
         sa.UniqueConstraint("code", name=op.f("uq_form_code_reservations_code")),
     )
+
+
+def _copy_listed() -> None:
+    """The messages the poll listed before this table (their audit events), once each."""
+    import datetime as dt
+    import json
+
+    events = sa.table("audit_events", sa.column("at", sa.DateTime(timezone=True)),
+                      sa.column("action", sa.String()), sa.column("details", sa.JSON()))
+    target = sa.table("unmatched_messages", *[sa.column(n) for n in (
+        "message_id", "reason", "received_at", "sent_at", "sender_domain", "attachments",
+        "codes")])
+
+    def when(value: object) -> dt.datetime | None:
+        try:
+            moment = dt.datetime.fromisoformat(str(value)) if value else None
+        except ValueError:
+            return None
+        return moment.replace(tzinfo=moment.tzinfo or dt.UTC) if moment else None
+
+    rows: dict[str, dict[str, object]] = {}
+    bind = op.get_bind()
+    for at, details in bind.execute(sa.select(events.c.at, events.c.details).where(
+            events.c.action == "inbox.unmatched").order_by(events.c.at)):
+        info = json.loads(details) if isinstance(details, str) else dict(details or {})
+        message_id = str(info.get("message_id") or "")[:400]
+        if message_id and message_id not in rows:
+            rows[message_id] = {
+                "message_id": message_id, "reason": str(info.get("reason") or "no_code")[:40],
+                "received_at": when(info.get("received_at")) or when(at),
+                "sent_at": when(info.get("sent_at")),
+                "sender_domain": str(info.get("sender_domain") or "")[:100],
+                "attachments": int(info.get("attachments") or 0), "codes": ""}
+    if rows:
+        bind.execute(target.insert(), list(rows.values()))
 
 
 def downgrade() -> None:
