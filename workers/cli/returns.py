@@ -107,7 +107,9 @@ def _review(ctx: typer.Context, review_ref: str) -> None:
         table.add_row(r.participant_ref, r.role, r.channel, r.form_code or "-", r.state,
                       r.sent_at.astimezone(LONDON).date().isoformat() if r.sent_at else "",
                       ", ".join(d.isoformat() for d in r.reminded),
-                      f"{r.returned_on.isoformat()} ({r.returned_by})" if r.returned_on else "")
+                      (f"{r.returned_on.isoformat()} ({r.returned_by})"
+                       + (", sender to confirm" if r.needs_confirmation else ""))
+                      if r.returned_on else "")
     console = Console()
     console.print(table)
     shown = f"{rate.rate:.0%}" if rate.rate is not None else "n/a (no form sent yet)"
