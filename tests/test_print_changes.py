@@ -86,3 +86,44 @@ def test_reprint_void_and_the_next_batch(tmp_path: Path, soffice: str) -> None:
         events = s.scalars(select(AuditEvent).where(AuditEvent.action == "print_batch.voided"))
         assert [(e.actor, e.details["was_posted"]) for e in events] == [(BSO, False), (BSO, True)]
     assert build_batch(sessions, cfg, TODAY).letters == 2  # and they go once more
+
+
+@pytest.mark.libreoffice
+def test_the_page_reprints_a_batch_in_the_background(tmp_path: Path, soffice: str) -> None:
+    import time
+
+    from web_client import Browser, make_app
+    from web_seed import SUPPORT
+
+    app, seeded = make_app(tmp_path, pdf=True)
+    b = Browser(app)
+    b.sign_in(SUPPORT)
+    b.get("/support")
+    b.post(f"/support/reviews/{seeded.ready_review}/send")
+
+    def finished() -> str:
+        for _ in range(900):
+            fragment = b.get("/support/print/job").text
+            if "Building" not in fragment:
+                return fragment
+            time.sleep(0.1)
+        raise AssertionError("the print job did not finish")
+
+    b.post("/support/print/build")
+    assert "Print batch 1: 2 letters" in finished()
+    with app.state.web.sessions() as s:
+        batch = s.get(PrintBatch, 1)
+        assert batch is not None
+        old = Path(batch.pdf_path)
+    asked = b.post("/support/print/1/reprint")
+    assert asked.status_code == 200 and "Yes, reprint batch 1" in asked.text
+    assert b.post("/support/print/1/reprint", {"confirmed": "yes"}).status_code == 303
+    fragment = finished()
+    assert "Print batch 1 reprinted: 2 letters" in fragment, fragment
+    assert "/support/print/1/batch.pdf" in fragment
+    with app.state.web.sessions() as s:
+        batch = s.get(PrintBatch, 1)
+        assert batch is not None and batch.reprints == 1 and not old.exists()
+        [event] = s.scalars(select(AuditEvent).where(AuditEvent.action == "print_batch.reprinted"))
+        assert event.actor == SUPPORT
+    assert b.get("/support/print/1/batch.pdf").content.startswith(b"%PDF")
