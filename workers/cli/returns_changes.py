@@ -30,13 +30,13 @@ def show_facts(facts: ReturnFacts, received: str | None = None) -> None:
                    f"{facts.channel}" + (f" from {facts.sender}" if facts.sender else ""))
 
 
-def checked(confirm: bool, question: str) -> None:
+def checked(confirm: bool, question: str, what: str) -> None:
     """Go on with --confirm, or when a person at a terminal says yes; else nothing is done."""
     if confirm:
         return
     if sys.stdin.isatty() and typer.confirm(question, default=False):
         return
-    raise BadInputError("nothing was recorded: check the review, participant and role above "
+    raise BadInputError(f"nothing was {what}: check the review, participant and role above "
                         "against the paper and run again with --confirm")
 
 
@@ -56,7 +56,7 @@ def record(ctx: typer.Context, code: str, received: str | None, file: Path | Non
         letter, _, facts = facts_of(session, code)
         service.check_recordable(session, letter, day)
         show_facts(facts, day.isoformat())
-        checked(confirm, "Does the paper show this review, participant and role?")
+        checked(confirm, "Does the paper show this review, participant and role?", "recorded")
         review = session.get(Review, letter.review_id)
         assert review is not None
         kept = (service.keep_file(app.settings.documents_dir, letter, review, file.name,
@@ -84,7 +84,7 @@ def undo(ctx: typer.Context, code: str, reason: str | None, confirm: bool, actor
         raise BadInputError("undo needs --reason TEXT (why; kept in the audit, no names)")
     with app.sessions() as session:
         show_facts(facts_of(session, code)[2])
-        checked(confirm, "Undo this return?")
+        checked(confirm, "Undo this return?", "undone")
         done = undo_return(session, code, reason=reason or "", now=app.clock.now(), actor=actor)
         session.commit()
     typer.echo(f"the return of form {done.facts.code} was undone: it counts as not returned"
