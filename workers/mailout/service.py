@@ -22,7 +22,7 @@ from workers.core.planning import mailout_dates
 from workers.errors import PreflightError, RefusedError
 from workers.host.private_files import make_private_dir, write_private
 from workers.inputs.paths import inside
-from workers.mailout import codes
+from workers.mailout import codes, reserved_codes
 from workers.mailout.documents import MailoutConfig, render_letter, review_on
 from workers.mailout.plan import (
     INVITATION_KIND,
@@ -115,8 +115,11 @@ def run_mailout(
             key: code for key, code in session.execute(
                 select(Dispatch.key, Dispatch.reference_code).where(Dispatch.key.in_(keys)))
         }
+        # a dry run's codes are kept for the real mail-out, so a printed preview's code matches
+        kept = reserved_codes.reserved(session, [letter.key for letter in plan.letters])
         letter_codes = {
-            letter.key: (existing.get(letter.key) or codes.new_code()) if letter.form else None
+            letter.key: (existing.get(letter.key) or kept.get(letter.key) or codes.new_code())
+            if letter.form else None
             for letter in plan.letters
         }
         by_id = {p.id: p for p in people}
@@ -137,6 +140,9 @@ def run_mailout(
         result = MailoutResult(ref, initials, plan, 0, letter_codes, existing=frozenset(existing),
                                dates=used)
         if dry_run_dir is not None:
+            reserved_codes.reserve(session, {k: c for k, c in letter_codes.items()
+                                             if k not in existing}, now=moment)
+            session.commit()
             return _write(result, rendered, dry_run_dir)
         created = _insert(session, review, plan, letter_codes, set(existing), moment, today, actor)
     return MailoutResult(ref, initials, plan, created, letter_codes, existing=frozenset(existing),
@@ -176,6 +182,7 @@ def _insert(session: Session, review: Review, plan: Mailout, letter_codes: dict[
         for row in rows:
             audit.record(session, "dispatch.planned", "dispatch", row.id, actor=actor, key=row.key,
                          kind=row.kind, channel=row.channel)
+        reserved_codes.release(session, [letter.key for letter in plan.letters])
         deadline = keyed.deadline_by_key(session, mailout_key(review.ref))
         if deadline is not None and deadline.met_on is None:
             deadline.met_on = today

@@ -61,9 +61,11 @@ def create_app(
         iro,
         manager,
         oidc,
+        print_changes,
         review_events,
         support_casework,
         support_ops,
+        support_returns,
         support_reviews,
         survey,
     )
@@ -108,8 +110,8 @@ def create_app(
 
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, support_reviews, support_ops, support_casework, iro, review_events,
-                   manager, survey, admin):
+    for module in (auth, support_reviews, support_ops, support_casework, support_returns,
+                   print_changes, iro, review_events, manager, survey, admin):
         app.include_router(module.router)
     errorpages.install(app)
     survey.redact_access_log()

@@ -19,7 +19,9 @@ from workers.web.security import CSRF_FIELD, CSRF_HEADER, csrf_token, current_us
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NAV = {
     "business_support": [("/support", "Upcoming reviews"), ("/support/dispatches", "Failed"),
-                         ("/support/print", "Print batch"), ("/support/import", "Import")],
+                         ("/support/print", "Print batch"),
+                         ("/support/returns/unmatched", "Unmatched returns"),
+                         ("/support/import", "Import")],
     "iro": [("/iro", "My caseload"), ("/iro/escalations", "My escalations")],
     "manager": [("/manager", "Awaiting me"), ("/manager/report", "Report")],
 }
