@@ -60,6 +60,7 @@ def create_app(
         auth,
         iro,
         manager,
+        manager_qa,
         oidc,
         review_events,
         support_casework,
@@ -109,7 +110,7 @@ def create_app(
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, support_reviews, support_ops, support_casework, iro, review_events,
-                   manager, survey, admin):
+                   manager, manager_qa, survey, admin):
         app.include_router(module.router)
     errorpages.install(app)
     survey.redact_access_log()

@@ -21,7 +21,8 @@ NAV = {
     "business_support": [("/support", "Upcoming reviews"), ("/support/dispatches", "Failed"),
                          ("/support/print", "Print batch"), ("/support/import", "Import")],
     "iro": [("/iro", "My caseload"), ("/iro/escalations", "My escalations")],
-    "manager": [("/manager", "Awaiting me"), ("/manager/report", "Report")],
+    "manager": [("/manager", "Awaiting me"), ("/manager/report", "Report"),
+                ("/manager/qa", "Quality")],
 }
 
 
