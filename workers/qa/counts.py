@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import distinct, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from workers.store.qa_models import ChairingObservation, RecordAudit
@@ -42,7 +42,7 @@ def qa_results(session: Session, start: dt.date, end: dt.date) -> QaResults | No
         return None
     in_period = ChairingObservation.observed_on.between(start, end)
     observed = tuple(sorted(session.scalars(
-        select(distinct(func.lower(ChairingObservation.iro_email))).where(in_period))))
+        select(func.lower(ChairingObservation.iro_email)).where(in_period).distinct())))
     observations = session.scalar(select(func.count(ChairingObservation.id)).where(in_period)) or 0
     counts: dict[str, dict[str, int]] = {}
     titles: dict[str, str] = {}

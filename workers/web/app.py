@@ -59,6 +59,7 @@ def create_app(
         admin,
         auth,
         iro,
+        iro_midway,
         manager,
         manager_qa,
         oidc,
@@ -109,8 +110,8 @@ def create_app(
 
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, support_reviews, support_ops, support_casework, iro, review_events,
-                   manager, manager_qa, survey, admin):
+    for module in (auth, support_reviews, support_ops, support_casework, iro, iro_midway,
+                   review_events, manager, manager_qa, survey, admin):
         app.include_router(module.router)
     errorpages.install(app)
     survey.redact_access_log()

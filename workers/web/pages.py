@@ -20,7 +20,8 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 NAV = {
     "business_support": [("/support", "Upcoming reviews"), ("/support/dispatches", "Failed"),
                          ("/support/print", "Print batch"), ("/support/import", "Import")],
-    "iro": [("/iro", "My caseload"), ("/iro/escalations", "My escalations")],
+    "iro": [("/iro", "My caseload"), ("/iro/escalations", "My escalations"),
+            ("/iro/midway", "Midway checks")],
     "manager": [("/manager", "Awaiting me"), ("/manager/report", "Report"),
                 ("/manager/qa", "Quality")],
 }
