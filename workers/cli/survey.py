@@ -83,6 +83,9 @@ def start_command(
     via = sum(1 for x in result.planned if x.via == "cafcass")
     if via:
         typer.echo(f"  {via} guardian(s) through CAFCASS")
+    posted = sum(1 for x in result.planned if x.channel == "post")
+    if posted:
+        typer.echo(f"  {posted} by post (the print batch prints their questionnaires)")
     typer.echo(f"  reminder on {result.reminder_on.isoformat()}" if result.reminder_on
                else "  no reminder: its date is already past")
     for left in result.not_asked:
@@ -93,11 +96,16 @@ def start_command(
 def key_command(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(metavar="NAME", help="The survey, e.g. 2026-27.")],
-    role: Annotated[str, typer.Option("--role", metavar="ROLE",
-                                      help="carer, social_worker or guardian.")],
     answers: Annotated[str, typer.Option("--answers", metavar="LIST",
                                          help='e.g. "Q1=Always,Q5=Good,Q6=N/A" (questions in '
                                               "config/survey.yaml; blank ones left out).")],
+    role: Annotated[str, typer.Option("--role", metavar="ROLE",
+                                      help="carer, social_worker or guardian (with --code: "
+                                           "the form's own).")] = "",
+    code: Annotated[str, typer.Option("--code", metavar="CODE",
+                                      help="The return code printed on a posted questionnaire "
+                                           "(e.g. ABCDE-FGHJK): marks that person answered, "
+                                           "so their reminder stops.")] = "",
     by: Annotated[str, typer.Option("--by", metavar="EMAIL",
                                     help="Who keyed it in (the audit names them).")] = "cli",
 ) -> None:
@@ -106,11 +114,14 @@ def key_command(
 
     app = app_context(ctx)
     given = parse_answers(answers)
+    secret = app.settings.survey.link_secret if code else None
     with app.sessions() as session:
-        key_paper(session, name.strip(), role.strip(), given, actor=by,
-                  today=app.clock.today())
+        keyed = key_paper(session, name.strip(), role.strip() or None, given, actor=by,
+                          today=app.clock.today(), code=code.strip() or None,
+                          secret=secret.get_secret_value() if secret else None)
         session.commit()
-    typer.echo(f"survey {name.strip()}: {role.strip()} answers recorded ({len(given)} given)")
+    marked = "; the person it was posted to is marked as answered" if code else ""
+    typer.echo(f"survey {name.strip()}: {keyed} answers recorded ({len(given)} given){marked}")
 
 
 @survey_app.command("status")

@@ -79,7 +79,9 @@ def candidates(session: Session, roles: Sequence[str], first: dt.date,
         .where(Review.held_on >= first, Review.held_on <= last, Participant.role.in_(roles))
     ).all()
     return [Candidate(p.id, p.ref, p.review_id, p.role, p.name, p.email, p.email_confirmed,
-                      held_on or first) for p, held_on in rows]
+                      held_on or first, postal=bool((p.address or "").strip()
+                                                    and (p.postcode or "").strip()),
+                      postcode=p.postcode or "") for p, held_on in rows]
 
 
 def reminder_date(cfg: SurveyConfig, calendar: WorkingCalendar, closes_on: dt.date,
@@ -170,7 +172,8 @@ def _plan_one(session: Session, survey: Survey, recipient: Recipient, secret: st
               now: dt.datetime, reminder_on: dt.date | None, actor: str) -> None:
     key = _key(survey.name, recipient)
     params = {"survey_id": survey.id, "via": recipient.via}
-    sent = Dispatch(key=key, kind=QUESTIONNAIRE, channel="email", review_id=recipient.review_id,
+    sent = Dispatch(key=key, kind=QUESTIONNAIRE, channel=recipient.channel,
+                    review_id=recipient.review_id,
                     participant_id=recipient.participant_id, recipient=recipient.address,
                     due_at=now, params=params)
     session.add(sent)
@@ -182,7 +185,7 @@ def _plan_one(session: Session, survey: Survey, recipient: Recipient, secret: st
                                   salt=salt, token_hash=links.token_hash(token))
     if reminder_on is not None:
         due = dt.datetime.combine(reminder_on, REMINDER_HOUR, LONDON).astimezone(dt.UTC)
-        reminder = Dispatch(key=f"{key}/reminder", kind=REMINDER, channel="email",
+        reminder = Dispatch(key=f"{key}/reminder", kind=REMINDER, channel=recipient.channel,
                             review_id=recipient.review_id,
                             participant_id=recipient.participant_id,
                             recipient=recipient.address, due_at=due, params=params)
