@@ -43,9 +43,9 @@ def pack(cfg: MailoutConfig, session: Session, dispatch: Dispatch
     person = session.get(Participant, dispatch.participant_id or 0)
     if person is None or not postal_address(person):
         raise NotFoundError(f"dispatch {dispatch.key}: no postal address on the case record")
-    secret = cfg.settings.survey.link_secret
-    token = links.token_for(links.require_secret(secret.get_secret_value() if secret else None),
-                            invitation.salt)
+    setting = cfg.settings.survey.link_secret
+    secret = links.require_secret(setting.get_secret_value() if setting else None)
+    token = links.token_for(secret, invitation.salt)
     if links.token_hash(token) != invitation.token_hash:
         raise PermanentDeliveryError(f"dispatch {dispatch.key}: IRO_SURVEY_LINK_SECRET differs "
                                      "from the one the survey was started with; restore it")
@@ -56,8 +56,7 @@ def pack(cfg: MailoutConfig, session: Session, dispatch: Dispatch
         role_words=ROLE_WORDS.get(invitation.role, invitation.role),
         role_title=str(survey.questions[invitation.role]["title"]),
         questions=asked(survey, invitation.role),
-        code=links.paper_code(links.require_secret(secret.get_secret_value() if secret else None),
-                              invitation.salt),
+        code=links.paper_code(secret, invitation.salt),
         link=links.link(cfg.settings.survey.public_url, token),
         service=head.service, council=head.name,
         return_lines=(head.service, *head.address_lines), postage=post.postage,
