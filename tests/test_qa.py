@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 from clock_env import as_of
-from factories import make_child, make_review, sqlite_store, sqlite_url
+from factories import make_child, make_review, postgres_store, sqlite_store, sqlite_url
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -143,9 +143,7 @@ def test_due_after_twelve_calendar_months() -> None:
     assert next_due(None, 12) is None
 
 
-@pytest.fixture
-def year(tmp_path: Path) -> sessionmaker[Session]:
-    sessions = sqlite_store(tmp_path)
+def seed_year(sessions: sessionmaker[Session]) -> None:
     seed(sessions)
     with sessions.begin() as s:
         observe(s, DANIEL, "2026-06-10", "R-D1")
@@ -155,7 +153,29 @@ def year(tmp_path: Path) -> sessionmaker[Session]:
               child_views="met")
         audit(s, "R-A1", "2026-10-01", smart_decisions="partly", child_views="met")
         audit(s, "R-T0", "2026-03-01", smart_decisions="met")
+
+
+@pytest.fixture
+def year(tmp_path: Path) -> sessionmaker[Session]:
+    sessions = sqlite_store(tmp_path)
+    seed_year(sessions)
     return sessions
+
+
+@pytest.mark.postgres
+def test_counted_on_postgresql(pg_database: str) -> None:
+    """The same year before the CLI's two entries, counted by PostgreSQL: Daniel and Tomasz
+    observed (2 of 4, Daniel's January observation not yet made), two audits."""
+    from workers.qa.counts import qa_results
+
+    sessions = postgres_store(pg_database)
+    seed_year(sessions)
+    with sessions() as s:
+        found = qa_results(s, D("2026-04-01"), D("2027-03-31"))
+    assert found is not None
+    assert (found.observed, found.observations, found.audits) == ((DANIEL, TOMASZ), 2, 2)
+    assert [(c.key, c.met, c.partly, c.not_met) for c in found.standards] == [
+        ("record_on_time", 0, 1, 0), ("smart_decisions", 1, 1, 0), ("child_views", 2, 0, 0)]
 
 
 def iro(tmp_path: Path, config: Path, *args: str) -> subprocess.CompletedProcess[str]:
