@@ -124,3 +124,27 @@ def test_posted_questionnaire_printed_keyed_and_counted(tmp_path: Path, soffice:
     table = next(t for t in appendix_tables(results) if t.key == "survey_carer")
     counts = {row[0]: row[1] for row in table.rows}
     assert counts["Q1 Always"] == 1 and counts["Q5 Good"] == 1 and counts["Q1 Never"] == 0
+
+
+def test_a_posted_address_that_cannot_be_delivered_refuses_the_start(tmp_path: Path) -> None:
+    """The mail-out's preflight rule for every posted letter: a whole address, with a postcode,
+    that fits the envelope window; otherwise nothing is planned."""
+    from workers.errors import PreflightError
+
+    sessions = sqlite_store(tmp_path)
+    seed(sessions)
+    with sessions.begin() as s:
+        review = make_review(s, make_child(s, ref="C-PO9"), ref="R-PO9", held_on=D("2026-07-01"),
+                             status="recorded")
+        make_participant(s, review, "carer", ref="P-PC9", name="Sam Short", channel="post",
+                         address="Exampleton", postcode="EX2 4AB")
+    with sessions() as s, pytest.raises(PreflightError) as refused:
+        start(s, SURVEY, CAL, StartRequest("2026-27", ("carer",), D("2027-01-29"),
+                                           financial_year("2026-27")),
+              allowed_domains=ALLOWED, cafcass_address=CAFCASS, link_secret=SECRET,
+              now=dt.datetime(2026, 12, 7, 9, tzinfo=LONDON), actor=BSO)
+    assert ("participant P-PC9 (carer): postal address has fewer than two lines"
+            in str(refused.value))
+    assert "Sam Short" not in str(refused.value) and "Exampleton" not in str(refused.value)
+    with sessions() as s:
+        assert s.scalars(select(Dispatch)).all() == []

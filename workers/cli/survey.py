@@ -69,6 +69,7 @@ def start_command(
                 cafcass_address=cafcass.email if cafcass else None,
                 link_secret=secret.get_secret_value() if secret else None,
                 now=app.clock.now(), actor=by, dry_run=dry_run,
+                max_address_lines=app.settings.post.max_address_lines,
             )
             if not dry_run:
                 session.commit()

@@ -89,7 +89,7 @@ def covering_letter(q: PaperQuestionnaire, recipient: Sequence[str], greeting: s
     row.height, row.height_rule = Mm(post.body_top_mm - box.top), WD_ROW_HEIGHT_RULE.EXACTLY
     cell = row.cells[0]
     cell.width = Mm(box.right - box.left)
-    lines = [ln for ln in recipient if ln.strip()][: post.max_address_lines]
+    lines = [ln for ln in recipient if ln.strip()]  # checked to fit when the survey started
     cell.paragraphs[0].text = lines[0] if lines else ""
     for line in lines[1:]:
         cell.add_paragraph(line)

@@ -103,6 +103,7 @@ def start(
     now: dt.datetime,
     actor: str,
     dry_run: bool = False,
+    max_address_lines: int = 7,
 ) -> StartResult:
     """Plan the survey (the caller commits). Refuses, with nothing planned, when any address
     may not be used (the mail-out's preflight rule, DESIGN.md §6)."""
@@ -118,9 +119,10 @@ def start(
     selection: Selection = select_recipients(found, request.roles,
                                              allowed_domains=allowed_domains,
                                              cafcass_address=cafcass_address)
-    if selection.problems:
-        lines = "\n".join(f"  - {p}" for p in selection.problems)
-        raise PreflightError(f"survey {request.name} refused: {len(selection.problems)} "
+    problems = [*selection.problems, *_postal(session, selection, max_address_lines)]
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise PreflightError(f"survey {request.name} refused: {len(problems)} "
                              f"problem(s); nothing was planned. Correct the case record and "
                              f"run it again:\n{lines}")
     reminder_on = reminder_date(cfg, calendar, request.closes_on, today)
@@ -153,6 +155,19 @@ def start(
     for recipient in new:
         _plan_one(session, survey, recipient, secret, now, reminder_on, actor)
     return StartResult(survey.id, new, len(existing), selection.not_asked, reminder_on)
+
+
+def _postal(session: Session, selection: Selection, max_lines: int) -> list[LeftOut]:
+    """A posted questionnaire's address must be whole and fit the envelope window (the
+    mail-out's preflight rule for every posted letter)."""
+    from workers.mailout.preflight import postal_problems
+
+    out = []
+    for r in selection.recipients:
+        person = session.get(Participant, r.participant_id) if r.channel == "post" else None
+        if person is not None:
+            out += [LeftOut(person.ref, r.role, why) for why in postal_problems(person, max_lines)]
+    return out
 
 
 def snapshot(cfg: SurveyConfig, roles: Sequence[str]) -> dict[str, Any]:
