@@ -148,3 +148,58 @@ def test_a_posted_address_that_cannot_be_delivered_refuses_the_start(tmp_path: P
     assert "Sam Short" not in str(refused.value) and "Exampleton" not in str(refused.value)
     with sessions() as s:
         assert s.scalars(select(Dispatch)).all() == []
+
+
+@pytest.mark.libreoffice
+def test_fillable_form_filled_and_read_back(tmp_path: Path, soffice: str,
+                                            config_copy: Path) -> None:
+    """`iro survey form` writes a blank questionnaire as a fillable PDF: one radio group per
+    question over its ☐ boxes; ticked in a PDF reader (pypdf here) and keyed with `iro survey key
+    --file`, its answers are stored and it marks no one."""
+    import os
+    import subprocess
+    import sys
+
+    from clock_env import as_of
+    from factories import sqlite_url
+    from pypdf import PdfWriter
+
+    sessions = sqlite_store(tmp_path)
+    seed(sessions)
+    with sessions() as s:
+        start(s, SURVEY, CAL, StartRequest("2026-27", ("carer",), D("2027-01-29"),
+                                           financial_year("2026-27")),
+              allowed_domains=ALLOWED, cafcass_address=CAFCASS, link_secret=SECRET,
+              now=dt.datetime(2026, 12, 7, 9, tzinfo=LONDON), actor=BSO)
+        s.commit()
+
+    def iro(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(Path(sys.executable).with_name("iro")), "--config", str(config_copy), *args],
+            capture_output=True, text=True, timeout=120,
+            env={**os.environ, "IRO_DATABASE_URL": sqlite_url(tmp_path),
+                 "IRO_SURVEY_LINK_SECRET": SECRET, "IRO_LIBREOFFICE_SOFFICE": soffice,
+                 "IRO_RUNTIME_DIR": str(tmp_path / "run"), **as_of(D("2027-01-11"))})
+
+    blank = tmp_path / "carer.pdf"
+    made = iro("survey", "form", "2026-27", "--role", "carer", "-o", str(blank))
+    assert made.returncode == 0, made.stderr
+    form = PdfReader(str(blank))
+    fields = form.get_fields() or {}
+    assert sorted(fields) == [f"Q{n}" for n in range(1, 7)]
+    assert "Return code" not in "".join(p.extract_text() for p in form.pages)
+    filled = PdfWriter(clone_from=form)
+    for page in filled.pages:  # Q1 Usually (the second box), Q5 Fair (the third)
+        filled.update_page_form_field_values(page, {"Q1": "/A1", "Q5": "/A2"},
+                                             auto_regenerate=False)
+    back = tmp_path / "returned.pdf"
+    filled.write(back)
+
+    keyed = iro("survey", "key", "2026-27", "--file", str(back), "--by", BSO)
+    assert keyed.returncode == 0, keyed.stderr
+    assert "carer answers recorded (2 given)" in keyed.stdout
+    with sessions() as s:
+        assert s.scalars(select(SurveyResponse.answers)).one() == {"Q1": "Usually", "Q5": "Fair"}
+        assert s.scalars(select(SurveyInvitation.returned_on)).all() == [None, None]
+    wrong = iro("survey", "key", "2026-27", "--file", str(tmp_path / "carer.pdf"))
+    assert wrong.returncode == 2 and "nothing is ticked on it" in wrong.stderr

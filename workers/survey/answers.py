@@ -37,6 +37,14 @@ def invitation_for(session: Session, token: str) -> tuple[SurveyInvitation, Surv
     return invitation, survey
 
 
+def survey_named(session: Session, name: str) -> Survey:
+    survey = session.scalars(select(Survey).where(Survey.name == name)).one_or_none()
+    if survey is None:
+        known = ", ".join(session.scalars(select(Survey.name).order_by(Survey.name))) or "none"
+        raise NotFoundError(f"no survey named {name!r} (surveys: {known})")
+    return survey
+
+
 def check_open(invitation: SurveyInvitation, survey: Survey, today: dt.date) -> None:
     if invitation.returned_on is not None:
         raise RefusedError(USED)
@@ -119,10 +127,7 @@ def key_paper(session: Session, name: str, role: str | None, given: Mapping[str,
     as having answered (their reminder stops, the return is counted) exactly as an answer by
     link does, and the answers are stored apart from them. Without a code (a form photocopied
     or handed out), the answers are stored and no one is marked."""
-    survey = session.scalars(select(Survey).where(Survey.name == name)).one_or_none()
-    if survey is None:
-        known = ", ".join(session.scalars(select(Survey.name).order_by(Survey.name))) or "none"
-        raise NotFoundError(f"no survey named {name!r} (surveys: {known})")
+    survey = survey_named(session, name)
     invitation = None
     if code:
         invitation = _by_code(session, survey, code, links.require_secret(secret))

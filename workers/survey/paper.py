@@ -120,9 +120,10 @@ def questionnaire(q: PaperQuestionnaire) -> bytes:
     doc = _document()
     _heading(doc, f"{q.service}: stakeholder questionnaire {q.survey_name}")
     _heading(doc, q.role_title, 12)
-    code = doc.add_paragraph()
-    code.add_run("Return code: ").bold = True
-    code.add_run(q.code).font.size = Pt(14)
+    if q.code:  # a posted one's; a blank form handed out carries none
+        code = doc.add_paragraph()
+        code.add_run("Return code: ").bold = True
+        code.add_run(q.code).font.size = Pt(14)
     doc.add_paragraph(f"Tick one box for each question. Please return by {uk_date(q.closes_on)}."
                       " Leave a question blank if you would rather not answer it.")
     for n, item in enumerate(q.questions, start=1):
