@@ -106,6 +106,7 @@ SUBCOMMANDS: list[str] = [
     "midway",
     "web",
     "survey",
+    "qa",
     "casework",
 ]
 

@@ -38,6 +38,7 @@ from workers.reviews.distribution import RECORD_COPY_KIND
 from workers.reviews.distribution_compose import printed_copy
 from workers.store import audit
 from workers.store.models import Dispatch, Participant, PrintBatch, Review
+from workers.survey import posting as survey_post
 
 if TYPE_CHECKING:
     from workers.documents.tagged import TaggedJoin
@@ -107,7 +108,7 @@ def _build(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.date, *,
             .where(Dispatch.channel == "post", Dispatch.state == "pending",
                    Dispatch.print_batch_id.is_(None),
                    Dispatch.kind.in_((INVITATION_KIND, REMINDER_KIND, RECORD_COPY_KIND,
-                                      *notices.KINDS)),
+                                      *notices.KINDS, *survey_post.KINDS)),
                    Dispatch.due_at < day_end(day))
             .order_by(Review.ref, Participant.ref, Dispatch.id)
         ).all())
@@ -120,6 +121,12 @@ def _build(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.date, *,
                 audit.record(session, "dispatch.cancelled", "dispatch", dispatch.id,
                              reason="form_returned" if form_returned(session, dispatch)
                              else "expired")
+                called_off += 1
+                continue
+            if survey_post.answered(session, dispatch):  # a survey reminder, answered since
+                dispatch.state = "cancelled"
+                audit.record(session, "dispatch.cancelled", "dispatch", dispatch.id,
+                             reason="answered")
                 called_off += 1
                 continue
             wanted.append((dispatch, review_ref, person_ref))
@@ -193,6 +200,8 @@ def compose(session: Session, cfg: MailoutConfig, wanted: list[tuple[Dispatch, s
             if dispatch.kind == RECORD_COPY_KIND:
                 attachments = printed_copy(cfg, session, dispatch)
                 person = session.get(Participant, dispatch.participant_id)
+            elif dispatch.kind in survey_post.KINDS:
+                person, attachments = survey_post.pack(cfg, session, dispatch)
             else:
                 if dispatch.kind in notices.KINDS:
                     _, _, person, attachments = notices.pack(cfg, session, dispatch)

@@ -59,7 +59,9 @@ def create_app(
         admin,
         auth,
         iro,
+        iro_midway,
         manager,
+        manager_qa,
         oidc,
         print_changes,
         review_events,
@@ -111,7 +113,8 @@ def create_app(
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, support_reviews, support_ops, support_casework, support_returns,
-                   print_changes, iro, review_events, manager, survey, admin):
+                   print_changes, iro, iro_midway, review_events, manager, manager_qa, survey,
+                   admin):
         app.include_router(module.router)
     errorpages.install(app)
     survey.redact_access_log()

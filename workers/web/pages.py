@@ -22,8 +22,10 @@ NAV = {
                          ("/support/print", "Print batch"),
                          ("/support/returns/unmatched", "Unmatched returns"),
                          ("/support/import", "Import")],
-    "iro": [("/iro", "My caseload"), ("/iro/escalations", "My escalations")],
-    "manager": [("/manager", "Awaiting me"), ("/manager/report", "Report")],
+    "iro": [("/iro", "My caseload"), ("/iro/escalations", "My escalations"),
+            ("/iro/midway", "Midway checks")],
+    "manager": [("/manager", "Awaiting me"), ("/manager/report", "Report"),
+                ("/manager/qa", "Quality")],
 }
 
 
