@@ -8,10 +8,11 @@ from docx.document import Document as DocxDocument
 from docx.enum.table import WD_ROW_HEIGHT_RULE
 from docx.shared import Mm, Pt
 
-from templatebuild.blocks import para, write_box
+from templatebuild.blocks import CODE, TEXT_WIDTH_MM, para, write_box
+from templatebuild.controls import check_box, field_name
 from templatebuild.layout import new_document, set_widths, shade
 
-RETURN = ("{{ form.reference_code }}", "{{ form.return_by|uk_date }}")
+RETURN = (CODE, "{{ form.return_by|uk_date }}")
 
 
 def _return_panel(doc: DocxDocument, child_words: bool) -> None:
@@ -27,12 +28,20 @@ def _return_panel(doc: DocxDocument, child_words: bool) -> None:
     doc.add_paragraph()
 
 
-def _choice(doc: DocxDocument, prompt: str, options: Sequence[str]) -> None:
+def _choice(doc: DocxDocument, prompt: str, options: Sequence[str],
+            names: set[str] | None = None) -> None:
+    """A question and its answers side by side; with ``names`` (the document's field names so
+    far) each answer is a tick box that can be ticked on screen, else a box drawn to tick."""
     doc.add_paragraph(prompt, style="Heading 2")
     tbl = doc.add_table(rows=1, cols=len(options))
     tbl.style = "Table Grid"
+    width = TEXT_WIDTH_MM / len(options)
     for cell, text in zip(tbl.rows[0].cells, options, strict=True):
-        cell.paragraphs[0].add_run(f"☐  {text}")
+        if names is None:
+            cell.paragraphs[0].add_run(f"☐  {text}")
+        else:
+            check_box(cell.paragraphs[0], field_name(prompt, names, text), text,
+                      width_mm=width - 6, size_pt=doc.styles["Normal"].font.size.pt)
     tbl.rows[0].height = Mm(14)
     tbl.rows[0].height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
     doc.add_paragraph()
@@ -62,7 +71,7 @@ HELPER = ("Who helped me fill this in?", 20)
 def _booklet(title: str, intro: Sequence[str], questions: Sequence[tuple[str, float]],
              choices: Sequence[tuple[str, Sequence[str]]], *, young: bool = False
              ) -> DocxDocument:
-    doc = new_document(reference="{{ form.reference_code }}", letterhead=False, friendly=True)
+    doc = new_document(reference=CODE, letterhead=False, friendly=True)
     if young:  # 4 to 7: large type (16 pt), and no admin table on the child's pages
         doc.styles["Normal"].font.size = Pt(16)
     doc.add_paragraph(title, style="Title")
@@ -71,11 +80,14 @@ def _booklet(title: str, intro: Sequence[str], questions: Sequence[tuple[str, fl
     _meeting_panel(doc)
     if not young:
         _return_panel(doc, child_words=True)
+    # fillable on a computer from 8; the youngest draw and tick on paper with a grown-up
+    names: set[str] | None = None if young else set()
     for prompt, options in choices:
-        _choice(doc, prompt, options)
+        _choice(doc, prompt, options, names)
     questions = [*questions, SHARING, HELPER]
     for n, (prompt, height) in enumerate(questions, start=1):
-        write_box(doc, prompt, height, keep_with_next=n == len(questions))
+        write_box(doc, prompt, height, keep_with_next=n == len(questions),
+                  field="" if names is None else field_name(prompt, names))
     para(doc, "Thank you! You can give this back to your carer or social worker, bring it to "
          "your meeting, or post it{% if form.reply_paid %} in the envelope that came with it"
          "{% else %} to us{% endif %}. {{ iro.name }} will read it before your review.")
@@ -159,7 +171,7 @@ def child_16_plus() -> DocxDocument:
 def _adult(title: str, intro: str, questions: Sequence[tuple[str, float]], *,
            choices: Sequence[tuple[str, Sequence[str]]] = (),
            signer: Sequence[str] = ("Name", "Signature", "Date")) -> DocxDocument:
-    doc = new_document(reference="{{ form.reference_code }}", letterhead=False)
+    doc = new_document(reference=CODE, letterhead=False)
     doc.add_paragraph(title, style="Title")
     tbl = doc.add_table(rows=5, cols=2)
     tbl.style = "Table Grid"
@@ -176,11 +188,13 @@ def _adult(title: str, intro: str, questions: Sequence[tuple[str, float]], *,
     set_widths(tbl, (60, 110))
     doc.add_paragraph()
     para(doc, intro)
+    names: set[str] = set()
     for prompt, options in choices:
-        _choice(doc, prompt, options)
+        _choice(doc, prompt, options, names)
     for n, (prompt, height) in enumerate(questions, start=1):
         # the last answer box stays on the page of the completion block: no sheet with only that
-        write_box(doc, prompt, height, keep_with_next=n == len(questions))
+        write_box(doc, prompt, height, keep_with_next=n == len(questions),
+                  field=field_name(prompt, names))
     doc.add_paragraph("Completed by", style="Heading 2")
     sign = doc.add_table(rows=len(signer), cols=2)
     sign.style = "Table Grid"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from docx.document import Document as DocxDocument
 
 from templatebuild.blocks import (
+    CODE,
     by_condition,
     by_role,
     keep_last_with_next,
@@ -115,8 +116,8 @@ def invitation() -> DocxDocument:
         ]),
     ])
     tag(doc, "if form.reference_code and not recipient.is_child")
-    para(doc, " by {{ form.return_by|uk_date }}. Please quote the reference "
-         "{{ form.reference_code }} so that we can match it to the review.",
+    para(doc, " by {{ form.return_by|uk_date }}. Please quote the reference " +
+         CODE + " so that we can match it to the review.",
          bold_lead="Please return your form")
     tag(doc, "elif form.reference_code and child.age >= 8")
     para(doc, "Please send your {% if child.age >= 16 %}form{% else %}booklet{% endif %} back by "
@@ -170,8 +171,8 @@ def reminder() -> DocxDocument:
     para(doc, "There is a fresh booklet with this letter. A grown-up can help you fill it in and "
          "send it back.")
     tag(doc, "else")
-    para(doc, "A fresh copy of the form is enclosed. Your reference is "
-         "{{ form.reference_code }}. You can email the form to {{ form.return_email }} with the "
+    para(doc, "A fresh copy of the form is enclosed. Your reference is " +
+         CODE + ". You can email the form to {{ form.return_email }} with the "
          "reference in the subject line, or post it to "
          "{{ form.return_address_lines|join_lines }}{% if form.reply_paid %} (use the envelope "
          "provided; it needs no stamp){% else %}, with {{ form.postage }} on the envelope"
@@ -209,7 +210,11 @@ def _child_return(doc: DocxDocument) -> None:
     doc.add_paragraph("{{ line }}", style="Address")
     tag(doc, "endfor")
     doc.add_paragraph()
-    para(doc, "Or someone can take a photo of each page and email it to {{ form.return_email }}.")
+    # the 4-7 booklet is for drawing on paper: it has no boxes to type in
+    para(doc, "{% if child.age >= 8 %}Or you can type into it on a computer and email it to "
+         "{{ form.return_email }}, or someone can take a photo of each page and email that."
+         "{% else %}Or someone can take a photo of each page and email it to "
+         "{{ form.return_email }}.{% endif %}")
     doc.add_paragraph("Who will see it", style="Heading 2")
     para(doc, "Your Independent Reviewing Officer reads it before your review. It is shared with "
          "the people at your review and kept safely on the council's records. If you do not "
@@ -219,27 +224,28 @@ def _child_return(doc: DocxDocument) -> None:
 
 
 def return_instructions() -> DocxDocument:
-    doc = new_document(reference="{{ form.reference_code }}", letterhead=False)
+    doc = new_document(reference=CODE, letterhead=False)
     tag(doc, "if recipient.is_child")
     _child_return(doc)
     tag(doc, "else")
     doc.add_paragraph("How to send your form back", style="Title")
     para(doc, "For the review of the care plan for {{ child.initials }} on "
          "{{ review.scheduled_at|uk_day_date }}.")
-    para(doc, "{{ form.reference_code }}", bold_lead="Your reference: ")
+    para(doc, CODE, bold_lead="Your reference: ")
     para(doc, "{{ form.return_by|uk_date }}", bold_lead="Please send it back by: ")
     doc.add_paragraph("By email", style="Heading 1")
-    # a PDF form cannot be typed into (not fillable yet): only a Word copy can
-    para(doc, "Write on the printed form, then take a photo or scan of each page and email it to "
-         "{{ form.return_email }}. If you have the form as a Word document, you can type into "
-         "it and email it back instead. Put {{ form.reference_code }} in the subject line.")
+    # the form's PDF (and Word copy) has real text boxes and tick boxes (templatebuild.controls)
+    para(doc, "You can fill the form in on a computer: open it, type into the boxes and tick "
+         "the answers, save it and email it to {{ form.return_email }}. Or write on the printed "
+         "form, then take a photo or scan of each page and email those. Put " + CODE + " in the "
+         "subject line.")
     doc.add_paragraph("By post", style="Heading 1")
     when(doc, "form.reply_paid", [
-        "Use the envelope provided: it is already addressed and needs no stamp. Write "
-        "{{ form.reference_code }} on the back and post it. If you no longer have it, post the "
+        "Use the envelope provided: it is already addressed and needs no stamp. Write " +
+        CODE + " on the back and post it. If you no longer have it, post the "
         "form to the address below."])
     when(doc, "not form.reply_paid", [
-        "Put the form in an envelope with {{ form.reference_code }} written on the back, put "
+        "Put the form in an envelope with " + CODE + " written on the back, put "
         "{{ form.postage }} on it and post it to:"])
     tag(doc, "for line in form.return_address_lines")
     doc.add_paragraph("{{ line }}", style="Address")
