@@ -4,6 +4,7 @@ embedded, and keeps all of that when documents are joined (real LibreOffice, rea
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import subprocess
 from pathlib import Path
@@ -142,3 +143,54 @@ def form_fields(pdf: PdfReader) -> dict[str, str]:
             found[name] = kind
     assert set(found) == set(pdf.get_fields() or {})  # all in the catalogue's /AcroForm
     return found
+
+
+def figures(pdf: PdfReader) -> list[str]:
+    """The alternative text of every figure in the structure tree, in no particular order."""
+    found, stack = [], [pdf.trailer["/Root"]["/StructTreeRoot"]]
+    while stack:
+        element = stack.pop().get_object()
+        if not hasattr(element, "keys"):
+            continue
+        if element.get("/S") == "/Figure":
+            found.append(str(element.get("/Alt", "")))
+        kids = element.get("/K")
+        if kids is not None:
+            kids = kids.get_object() if hasattr(kids, "get_object") else kids
+            stack += [k for k in (kids if isinstance(kids, list) else [kids])
+                      if hasattr(k, "get_object")]
+    return found
+
+
+@pytest.mark.libreoffice
+def test_the_youngest_childs_booklet_has_pictures_with_alt_text_and_no_banner(
+        tmp_path: Path, soffice: str) -> None:
+    from workers.mailout.documents import render_letter, to_pdf
+
+    sessions = sqlite_store(tmp_path)
+    with sessions() as s:
+        review = make_case(s, date_of_birth=dt.date(2021, 6, 1))  # 5 at the meeting
+        ref = review.ref
+        s.commit()
+    cfg = make_config(tmp_path, pdf=True, IRO_LIBREOFFICE_SOFFICE=soffice)
+    run_mailout(sessions, cfg, ref)
+    with sessions() as s:
+        dispatch = s.execute(select(Dispatch).join(
+            Participant, Dispatch.participant_id == Participant.id).where(
+            Dispatch.kind == INVITATION_KIND, Participant.role == "child")).scalar_one()
+        review, child, person, attachments = pack(cfg, s, dispatch)
+        booklet = dict(render_letter(cfg, child, review, person, form="consultation_child_4_7",
+                                     code=dispatch.reference_code, return_by=TODAY))
+    alone = PdfReader(io.BytesIO(to_pdf(cfg, booklet["consultation_child_4_7"], "booklet")))
+    drawn = ["A happy face", "A face that feels OK", "A sad face", "A drawing of a house",
+             "A drawing of a school"]
+    assert set(drawn) <= set(figures(alone)) and all(figures(alone))
+    text = "".join(page.extract_text() for page in alone.pages)
+    assert "OFFICIAL-SENSITIVE" not in text and "Please send it back by" not in text
+    for words in ("Would you like to come to your meeting?", "Who helped me fill this in?",
+                  "Draw a circle round a face"):
+        assert words in " ".join(text.split()), words
+    assert not alone.get_fields()  # for drawing on paper with a grown-up: nothing to type in
+    # and the pictures keep their words when the booklet is joined into the child's pack
+    joined = PdfReader(io.BytesIO(attachments[0].content))
+    assert set(drawn) <= set(figures(joined))

@@ -6,11 +6,14 @@ from collections.abc import Callable, Sequence
 
 from docx.document import Document as DocxDocument
 from docx.enum.table import WD_ROW_HEIGHT_RULE
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
+from docx.text.paragraph import Paragraph
 
+from templatebuild import pictures
 from templatebuild.blocks import CODE, TEXT_WIDTH_MM, para, write_box
 from templatebuild.controls import check_box, field_name
-from templatebuild.layout import new_document, set_widths, shade
+from templatebuild.layout import new_document, no_borders, set_widths, shade
 
 RETURN = (CODE, "{{ form.return_by|uk_date }}")
 
@@ -68,47 +71,93 @@ SHARING = ("Is there anything I do not want shared? Who with?", 30)
 HELPER = ("Who helped me fill this in?", 20)
 
 
+def _thanks(doc: DocxDocument) -> None:
+    para(doc, "Thank you! You can give this back to your carer or social worker, bring it to "
+         "your meeting, or post it{% if form.reply_paid %} in the envelope that came with it"
+         "{% else %} to us{% endif %}. {{ iro.name }} will read it before your review.")
+
+
 def _booklet(title: str, intro: Sequence[str], questions: Sequence[tuple[str, float]],
-             choices: Sequence[tuple[str, Sequence[str]]], *, young: bool = False
-             ) -> DocxDocument:
+             choices: Sequence[tuple[str, Sequence[str]]]) -> DocxDocument:
+    """A booklet from 8: fillable on a computer, with the return panel."""
     doc = new_document(reference=CODE, letterhead=False, friendly=True)
-    if young:  # 4 to 7: large type (16 pt), and no admin table on the child's pages
-        doc.styles["Normal"].font.size = Pt(16)
     doc.add_paragraph(title, style="Title")
     for text in intro:
         para(doc, text)
     _meeting_panel(doc)
-    if not young:
-        _return_panel(doc, child_words=True)
-    # fillable on a computer from 8; the youngest draw and tick on paper with a grown-up
-    names: set[str] | None = None if young else set()
+    _return_panel(doc, child_words=True)
+    names: set[str] = set()
     for prompt, options in choices:
         _choice(doc, prompt, options, names)
     questions = [*questions, SHARING, HELPER]
     for n, (prompt, height) in enumerate(questions, start=1):
         write_box(doc, prompt, height, keep_with_next=n == len(questions),
-                  field="" if names is None else field_name(prompt, names))
-    para(doc, "Thank you! You can give this back to your carer or social worker, bring it to "
-         "your meeting, or post it{% if form.reply_paid %} in the envelope that came with it"
-         "{% else %} to us{% endif %}. {{ iro.name }} will read it before your review.")
+                  field=field_name(prompt, names))
+    _thanks(doc)
     return doc
 
 
+def _picture(paragraph: Paragraph, name: str, width_mm: float) -> None:
+    """One of ``templatebuild.pictures``, with its alternative text (``wp:docPr descr``)."""
+    shape = paragraph.add_run().add_picture(pictures.png(name), width=Mm(width_mm))
+    shape._inline.docPr.set("descr", pictures.ALT[name])
+
+
+def _circle_one(doc: DocxDocument, prompt: str, options: Sequence[tuple[str, str]]) -> None:
+    """A question and its answers to circle: a picture (or none) over each answer's word."""
+    doc.add_paragraph(prompt, style="Heading 2")
+    tbl = doc.add_table(rows=1, cols=len(options))
+    no_borders(tbl)
+    for cell, (word, picture) in zip(tbl.rows[0].cells, options, strict=True):
+        top = cell.paragraphs[0]
+        top.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        if picture:
+            _picture(top, picture, 32)
+            top = cell.add_paragraph()
+            top.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        top.add_run(word).bold = True
+    doc.add_paragraph()
+
+
+def _about(doc: DocxDocument, picture: str, heading: str, prompt: str) -> None:
+    """A part of the child's life: its picture beside a box to draw or write in."""
+    doc.add_paragraph(heading, style="Heading 2")
+    tbl = doc.add_table(rows=1, cols=2)
+    tbl.style = "Table Grid"
+    row = tbl.rows[0]
+    row.height, row.height_rule = Mm(48), WD_ROW_HEIGHT_RULE.AT_LEAST
+    _picture(row.cells[0].paragraphs[0], picture, 32)
+    row.cells[1].paragraphs[0].add_run(prompt)
+    set_widths(tbl, (40, 130))
+    doc.add_paragraph().paragraph_format.space_after = Pt(2)
+
+
 def child_4_7() -> DocxDocument:
-    return _booklet(
-        "My review",
-        ["Hello {{ child.given_name }}!",
-         "Soon there will be a meeting about you. It is called a review. "
-         "{{ iro.name }} wants to know what you think.",
-         "You can draw or write. A grown-up can help you."],
-        [("This is me. I can draw a picture.", 70),
-         ("Things I like", 45), ("Things that make me sad or worried", 45),
-         ("People who are important to me", 40),
-         ("Something I want {{ iro.name }} to know", 40)],
-        [("How do I feel about where I live?", ("Happy", "OK", "Sad")),
-         ("Would you like to come to your meeting?", ("Yes", "No", "Not sure"))],
-        young=True,
-    )
+    """4 to 7: pictures, faces to circle, 16-20 pt type; no security banner and no admin table
+    on the child's pages (the code is in small print at the foot, for the grown-up)."""
+    doc = new_document(reference=CODE, letterhead=False, friendly=True, marking=False)
+    for style, size in (("Normal", 16), ("Heading 2", 18), ("Title", 20)):
+        doc.styles[style].font.size = Pt(size)
+    doc.add_paragraph("My review", style="Title")
+    for text in ("Hello {{ child.given_name }}!",
+                 "Soon there will be a meeting about you. It is called a review. "
+                 "{{ iro.name }} wants to know what you think.",
+                 "You can draw or write. A grown-up can help you."):
+        para(doc, text)
+    _meeting_panel(doc)
+    _circle_one(doc, "How do I feel about where I live? Draw a circle round a face.",
+                (("Happy", "happy"), ("OK", "ok"), ("Sad", "sad")))
+    _circle_one(doc, "Would you like to come to your meeting? Draw a circle round one.",
+                (("Yes", ""), ("No", ""), ("Not sure", "")))
+    for picture, heading in (("home", "My home"), ("school", "My school"),
+                             ("family", "My family"), ("friends", "My friends")):
+        _about(doc, picture, heading, "What is good? What is not so good?")
+    questions = [("Things that make me sad or worried", 40),
+                 ("Something I want {{ iro.name }} to know", 40), SHARING, HELPER]
+    for n, (prompt, height) in enumerate(questions, start=1):
+        write_box(doc, prompt, height, keep_with_next=n == len(questions))
+    _thanks(doc)
+    return doc
 
 
 def child_8_11() -> DocxDocument:
