@@ -13,6 +13,16 @@ from templatebuild.layout import repeat_header, set_widths, shade
 # The form's code as printed: never split across lines (a code broken at its dash is misread).
 CODE = "{{ form.reference_code|nobreak }}"
 TEXT_WIDTH_MM = 170  # A4 less the 20 mm margins
+# When the form is wanted: its date, or the meeting where a letter is too late for the date
+# (rules.yaml mailout.late_return: bring_to_meeting).
+BRING = "form.bring_to_meeting"
+BACK_BY = ("{% if " + BRING + " %}the meeting (please bring it with you){% else %}"
+           "{{ form.return_by|uk_date }}{% endif %}")
+
+
+def if_late(late: str, on_time: str) -> str:
+    """``late`` where the form is asked for at the meeting, ``on_time`` otherwise."""
+    return "{% if " + BRING + " %}" + late + "{% else %}" + on_time + "{% endif %}"
 
 
 def para(doc: DocxDocument, text: str, style: str | None = None, *, bold_lead: str = "") -> None:

@@ -11,11 +11,11 @@ from docx.shared import Mm, Pt
 from docx.text.paragraph import Paragraph
 
 from templatebuild import pictures
-from templatebuild.blocks import CODE, TEXT_WIDTH_MM, para, write_box
+from templatebuild.blocks import BACK_BY, CODE, TEXT_WIDTH_MM, para, write_box
 from templatebuild.controls import check_box, field_name
 from templatebuild.layout import new_document, no_borders, set_widths, shade
 
-RETURN = (CODE, "{{ form.return_by|uk_date }}")
+RETURN = (CODE, BACK_BY)
 
 
 def _return_panel(doc: DocxDocument, child_words: bool) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from docx.document import Document as DocxDocument
 
 from templatebuild.blocks import (
+    BACK_BY,
     CODE,
     by_condition,
     by_role,
+    if_late,
     keep_last_with_next,
     para,
     reader_sign_off,
@@ -116,12 +118,15 @@ def invitation() -> DocxDocument:
         ]),
     ])
     tag(doc, "if form.reference_code and not recipient.is_child")
-    para(doc, " by {{ form.return_by|uk_date }}. Please quote the reference " +
-         CODE + " so that we can match it to the review.",
-         bold_lead="Please return your form")
+    para(doc, " Please quote the reference " + CODE + " so that we can match it to the review.",
+         bold_lead=if_late("Please bring your form to the meeting.",
+                           "Please return your form by {{ form.return_by|uk_date }}."))
     tag(doc, "elif form.reference_code and child.age >= 8")
-    para(doc, "Please send your {% if child.age >= 16 %}form{% else %}booklet{% endif %} back by "
-         "{{ form.return_by|uk_date }}. {% if child.age >= 16 %}Your personal adviser"
+    para(doc, if_late("Please bring your {% if child.age >= 16 %}form{% else %}booklet{% endif %} "
+                      "to your meeting.",
+                      "Please send your {% if child.age >= 16 %}form{% else %}booklet{% endif %} "
+                      "back by {{ form.return_by|uk_date }}.") +
+         " {% if child.age >= 16 %}Your personal adviser"
          "{% else %}Your carer or social worker{% endif %} can help you.")
     tag(doc, "endif")
     # no admin table for a young child: the grown-up who helps has the instructions
@@ -158,13 +163,15 @@ def reminder() -> DocxDocument:
     by_role(doc, {
         "child": [
             "This is a friendly reminder that your review is on " + WHEN + ". We have not had "
-            "your booklet back yet. What you think really matters, so please send it back by "
-            "{{ form.return_by|uk_date }}, or tell me what you think in another way.",
+            "your booklet back yet. What you think really matters, so please " +
+            if_late("bring it to your meeting", "send it back by {{ form.return_by|uk_date }}")
+            + ", or tell me what you think in another way.",
         ],
         "else": [
             "The review of the care plan for {{ child.full_name }} will be held on " + WHEN
-            + ". We have not yet received your consultation form. Please return it by "
-            "{{ form.return_by|uk_date }} so that your views can be considered at the review.",
+            + ". We have not yet received your consultation form. Please " +
+            if_late("bring it to the meeting", "return it by {{ form.return_by|uk_date }}")
+            + " so that your views can be considered at the review.",
         ],
     })
     tag(doc, "if " + UNDER_8)
@@ -200,7 +207,7 @@ def _child_return(doc: DocxDocument) -> None:
     """The child's own instructions: no code to quote, no scanning; a grown-up can help."""
     thing = "{% if child.age >= 16 %}form{% else %}booklet{% endif %}"
     doc.add_paragraph(f"How to send your {thing} back", style="Title")
-    para(doc, "{{ form.return_by|uk_date }}", bold_lead="Please send it back by: ")
+    para(doc, BACK_BY, bold_lead="Please send it back by: ")
     para(doc, "You can give it to your carer or social worker, or bring it to your meeting.")
     when(doc, "form.reply_paid", [
         "Or put it in the envelope that came with it and post it. It needs no stamp."])
@@ -232,7 +239,7 @@ def return_instructions() -> DocxDocument:
     para(doc, "For the review of the care plan for {{ child.initials }} on "
          "{{ review.scheduled_at|uk_day_date }}.")
     para(doc, CODE, bold_lead="Your reference: ")
-    para(doc, "{{ form.return_by|uk_date }}", bold_lead="Please send it back by: ")
+    para(doc, BACK_BY, bold_lead="Please send it back by: ")
     doc.add_paragraph("By email", style="Heading 1")
     # the form's PDF (and Word copy) has real text boxes and tick boxes (templatebuild.controls)
     para(doc, "You can fill the form in on a computer: open it, type into the boxes and tick "
