@@ -201,16 +201,22 @@ def test_parent_and_carer_forms_ask_what_the_review_needs(tmp_path: Path) -> Non
     cfg = make_config(tmp_path)
     with sessions() as s:
         review = make_case(s)
-        forms = {}
+        forms, letters = {}, {}
         for role in ("parent", "carer"):
             person = next(p for p in review.participants if p.role == role)
             docs = dict(render_letter(cfg, review.child, review, person,
                                       form=f"consultation_{role}", code="IRO-AB12-CD",
                                       return_by=dt.date(2027, 1, 5)))
             forms[role] = " ".join(docx_text(docs[f"consultation_{role}"]).split())
+            letters[role] = " ".join(docx_text(docs["invitation"]).split())
+    # the carer's letter names the child as the carer knows them; the parent's in full
+    assert "looked after review for Zoë Dear" in letters["carer"]
+    assert "looked after review for Zoë O'Neil" in letters["parent"]
     for text in forms.values():
         assert "Will you come to the review?" in text
         assert "020 7946 0999" in text  # the IRO's phone as well as email
+        # a form that goes back by post or email names the child by given name and initials
+        assert "Child Zoë (Z.O.)" in text and "O'Neil" not in text
     assert "interpreter (which language)" in forms["parent"]
     assert "Do you agree with the care plan?" in forms["parent"]
     assert "should not be shared with the other parent, the carers or Zoë" in forms["parent"]

@@ -13,6 +13,10 @@ from templatebuild.layout import repeat_header, set_widths, shade
 # The form's code as printed: never split across lines (a code broken at its dash is misread).
 CODE = "{{ form.reference_code|nobreak }}"
 TEXT_WIDTH_MM = 170  # A4 less the 20 mm margins
+# The child as an adult's letter names them: by given name to their carers (who know the child
+# by it, and whose letters go to a family home), in full to anyone else.
+CHILD_NAME = ("{% if recipient.role == 'carer' %}{{ child.given_name }}{% else %}"
+              "{{ child.full_name }}{% endif %}")
 # When the form is wanted: its date, or the meeting where a letter is too late for the date
 # (rules.yaml mailout.late_return: bring_to_meeting).
 BRING = "form.bring_to_meeting"

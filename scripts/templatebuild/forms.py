@@ -217,15 +217,22 @@ def child_16_plus() -> DocxDocument:
     )
 
 
+# The child on a family's or carer's form: given name and initials (the form goes back by post or
+# email and may travel further); the social worker's, a professional record, in full.
+CHILD_FAMILY = "{{ child.given_name }} ({{ child.initials }})"
+CHILD_FULL = "{{ child.full_name }} (date of birth {{ child.date_of_birth|uk_date }})"
+
+
 def _adult(title: str, intro: str, questions: Sequence[tuple[str, float]], *,
            choices: Sequence[tuple[str, Sequence[str]]] = (),
-           signer: Sequence[str] = ("Name", "Signature", "Date")) -> DocxDocument:
+           signer: Sequence[str] = ("Name", "Signature", "Date"),
+           child: str = CHILD_FAMILY) -> DocxDocument:
     doc = new_document(reference=CODE, letterhead=False)
     doc.add_paragraph(title, style="Title")
     tbl = doc.add_table(rows=5, cols=2)
     tbl.style = "Table Grid"
     when = "{{ review.scheduled_at|uk_day_date }} at {{ review.scheduled_at|uk_time }}"
-    facts = (("Child", "{{ child.full_name }} (date of birth {{ child.date_of_birth|uk_date }})"),
+    facts = (("Child", child),
              ("Review", when),
              ("Independent Reviewing Officer", "{{ iro.name }}, {% if iro.phone %}"
               "{{ iro.phone }}, {% endif %}{{ iro.email }}"),
@@ -302,6 +309,7 @@ def social_worker() -> DocxDocument:
          ("Changes since the last review (placement, legal status, contact)", 35),
          ("The child's wishes and feelings, and how they were gathered", 35),
          ("Permanence plan and any delay", 30), ("Recommendations for the review", 40)],
+        child=CHILD_FULL,
     )
 
 

@@ -6,6 +6,7 @@ from docx.document import Document as DocxDocument
 
 from templatebuild.blocks import (
     BACK_BY,
+    CHILD_NAME,
     CODE,
     by_condition,
     by_role,
@@ -36,7 +37,7 @@ def invitation() -> DocxDocument:
     address_block(doc)
     # Title, greeting and wording all change with the recipient's role.
     reader_title(doc, "You are invited to your review",
-                 "Invitation to a looked after review for {{ child.full_name }}")
+                 "Invitation to a looked after review for " + CHILD_NAME)
     para(doc, "{{ recipient.salutation }},")
     by_condition(doc, [
         (UNDER_8, [
@@ -62,8 +63,8 @@ def invitation() -> DocxDocument:
             "they would do.",
         ]),
         ("else", [
-            "I am writing to invite you to the {{ review.ordinal }} review of the care plan for "
-            "{{ child.full_name }}, which will be held on " + WHEN + ".",
+            "I am writing to invite you to the {{ review.ordinal }} review of the care plan for " +
+            CHILD_NAME + ", which will be held on " + WHEN + ".",
             "Every child in care has their care plan reviewed regularly by an Independent "
             "Reviewing Officer (IRO), who is independent of the social work team. The review "
             "looks at how {{ child.given_name }} is doing, checks that the plan meets "
@@ -168,7 +169,7 @@ def reminder() -> DocxDocument:
             + ", or tell me what you think in another way.",
         ],
         "else": [
-            "The review of the care plan for {{ child.full_name }} will be held on " + WHEN
+            "The review of the care plan for " + CHILD_NAME + " will be held on " + WHEN
             + ". We have not yet received your consultation form. Please " +
             if_late("bring it to the meeting", "return it by {{ form.return_by|uk_date }}")
             + " so that your views can be considered at the review.",
