@@ -162,7 +162,9 @@ def test_child_reminder_keeps_the_tone_and_the_iros_contact(tmp_path: Path) -> N
         assert "ring me on 020 7946 0999" in text and "Best wishes" in text
         assert "Yours sincerely" not in text
     assert PRINTED not in texts["4_7"] and "A grown-up can help you" in texts["4_7"]
-    assert PRINTED in texts["12_15"]
+    # the child's own words: a fresh copy, who can help; no code to quote, no subject line
+    assert PRINTED not in texts["12_15"] and "subject line" not in texts["12_15"]
+    assert "There is a fresh copy of your booklet with this letter" in texts["12_15"]
 
 
 def test_a_carers_address_block_is_their_home_not_their_agency(tmp_path: Path) -> None:

@@ -43,6 +43,8 @@ def _choice(doc: DocxDocument, prompt: str, options: Sequence[str],
         if names is None:
             cell.paragraphs[0].add_run(f"☐  {text}")
         else:
+            # clear of the cell's top border: LibreOffice paints a control's area over it
+            cell.paragraphs[0].paragraph_format.space_before = Pt(3)
             check_box(cell.paragraphs[0], field_name(prompt, names, text), text,
                       width_mm=width - 6, size_pt=doc.styles["Normal"].font.size.pt)
     tbl.rows[0].height = Mm(14)
@@ -125,7 +127,9 @@ def _about(doc: DocxDocument, picture: str, heading: str, prompt: str) -> None:
     tbl = doc.add_table(rows=1, cols=2)
     tbl.style = "Table Grid"
     row = tbl.rows[0]
-    row.height, row.height_rule = Mm(48), WD_ROW_HEIGHT_RULE.AT_LEAST
+    row.height, row.height_rule = Mm(40), WD_ROW_HEIGHT_RULE.AT_LEAST
+    # clear of the cell's top border, which LibreOffice would paint the picture's area over
+    row.cells[0].paragraphs[0].paragraph_format.space_before = Pt(3)
     _picture(row.cells[0].paragraphs[0], picture, 32)
     row.cells[1].paragraphs[0].add_run(prompt)
     set_widths(tbl, (40, 130))
@@ -152,8 +156,8 @@ def child_4_7() -> DocxDocument:
     for picture, heading in (("home", "My home"), ("school", "My school"),
                              ("family", "My family"), ("friends", "My friends")):
         _about(doc, picture, heading, "What is good? What is not so good?")
-    questions = [("Things that make me sad or worried", 40),
-                 ("Something I want {{ iro.name }} to know", 40), SHARING, HELPER]
+    questions = [("Things that make me sad or worried", 32),
+                 ("Something I want {{ iro.name }} to know", 32), SHARING, HELPER]
     for n, (prompt, height) in enumerate(questions, start=1):
         write_box(doc, prompt, height, keep_with_next=n == len(questions))
     _thanks(doc)

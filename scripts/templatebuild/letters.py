@@ -28,6 +28,8 @@ UNDER_8 = "recipient.is_child and child.age < 8"
 UNDER_16 = "recipient.is_child and child.age < 16"
 YOUNG_PERSON = "recipient.is_child"
 
+# What the child sends back: a young person's is a form, a child's a booklet
+THING = "{% if child.age >= 16 %}form{% else %}booklet{% endif %}"
 WHEN = ("{{ review.scheduled_at|uk_day_date }} at {{ review.scheduled_at|uk_time }}"
         ", {{ review.venue|venue_for(recipient.role) }}")
 
@@ -164,7 +166,7 @@ def reminder() -> DocxDocument:
     by_role(doc, {
         "child": [
             "This is a friendly reminder that your review is on " + WHEN + ". We have not had "
-            "your booklet back yet. What you think really matters, so please " +
+            "your " + THING + " back yet. What you think really matters, so please " +
             if_late("bring it to your meeting", "send it back by {{ form.return_by|uk_date }}")
             + ", or tell me what you think in another way.",
         ],
@@ -178,6 +180,13 @@ def reminder() -> DocxDocument:
     tag(doc, "if " + UNDER_8)
     para(doc, "There is a fresh booklet with this letter. A grown-up can help you fill it in and "
          "send it back.")
+    tag(doc, "elif recipient.is_child")  # their own words: no code to quote, no subject line
+    para(doc, "There is a fresh copy of your " + THING + " with this letter. You can give it to "
+         "your carer or social worker, bring it to your meeting, or post it{% if form.reply_paid "
+         "%} in the envelope that came with it (it needs no stamp){% else %} to "
+         "{{ form.return_address_lines|join_lines }} (it needs {{ form.postage }}){% endif %}. "
+         "{% if child.age >= 16 %}Your personal adviser{% else %}Your carer or social worker"
+         "{% endif %} can help you.")
     tag(doc, "else")
     para(doc, "A fresh copy of the form is enclosed. Your reference is " +
          CODE + ". You can email the form to {{ form.return_email }} with the "
@@ -206,7 +215,7 @@ def reminder() -> DocxDocument:
 
 def _child_return(doc: DocxDocument) -> None:
     """The child's own instructions: no code to quote, no scanning; a grown-up can help."""
-    thing = "{% if child.age >= 16 %}form{% else %}booklet{% endif %}"
+    thing = THING
     doc.add_paragraph(f"How to send your {thing} back", style="Title")
     para(doc, BACK_BY, bold_lead="Please send it back by: ")
     para(doc, "You can give it to your carer or social worker, or bring it to your meeting.")
