@@ -14,7 +14,7 @@ from templatebuild.blocks import CHILD_NAME, by_role, para, reader_sign_off, rea
 from templatebuild.layout import address_block, new_document
 
 NEW_WHEN = ("{{ review.scheduled_at|uk_day_date }} at {{ review.scheduled_at|uk_time }}"
-            "{% if review.venue %}, at {{ review.venue }}{% endif %}")
+            ", {{ review.venue|venue_for(recipient.role) }}")
 OLD_WHEN = ("{{ previous.scheduled_at|uk_day_date }} at {{ previous.scheduled_at|uk_time }}")
 CONTACT = ("If you have any questions, please contact me{% if iro.phone %} on {{ iro.phone }}"
            "{% endif %} or at {{ iro.email }}.")
