@@ -268,3 +268,26 @@ def test_return_instructions_by_reader(tmp_path: Path) -> None:
     assert "bring it to the review meeting" in texts["social_worker"]
     assert "give it to your social worker" in texts["parent"]
     assert "Your reference: " + PRINTED in texts["parent"]
+
+
+def test_the_enclosures_table_has_no_empty_cell(tmp_path: Path) -> None:
+    import io
+
+    from docx import Document
+
+    sessions = sqlite_store(tmp_path)
+    cfg = make_config(tmp_path)
+    with sessions() as s:
+        review = make_case(s, date_of_birth=dt.date(2014, 6, 1))  # 12 at the meeting
+        for role in ("child", "parent", "carer", "social_worker"):
+            person = next(p for p in review.participants if p.role == role)
+            form = "consultation_child_12_15" if role == "child" else f"consultation_{role}"
+            letter = render_letter(cfg, review.child, review, person, form=form,
+                                   code="IRO-AB12-CD", return_by=dt.date(2027, 1, 5))[0][1]
+            tables = [t for t in Document(io.BytesIO(letter)).tables
+                      if t.rows[0].cells[0].text == "Document"]
+            assert len(tables) == 1, role
+            rows = tables[0].rows[1:]
+            assert len(rows) == 2, role  # the form and how to send it back
+            for row in rows:
+                assert all(cell.text.strip() for cell in row.cells), (role, row.cells[0].text)
