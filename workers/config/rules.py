@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
 
@@ -89,6 +89,9 @@ class MailoutRules(_Model):
     consultation_forms: MailoutOffset = _o("15 working days before review")
     return_by: MailoutOffset = _o("3 working days before review")
     reminders: list[Reminder] = []
+    # A return date the letters cannot keep (passed, or before posted letters arrive):
+    # "refuse" the mail-out, or "bring_to_meeting": send it, asking for the form at the meeting.
+    late_return: Literal["refuse", "bring_to_meeting"] = "refuse"
 
 
 class Deadline(_Model):
