@@ -66,8 +66,7 @@ def reviews_command(
     try:
         with app.sessions.begin() as session:
             summary = upsert_plan(session, plan, actor=actor_of(actor))
-            casework = after_import(session, summary,
-                                    allowed_domains=config_of(app).allowed_domains,
+            casework = after_import(session, summary, config_of(app),
                                     today=app.clock.today(), now=app.clock.now(),
                                     actor=actor_of(actor))
     except IntegrityError:
