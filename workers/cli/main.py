@@ -107,6 +107,7 @@ SUBCOMMANDS: list[str] = [
     "web",
     "survey",
     "casework",
+    "corrections",
 ]
 
 

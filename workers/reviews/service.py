@@ -110,7 +110,7 @@ def mark_held(
     moment = now
     entered_on = today or now.astimezone(LONDON).date()
     planned = sum(
-        _plan_notice(session, review, notice, overdue_to, moment, actor)
+        plan_notice(session, review, notice, overdue_to, moment, actor)
         for notice in quiet_for_late_entry(plan.notices, entered_on)
     )
     following = _plan_next(session, child, review, plan.next) if plan.next else None
@@ -179,7 +179,7 @@ def overdue_recipient(rules: Rules, directory: Directory, child: Child, review: 
     return person.email
 
 
-def _plan_notice(
+def plan_notice(
     session: Session,
     review: Review,
     notice: PlannedNotice,

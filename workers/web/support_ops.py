@@ -197,4 +197,4 @@ def _import(request: Request, user: User, name: str, data: bytes, dry_run: bool)
             raise BadInputError(f"{name}: another change to the same records happened at the "
                                 "same time; nothing was imported: import it again") from None
     return render(request, "support/import.html", errors=None, summary=summary, source=name,
-                  dry_run=dry_run, rows=plan.rows, casework=casework)
+                  dry_run=dry_run, rows=plan.rows, casework=[*plan.warnings, *casework])
