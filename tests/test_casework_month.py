@@ -301,7 +301,8 @@ def test_a_month_of_casework(pg_database: str, tmp_path: Path, smtp_server: Smtp
         D("2027-02-04"): Counter({("r.abbott@school.example.sch.uk", INV): 1}),
         D("2027-02-08"): Counter({(femi, REM): 1,  # C-1006's social worker; the carers by post
                                   ("price.carers@council.example.gov.uk", CHANGE): 1,
-                                  (femi, CHANGE): 1, ("r.abbott@school.example.sch.uk", CHANGE): 1}),
+                                  (femi, CHANGE): 1,
+                                  ("r.abbott@school.example.sch.uk", CHANGE): 1}),
         D("2027-02-10"): Counter({(carer_c, CANCEL): 1, (sw_c, CANCEL): 1}),
         D("2027-02-16"): Counter({("price.carers@council.example.gov.uk", REM): 1,
                                   (femi, REM): 1}),
