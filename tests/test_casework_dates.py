@@ -186,3 +186,23 @@ def test_a_return_and_a_posting_date_corrected_by_business_support(tmp_path: Pat
             select(AuditEvent).where(AuditEvent.action.like("%.corrected")))}
         assert events == {"return.corrected": (BSO, "2026-12-09", "2026-12-08"),
                           "print_batch.corrected": (BSO, "2026-12-01", "2026-12-02")}
+
+
+def test_iro_correct_held_from_the_command_line_by_role(tmp_path: Path) -> None:
+    sessions = sqlite_store(tmp_path)
+    with sessions() as s:
+        review = case(s, due="2026-12-20")
+        held(s, review, "2026-12-18", today=D("2026-12-18"))
+        s.commit()
+        ref = review.ref
+    env = {"IRO_CONFIG_DIR": str(CONFIG), "IRO_DATABASE_URL": sqlite_url(tmp_path),
+           **as_of(D("2026-12-21"))}
+    anonymous = run_iro(tmp_path, "correct", "held", ref, "--date", "2026-12-16", **env)
+    assert anonymous.returncode == 2 and "may not correct" in anonymous.stderr  # os:<login>
+    done = run_iro(tmp_path, "correct", "held", ref, "--date", "2026-12-16", "--actor", IRO,
+                   **env)
+    assert done.returncode == 0, done.stderr
+    assert f"review {ref}: held 2026-12-18 → 2026-12-16" in done.stdout
+    assert f"{ref}/writeup/record due" in done.stdout
+    with sessions() as s:
+        assert s.scalars(select(Review.held_on).where(Review.ref == ref)).one() == D("2026-12-16")

@@ -114,3 +114,26 @@ def test_a_review_with_no_meeting_shows_its_mail_out_waiting(tmp_path: Path) -> 
     assert len(unbooked) == 2
     listed = b.get("/support?size=100").text  # reviews with a meeting booked do not say it
     assert listed.count("Mail-out waiting for a meeting date") == len(unbooked)
+
+
+def test_the_chair_corrects_the_date_held_on_the_review_page(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from web_seed import IRO, OTHER_IRO
+
+    app, s = make_app(tmp_path)
+    page = f"/iro/reviews/{s.held_review}"
+    b = _browser(app, IRO, "/iro")
+    assert "The date held is wrong" in b.get(page).text
+    saturday = b.post(f"{page}/correct/held", {"held_on": "2026-10-31"})
+    assert "2026-10-31 is a Saturday" in b.get(saturday.headers["location"]).text
+    done = b.post(f"{page}/correct/held", {"held_on": "2026-10-30"})
+    assert "the date held is now 30 October 2026" in b.get(done.headers["location"]).text
+    with app.state.web.sessions() as session:
+        review = session.scalars(select(Review).where(Review.ref == s.held_review)).one()
+        assert review.held_on == dt.date(2026, 10, 30)
+        event = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "review.held_corrected")).one()
+        assert (event.actor, event.details["old"]) == (IRO, "2026-11-01")
+    other = _browser(app, OTHER_IRO, "/iro")  # not their review
+    assert other.post(f"{page}/correct/held", {"held_on": "2026-10-29"}).status_code == 403

@@ -7,13 +7,20 @@ place in directory.yaml.
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from workers.cli.actor import ActorOption, actor_of
 from workers.cli.context import app_context
 from workers.cli.options import parse_date
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from workers.casework.redate import Corrector
 
 correct_app = typer.Typer(help="Correct a date entered wrongly (audited, old and new).",
                           no_args_is_help=True)
@@ -54,14 +61,10 @@ def returned(
     actor: ActorOption = None,
 ) -> None:
     """The day a consultation form came back."""
-    from workers.casework.redate import correct_return, corrector
+    from workers.casework.redate import correct_return
 
-    app = app_context(ctx)
-    with app.sessions() as session:
-        old, new = correct_return(session, code, parse_date(date, "--date"),
-                                  who=corrector(session, app.directory, actor_of(actor)),
-                                  today=app.clock.today())
-        session.commit()
+    old, new = _correct(ctx, actor, lambda s, who, today: correct_return(
+        s, code, parse_date(date, "--date"), who=who, today=today))
     typer.echo(f"form {code}: returned {old.isoformat()} → {new.isoformat()}")
 
 
@@ -73,15 +76,25 @@ def posted(
     actor: ActorOption = None,
 ) -> None:
     """The day a print batch was posted: the batch and its letters' sent dates."""
-    from workers.casework.redate import correct_posted, corrector
+    from workers.casework.redate import correct_posted
+
+    old, new = _correct(ctx, actor, lambda s, who, today: correct_posted(
+        s, batch_id, parse_date(date, "--date"), who=who, today=today))
+    typer.echo(f"print batch {batch_id}: posted {old.isoformat()} → {new.isoformat()}")
+
+
+def _correct(ctx: typer.Context, actor: str | None,
+             apply: Callable[[Session, Corrector, dt.date], tuple[dt.date, dt.date]]
+             ) -> tuple[dt.date, dt.date]:
+    """One correction in one transaction, by the actor with their roles."""
+    from workers.casework.redate import corrector
 
     app = app_context(ctx)
     with app.sessions() as session:
-        old, new = correct_posted(session, batch_id, parse_date(date, "--date"),
-                                  who=corrector(session, app.directory, actor_of(actor)),
-                                  today=app.clock.today())
+        done = apply(session, corrector(session, app.directory, actor_of(actor)),
+                     app.clock.today())
         session.commit()
-    typer.echo(f"print batch {batch_id}: posted {old.isoformat()} → {new.isoformat()}")
+    return done
 
 
 def register(app: typer.Typer) -> None:

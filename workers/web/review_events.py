@@ -250,3 +250,31 @@ def write_up(request: Request, review_ref: str, event: str, user: SignedIn,
     flash(request, f"{what} on {day:%d %B %Y}: {stop.working_days_taken} working days after the "
                    f"meeting ({verdict}).", "ok" if stop.in_time else "warn")
     return RedirectResponse(target, status_code=303)
+
+
+@router.post("/{review_ref}/correct/held")
+def held_date(request: Request, review_ref: str, user: SignedIn,
+              held_on: Annotated[str, Form()] = "",
+              confirm: Annotated[str, Form()] = "") -> Response:
+    """A held date entered wrongly, corrected by the chair or an IRO manager (issue 16 §5): the
+    same service as `iro correct held`."""
+    from workers.casework.redate import Corrector, correct_held
+
+    ctx = web_context(request)
+    target = f"/iro/reviews/{review_ref}"
+    today = ctx.today()
+    with ctx.sessions() as session:
+        review = _review(ctx, session, review_ref, user)
+        try:
+            done = correct_held(session, ctx.rules, ctx.directory, ctx.calendar, review.ref,
+                                _day(held_on, "Held on", today),
+                                who=Corrector(user.email.lower(), frozenset(user.roles)),
+                                today=today, now=ctx.clock.now(), confirm=confirm == "yes")
+        except BadInputError as exc:  # RefusedError too
+            session.rollback()
+            flash(request, " ".join(str(exc).split()), "error")
+            return RedirectResponse(target, status_code=303)
+        session.commit()
+    flash(request, f"Review {done.review_ref}: the date held is now {done.new:%d %B %Y} "
+                   f"(was {done.old:%d %B %Y}); " + "; ".join(done.lines()) + ".")
+    return RedirectResponse(target, status_code=303)
