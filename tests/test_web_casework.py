@@ -124,7 +124,7 @@ def test_the_chair_corrects_the_date_held_on_the_review_page(tmp_path: Path) -> 
     app, s = make_app(tmp_path)
     page = f"/iro/reviews/{s.held_review}"
     b = _browser(app, IRO, "/iro")
-    assert "The date held is wrong" in b.get(page).text
+    assert "Correct the date held" in b.get(page).text
     saturday = b.post(f"{page}/correct/held", {"held_on": "2026-10-31"})
     assert "2026-10-31 is a Saturday" in b.get(saturday.headers["location"]).text
     done = b.post(f"{page}/correct/held", {"held_on": "2026-10-30"})
