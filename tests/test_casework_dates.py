@@ -206,3 +206,15 @@ def test_iro_correct_held_from_the_command_line_by_role(tmp_path: Path) -> None:
     assert f"{ref}/writeup/record due" in done.stdout
     with sessions() as s:
         assert s.scalars(select(Review.held_on).where(Review.ref == ref)).one() == D("2026-12-16")
+        batch = PrintBatch(batch_date=D("2026-12-17"), pdf_path="x.pdf",
+                           printed_at=london_moment(D("2026-12-17"), dt.time(16)))
+        s.add(batch)
+        s.commit()
+        batch_id = batch.id
+    posted = run_iro(tmp_path, "correct", "posted", str(batch_id), "--date", "2026-12-18",
+                     "--actor", MANAGER, **env)
+    assert posted.returncode == 0, posted.stderr
+    assert f"print batch {batch_id}: posted 2026-12-17 → 2026-12-18" in posted.stdout
+    missing = run_iro(tmp_path, "correct", "return", "C-ABCDEFGH", "--date", "2026-12-18",
+                      "--actor", MANAGER, **env)
+    assert missing.returncode == 2 and "no returned form with code" in missing.stderr
