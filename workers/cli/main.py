@@ -108,6 +108,7 @@ SUBCOMMANDS: list[str] = [
     "survey",
     "qa",
     "casework",
+    "corrections",
 ]
 
 

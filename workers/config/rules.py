@@ -76,6 +76,8 @@ class ReviewTimescales(_Model):
     first: ReviewOffset = _o("20 working days after looked_after")
     second: ReviewOffset = _o("3 months after previous_review")
     subsequent: ReviewOffset = _o("6 months after previous_review")
+    # a held date further than this from the planned meeting needs --confirm (issue 16 §5)
+    held_far_from_meeting_days: int = Field(default=14, ge=0)
 
 
 class Reminder(_Model):
