@@ -113,6 +113,7 @@ PARTICIPANTS = (
     _f("participants[].relationship", "Relationship to the child or organisation.", True),
     _f("participants[].attended", "True / False / None when not yet recorded."),
     _f("participants[].views_in_writing", "True when their consultation form came back."),
+    _f("participants[].receives", "How the completed record reaches them, in words."),
 )
 RECORD = (
     _f("participation.code", "SSDA903 participation code (PN0–PN7) if recorded.", optional=True),
@@ -141,6 +142,10 @@ RECORD = (
     _f("escalations[].stage", "Title of the stage it is at."),
     _f("escalations[].raised_on", "Date raised."),
     _f("decision_rows", "How many blank SMART decision rows to print (a list of numbers)."),
+    _f("advocates", "The child's advocates on the case record, names (empty for none)."),
+    _f("views", "Per section (child, parents, carers, professionals): invited, attended, absent, "
+       "in_writing (with the day each form came back), not_in_writing — names, each may be "
+       "empty."),
 )
 NEXT_STAGE = (
     _f("escalation.next_stage", "The stage the concern goes to without a response (empty at "

@@ -254,6 +254,7 @@ def letter(child: Child, review: Review, participant: Participant, common: Commo
 
 def review_record(child: Child, review: Review, participants: Sequence[Participant],
                   common: Common, *, returned_ids: Iterable[int] = (),
+                  returned_on: Mapping[int, dt.date] | None = None,
                   previous_decisions: Iterable[PreviousDecision] = (),
                   previous: PreviousRecord | None = None,
                   participation_codes: Mapping[str, str] | None = None,
@@ -264,16 +265,27 @@ def review_record(child: Child, review: Review, participants: Sequence[Participa
     _check_case(child, review)
     for p in participants:
         _check_case(child, review, p)
-    returned = set(returned_ids)
+    from workers.documents import record_views
+
+    dated: dict[int, dt.date | None] = {i: None for i in returned_ids}
+    dated.update(returned_on or {})
+    returned = set(dated)
     codes = dict(participation_codes or {})
     ctx = _base(child, review, common)
+    age = ctx["child"]["age"]
     ctx["participants"] = [
         {"name": p.name, "role": role_words(p.role),
          "relationship": relationship_words(p.relationship_to_child, p.role)
          or p.organisation or "",
-         "attended": p.attended, "views_in_writing": p.id in returned}
+         "attended": p.attended, "views_in_writing": p.id in returned,
+         "receives": record_views.copy_line(p, age)}
         for p in participants
     ]
+    words = {p.id: relationship_words(p.relationship_to_child, p.role) or p.organisation
+             or role_words(p.role) for p in participants}
+    ctx["views"] = record_views.views(participants, dated, words)
+    ctx["advocates"] = ", ".join(f"{p.name}{f' ({p.organisation})' if p.organisation else ''}"
+                                 for p in participants if record_views.is_advocate(p))
     code = review.participation or ""
     ctx["participation"] = {"code": code, "meaning": codes.get(code, "")}
     ctx["participation_codes"] = [{"code": k, "meaning": v} for k, v in codes.items()]
