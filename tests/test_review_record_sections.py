@@ -14,7 +14,6 @@ import io
 from pathlib import Path
 
 import docx
-
 import pytest
 from factories import make_child, make_participant, make_review, sqlite_store
 from sqlalchemy.orm import Session, sessionmaker

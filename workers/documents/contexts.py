@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from dateutil.relativedelta import relativedelta
 
 from workers.core.clock import LONDON
+from workers.documents.record_views import people_context
 from workers.errors import RefusedError
 from workers.escalation.refs import escalation_ref
 
@@ -112,22 +113,6 @@ class OpenEscalation:
     raised_on: dt.date
 
 
-# Roles and relationships in words, never the stored keys (issue 15 §1).
-ROLE_WORDS = {"child": "child", "parent": "parent", "carer": "carer",
-              "social_worker": "social worker", "guardian": "children's guardian",
-              "other": "other"}
-
-
-def role_words(role: str) -> str:
-    return ROLE_WORDS.get(role, role.replace("_", " "))
-
-
-def relationship_words(text: str, role: str) -> str:
-    """The relationship as a reader says it: the child's own row says nothing ("self")."""
-    words = text.replace("_", " ").strip()
-    if role == "child" and words.lower() in ("self", "child", "subject"):
-        return ""
-    return words
 
 
 @dataclass(frozen=True)
@@ -265,27 +250,11 @@ def review_record(child: Child, review: Review, participants: Sequence[Participa
     _check_case(child, review)
     for p in participants:
         _check_case(child, review, p)
-    from workers.documents import record_views
-
     dated: dict[int, dt.date | None] = {i: None for i in returned_ids}
     dated.update(returned_on or {})
-    returned = set(dated)
     codes = dict(participation_codes or {})
     ctx = _base(child, review, common)
-    age = ctx["child"]["age"]
-    ctx["participants"] = [
-        {"name": p.name, "role": role_words(p.role),
-         "relationship": relationship_words(p.relationship_to_child, p.role)
-         or p.organisation or "",
-         "attended": p.attended, "views_in_writing": p.id in returned,
-         "receives": record_views.copy_line(p, age)}
-        for p in participants
-    ]
-    words = {p.id: relationship_words(p.relationship_to_child, p.role) or p.organisation
-             or role_words(p.role) for p in participants}
-    ctx["views"] = record_views.views(participants, dated, words)
-    ctx["advocates"] = ", ".join(f"{p.name}{f' ({p.organisation})' if p.organisation else ''}"
-                                 for p in participants if record_views.is_advocate(p))
+    ctx.update(people_context(participants, dated, ctx["child"]["age"]))
     code = review.participation or ""
     ctx["participation"] = {"code": code, "meaning": codes.get(code, "")}
     ctx["participation_codes"] = [{"code": k, "meaning": v} for k, v in codes.items()]

@@ -1,4 +1,5 @@
-"""Who was heard, and how, for the draft record's views sections (issue 15 §1). Pure.
+"""People in the draft record: roles in words, who was heard and how, who gets a copy
+(issue 15 §1). Pure.
 
 The Handbook asks for the child's, parents', carers' and professionals' views separately; the
 store knows who was invited, who attended and whose consultation form came back, so each
@@ -14,6 +15,24 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from workers.store.models import Participant
+
+# Roles and relationships in words, never the stored keys (issue 15 §1).
+ROLE_WORDS = {"child": "child", "parent": "parent", "carer": "carer",
+              "social_worker": "social worker", "guardian": "children's guardian",
+              "other": "other"}
+
+
+def role_words(role: str) -> str:
+    return ROLE_WORDS.get(role, role.replace("_", " "))
+
+
+def relationship_words(text: str, role: str) -> str:
+    """The relationship as a reader says it: the child's own row says nothing ("self")."""
+    words = text.replace("_", " ").strip()
+    if role == "child" and words.lower() in ("self", "child", "subject"):
+        return ""
+    return words
+
 
 # whose views go in which section of the record
 GROUPS = {"child": "child", "parent": "parents", "carer": "carers"}  # everyone else: professionals
@@ -69,3 +88,24 @@ def copy_line(p: Participant, child_age: int) -> str:
         return "No copy from the service"
     by = "by post" if p.channel == "post" else "by email"
     return f"Their own letter of the decisions, {by}" if p.role == "child" else f"The record, {by}"
+
+
+def people_context(participants: Sequence[Participant], returned: Mapping[int, dt.date | None],
+                   child_age: int) -> dict[str, Any]:
+    """The record's ``participants``, ``views`` and ``advocates`` (see the catalogue)."""
+    rows = [
+        {"name": p.name, "role": role_words(p.role),
+         "relationship": relationship_words(p.relationship_to_child, p.role)
+         or p.organisation or "",
+         "attended": p.attended, "views_in_writing": p.id in returned,
+         "receives": copy_line(p, child_age)}
+        for p in participants
+    ]
+    words = {p.id: relationship_words(p.relationship_to_child, p.role) or p.organisation
+             or role_words(p.role) for p in participants}
+    return {
+        "participants": rows,
+        "views": views(participants, returned, words),
+        "advocates": ", ".join(f"{p.name}{f' ({p.organisation})' if p.organisation else ''}"
+                               for p in participants if is_advocate(p)),
+    }
