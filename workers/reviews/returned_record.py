@@ -18,6 +18,7 @@ from workers.errors import RecordUnreadableError
 from workers.host.private_files import make_private_dir, write_private
 from workers.reviews import records
 from workers.reviews.calendar import Calendar
+from workers.reviews.clock import WriteUpKind
 from workers.reviews.held import deadline_key
 from workers.reviews.record_file import read_decisions
 from workers.reviews.service import stop_writeup
@@ -36,16 +37,17 @@ class RecordReturned:
     problem: str = ""  # why the decisions could not be read; empty when they were
 
 
-def keep_record_file(documents_dir: Path, review: Review, content: bytes) -> Path:
+def keep_record_file(documents_dir: Path, review: Review, content: bytes,
+                     stem: str = "record") -> Path:
     """The returned record with the case (``<child>/<review>/record/record.docx``, then
-    ``record-2.docx`` …; never overwritten). The sender's file name is not kept: it may carry a
-    child's name."""
+    ``record-2.docx`` …; ``decisions.docx`` for the decisions sent first; never overwritten).
+    The sender's file name is not kept: it may carry a child's name."""
     folder = Path(documents_dir) / review.child.ref / review.ref / "record"
     make_private_dir(folder)
-    path, n = folder / "record.docx", 1
+    path, n = folder / f"{stem}.docx", 1
     while path.exists():
         n += 1
-        path = folder / f"record-{n}.docx"
+        path = folder / f"{stem}-{n}.docx"
     write_private(path, content)
     return path
 
@@ -74,25 +76,32 @@ def record_returned(
     content: bytes,
     today: dt.date,
     actor: str,
+    kind: WriteUpKind = "record",
 ) -> RecordReturned:
-    """Keep the file, stop the record clock (unless already stopped), read the decisions."""
+    """Keep the file, stop the record clock (unless already stopped), read the decisions.
+
+    ``kind="decisions"``: the decisions were sent first (within 5 working days, the record
+    follows within 15); the file is the draft with its decisions table filled, and the
+    decisions clock is the one stopped. The record given later replaces the decisions."""
     review = records.review_by_ref(session, review_ref)
-    deadline = keyed.deadline_by_key(session, deadline_key(review.ref, "record"))
+    deadline = keyed.deadline_by_key(session, deadline_key(review.ref, kind))
     stopped = deadline is None or deadline.met_on is None
     if stopped:
-        stop_writeup(session, calendar, review.ref, "record", written_on, today=today,
+        stop_writeup(session, calendar, review.ref, kind, written_on, today=today,
                      actor=actor)
-    kept = keep_record_file(documents_dir, review, content)
-    review.record_file = str(kept)
+    kept = keep_record_file(documents_dir, review, content,
+                            "record" if kind == "record" else "decisions")
+    if kind == "record":
+        review.record_file = str(kept)
     problem = ""
     count = 0
     try:
         count = store_decisions(session, review, content, Path(name).name)
     except RecordUnreadableError as exc:
         problem = str(exc)
-    audit.record(session, "review_record.returned", "review", review.id, actor=actor,
+    audit.record(session, f"review_{kind}.returned", "review", review.id, actor=actor,
                  review_ref=review.ref, decisions=count, readable=not problem)
-    deadline = keyed.deadline_by_key(session, deadline_key(review.ref, "record"))
+    deadline = keyed.deadline_by_key(session, deadline_key(review.ref, kind))
     return RecordReturned(
         review_ref=review.ref, kept_at=kept, decisions=count, clock_stopped=stopped,
         in_time=deadline.in_time if deadline else None,
