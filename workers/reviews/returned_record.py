@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from workers.errors import RecordUnreadableError
@@ -19,8 +19,10 @@ from workers.host.private_files import make_private_dir, write_private
 from workers.reviews import records
 from workers.reviews.calendar import Calendar
 from workers.reviews.clock import WriteUpKind
+from workers.reviews.decision_dates import due_date, is_done
+from workers.reviews.draft_inputs import previous_review
 from workers.reviews.held import deadline_key
-from workers.reviews.record_file import read_decisions
+from workers.reviews.record_file import read_decisions, read_progress
 from workers.reviews.service import stop_writeup
 from workers.store import audit, keyed
 from workers.store.models import Review, ReviewDecision
@@ -60,9 +62,28 @@ def store_decisions(session: Session, review: Review, content: bytes, name: str)
     for row in rows:
         session.add(ReviewDecision(review_id=review.id, number=row.number, outcome=row.outcome,
                                    action=row.action, responsible=row.responsible,
-                                   timescale=row.timescale, indicator=row.indicator))
+                                   timescale=row.timescale, indicator=row.indicator,
+                                   due_on=due_date(row.timescale, review.held_on)))
     session.flush()
     return len(rows)
+
+
+def store_progress(session: Session, review: Review, content: bytes) -> int:
+    """The progress this record writes against the previous review's decisions, onto those
+    decisions (matched by number; only those the store holds); returns how many."""
+    progress = read_progress(content)
+    before = previous_review(session, review)
+    if not progress or before is None:
+        return 0
+    count = 0
+    for decision in session.scalars(select(ReviewDecision).where(
+            ReviewDecision.review_id == before.id)):
+        if decision.number in progress:
+            decision.progress = progress[decision.number]
+            decision.done = is_done(decision.progress)
+            count += 1
+    session.flush()
+    return count
 
 
 def record_returned(
@@ -99,8 +120,10 @@ def record_returned(
         count = store_decisions(session, review, content, Path(name).name)
     except RecordUnreadableError as exc:
         problem = str(exc)
+    progressed = store_progress(session, review, content) if kind == "record" else 0
     audit.record(session, f"review_{kind}.returned", "review", review.id, actor=actor,
-                 review_ref=review.ref, decisions=count, readable=not problem)
+                 review_ref=review.ref, decisions=count, readable=not problem,
+                 previous_progress=progressed)
     deadline = keyed.deadline_by_key(session, deadline_key(review.ref, kind))
     return RecordReturned(
         review_ref=review.ref, kept_at=kept, decisions=count, clock_stopped=stopped,
