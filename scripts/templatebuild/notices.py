@@ -7,7 +7,13 @@ from collections.abc import Callable, Sequence
 from docx.document import Document as DocxDocument
 
 from templatebuild.blocks import para, sign_off, table, tag, when, write_box
-from templatebuild.layout import address_block, new_document, set_widths, shade
+from templatebuild.layout import (
+    address_block,
+    keep_rows_whole,
+    new_document,
+    set_widths,
+    shade,
+)
 
 # One citation everywhere: the Handbook's dispute resolution chapter (as in escalation/wording).
 CITE = "IRO Handbook 2010, chapter 6, §6.2"
@@ -65,6 +71,7 @@ def _concern_and_steps(doc: DocxDocument) -> None:
     table(doc, ["Date", "Stage", "What happened", "Summary"],
           ["{{ h.date|uk_date }}", "{{ h.stage }}", "{{ h.action }}", "{{ h.text }}"],
           loop="h in escalation.history", widths_mm=[28, 42, 40, 60])
+    keep_rows_whole(doc.tables[-1])
     tag(doc, "endif")
 
 

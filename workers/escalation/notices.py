@@ -141,7 +141,8 @@ class EscalationComposers:
             {**ctx, "recipient": contact_recipient(reader),
              "addressee": {"name": ctx["recipient"]["name"],
                            "role": ctx["recipient"]["organisation"]},
-             "copy": {"reason": wording.copy_reason(self.policy, as_) if is_copy else ""}},
+             "copy": {"reason": wording.copy_reason(self.policy, as_, state_of(esc).steps)
+                      if is_copy else ""}},
             self.mailbox_name or self.letterhead.service,
             is_copy=is_copy,
         )
