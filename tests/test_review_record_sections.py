@@ -161,3 +161,17 @@ def test_one_parents_views_can_be_withheld_from_the_other(
     assert "Parents' views\nThis section is not included in your copy" in copy
     assert "Tom Brennan (father)" not in _between(copy, "Parents' views", "Carers' views")
     assert "Rita Shah (foster carer, form returned" in copy  # the carers' section stays
+
+
+def test_the_draft_email_says_how_to_return_the_record(sessions: sessionmaker[Session]) -> None:
+    """A reply cannot be read into the store (docs/record-and-escalations.md says why), so the
+    email says where the completed record goes instead."""
+    from workers.reviews.notices import _email
+
+    cfg = NoticeConfig(RULES, DIRECTORY, CAL, ROOT / "templates_docx", clock=FixedClock.on(TODAY))
+    with sessions() as s:
+        text = _email(cfg, "email_review_record", review_by_ref(s, "C-400-R3"), what="record",
+                      due_on=D("2026-12-23"), decisions_due_on=D("2026-12-09"))
+    assert "upload it on the review's page in the IRO service (Reviews, C-400-R3)" in text.body
+    assert "Please do not reply to this email with it" in text.body
+    assert "Kai" not in text.subject
