@@ -170,8 +170,10 @@ def resolved() -> DocxDocument:
     para(doc, "The concern about the care plan of the child named below, raised on "
               "{{ escalation.raised_on|uk_date }} ({{ escalation.category }}), was resolved on "
               "{{ outcome.resolved_on|uk_date }} at {{ escalation.stage }} by "
-              "{{ outcome.by }}. You had a notice of this escalation, so I am letting you know "
-              "it is closed; nothing more is needed from you.")
+              "{{ outcome.by }}. {% if outcome.to_resolver %}This is the note of the outcome "
+              "you recorded, as sent to everyone who had a notice of this escalation."
+              "{% else %}You had a notice of this escalation, so I am letting you know it is "
+              "closed; nothing more is needed from you.{% endif %}")
     doc.add_paragraph("The outcome", style="Heading 1")
     para(doc, "{{ outcome.text }}")
     doc.add_paragraph("About the escalation", style="Heading 1")

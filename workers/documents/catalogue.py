@@ -188,6 +188,7 @@ ESCALATION = (
 OUTCOME = (
     _f("outcome.resolved_on", "Date it was resolved."),
     _f("outcome.by", "Who resolved it (the IRO or the IRO manager)."),
+    _f("outcome.to_resolver", "True in the copy for the person who resolved it."),
     _f("outcome.text", "The outcome, as the IRO recorded it (in the document only)."),
 )
 CHILD_DECISIONS = (
@@ -287,7 +288,7 @@ def _kinds() -> dict[str, Kind]:
         Kind("email_escalation_outcome", "Escalation resolved: the outcome", "email",
              "everyone who had a notice of the escalation",
              (RECIPIENT[0], RECIPIENT[1]) + CHILD[:4] + IRO + EMAIL_SIGN + ESCALATION[:8]
-             + OUTCOME[:2]),
+             + OUTCOME[:3]),
         Kind("email_escalation_alert", "Escalation response overdue or past the total time",
              "email", "the IRO (and the IRO manager, copied, past the total time)",
              (RECIPIENT[0], RECIPIENT[1]) + CHILD[:4] + IRO + EMAIL_SIGN + ESCALATION[:8]

@@ -223,7 +223,9 @@ class EscalationComposers:
             if (esc.resolved_by or "").lower() == self.directory.iro_manager.email else None
         )
         ctx["outcome"] = {"resolved_on": esc.resolved_on, "text": esc.outcome or "",
-                          "by": resolver.name if resolver else "the Independent Reviewing Officer"}
+                          "by": resolver.name if resolver else "the Independent Reviewing Officer",
+                          "to_resolver": d.recipient.strip().lower()
+                          == (esc.resolved_by or "").strip().lower()}
         document = self.engine.render("escalation_resolved", ctx)
         subject, body = self._email(
             "email_escalation_outcome",
