@@ -192,3 +192,34 @@ def child_letter() -> DocxDocument:
          "ask your social worker or your carer to help you get in touch.")
     sign_off(doc, "Best wishes")
     return doc
+
+
+def decisions_letter() -> DocxDocument:
+    """The review's decisions for parents, carers and the social worker, sent before the record
+    when the decisions go first (issue 15 §2): the decisions table, in plain words."""
+    from templatebuild.blocks import sign_off
+    from templatebuild.layout import address_block
+
+    doc = new_document()
+    address_block(doc)
+    doc.add_paragraph("The decisions of the review", style="Title")
+    para(doc, "{{ recipient.salutation }},")
+    para(doc, "These are the decisions made at the looked after review of {{ child.full_name }} "
+         "held on {{ review.held_on|uk_date }} (reference {{ review.ref }}). The full record of "
+         "the review will follow.")
+    tag(doc, "if decisions")
+    table(doc, ["No.", "What we want to achieve", "What will be done", "Who will do it",
+                "By when"],
+          ["{{ d.number }}", "{{ d.outcome }}", "{{ d.action }}", "{{ d.responsible }}",
+           "{{ d.timescale }}"],
+          loop="d in decisions", widths_mm=[11, 45, 52, 32, 30])
+    tag(doc, "else")
+    para(doc, "No decisions have been recorded yet; I will write to you with them.")
+    tag(doc, "endif")
+    tag(doc, "if next_review.due_on")
+    para(doc, "The next review will be held by {{ next_review.due_on|uk_date }}.")
+    tag(doc, "endif")
+    para(doc, "If you think a decision is wrong or is not being carried out, please contact me "
+         "on {{ iro.phone }} or at {{ iro.email }}.")
+    sign_off(doc, "Yours sincerely")
+    return doc

@@ -202,6 +202,8 @@ CHILD_DECISIONS = (
 )
 RECORD_COPY = (
     _f("withheld", "Titles of the sections left out of this copy, a list (may be empty)."),
+    _f("decisions_only", "True when the copy carries only the review's decisions (sent "
+       "before the record)."),
 )
 DEADLINE = (
     _f("deadline.what", "What is due: 'review decisions' or 'review record'."),
@@ -255,6 +257,10 @@ def _kinds() -> dict[str, Kind]:
     kinds.append(Kind("record_child_letter", "The child's letter of what the review decided",
                       "docx", "the child (instead of the full record)",
                       COUNCIL + LETTER + RECIPIENT + CHILD + REVIEW + IRO + CHILD_DECISIONS))
+    kinds.append(Kind("record_decisions", "The review's decisions (sent before the record)",
+                      "docx", "parents, carers and the social worker, as the IRO confirms",
+                      COUNCIL + LETTER + RECIPIENT + CHILD + REVIEW + IRO + CHILD_DECISIONS
+                      + (_f("decisions[].outcome", "The outcome the decision is for."),)))
     esc_base = COUNCIL + LETTER + RECIPIENT + CHILD + IRO + ESCALATION
     for key, title in (
         ("informal", "Informal alert"),
