@@ -237,6 +237,17 @@ def test_the_decisions_sent_first_stop_their_clock_and_are_read_into_the_store(
             AuditEvent.action == "review_decisions.returned")).one()
         assert kept.actor == IRO and kept.details["decisions"] == 1
     assert (tmp_path / "documents" / "C-300" / "C-300-R3" / "record" / "decisions.docx").exists()
+    # the decisions alone go to the distribution list, shown first, planned once on --confirm
+    shown = iro(case, tmp_path, "review", "distribute", "C-300-R3", "--decisions")
+    assert shown.returncode == 0, shown.stderr
+    assert "P-1 child: letter of what was decided by post" in shown.stdout
+    assert "P-2 parent: review decisions by email" in shown.stdout
+    assert "nothing is sent until you run this again with --confirm" in shown.stdout
+    for planned in ("3 copies planned", "0 copies planned"):
+        sent = iro(case, tmp_path, "review", "distribute", "C-300-R3", "--decisions",
+                   "--confirm", "--by", IRO)
+        assert sent.returncode == 0 and planned in sent.stdout, sent.stderr
+    assert "(already planned)" in sent.stdout
     record = tmp_path / "record.docx"
     record.write_bytes(fill_decisions(draft(sessions, "C-300-R3"), DECISIONS))
     done = iro(case, tmp_path, "review", "recorded", "C-300-R3", "--date", "2026-10-20",
