@@ -217,8 +217,11 @@ def test_the_decisions_sent_first_stop_their_clock_and_are_read_into_the_store(
     filled = tmp_path / "decisions.docx"
     filled.write_bytes(fill_decisions(draft(sessions, "C-300-R3"), DECISIONS[:1]))
     done = iro(case, tmp_path, "review", "decisions-sent", "C-300-R3", "--date", "2026-10-07",
-               "--file", str(filled), "--actor", IRO)
+               "--file", str(filled), "--actor", IRO, "--distribute")
     assert done.returncode == 0, done.stderr
+    assert "P-2 parent: review decisions by email" in done.stdout  # shown, not planned
+    assert ("nothing is sent until you run `iro review distribute C-300-R3 --decisions` with "
+            "--confirm") in done.stdout
     # 2, 5, 6, 7 October: four working days after Thursday 1 October
     assert "decisions 2026-10-07, 4 working days after the meeting (in time)" in done.stdout
     assert "1 decision(s) read from the decisions" in done.stdout
@@ -237,6 +240,9 @@ def test_the_decisions_sent_first_stop_their_clock_and_are_read_into_the_store(
             AuditEvent.action == "review_decisions.returned")).one()
         assert kept.actor == IRO and kept.details["decisions"] == 1
     assert (tmp_path / "documents" / "C-300" / "C-300-R3" / "record" / "decisions.docx").exists()
+    with sessions() as s:
+        assert s.scalars(select(AuditEvent).where(
+            AuditEvent.action == "review_decisions.distributed")).all() == []
     # the decisions alone go to the distribution list, shown first, planned once on --confirm
     shown = iro(case, tmp_path, "review", "distribute", "C-300-R3", "--decisions")
     assert shown.returncode == 0, shown.stderr

@@ -5,11 +5,14 @@ review's decisions go, to the same list by the same rules."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from workers.cli.context import app_context
+
+if TYPE_CHECKING:
+    from workers.reviews.distribution import Distribution
 
 
 def distribute(
@@ -45,6 +48,11 @@ def distribute(
     result = run(app.sessions, config_of(app), review_ref,
                  withhold=parse_withhold(withhold or []), leave_out=leave_out or [],
                  confirm=confirm, actor=by, decisions=decisions)
+    show(result, decisions)
+
+
+def show(result: Distribution, decisions: bool, again: str = "run this again") -> None:
+    """Who gets what by which channel; ``again`` says how the IRO confirms."""
     document = "review decisions" if decisions else "review record"
     for c in result.copies:
         what = "letter of what was decided" if c.child_letter else document
@@ -56,7 +64,7 @@ def distribute(
         typer.echo(f"  {ref}: no copy (the decisions are withheld from them)")
     if not result.confirmed:
         typer.echo(f"review {result.review_ref}: {len(result.copies)} copies would go; nothing "
-                   "is sent until you run this again with --confirm")
+                   f"is sent until you {again} with --confirm")
         return
     typer.echo(f"review {result.review_ref}: {result.created} copies planned; the workers send "
                "email copies and `iro print-batch` prints postal ones")

@@ -177,14 +177,28 @@ def decisions_sent(
     date: DateOption,
     file: RecordFile = None,
     actor: ActorOption = None,
+    distribute: Annotated[
+        bool, typer.Option("--distribute",
+                           help="Then show who the decisions go to, as `iro review distribute "
+                                "REF --decisions` does (nothing is sent without --confirm).")
+    ] = False,
 ) -> None:
     """The review's decisions were sent out (within 5 working days; the record follows): stop
     their clock; with --file, keep the draft with its decisions table filled and read them into
     the store, so they are counted before the record comes."""
     if file is None:
         _stop(ctx, review_ref, date, "decisions", actor_of(actor))
-        return
-    _returned(ctx, review_ref, date, file, "decisions", actor_of(actor))
+    else:
+        _returned(ctx, review_ref, date, file, "decisions", actor_of(actor))
+    if distribute:
+        from workers.cli.distribute import show
+        from workers.cli.mailout import config_of
+        from workers.reviews.distribution import distribute as plan
+
+        app = app_context(ctx)
+        shown = plan(app.sessions, config_of(app), review_ref, withhold={}, confirm=False,
+                     actor=actor_of(actor), decisions=True)
+        show(shown, True, again=f"run `iro review distribute {shown.review_ref} --decisions`")
 
 
 def schedule(
