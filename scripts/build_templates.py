@@ -33,6 +33,7 @@ def builders() -> dict[str, Callable[[], DocxDocument]]:
     found.update(forms.builders())
     found["review_record"] = record.review_record
     found["record_child_letter"] = record.child_letter
+    found["record_decisions"] = record.decisions_letter
     found.update(notices.builders())
     from templatebuild import changes  # issue 16: a meeting moved or cancelled
 

@@ -144,6 +144,12 @@ def test_raised_straight_at_the_group_manager_says_so(store: sessionmaker[Sessio
     assert "Richard Osei (Formal stage 3 - head of service) on 10 March 2026" in text
     assert "1 stage so far, no response yet" in text
     assert not any(key in text for key in RAW_KEYS)
+    # the managers of the stages passed over were never sent the concern: their copies say so
+    for to, stage in ((DEPUTY, "Formal stage 1 - deputy manager"),
+                      (TEAM_MANAGER, "Informal resolution with the team manager")):
+        body = group[to].body_text
+        assert f"the concern went past your stage ({stage}) without coming to you" in body
+        assert "was with you" not in body
 
 
 def test_a_back_dated_history_sends_only_the_current_stage(
@@ -226,8 +232,18 @@ def test_resolving_tells_everyone_who_had_a_notice(store: sessionmaker[Session])
         text = attachment_text(m)
         texts.append(text)
         assert "Escalation resolved: ESC-" in text and "PEP meeting booked for 10 March" in text
-        assert "nothing more is needed from you" in text and "Resolved" in text
+        assert ("nothing more is needed from you" in text
+                or (m.to == IRO and "the outcome you recorded" in text)) and "Resolved" in text
+        assert "resolved on 6 March 2026 at Formal stage 1 - deputy manager." in text
+        assert "now at" not in text
         assert not any(key in text for key in RAW_KEYS)
     assert len(texts) == 3  # each addressed to its own reader
+    # the IRO who resolved it is not told he is "told because he had a notice"
+    mine = next(m for m in outcomes.values() if m.to == IRO)
+    assert "This is the note of the outcome you recorded" in mine.body_text
+    assert "This is the note of the outcome you recorded" in attachment_text(mine)
+    assert "You are told because" not in mine.body_text
+    others = [m for m in outcomes.values() if m.to != IRO]
+    assert all("You are told because you had a notice" in m.body_text for m in others)
     assert any("Dear Martin Greene," in t for t in texts)
     assert any("Dear Samuel Adeyemi," in t for t in texts)

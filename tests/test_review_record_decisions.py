@@ -204,3 +204,58 @@ def test_a_record_that_cannot_be_read_is_kept_with_a_clear_message(
             AuditEvent.action == "review_record.returned")).all()
         assert [e.details["readable"] for e in events] == [False, False]
         assert "Zoë" not in str([e.details for e in events])
+
+
+def test_the_decisions_sent_first_stop_their_clock_and_are_read_into_the_store(
+    case: tuple[Path, str, sessionmaker[Session]], tmp_path: Path
+) -> None:
+    """Handbook: decisions within 5 working days, the record within 15. Marking the decisions
+    sent stops only their clock, names the IRO in the audit and reads the filled decisions
+    table, so they count before the record comes; the record given later replaces them."""
+    sessions = case[2]
+    assert iro(case, tmp_path, "review", "held", "C-300-R3", "--date", "2026-10-01").returncode == 0
+    filled = tmp_path / "decisions.docx"
+    filled.write_bytes(fill_decisions(draft(sessions, "C-300-R3"), DECISIONS[:1]))
+    done = iro(case, tmp_path, "review", "decisions-sent", "C-300-R3", "--date", "2026-10-07",
+               "--file", str(filled), "--actor", IRO, "--distribute")
+    assert done.returncode == 0, done.stderr
+    assert "P-2 parent: review decisions by email" in done.stdout  # shown, not planned
+    assert ("nothing is sent until you run `iro review distribute C-300-R3 --decisions` with "
+            "--confirm") in done.stdout
+    # 2, 5, 6, 7 October: four working days after Thursday 1 October
+    assert "decisions 2026-10-07, 4 working days after the meeting (in time)" in done.stdout
+    assert "1 decision(s) read from the decisions" in done.stdout
+    again = iro(case, tmp_path, "review", "decisions-sent", "C-300-R3", "--date", "2026-10-08",
+                "--actor", IRO)
+    assert again.returncode != 0 and "already recorded on 2026-10-07" in again.stderr
+    with sessions() as s:
+        review = review_by_ref(s, "C-300-R3")
+        assert review.decisions_sent_on == D("2026-10-07") and review.recorded_on is None
+        assert review.status == "held" and review.record_file is None
+        assert [d.action for d in s.scalars(select(ReviewDecision))] == [DECISIONS[0][1]]
+        met = s.scalars(select(AuditEvent).where(AuditEvent.action == "review.decisions_met")
+                        ).one()
+        assert met.actor == IRO and met.details["in_time"] is True
+        kept = s.scalars(select(AuditEvent).where(
+            AuditEvent.action == "review_decisions.returned")).one()
+        assert kept.actor == IRO and kept.details["decisions"] == 1
+    assert (tmp_path / "documents" / "C-300" / "C-300-R3" / "record" / "decisions.docx").exists()
+    with sessions() as s:
+        assert s.scalars(select(AuditEvent).where(
+            AuditEvent.action == "review_decisions.distributed")).all() == []
+    # the decisions alone go to the distribution list, shown first, planned once on --confirm
+    shown = iro(case, tmp_path, "review", "distribute", "C-300-R3", "--decisions")
+    assert shown.returncode == 0, shown.stderr
+    assert "P-1 child: letter of what was decided by post" in shown.stdout
+    assert "P-2 parent: review decisions by email" in shown.stdout
+    assert "nothing is sent until you run this again with --confirm" in shown.stdout
+    for planned in ("3 copies planned", "0 copies planned"):
+        sent = iro(case, tmp_path, "review", "distribute", "C-300-R3", "--decisions",
+                   "--confirm", "--by", IRO)
+        assert sent.returncode == 0 and planned in sent.stdout, sent.stderr
+    assert "(already planned)" in sent.stdout
+    record = tmp_path / "record.docx"
+    record.write_bytes(fill_decisions(draft(sessions, "C-300-R3"), DECISIONS))
+    done = iro(case, tmp_path, "review", "recorded", "C-300-R3", "--date", "2026-10-20",
+               "--file", str(record), "--actor", IRO)
+    assert done.returncode == 0 and "2 decision(s) read from the record" in done.stdout

@@ -269,6 +269,12 @@ def repeat_header(row: object) -> None:
     tr_pr.append(el)
 
 
+def keep_rows_whole(table: object) -> None:
+    """No row breaks across a page (a step's stage name split over two sheets reads badly)."""
+    for row in table.rows:  # type: ignore[attr-defined]
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+
+
 def set_widths(table: object, widths_mm: Sequence[float]) -> None:
     """Column widths in both the grid (LibreOffice reads it) and every cell (Word reads those)."""
     table.autofit = False  # type: ignore[attr-defined]

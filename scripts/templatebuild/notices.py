@@ -7,7 +7,13 @@ from collections.abc import Callable, Sequence
 from docx.document import Document as DocxDocument
 
 from templatebuild.blocks import para, sign_off, table, tag, when, write_box
-from templatebuild.layout import address_block, new_document, set_widths, shade
+from templatebuild.layout import (
+    address_block,
+    keep_rows_whole,
+    new_document,
+    set_widths,
+    shade,
+)
 
 # One citation everywhere: the Handbook's dispute resolution chapter (as in escalation/wording).
 CITE = "IRO Handbook 2010, chapter 6, §6.2"
@@ -65,6 +71,7 @@ def _concern_and_steps(doc: DocxDocument) -> None:
     table(doc, ["Date", "Stage", "What happened", "Summary"],
           ["{{ h.date|uk_date }}", "{{ h.stage }}", "{{ h.action }}", "{{ h.text }}"],
           loop="h in escalation.history", widths_mm=[28, 42, 40, 60])
+    keep_rows_whole(doc.tables[-1])
     tag(doc, "endif")
 
 
@@ -163,8 +170,10 @@ def resolved() -> DocxDocument:
     para(doc, "The concern about the care plan of the child named below, raised on "
               "{{ escalation.raised_on|uk_date }} ({{ escalation.category }}), was resolved on "
               "{{ outcome.resolved_on|uk_date }} at {{ escalation.stage }} by "
-              "{{ outcome.by }}. You had a notice of this escalation, so I am letting you know "
-              "it is closed; nothing more is needed from you.")
+              "{{ outcome.by }}. {% if outcome.to_resolver %}This is the note of the outcome "
+              "you recorded, as sent to everyone who had a notice of this escalation."
+              "{% else %}You had a notice of this escalation, so I am letting you know it is "
+              "closed; nothing more is needed from you.{% endif %}")
     doc.add_paragraph("The outcome", style="Heading 1")
     para(doc, "{{ outcome.text }}")
     doc.add_paragraph("About the escalation", style="Heading 1")

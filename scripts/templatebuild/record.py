@@ -8,7 +8,8 @@ from templatebuild.blocks import para, table, tag, write_box
 from templatebuild.layout import new_document, set_widths, shade
 
 
-def _facts(doc: DocxDocument, rows: list[tuple[str, str]]) -> None:
+def _facts(doc: DocxDocument, rows: list[tuple[str, str]], *, with_next: bool = False) -> None:
+    """A two-column table of facts, kept on one page (with what follows, ``with_next``)."""
     tbl = doc.add_table(rows=len(rows), cols=2)
     tbl.style = "Table Grid"
     for row, (label, value) in zip(tbl.rows, rows, strict=True):
@@ -18,7 +19,25 @@ def _facts(doc: DocxDocument, rows: list[tuple[str, str]]) -> None:
         row.cells[1].paragraphs[0].add_run(value)
         shade(row.cells[0])
     set_widths(tbl, (60, 110))
-    doc.add_paragraph()
+    for row in tbl.rows[:None if with_next else -1]:
+        for cell in row.cells:
+            cell.paragraphs[0].paragraph_format.keep_with_next = True
+    doc.add_paragraph().paragraph_format.keep_with_next = with_next
+
+
+_ATTENDED = ("{{% if views.{g}.attended %}}{yes}{{% elif views.{g}.absent %}}{no}"
+             "{{% else %}}Not recorded{{% endif %}}")
+
+
+def _heard(doc: DocxDocument, key: str) -> None:
+    """Who in this group was invited, came, and sent views in writing (from the store)."""
+    v = f"views.{key}"
+    _facts(doc, [
+        ("Invited", f"{{{{ {v}.invited or 'No one' }}}}"),
+        ("Attended", _ATTENDED.format(g=key, yes=f"{{{{ {v}.attended }}}}", no="No one")),
+        ("Views in writing", f"{{{{ {v}.in_writing or 'None received' }}}}"),
+        ("No written views from", f"{{{{ {v}.not_in_writing or 'No one' }}}}"),
+    ], with_next=True)
 
 
 def review_record() -> DocxDocument:
@@ -54,13 +73,19 @@ def review_record() -> DocxDocument:
     table(doc, ["Code", "Meaning"], ["{{ c.code }}", "{{ c.meaning }}"],
           loop="c in participation_codes", widths_mm=[20, 150])
     _facts(doc, [
-        ("Advocate (name, or none)", ""),
+        ("Attended the meeting", _ATTENDED.format(g="child", yes="Yes", no="No")),
+        ("Views in writing", "{% if views.child.in_writing %}{{ views.child.in_writing }}"
+                             "{% else %}None received{% endif %}"),
+        ("Advocate (name, or none)", "{{ advocates }}"),
         ("Did the IRO see the child before the meeting? When?", ""),
     ])
     write_box(doc, "The child's wishes and feelings", 40)
-    write_box(doc, "Parents' views", 30)
-    write_box(doc, "Carers' views", 30)
-    write_box(doc, "Professionals' views (social worker, school, health, others)", 35)
+    for key, title in (("parents", "Parents' views"), ("carers", "Carers' views"),
+                       ("professionals", "Professionals' views")):
+        doc.add_paragraph(title, style="Heading 1")
+        _heard(doc, key)
+        write_box(doc, "Their views" if key != "professionals" else
+                  "Their views (social worker, school, health, others)", 30)
     doc.add_paragraph("The plans", style="Heading 1")
     plans = doc.add_table(rows=7, cols=3)
     plans.style = "Table Grid"
@@ -74,16 +99,20 @@ def review_record() -> DocxDocument:
             cell.paragraphs[0].style = "Table Heading" if label == "Plan" else "Table Text"
     plans.rows[0].cells[1].paragraphs[0].add_run("Up to date? Date of the latest")
     plans.rows[0].cells[2].paragraphs[0].add_run("Comment")
+    plans.rows[5].cells[2].paragraphs[0].add_run(
+        "{% if child.age >= 16 %}Required: the child is {{ child.age }}"
+        "{% else %}Not yet required (the child is {{ child.age }}){% endif %}")
     for cell in plans.rows[0].cells[1:]:
         shade(cell)
     set_widths(plans, (60, 45, 65))
     doc.add_paragraph()
-    write_box(doc, "Delegated authority (what the carers may decide day to day)", 25)
+    doc.add_paragraph("Delegated authority", style="Heading 1")
+    write_box(doc, "What the carers may decide day to day, and what is not delegated", 25)
     doc.add_paragraph("Escalations open for the child", style="Heading 1")
     tag(doc, "if escalations")
     table(doc, ["Reference", "Concern", "Stage", "Raised on"],
           ["{{ e.ref }}", "{{ e.category }}", "{{ e.stage }}", "{{ e.raised_on|uk_date }}"],
-          loop="e in escalations", widths_mm=[25, 70, 50, 25])
+          loop="e in escalations", widths_mm=[22, 66, 50, 32])
     tag(doc, "else")
     para(doc, "None open.")
     tag(doc, "endif")
@@ -127,9 +156,9 @@ def review_record() -> DocxDocument:
     para(doc, "Name the heading of any section withheld from a recipient, and why (for example "
          "\u201cThe child and the placement\u201d for a parent the placement is withheld from): "
          "their copy leaves that section out.", "Small Print")
-    table(doc, ["Name", "Role", "Sections withheld, and why"],
-          ["{{ p.name }}", "{{ p.role }}", ""], loop="p in participants",
-          widths_mm=[50, 35, 85])
+    table(doc, ["Name", "Role", "Copy", "Sections withheld, and why"],
+          ["{{ p.name }}", "{{ p.role }}", "{{ p.receives }}", ""], loop="p in participants",
+          widths_mm=[40, 28, 42, 60])
     para(doc, "Signed: ______________________    Date: ______________")
     return doc
 
@@ -162,4 +191,35 @@ def child_letter() -> DocxDocument:
          "happening, you can phone me on {{ iro.phone }} or email {{ iro.email }}. You can also "
          "ask your social worker or your carer to help you get in touch.")
     sign_off(doc, "Best wishes")
+    return doc
+
+
+def decisions_letter() -> DocxDocument:
+    """The review's decisions for parents, carers and the social worker, sent before the record
+    when the decisions go first (issue 15 §2): the decisions table, in plain words."""
+    from templatebuild.blocks import sign_off
+    from templatebuild.layout import address_block
+
+    doc = new_document()
+    address_block(doc)
+    doc.add_paragraph("The decisions of the review", style="Title")
+    para(doc, "{{ recipient.salutation }},")
+    para(doc, "These are the decisions made at the looked after review of {{ child.full_name }} "
+         "held on {{ review.held_on|uk_date }} (reference {{ review.ref }}). The full record of "
+         "the review will follow.")
+    tag(doc, "if decisions")
+    table(doc, ["No.", "What we want to achieve", "What will be done", "Who will do it",
+                "By when"],
+          ["{{ d.number }}", "{{ d.outcome }}", "{{ d.action }}", "{{ d.responsible }}",
+           "{{ d.timescale }}"],
+          loop="d in decisions", widths_mm=[11, 45, 52, 32, 30])
+    tag(doc, "else")
+    para(doc, "No decisions have been recorded yet; I will write to you with them.")
+    tag(doc, "endif")
+    tag(doc, "if next_review.due_on")
+    para(doc, "The next review will be held by {{ next_review.due_on|uk_date }}.")
+    tag(doc, "endif")
+    para(doc, "If you think a decision is wrong or is not being carried out, please contact me "
+         "on {{ iro.phone }} or at {{ iro.email }}.")
+    sign_off(doc, "Yours sincerely")
     return doc

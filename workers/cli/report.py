@@ -81,7 +81,8 @@ def report(
     _require_tables(app.settings.database_url)
     rules = app.rules
     with app.sessions() as session:
-        figures = report_for(session, rules, Period(first, last), earlier_years=earlier_years)
+        figures = report_for(session, rules, Period(first, last), earlier_years=earlier_years,
+                             today=app.clock.today())
     names = app.directory.iro_names()
     tables = report_tables(figures, dict(rules.participation_codes), names)
     if output == "docx":

@@ -107,15 +107,15 @@ def held(
             typer.echo("  no next review: the child has ceased to be looked after")
 
 
-def _stop(ctx: typer.Context, review_ref: str, date: str, kind: str) -> None:
+def _stop(ctx: typer.Context, review_ref: str, date: str, kind: str, actor: str) -> None:
     from workers.reviews.service import stop_writeup
 
     met_on = parse_date(date, "--date")
     app = app_context(ctx)
     _check_store(app)
     with app.sessions() as session:
-        stop = stop_writeup(session, app.calendar, review_ref, kind, met_on,  # type: ignore[arg-type]
-                            today=app.clock.today())
+        stop = stop_writeup(session, app.calendar, review_ref, kind,  # type: ignore[arg-type]
+                            met_on, today=app.clock.today(), actor=actor)
         session.commit()
     verdict = "in time" if stop.in_time else "LATE"
     typer.echo(
@@ -124,25 +124,31 @@ def _stop(ctx: typer.Context, review_ref: str, date: str, kind: str) -> None:
     )
 
 
+RecordFile = Annotated[
+    Path | None,
+    typer.Option("--file", metavar="RECORD.docx",
+                 help="The record with its decisions table filled: kept with the case, its "
+                      "decisions read back."),
+]
+
+
 def recorded(
     ctx: typer.Context,
     review_ref: ReviewRef,
     date: DateOption,
-    file: Annotated[
-        Path | None,
-        typer.Option("--file", metavar="RECORD.docx",
-                     help="The completed record: kept with the case, its decisions read back."),
-    ] = None,
+    file: RecordFile = None,
+    actor: ActorOption = None,
 ) -> None:
     """The review record was written: stop its clock; with --file, keep the record and read its
     decisions table into the store (the next review's draft carries them)."""
     if file is None:
-        _stop(ctx, review_ref, date, "record")
+        _stop(ctx, review_ref, date, "record", actor_of(actor))
         return
-    _returned(ctx, review_ref, date, file)
+    _returned(ctx, review_ref, date, file, "record", actor_of(actor))
 
 
-def _returned(ctx: typer.Context, review_ref: str, date: str, file: Path) -> None:
+def _returned(ctx: typer.Context, review_ref: str, date: str, file: Path, kind: str,
+              actor: str) -> None:
     from workers.errors import RecordUnreadableError
     from workers.reviews.returned_record import record_returned
 
@@ -155,29 +161,51 @@ def _returned(ctx: typer.Context, review_ref: str, date: str, file: Path) -> Non
         done = record_returned(
             session, app.calendar, app.settings.documents_dir, review_ref,
             written_on=written_on, name=file.name, content=file.read_bytes(),
-            today=app.clock.today(), actor="cli",
+            today=app.clock.today(), actor=actor, kind=kind,  # type: ignore[arg-type]
         )
         session.commit()
     if done.clock_stopped:
         verdict = "in time" if done.in_time else "LATE"
-        typer.echo(f"review {done.review_ref}: record {written_on.isoformat()}, "
+        typer.echo(f"review {done.review_ref}: {kind} {written_on.isoformat()}, "
                    f"{done.working_days_taken} working days after the meeting ({verdict})")
-    typer.echo(f"review {done.review_ref}: record kept at {done.kept_at}")
+    typer.echo(f"review {done.review_ref}: {kind} kept at {done.kept_at}")
     if done.problem:
         raise RecordUnreadableError(
             f"{done.problem}. No decisions were stored for {done.review_ref}; the file is kept, "
-            "and `iro review recorded` with --file again reads a corrected one"
+            f"and `iro review {'recorded' if kind == 'record' else 'decisions-sent'}` with "
+            "--file again reads a corrected one"
         )
-    typer.echo(f"review {done.review_ref}: {done.decisions} decision(s) read from the record")
+    typer.echo(f"review {done.review_ref}: {done.decisions} decision(s) read from the {kind}")
 
 
 def decisions_sent(
     ctx: typer.Context,
     review_ref: ReviewRef,
     date: DateOption,
+    file: RecordFile = None,
+    actor: ActorOption = None,
+    distribute: Annotated[
+        bool, typer.Option("--distribute",
+                           help="Then show who the decisions go to, as `iro review distribute "
+                                "REF --decisions` does (nothing is sent without --confirm).")
+    ] = False,
 ) -> None:
-    """The review's decisions were sent out: stop their clock."""
-    _stop(ctx, review_ref, date, "decisions")
+    """The review's decisions were sent out (within 5 working days; the record follows): stop
+    their clock; with --file, keep the draft with its decisions table filled and read them into
+    the store, so they are counted before the record comes."""
+    if file is None:
+        _stop(ctx, review_ref, date, "decisions", actor_of(actor))
+    else:
+        _returned(ctx, review_ref, date, file, "decisions", actor_of(actor))
+    if distribute:
+        from workers.cli.distribute import show
+        from workers.cli.mailout import config_of
+        from workers.reviews.distribution import distribute as plan
+
+        app = app_context(ctx)
+        shown = plan(app.sessions, config_of(app), review_ref, withhold={}, confirm=False,
+                     actor=actor_of(actor), decisions=True)
+        show(shown, True, again=f"run `iro review distribute {shown.review_ref} --decisions`")
 
 
 def schedule(

@@ -31,10 +31,11 @@ Kind names (``workers.documents.catalogue.KINDS``; stable, used by config/rules.
 ``invitation``, ``reminder``, ``return_instructions``, ``consultation_child_4_7``,
 ``consultation_child_8_11``, ``consultation_child_12_15``, ``consultation_child_16_plus``,
 ``consultation_parent``, ``consultation_carer``, ``consultation_social_worker``, ``review_record``,
-``record_child_letter``, ``escalation_informal``, ``escalation_deputy_manager``,
-``escalation_group_manager``, ``escalation_head_of_service``, ``escalation_assistant_director``,
-``escalation_cafcass``, and the email bodies ``email_invitation``, ``email_escalation``,
-``email_escalation_outcome``, ``email_record_copy``, ``email_review_record``,
+``record_child_letter``, ``record_decisions``, ``escalation_informal``,
+``escalation_deputy_manager``, ``escalation_group_manager``, ``escalation_head_of_service``,
+``escalation_assistant_director``, ``escalation_cafcass``, and the email bodies
+``email_invitation``, ``email_escalation``, ``email_escalation_outcome``, ``email_record_copy``,
+``email_review_record``,
 ``email_writeup_reminder``, ``email_writeup_overdue``.
 
 Every failure is a ``workers.errors.TemplateError`` naming template, part and field, never the

@@ -116,6 +116,7 @@ PARTICIPANTS = (
     _f("participants[].relationship", "Relationship to the child or organisation.", True),
     _f("participants[].attended", "True / False / None when not yet recorded."),
     _f("participants[].views_in_writing", "True when their consultation form came back."),
+    _f("participants[].receives", "How the completed record reaches them, in words."),
 )
 RECORD = (
     _f("participation.code", "SSDA903 participation code (PN0–PN7) if recorded.", optional=True),
@@ -144,6 +145,10 @@ RECORD = (
     _f("escalations[].stage", "Title of the stage it is at."),
     _f("escalations[].raised_on", "Date raised."),
     _f("decision_rows", "How many blank SMART decision rows to print (a list of numbers)."),
+    _f("advocates", "The child's advocates on the case record, names (empty for none)."),
+    _f("views", "Per section (child, parents, carers, professionals): invited, attended, absent, "
+       "in_writing (with the day each form came back), not_in_writing — names, each may be "
+       "empty."),
 )
 NEXT_STAGE = (
     _f("escalation.next_stage", "The stage the concern goes to without a response (empty at "
@@ -186,6 +191,7 @@ ESCALATION = (
 OUTCOME = (
     _f("outcome.resolved_on", "Date it was resolved."),
     _f("outcome.by", "Who resolved it (the IRO or the IRO manager)."),
+    _f("outcome.to_resolver", "True in the copy for the person who resolved it."),
     _f("outcome.text", "The outcome, as the IRO recorded it (in the document only)."),
 )
 CHILD_DECISIONS = (
@@ -199,6 +205,8 @@ CHILD_DECISIONS = (
 )
 RECORD_COPY = (
     _f("withheld", "Titles of the sections left out of this copy, a list (may be empty)."),
+    _f("decisions_only", "True when the copy carries only the review's decisions (sent "
+       "before the record)."),
 )
 DEADLINE = (
     _f("deadline.what", "What is due: 'review decisions' or 'review record'."),
@@ -252,6 +260,10 @@ def _kinds() -> dict[str, Kind]:
     kinds.append(Kind("record_child_letter", "The child's letter of what the review decided",
                       "docx", "the child (instead of the full record)",
                       COUNCIL + LETTER + RECIPIENT + CHILD + REVIEW + IRO + CHILD_DECISIONS))
+    kinds.append(Kind("record_decisions", "The review's decisions (sent before the record)",
+                      "docx", "parents, carers and the social worker, as the IRO confirms",
+                      COUNCIL + LETTER + RECIPIENT + CHILD + REVIEW + IRO + CHILD_DECISIONS
+                      + (_f("decisions[].outcome", "The outcome the decision is for."),)))
     esc_base = COUNCIL + LETTER + RECIPIENT + CHILD + IRO + ESCALATION
     for key, title in (
         ("informal", "Informal alert"),
@@ -285,7 +297,7 @@ def _kinds() -> dict[str, Kind]:
         Kind("email_escalation_outcome", "Escalation resolved: the outcome", "email",
              "everyone who had a notice of the escalation",
              (RECIPIENT[0], RECIPIENT[1]) + CHILD[:4] + IRO + EMAIL_SIGN + ESCALATION[:8]
-             + OUTCOME[:2]),
+             + OUTCOME[:3]),
         Kind("email_escalation_alert", "Escalation response overdue or past the total time",
              "email", "the IRO (and the IRO manager, copied, past the total time)",
              (RECIPIENT[0], RECIPIENT[1]) + CHILD[:4] + IRO + EMAIL_SIGN + ESCALATION[:8]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from dateutil.relativedelta import relativedelta
 
 from workers.core.clock import LONDON
+from workers.documents.record_views import people_context
 from workers.errors import RefusedError
 from workers.escalation.refs import escalation_ref
 
@@ -113,22 +114,6 @@ class OpenEscalation:
     raised_on: dt.date
 
 
-# Roles and relationships in words, never the stored keys (issue 15 §1).
-ROLE_WORDS = {"child": "child", "parent": "parent", "carer": "carer",
-              "social_worker": "social worker", "guardian": "children's guardian",
-              "other": "other"}
-
-
-def role_words(role: str) -> str:
-    return ROLE_WORDS.get(role, role.replace("_", " "))
-
-
-def relationship_words(text: str, role: str) -> str:
-    """The relationship as a reader says it: the child's own row says nothing ("self")."""
-    words = text.replace("_", " ").strip()
-    if role == "child" and words.lower() in ("self", "child", "subject"):
-        return ""
-    return words
 
 
 @dataclass(frozen=True)
@@ -257,6 +242,7 @@ def letter(child: Child, review: Review, participant: Participant, common: Commo
 
 def review_record(child: Child, review: Review, participants: Sequence[Participant],
                   common: Common, *, returned_ids: Iterable[int] = (),
+                  returned_on: Mapping[int, dt.date] | None = None,
                   previous_decisions: Iterable[PreviousDecision] = (),
                   previous: PreviousRecord | None = None,
                   participation_codes: Mapping[str, str] | None = None,
@@ -267,16 +253,11 @@ def review_record(child: Child, review: Review, participants: Sequence[Participa
     _check_case(child, review)
     for p in participants:
         _check_case(child, review, p)
-    returned = set(returned_ids)
+    dated: dict[int, dt.date | None] = {i: None for i in returned_ids}
+    dated.update(returned_on or {})
     codes = dict(participation_codes or {})
     ctx = _base(child, review, common)
-    ctx["participants"] = [
-        {"name": p.name, "role": role_words(p.role),
-         "relationship": relationship_words(p.relationship_to_child, p.role)
-         or p.organisation or "",
-         "attended": p.attended, "views_in_writing": p.id in returned}
-        for p in participants
-    ]
+    ctx.update(people_context(participants, dated, ctx["child"]["age"]))
     code = review.participation or ""
     ctx["participation"] = {"code": code, "meaning": codes.get(code, "")}
     ctx["participation_codes"] = [{"code": k, "meaning": v} for k, v in codes.items()]

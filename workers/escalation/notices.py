@@ -141,7 +141,8 @@ class EscalationComposers:
             {**ctx, "recipient": contact_recipient(reader),
              "addressee": {"name": ctx["recipient"]["name"],
                            "role": ctx["recipient"]["organisation"]},
-             "copy": {"reason": wording.copy_reason(self.policy, as_) if is_copy else ""}},
+             "copy": {"reason": wording.copy_reason(self.policy, as_, state_of(esc).steps)
+                      if is_copy else ""}},
             self.mailbox_name or self.letterhead.service,
             is_copy=is_copy,
         )
@@ -222,7 +223,9 @@ class EscalationComposers:
             if (esc.resolved_by or "").lower() == self.directory.iro_manager.email else None
         )
         ctx["outcome"] = {"resolved_on": esc.resolved_on, "text": esc.outcome or "",
-                          "by": resolver.name if resolver else "the Independent Reviewing Officer"}
+                          "by": resolver.name if resolver else "the Independent Reviewing Officer",
+                          "to_resolver": d.recipient.strip().lower()
+                          == (esc.resolved_by or "").strip().lower()}
         document = self.engine.render("escalation_resolved", ctx)
         subject, body = self._email(
             "email_escalation_outcome",

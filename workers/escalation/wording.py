@@ -178,20 +178,30 @@ def summary(policy: Policy, state: m.State) -> str:
     raised = (f"Raised on {uk_date(state.raised_on)} at {_title(policy, first.stage)}"
               if first else f"Raised on {uk_date(state.raised_on)}")
     answers = {0: "no response yet", 1: "1 response"}.get(responses, f"{responses} responses")
-    text = (f"{raised}; {stages} stage{'s' if stages != 1 else ''} so far, {answers}; now at "
-            f"{_title(policy, state.stage)} since {uk_date(state.stage_started_on)}")
+    where = (f"resolved on {uk_date(state.resolved_on)} at "
+             f"{_title(policy, state.resolved_stage or state.stage)}"
+             if state.resolved_on else
+             f"now at {_title(policy, state.stage)} since {uk_date(state.stage_started_on)}")
+    text = f"{raised}; {stages} stage{'s' if stages != 1 else ''} so far, {answers}; {where}"
     if state.cafcass_referred_on:
         text += f"; referred to CAFCASS on {uk_date(state.cafcass_referred_on)}"
     return text + "."
 
 
-def copy_reason(policy: Policy, key: str) -> str:
-    """Why someone copied has the notice, for the covering email."""
+def copy_reason(policy: Policy, key: str, steps: Sequence[m.Step] = ()) -> str:
+    """Why someone copied has the notice, for the covering email: only a stage the concern
+    was really at is "with you"; a stage it was raised above or skipped says so."""
     if key == "iro":
         return "you raised this escalation as the child's Independent Reviewing Officer"
     if key == "iro_manager":
         return "you manage the Independent Reviewing Service"
-    stages = [s.title for s in policy.stages if key in s.recipients]
+    reached = {s.stage for s in steps if s.action in ("raised", "advanced", "bypassed",
+                                                      "timed_out")}
+    stages = [s for s in policy.stages if key in s.recipients]
+    were = [s.title for s in stages if s.key in reached]
+    if were:
+        return f"the concern was with you at an earlier stage ({were[0]})"
     if stages:
-        return f"the concern was with you at an earlier stage ({stages[0]})"
+        return (f"the concern went past your stage ({stages[0].title}) without coming to you, "
+                "and you are kept informed")
     return f"you are kept informed as the {role_words(key)}"

@@ -34,7 +34,7 @@ from workers.inputs.csvcells import safe_row
 from workers.mailout.compose import form_returned, pack, reminder_expired
 from workers.mailout.documents import MailoutConfig, pdf_enabled
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND
-from workers.reviews.distribution import RECORD_COPY_KIND
+from workers.reviews.distribution import COPY_KINDS
 from workers.reviews.distribution_compose import printed_copy
 from workers.store import audit
 from workers.store.models import Dispatch, Participant, PrintBatch, Review
@@ -107,7 +107,7 @@ def _build(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.date, *,
             .join(Participant, Dispatch.participant_id == Participant.id)
             .where(Dispatch.channel == "post", Dispatch.state == "pending",
                    Dispatch.print_batch_id.is_(None),
-                   Dispatch.kind.in_((INVITATION_KIND, REMINDER_KIND, RECORD_COPY_KIND,
+                   Dispatch.kind.in_((INVITATION_KIND, REMINDER_KIND, *COPY_KINDS,
                                       *notices.KINDS, *survey_post.KINDS)),
                    Dispatch.due_at < day_end(day))
             .order_by(Review.ref, Participant.ref, Dispatch.id)
@@ -197,7 +197,7 @@ def compose(session: Session, cfg: MailoutConfig, wanted: list[tuple[Dispatch, s
             join.blank_page()  # each recipient starts on a new sheet
         for dispatch, review_ref, person_ref in group:
             first = join.pages + 1
-            if dispatch.kind == RECORD_COPY_KIND:
+            if dispatch.kind in COPY_KINDS:
                 attachments = printed_copy(cfg, session, dispatch)
                 person = session.get(Participant, dispatch.participant_id)
             elif dispatch.kind in survey_post.KINDS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ def build_report(
     standard_days: int = 15,
     stages: Sequence[str] = DEFAULT_STAGES,
     earlier_years: int = 2,
+    today: dt.date | None = None,
 ) -> AnnualReport:
     """Every figure for ``period``; escalations also for up to ``earlier_years`` years before it,
     where the store holds any."""
@@ -49,11 +51,12 @@ def build_report(
         stages=tuple(stages),
         survey=survey_results(session, period.start, period.end),
         qa=qa_results(session, period.start, period.end),
+        decisions=queries.decisions(session, period, min(period.end, today or period.end)),
     )
 
 
 def report_for(session: Session, rules: Rules, period: Period, *,
-               earlier_years: int = 2) -> AnnualReport:
+               earlier_years: int = 2, today: dt.date | None = None) -> AnnualReport:
     """The report as rules.yaml defines it (the record's write-up standard, the formal stages):
     what `iro report` prints and the manager's page shows."""
     return build_report(
@@ -61,4 +64,5 @@ def report_for(session: Session, rules: Rules, period: Period, *,
         standard_days=rules.write_up.record.due.amount,
         stages=tuple(s.key for s in rules.escalation.stages if s.key != "informal"),
         earlier_years=earlier_years,
+        today=today,
     )

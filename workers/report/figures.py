@@ -170,6 +170,28 @@ class EscalationYear:
 
 
 @dataclass(frozen=True)
+class Decisions:
+    """The decisions of the reviews held in the period, as read back from their records, on
+    ``as_of`` (the period's end, or today when sooner). Overdue: its date has passed and the
+    next review's record does not say it is done."""
+
+    as_of: dt.date
+    recorded: int  # decisions read back
+    dated: int  # whose timescale names a date
+    due: int  # dated on or before as_of
+    done: int  # of those due, recorded as done
+    overdue: int  # due, not done
+
+    @property
+    def undated(self) -> int:
+        return self.recorded - self.dated
+
+    @property
+    def overdue_pct(self) -> float | None:
+        return percent(self.overdue, self.due)
+
+
+@dataclass(frozen=True)
 class AnnualReport:
     period: Period
     population: Population
@@ -184,3 +206,4 @@ class AnnualReport:
     )
     survey: SurveyResults | None = None  # Appendix A, when a stakeholder survey ran (issue 20)
     qa: QaResults | None = None  # observations and record audits (§9.2-9.3), once recorded
+    decisions: Decisions | None = None

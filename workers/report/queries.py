@@ -17,6 +17,7 @@ from sqlalchemy.sql import ColumnElement
 from workers.core.clock import LONDON
 from workers.report.figures import (
     NOT_RECORDED,
+    Decisions,
     EscalationYear,
     IroMonth,
     Participation,
@@ -26,7 +27,16 @@ from workers.report.figures import (
     Reviews,
     WriteUp,
 )
-from workers.store.models import Child, Deadline, Dispatch, Escalation, Participant, Return, Review
+from workers.store.models import (
+    Child,
+    Deadline,
+    Dispatch,
+    Escalation,
+    Participant,
+    Return,
+    Review,
+    ReviewDecision,
+)
 
 RECORD_KIND = "record"  # Deadline.kind of the full review record (workers/reviews)
 QUESTIONNAIRE_PREFIX = "questionnaire"  # Dispatch.kind of stakeholder questionnaires
@@ -250,3 +260,22 @@ def has_escalations(session: Session, period: Period) -> bool:
     found = session.scalar(first)
     return found is not None
 
+
+
+def decisions(session: Session, period: Period, as_of: dt.date) -> Decisions:
+    """The decisions of the reviews held in the period: how many had a date, were due by
+    ``as_of``, done, and overdue (due before ``as_of`` and not recorded as done)."""
+    due = and_(ReviewDecision.due_on.isnot(None), ReviewDecision.due_on < as_of)
+    recorded, dated, owing, done = session.execute(
+        select(
+            func.count(),
+            func.count(ReviewDecision.due_on),
+            _count_if(due),
+            _count_if(and_(due, ReviewDecision.done.is_(True))),
+        )
+        .select_from(ReviewDecision)
+        .join(Review, Review.id == ReviewDecision.review_id)
+        .where(_within(Review.held_on, period))
+    ).one()
+    return Decisions(as_of, int(recorded), int(dated), int(owing), int(done),
+                     int(owing) - int(done))

@@ -93,6 +93,22 @@ def _write_up(r: AnnualReport) -> Table:
     ), note="IRO Handbook 2010: the full record of the review within 15 working days.")
 
 
+def _decisions(r: AnnualReport) -> Table | None:
+    d = r.decisions
+    if d is None or not d.recorded:  # no record read back: no figures to claim
+        return None
+    return Table("decisions", "Review decisions and their timescales", ("", "Figure"), (
+        ("Decisions recorded (reviews held in the period)", d.recorded),
+        ("With a date (the timescale names one)", d.dated),
+        ("No date (\u201congoing\u201d, \u201cnext review\u201d, …)", d.undated),
+        (f"Due before {d.as_of.day} {d.as_of:%B %Y}", d.due),
+        ("Done, as the next review recorded", d.done),
+        ("Overdue: due and not recorded as done", d.overdue),
+        ("% of those due that are overdue", d.overdue_pct),
+    ), note="Decisions are read back from each review's record; progress from the next "
+            "review's record.")
+
+
 def _participation(r: AnnualReport, codes: Mapping[str, str]) -> tuple[Table, Table]:
     p = r.participation
     share = Table("participation", "Participation of children over 4", ("", "Figure"), (
@@ -156,6 +172,7 @@ def report_tables(
         _by_month(report.reviews),
         _by_iro(report.reviews, iro_names or {}),
         _write_up(report),
+        *([t] if (t := _decisions(report)) else []),
         share,
         by_code,
         _returns("consultation", "Consultation returns by role", report.consultation),

@@ -9,6 +9,11 @@ command line — and that copy has the section's content removed. Nothing is pla
 preflighted (case record, allow-list, postal address, the document renders) and planned as a
 dispatch with a unique key (``R-1042/record/P-3``), all in one transaction, so a second run
 plans nothing twice; the worker sends email copies and the print batch prints postal ones.
+
+With ``decisions`` only the review's decisions go (read into the store by ``decisions-sent`` or
+``recorded``), to the same list by the same rules, keyed ``R-1042/decisions/P-3``: adults get
+``record_decisions``, the child the same letter of their own. Someone the record's decisions
+section is withheld from gets no decisions copy.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import datetime as dt
 import logging
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +45,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECORD_COPY_KIND = "review_record_copy"
+DECISIONS_COPY_KIND = "review_decisions_copy"
+COPY_KINDS = (RECORD_COPY_KIND, DECISIONS_COPY_KIND)
+DECISIONS_SECTION = "Decisions of this review (SMART)"  # its heading in the record
 ROLES = ("child", "parent", "carer", "social_worker")  # who the record goes to (Handbook ch. 3)
 MIN_CHILD_AGE = 4  # as the consultation booklets: none under 4
 
@@ -66,6 +74,7 @@ class Distribution:
     confirmed: bool
     created: int = 0
     existing: frozenset[str] = field(default_factory=frozenset)
+    not_sent: tuple[str, ...] = ()  # refs the decisions are withheld from (decisions only)
 
 
 def parse_withhold(values: Sequence[str]) -> dict[str, list[str]]:
@@ -81,8 +90,9 @@ def parse_withhold(values: Sequence[str]) -> dict[str, list[str]]:
 
 def plan_copies(review: Review, people: Sequence[Participant], *, on: dt.date,
                 withhold: Mapping[str, Sequence[str]], leave_out: Sequence[str],
-                sections: Sequence[str]) -> list[Copy]:
-    """Pure: one copy per entitled participant, in the order of the case record."""
+                sections: Sequence[str], what: str = "record") -> list[Copy]:
+    """Pure: one copy per entitled participant, in the order of the case record; ``what`` is
+    "record" or "decisions" (the key's middle part)."""
     refs = {p.ref for p in people}
     unknown = sorted((set(withhold) | set(leave_out)) - refs)
     if unknown:
@@ -103,7 +113,7 @@ def plan_copies(review: Review, people: Sequence[Participant], *, on: dt.date,
         if p.role == "child" and age < MIN_CHILD_AGE:
             continue
         recipient = (p.email or "").strip().lower() if p.channel == "email" else "post"
-        copies.append(Copy(f"{review.ref}/record/{p.ref}", p.id, p.ref, p.role, p.channel,
+        copies.append(Copy(f"{review.ref}/{what}/{p.ref}", p.id, p.ref, p.role, p.channel,
                            recipient, tuple(withhold.get(p.ref, ()))))
     return copies
 
@@ -140,12 +150,15 @@ def decisions_of(session: Session, review: Review) -> list[ReviewDecision]:
 
 
 def copy_document(cfg: MailoutConfig, session: Session, review: Review, person: Participant,
-                  withheld: Sequence[str]) -> tuple[str, bytes]:
-    """(file name, .docx) of one person's copy: the child's letter, or the record with the
-    withheld sections taken out."""
+                  withheld: Sequence[str], *, decisions: bool = False) -> tuple[str, bytes]:
+    """(file name, .docx) of one person's copy: the child's letter, the decisions letter
+    (``decisions``), or the record with the withheld sections taken out."""
     if person.role == "child":
         return f"{review.ref}-what-we-decided.docx", render_child_letter(cfg, session, review,
                                                                           person)
+    if decisions:
+        return f"{review.ref}-review-decisions.docx", render_letter(
+            cfg, session, review, person, "record_decisions")
     if not review.record_file:
         raise RefusedError(f"review {review.ref}: no completed record is kept")
     content = Path(review.record_file).read_bytes()
@@ -154,6 +167,12 @@ def copy_document(cfg: MailoutConfig, session: Session, review: Review, person: 
 
 def render_child_letter(cfg: MailoutConfig, session: Session, review: Review,
                         person: Participant) -> bytes:
+    return render_letter(cfg, session, review, person, "record_child_letter")
+
+
+def render_letter(cfg: MailoutConfig, session: Session, review: Review, person: Participant,
+                  kind: str) -> bytes:
+    """A letter of the review's decisions from the store (the child's, or the adults')."""
     from workers.documents import contexts
     from workers.mailout.documents import IroFallback
     from workers.reviews.draft_inputs import next_review_due
@@ -163,33 +182,61 @@ def render_child_letter(cfg: MailoutConfig, session: Session, review: Review,
     ctx: dict[str, Any] = contexts.letter(review.child, review, person,
                                           contexts.Common(cfg.letterhead, contact,
                                                           cfg.clock.today()))
-    ctx["decisions"] = [{"number": d.number, "action": d.action,
+    ctx["decisions"] = [{"number": d.number, "outcome": d.outcome, "action": d.action,
                          "responsible": d.responsible, "timescale": d.timescale}
                         for d in decisions_of(session, review)]
     ctx["next_review"] = {"due_on": next_review_due(
         session, review, cfg.rules.review_timescales, cfg.rules.mailout, cfg.calendar)}
-    return bytes(cfg.engine.render("record_child_letter", ctx))
+    return bytes(cfg.engine.render(kind, ctx))
+
+
+def _withheld_as_kept(review: Review, withhold: Mapping[str, Sequence[str]],
+                      people: Sequence[Participant]) -> tuple[list[str], dict[str, list[str]]]:
+    """The kept record's sections, and what is withheld from whom (given and marked)."""
+    if not review.record_file or not Path(review.record_file).is_file():
+        return [DECISIONS_SECTION], {ref: list(t) for ref, t in withhold.items()}
+    content = Path(review.record_file).read_bytes()
+    sections = _sections(review, content)
+    return sections, _with_marked(withhold, withheld_in_record(content, sections), people)
+
+
+def _decisions_withheld(copies: Sequence[Copy]) -> tuple[list[Copy], tuple[str, ...]]:
+    """Decisions copies: none to those the decisions section is withheld from; the others carry
+    no other section, so nothing else is withheld from them."""
+    out, not_sent = [], []
+    for c in copies:
+        if DECISIONS_SECTION.lower() in (t.lower() for t in c.withheld):
+            not_sent.append(c.participant_ref)
+        else:
+            out.append(replace(c, withheld=()))
+    return out, tuple(not_sent)
 
 
 def distribute(sessions: sessionmaker[Session], cfg: MailoutConfig, review_ref: str, *,
                withhold: Mapping[str, Sequence[str]], leave_out: Sequence[str] = (),
-               confirm: bool, actor: str) -> Distribution:
-    """Show (``confirm`` False) or plan (True) the record's copies; PreflightError lists every
-    problem and nothing is planned then."""
+               confirm: bool, actor: str, decisions: bool = False) -> Distribution:
+    """Show (``confirm`` False) or plan (True) the record's copies (``decisions``: the
+    decisions' copies); PreflightError lists every problem and nothing is planned then."""
     now, today = cfg.clock.now(), cfg.clock.today()
+    what = "decisions" if decisions else "record"
     with sessions() as session:
         review = records.review_by_ref(session, review_ref)
-        if not review.record_file or not Path(review.record_file).is_file():
+        if decisions and not decisions_of(session, review):
+            raise RefusedError(
+                f"review {review.ref}: no decisions are in the store yet; give them with `iro "
+                f"review decisions-sent {review.ref} --date D --file draft.docx` (or `recorded`)")
+        if not decisions and (not review.record_file or not Path(review.record_file).is_file()):
             raise RefusedError(
                 f"review {review.ref}: the completed record is not kept yet; give it with "
                 f"`iro review recorded {review.ref} --date D --file record.docx` first")
         people = list(session.scalars(select(Participant).where(
             Participant.review_id == review.id).order_by(Participant.id)))
-        content = Path(review.record_file).read_bytes()
-        sections = _sections(review, content)
-        wanted = _with_marked(withhold, withheld_in_record(content, sections), people)
+        sections, wanted = _withheld_as_kept(review, withhold, people)
         copies = plan_copies(review, people, on=today, withhold=wanted, leave_out=leave_out,
-                             sections=sections)
+                             sections=sections, what=what)
+        not_sent: tuple[str, ...] = ()
+        if decisions:
+            copies, not_sent = _decisions_withheld(copies)
         by_id = {p.id: p for p in people}
         problems: list[Problem] = []
         for c in copies:
@@ -199,17 +246,19 @@ def distribute(sessions: sessionmaker[Session], cfg: MailoutConfig, review_ref: 
                                       cfg.allowed_domains)
             problems += [Problem(c.participant_ref, c.role, r) for r in reasons]
             if not reasons:
-                copy_document(cfg, session, review, by_id[c.participant_id], c.withheld)
+                copy_document(cfg, session, review, by_id[c.participant_id], c.withheld,
+                              decisions=decisions)
         if problems:
-            log.warning("record distribution for review %s refused: %d problems", review.ref,
-                        len(problems))
+            log.warning("%s distribution for review %s refused: %d problems", what,
+                        review.ref, len(problems))
             raise refuse(review.ref, problems)
         existing = frozenset(session.scalars(select(Dispatch.key).where(
             Dispatch.key.in_([c.key for c in copies]))))
         ref = review.ref
         if not confirm:
-            return Distribution(ref, tuple(copies), False, existing=existing)
-        rows = [Dispatch(key=c.key, kind=RECORD_COPY_KIND, channel=c.channel, state="pending",
+            return Distribution(ref, tuple(copies), False, existing=existing, not_sent=not_sent)
+        kind = DECISIONS_COPY_KIND if decisions else RECORD_COPY_KIND
+        rows = [Dispatch(key=c.key, kind=kind, channel=c.channel, state="pending",
                          review_id=review.id, participant_id=c.participant_id,
                          recipient=c.recipient, due_at=now,
                          params={"review_ref": ref, "withheld": list(c.withheld)})
@@ -220,13 +269,13 @@ def distribute(sessions: sessionmaker[Session], cfg: MailoutConfig, review_ref: 
             for row in rows:
                 audit.record(session, "dispatch.planned", "dispatch", row.id, actor=actor,
                              key=row.key, kind=row.kind, channel=row.channel)
-            audit.record(session, "review_record.distributed", "review", review.id, actor=actor,
-                         review_ref=ref, copies=len(rows),
+            audit.record(session, f"review_{what}.distributed", "review", review.id,
+                         actor=actor, review_ref=ref, copies=len(rows), not_sent=list(not_sent),
                          withheld={c.participant_ref: list(c.withheld) for c in copies
                                    if c.withheld})
             session.commit()
         except IntegrityError:
             session.rollback()  # another run planned them first: theirs stand
-            return Distribution(ref, tuple(copies), True, 0, existing)
-    log.info("record distribution for review %s: %d copies planned", ref, len(rows))
-    return Distribution(ref, tuple(copies), True, len(rows), existing)
+            return Distribution(ref, tuple(copies), True, 0, existing, not_sent)
+    log.info("%s distribution for review %s: %d copies planned", what, ref, len(rows))
+    return Distribution(ref, tuple(copies), True, len(rows), existing, not_sent)

@@ -20,16 +20,23 @@ from workers.reviews.timescale import Timescales, next_review
 from workers.store.models import Escalation, Review, ReviewDecision
 
 
-def previous_record(session: Session, review: Review) -> PreviousRecord:
+def previous_review(session: Session, review: Review) -> Review | None:
+    """The child's review held before this one, where the store has it."""
     if review.sequence <= 1:
-        return PreviousRecord(first=True)
-    before = session.scalars(
+        return None
+    return session.scalars(
         select(Review)
         .where(Review.child_id == review.child_id, Review.sequence == review.sequence - 1,
                Review.status.in_(("held", "recorded")))
         .order_by(Review.id.desc())
         .limit(1)
     ).one_or_none()
+
+
+def previous_record(session: Session, review: Review) -> PreviousRecord:
+    if review.sequence <= 1:
+        return PreviousRecord(first=True)
+    before = previous_review(session, review)
     if before is None:
         return PreviousRecord(first=False)
     rows = session.scalars(

@@ -96,11 +96,15 @@ def render_draft_record(session: Session, review: Review, cfg: NoticeConfig) -> 
     from workers.documents import contexts
     from workers.documents.engine import DocumentEngine
 
-    returned = session.scalars(
-        select(Dispatch.participant_id)
+    returned: dict[int, dt.date] = {}
+    for pid, on in session.execute(
+        select(Dispatch.participant_id, Return.received_on)
         .join(Return, Return.dispatch_id == Dispatch.id)
         .where(Dispatch.review_id == review.id, Dispatch.participant_id.is_not(None))
-    ).all()
+        .order_by(Return.received_on)
+    ):
+        if pid is not None:
+            returned.setdefault(pid, on)  # the first form back
     from workers.reviews import draft_inputs
 
     rules = cfg.rules
@@ -109,7 +113,7 @@ def render_draft_record(session: Session, review: Review, cfg: NoticeConfig) -> 
         review,
         review.participants,
         _common(cfg, review),
-        returned_ids=[i for i in returned if i is not None],
+        returned_on=returned,
         previous=draft_inputs.previous_record(session, review),
         participation_codes=rules.participation_codes,
         next_review_due=draft_inputs.next_review_due(

@@ -106,3 +106,28 @@ def read_decisions(content: bytes, name: str) -> list[DecisionRow]:
         f"{name}: no decisions table found (a table headed {', '.join(WANTED)}, as in the draft "
         "record); keep the draft's table and give the record again"
     )
+
+
+def read_progress(content: bytes) -> dict[int, str]:
+    """The progress written against each previous decision (the draft's "Decisions of the
+    previous review" table: No. … Progress), by decision number; empty when there is none."""
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(content))
+    except Exception:  # noqa: BLE001  # an unreadable file: read_decisions says why
+        return {}
+    for table in document.tables:
+        rows = table.rows
+        heads = [_norm(c.text) for c in rows[0].cells] if rows else []
+        if "progress" not in heads or not heads or heads[0] not in ("no", "number"):
+            continue
+        at = heads.index("progress")
+        out: dict[int, str] = {}
+        for row in rows[1:]:
+            cells = [c.text.strip() for c in row.cells]
+            digits = re.findall(r"\d+", cells[0]) if cells else []
+            if digits and at < len(cells) and cells[at]:
+                out[int(digits[0])] = cells[at]
+        return out
+    return {}

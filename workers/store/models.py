@@ -99,6 +99,11 @@ class ReviewDecision(Timestamped, Base):
     responsible: Mapped[str] = mapped_column(Text, default="")
     timescale: Mapped[str] = mapped_column(Text, default="")
     indicator: Mapped[str] = mapped_column(Text, default="")  # how we will know it worked
+    # the timescale as a date where it names one ("by 15 January 2027", "within 6 weeks")
+    due_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    # as the next review's record reports it (its "Decisions of the previous review" table)
+    progress: Mapped[str] = mapped_column(Text, default="")
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Participant(Timestamped, Base):

@@ -197,7 +197,7 @@ def _figures(ctx: WebContext, first: dt.date, last: dt.date) -> AnnualReport:
     from workers.report.figures import Period
 
     with ctx.sessions() as session:
-        return report_for(session, ctx.rules, Period(first, last))
+        return report_for(session, ctx.rules, Period(first, last), today=ctx.today())
 
 
 def _charted(figures: AnnualReport) -> dict[str, bool]:
