@@ -107,6 +107,7 @@ def test_a_flagged_return_is_confirmed_and_another_undone(
     ask = b.post(f"/support/returns/{code}/undo", {"reason": "wrong child's form"})
     assert ask.status_code == 200 and s.ready_review in ask.text
     assert "Yes, undo this return" in ask.text and 'value="wrong child&#39;s form"' in ask.text
+    assert "cannot be undone" not in ask.text  # it can: the return may be recorded again
     with app.state.web.sessions() as session:
         assert session.scalars(select(Return)).all()  # nothing changed yet
     undone = b.post(f"/support/returns/{code}/undo",

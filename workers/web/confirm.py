@@ -23,8 +23,10 @@ def is_confirmed(value: str) -> bool:
 
 
 def ask(request: Request, *, question: str, detail: str, yes: str, back: str,
-        fields: Iterable[tuple[str, str]] = ()) -> Response:
-    """The page asking to confirm: the same form again (``fields``), with confirmed=yes."""
+        fields: Iterable[tuple[str, str]] = (), final: bool = True) -> Response:
+    """The page asking to confirm: the same form again (``fields``), with confirmed=yes.
+    ``final=False`` for a step a person can put right afterwards (a return undone can be
+    recorded again), so the page does not say it cannot be undone."""
     return render(request, "confirm.html", question=question, detail=detail, yes=yes,
                   back=back, action=request.url.path, fields=list(fields),
-                  confirmed_field=CONFIRMED)
+                  confirmed_field=CONFIRMED, final=final)

@@ -101,7 +101,7 @@ def undo(request: Request, code: str, user: Support, reason: Annotated[str, Form
                            "The form will count as not returned, and its reminders still "
                            "ahead will be planned again.",
                     yes="Yes, undo this return", back=target,
-                    fields=[("reason", reason), ("back", target)])
+                    fields=[("reason", reason), ("back", target)], final=False)
             done = undo_return(session, code, reason=reason, now=ctx.clock.now(),
                                actor=user.email)
             session.commit()
