@@ -59,6 +59,8 @@ def create_app(
         admin,
         auth,
         iro,
+        letters,
+        mailouts_due,
         manager,
         oidc,
         review_events,
@@ -108,8 +110,8 @@ def create_app(
 
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, support_reviews, support_ops, support_casework, iro, review_events,
-                   manager, survey, admin):
+    for module in (auth, support_reviews, support_ops, support_casework, mailouts_due, letters,
+                   iro, review_events, manager, survey, admin):
         app.include_router(module.router)
     errorpages.install(app)
     survey.redact_access_log()

@@ -33,6 +33,7 @@ class Listing:
     sort: str = ""
     descending: bool = False
     filters: Mapping[str, str] = field(default_factory=dict)
+    default_size: int = DEFAULT_SIZE  # left out of links when it is the page's own
 
     @property
     def offset(self) -> int:
@@ -51,7 +52,7 @@ class Listing:
                                      "dir": "desc" if self.descending else "asc",
                                      "size": self.size, "page": self.page}
         params.update(changes)
-        if params.get("size") == DEFAULT_SIZE:
+        if params.get("size") == self.default_size:
             params.pop("size")
         if params.get("page") == 1:
             params.pop("page")
@@ -70,7 +71,8 @@ class Listing:
 
 def read_listing(params: Mapping[str, str], *, sorts: Sequence[str], default_sort: str,
                  choices: Mapping[str, Sequence[str]] | None = None,
-                 dates: Sequence[str] = (), texts: Sequence[str] = ()) -> Listing:
+                 dates: Sequence[str] = (), texts: Sequence[str] = (),
+                 default_size: int = DEFAULT_SIZE) -> Listing:
     """The listing a query string asks for; BadInputError naming the parameter if it is not
     one the page offers. ``choices``: filters with a fixed set of values; ``dates``: ISO dates;
     ``texts``: free text (a search box), trimmed and capped."""
@@ -82,7 +84,7 @@ def read_listing(params: Mapping[str, str], *, sorts: Sequence[str], default_sor
             raise BadInputError(f"{name}: expected a whole number of 1 or more, got {raw[:20]!r}")
         return int(raw)
 
-    size = number("size", DEFAULT_SIZE)
+    size = number("size", default_size)
     if size not in PAGE_SIZES:
         raise BadInputError(f"size: expected one of {', '.join(map(str, PAGE_SIZES))}")
     page = min(number("page", 1), 10**6)
@@ -113,7 +115,7 @@ def read_listing(params: Mapping[str, str], *, sorts: Sequence[str], default_sor
         value = " ".join(params.get(name, "").split())[:MAX_SEARCH]
         if value:
             filters[name] = value
-    return Listing(page, size, sort, direction == "desc", filters)
+    return Listing(page, size, sort, direction == "desc", filters, default_size)
 
 
 @dataclass(frozen=True)
