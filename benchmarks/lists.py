@@ -38,6 +38,7 @@ PASSWORD = "benchmark pages passphrase"
 SUPPORT = "bench.officer@council.example.gov.uk"
 IROS = ("daniel.hughes", "aisha.rahman", "grace.whitfield", "tomasz.nowak", "bernadette.kelly")
 TEAMS = ("north_lac", "south_lac", "leaving_care")
+RENDERED = "/support/mailouts?sort=meeting&dir=desc"  # the due page's rendered letters
 PAGES = (
     ("first page (50, by meeting)", "/support"),
     ("page 100 (50 a page)", "/support?page=100"),
@@ -50,6 +51,7 @@ PAGES = (
     ("meeting dates (a month)", "/support?from=2027-03-01&to=2027-03-31"),
     ("search a child reference", "/support?q=C-0000123"),
     ("mail-outs due (25, preflighted)", "/support/mailouts"),
+    ("mail-outs due, latest first", RENDERED),
     ("mail-outs due, one IRO", "/support/mailouts?iro=aisha.rahman@council.example.gov.uk"),
     ("letters, newest first", "/support/letters"),
     ("letters, sent, by day", "/support/letters?state=sent&sort=day&dir=desc"),
@@ -78,7 +80,8 @@ def _load(url: str, size: int) -> None:
             rows.append({"ref": f"R-{n:07d}", "child_id": ids[f"C-{n:07d}"], "sequence": 2,
                          "due_on": day + dt.timedelta(days=3),
                          "scheduled_at": None if n % 10 == 3 else london_moment(day),
-                         "venue": "Civic Centre, Room 2", "iro_email": f"{IROS[n % 5]}@council.example.gov.uk",
+                         "venue": "Civic Centre, Room 2",
+                         "iro_email": f"{IROS[n % 5]}@council.example.gov.uk",
                          "status": "planned"})
         session.execute(insert(Review), rows)
         reviews = {ref: id_ for ref, id_ in session.execute(select(Review.ref, Review.id))}
@@ -129,8 +132,10 @@ def _time(url: str, size: int, runs: int) -> list[tuple[str, int, float, float]]
             if response.status_code != 200:
                 raise SystemExit(f"{path}: {response.status_code}")
             rows = max(0, response.text.count("<tr>") - 1)  # less the heading
-            if path.startswith("/support/mailouts") and ">ready</span>" not in response.text:
-                raise SystemExit(f"{path}: no review passed its preflight; the data is wrong")
+            # the earliest meetings' forms would be due back already (refused before rendering);
+            # the latest ones' letters are rendered: measured to be sure
+            if path == RENDERED and response.text.count(">ready</span>") < 20:
+                raise SystemExit(f"{path}: few reviews passed their preflight; the data is wrong")
         out.append((label, rows, min(times) * 1000, statistics.median(times) * 1000))
     return out
 
