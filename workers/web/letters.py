@@ -28,4 +28,5 @@ def letters(request: Request, user: Support) -> Response:
     with ctx.sessions() as session:
         page = letter_list.letters_page(session, listing)
     return render(request, "support/letters.html", page=page, listing=listing,
-                  states=letter_list.STATES, channels=letter_list.CHANNELS)
+                  states_pairs=[(s, s) for s in letter_list.STATES],
+                  channels_pairs=[(c, c) for c in letter_list.CHANNELS])
