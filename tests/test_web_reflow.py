@@ -68,8 +68,12 @@ def test_every_page_reflows_at_320px_and_passes_axe(chromium: Any,  # noqa: F811
         for name, path in _pages(server)[who]:
             for width in WIDTHS:
                 page.set_viewport_size({"width": width, "height": 800})
-                page.goto(server.url + path)
+                answer = page.goto(server.url + path)
                 page.wait_for_load_state("networkidle")
+                expected = {"not-found": 404, "not-allowed": 403}.get(name, 200)
+                if answer is None or answer.status != expected:
+                    problems.append(f"{path}: answered {answer and answer.status}, "
+                                    f"expected {expected}")
                 page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
                 if width == 320:
                     wide = page.evaluate("document.documentElement.scrollWidth")
