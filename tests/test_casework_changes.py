@@ -134,7 +134,7 @@ def test_the_next_import_withdraws_who_it_leaves_out_and_says_so(
         plan = parse_reviews_csv(data, "reviews.csv", context)
         with sessions.begin() as s:
             summary = upsert_plan(s, plan, actor=BSO)
-            return after_import(s, summary, allowed_domains=cfg.allowed_domains, today=TODAY,
+            return after_import(s, summary, cfg, today=TODAY,
                                 now=NOW, actor=BSO)
 
     assert import_rows(to_csv(rows)) == []

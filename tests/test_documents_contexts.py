@@ -69,13 +69,15 @@ def test_letter_context_matches_catalogue_and_renders() -> None:
     missing = [f for f in declared if f not in _leaves(ctx)]
     assert missing == [], missing
     text = docx_text(DocumentEngine(ROOT / "templates_docx").render("invitation", ctx))
-    assert "Zoë Łukasz-O'Neil" in text and "2pm" in text
+    # to the carer by given name (the letter goes to a family home); in full to anyone else
+    assert "review for Zoë\n" in text and "Łukasz-O'Neil" not in text and "2pm" in text
     # a carer's letter goes to their home, without the agency; a professional's shows it, escaped
     assert "Smith & Sons <Fostering>" not in text
     part.role = "other"
     ctx = contexts.letter(child, review, part, COMMON, form=FORM)
     text = docx_text(DocumentEngine(ROOT / "templates_docx").render("invitation", ctx))
     assert "Smith & Sons <Fostering>" in text
+    assert "Zoë Łukasz-O'Neil" in text
 
 
 def test_a_participant_of_another_review_is_refused() -> None:

@@ -189,7 +189,7 @@ def test_cli_check_ok_and_render(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     from test_documents_support import docx_text
 
-    assert "IRO-7KQ2-PX" in docx_text(out.read_bytes())
+    assert "IRO\u20117KQ2\u2011PX" in docx_text(out.read_bytes())  # never split: U+2011
     ctx = example_context("reminder")
     assert ctx["form"]["reference_code"] == "IRO-7KQ2-PX"
 

@@ -96,3 +96,12 @@ def test_venue_for_each_reader(venue: object, role: str, expected: str) -> None:
     from workers.documents.filters import venue_for
 
     assert venue_for(venue, role) == expected
+
+
+def test_nobreak_keeps_a_form_code_whole_and_the_matcher_still_reads_it() -> None:
+    from workers.documents.filters import nobreak
+    from workers.mailout.codes import find_codes
+
+    printed = nobreak("C-7K3F Q9XM")
+    assert printed == "C\u20117K3F\u00a0Q9XM" and nobreak(None) == ""
+    assert find_codes(f"Reference: {nobreak('C-7K3FQ9XM')}") == ["C-7K3FQ9XM"]

@@ -334,6 +334,11 @@ def _check(tmp_path: Path, make: str) -> tuple[int, str]:
                     b"application/vnd.openxmlformats-officedocument.wordprocessingml."
                     b"document.main+xml",
                     b"application/vnd.ms-word.document.macroEnabled.main+xml")})
+    elif make == "activex":  # a web browser control where a tick box would be
+        target = work / "consultation_parent.docx"
+        _repack(TEMPLATES / "consultation_parent.docx", target, edit={
+            "word/activeX/activeX1.xml": (b"{8BD21D40-EC42-11CE-9E0D-00AA006002F3}",
+                                          b"{8856F961-340A-11D0-A96B-00C04FD705A2}")})
     elif make == "no-document":
         _repack(source, target, drop="word/document.xml")
     elif make == "doctype":
@@ -352,6 +357,7 @@ def _check(tmp_path: Path, make: str) -> tuple[int, str]:
 
 @pytest.mark.parametrize(("make", "said"), [
     ("docm", "macro-enabled document"),
+    ("activex", "only text boxes and check boxes"),
     ("no-document", "no word/document.xml"),
     ("doctype", "DOCTYPE declaration is not allowed"),
     ("bomb", "a zip bomb"),

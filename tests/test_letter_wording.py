@@ -14,6 +14,9 @@ from test_documents_support import docx_text
 
 from workers.mailout.documents import render_letter
 
+# A form code as letters print it: non-breaking hyphens, so it never splits across two lines
+PRINTED = "IRO\u2011AB12\u2011CD"
+
 
 def _documents(tmp_path: Path, **env: str) -> dict[str, str]:
     sessions = sqlite_store(tmp_path)
@@ -112,14 +115,14 @@ def test_invitation_says_where_the_meeting_is_for_its_reader(tmp_path: Path, ven
 @pytest.mark.parametrize(("born", "present", "absent"), [
     # 5 at the meeting: a short letter, no codes, no table, a grown-up helps
     (dt.date(2021, 6, 1), ["A grown-up can help you", "It is called a review"],
-     ["IRO-AB12-CD", "What is enclosed", "Independent Reviewing Officer (IRO)", "booklet back"]),
+     [PRINTED, "What is enclosed", "Independent Reviewing Officer (IRO)", "booklet back"]),
     # 10: the child's letter with its booklet, no reference code to quote
     (dt.date(2016, 6, 1), ["fill in the booklet", "Please send your booklet back by",
-                           "Your booklet"], ["IRO-AB12-CD", "pathway plan", "Child's booklet"]),
+                           "Your booklet"], [PRINTED, "pathway plan", "Child's booklet"]),
     # 16: a young person's letter: pathway plan and personal adviser, no "the adults"
     (dt.date(2010, 6, 1), ["pathway plan", "personal adviser", "Please send your form back by",
                            "Your form: your views"],
-     ["the adults", "booklet", "IRO-AB12-CD", "A grown-up"]),
+     ["the adults", "booklet", PRINTED, "A grown-up"]),
 ])
 def test_the_childs_invitation_by_age(tmp_path: Path, born: dt.date, present: list[str],
                                       absent: list[str]) -> None:
@@ -158,8 +161,10 @@ def test_child_reminder_keeps_the_tone_and_the_iros_contact(tmp_path: Path) -> N
         assert "We would still like to hear from you" in text
         assert "ring me on 020 7946 0999" in text and "Best wishes" in text
         assert "Yours sincerely" not in text
-    assert "IRO-AB12-CD" not in texts["4_7"] and "A grown-up can help you" in texts["4_7"]
-    assert "IRO-AB12-CD" in texts["12_15"]
+    assert PRINTED not in texts["4_7"] and "A grown-up can help you" in texts["4_7"]
+    # the child's own words: a fresh copy, who can help; no code to quote, no subject line
+    assert PRINTED not in texts["12_15"] and "subject line" not in texts["12_15"]
+    assert "There is a fresh copy of your booklet with this letter" in texts["12_15"]
 
 
 def test_a_carers_address_block_is_their_home_not_their_agency(tmp_path: Path) -> None:
@@ -198,16 +203,22 @@ def test_parent_and_carer_forms_ask_what_the_review_needs(tmp_path: Path) -> Non
     cfg = make_config(tmp_path)
     with sessions() as s:
         review = make_case(s)
-        forms = {}
+        forms, letters = {}, {}
         for role in ("parent", "carer"):
             person = next(p for p in review.participants if p.role == role)
             docs = dict(render_letter(cfg, review.child, review, person,
                                       form=f"consultation_{role}", code="IRO-AB12-CD",
                                       return_by=dt.date(2027, 1, 5)))
             forms[role] = " ".join(docx_text(docs[f"consultation_{role}"]).split())
+            letters[role] = " ".join(docx_text(docs["invitation"]).split())
+    # the carer's letter names the child as the carer knows them; the parent's in full
+    assert "looked after review for Zoë Dear" in letters["carer"]
+    assert "looked after review for Zoë O'Neil" in letters["parent"]
     for text in forms.values():
         assert "Will you come to the review?" in text
         assert "020 7946 0999" in text  # the IRO's phone as well as email
+        # a form that goes back by post or email names the child by given name and initials
+        assert "Child Zoë (Z.O.)" in text and "O'Neil" not in text
     assert "interpreter (which language)" in forms["parent"]
     assert "Do you agree with the care plan?" in forms["parent"]
     assert "should not be shared with the other parent, the carers or Zoë" in forms["parent"]
@@ -256,4 +267,27 @@ def test_return_instructions_by_reader(tmp_path: Path) -> None:
     assert "give it to your social worker" not in texts["social_worker"]
     assert "bring it to the review meeting" in texts["social_worker"]
     assert "give it to your social worker" in texts["parent"]
-    assert "Your reference: IRO-AB12-CD" in texts["parent"]
+    assert "Your reference: " + PRINTED in texts["parent"]
+
+
+def test_the_enclosures_table_has_no_empty_cell(tmp_path: Path) -> None:
+    import io
+
+    from docx import Document
+
+    sessions = sqlite_store(tmp_path)
+    cfg = make_config(tmp_path)
+    with sessions() as s:
+        review = make_case(s, date_of_birth=dt.date(2014, 6, 1))  # 12 at the meeting
+        for role in ("child", "parent", "carer", "social_worker"):
+            person = next(p for p in review.participants if p.role == role)
+            form = "consultation_child_12_15" if role == "child" else f"consultation_{role}"
+            letter = render_letter(cfg, review.child, review, person, form=form,
+                                   code="IRO-AB12-CD", return_by=dt.date(2027, 1, 5))[0][1]
+            tables = [t for t in Document(io.BytesIO(letter)).tables
+                      if t.rows[0].cells[0].text == "Document"]
+            assert len(tables) == 1, role
+            rows = tables[0].rows[1:]
+            assert len(rows) == 2, role  # the form and how to send it back
+            for row in rows:
+                assert all(cell.text.strip() for cell in row.cells), (role, row.cells[0].text)

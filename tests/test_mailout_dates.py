@@ -111,3 +111,52 @@ def test_an_iro_missing_from_the_directory_is_refused_with_the_fix(tmp_path: Pat
                        "directory.yaml.*add them under iros:"):
         run_mailout(sessions, make_config(tmp_path), ref)
     assert _queued(sessions) == 0
+
+
+@pytest.mark.parametrize(("today", "reworded"), [
+    (dt.date(2027, 1, 8), {"child", "parent", "carer", "social_worker"}),  # date passed: all
+    (dt.date(2027, 1, 6), {"child", "parent"}),  # only the posted letters cannot arrive in time
+])
+def test_late_return_can_ask_for_the_form_at_the_meeting_instead(
+        tmp_path: Path, today: dt.date, reworded: set[str]) -> None:
+    from test_documents_support import docx_text
+
+    from workers.mailout.compose import dispatch_context, letter_parts
+    from workers.mailout.documents import render_documents
+    from workers.store.models import Participant
+
+    sessions, ref = _case(tmp_path)
+    cfg = make_config(tmp_path, today=today)
+    rules = cfg.rules.model_copy(update={"mailout": cfg.rules.mailout.model_copy(
+        update={"late_return": "bring_to_meeting"})})
+    result = run_mailout(sessions, replace(cfg, rules=rules), ref)
+    assert result.created > 0 and len(result.bring_to_meeting) == len(reworded)
+    assert "forms asked for at the meeting" in result.dates.describe(  # type: ignore[union-attr]
+        by_post=True, bring_to_meeting=True)
+    with sessions() as s:
+        letters = s.scalars(select(Dispatch).where(Dispatch.kind == "invitation",
+                                                   Dispatch.reference_code.is_not(None))).all()
+        for letter in letters:
+            review, child, person = letter_parts(s, letter)
+            texts = {kind: " ".join(docx_text(data).split()) for kind, data in render_documents(
+                cfg, dispatch_context(cfg, letter, review, child, person),
+                form=letter.params["form"])}
+            everything = " ".join(texts.values())
+            role = s.get(Participant, letter.participant_id).role  # type: ignore[union-attr]
+            late = role in reworded
+            assert bool(letter.params.get("bring_to_meeting")) is late, role
+            assert ("7 January 2027" in everything) is not late, role
+            if late:
+                assert "to the meeting" in texts["invitation"] or "to your meeting" in \
+                    texts["invitation"], role
+                assert "the meeting (please bring it with you)" in texts["return_instructions"]
+
+
+def test_a_meeting_held_is_refused_even_when_late_returns_are_reworded(tmp_path: Path) -> None:
+    sessions, ref = _case(tmp_path)
+    cfg = make_config(tmp_path, today=dt.date(2027, 1, 13))
+    rules = cfg.rules.model_copy(update={"mailout": cfg.rules.mailout.model_copy(
+        update={"late_return": "bring_to_meeting"})})
+    with pytest.raises(PreflightError, match="the meeting was on 12 January 2027"):
+        run_mailout(sessions, replace(cfg, rules=rules), ref)
+    assert _queued(sessions) == 0

@@ -79,9 +79,9 @@ def test_full_round_on_the_embedded_default(tmp_path: Path) -> None:
     one = re.search(r"C-[0-9A-Z]{8}", str(messages[0]["Subject"])) or re.search(
         r"C-[0-9A-Z]{8}", "".join(str(m["Subject"]) for m in messages))
     assert one
-    recorded = iro(tmp_path, "returns", "record", one.group(0).lower())
+    recorded = iro(tmp_path, "returns", "record", one.group(0).lower(), "--confirm")
     assert recorded.returncode == 0, recorded.stderr
-    twice = iro(tmp_path, "returns", "record", one.group(0))
+    twice = iro(tmp_path, "returns", "record", one.group(0), "--confirm")
     assert twice.returncode == 2 and "already" in twice.stderr
     today = SYSTEM_CLOCK.today()  # the examples' meetings lie within a few months of it
     summary = iro(tmp_path, "returns", "--summary", "--from", today.replace(day=1).isoformat(),

@@ -71,3 +71,35 @@ def test_migrations_ship_inside_the_package() -> None:
 
     versions = Path(session_module.__file__).parent / "migrations" / "versions"
     assert (versions / "0001_initial.py").is_file()
+
+
+def test_unmatched_messages_listed_before_0013_are_kept(empty_url: str) -> None:
+    """The inbox messages listed as audit events before the table existed stay listed."""
+    details = {"reason": "no_code", "message_id": "<q@example.org>",
+               "sender_domain": "example.org", "received_at": "2026-11-02T09:30:00+00:00",
+               "attachments": 1}
+    from alembic import command
+    from sqlalchemy import insert, select
+
+    from workers.store.models import AuditEvent
+    from workers.store.returns_models import UnmatchedMessage
+    from workers.store.session import alembic_config
+
+    engine = create_store_engine(empty_url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "0007_accounts")
+            for _ in range(2):  # listed by two polls: one row
+                conn.execute(insert(AuditEvent.__table__).values(
+                    action="inbox.unmatched", actor="system", subject_type="message",
+                    details=details))
+        upgrade(empty_url)
+        with engine.connect() as conn:
+            rows = conn.execute(select(UnmatchedMessage.__table__)).all()
+    finally:
+        engine.dispose()
+    assert len(rows) == 1
+    row = rows[0]._mapping
+    assert (row["message_id"], row["reason"], row["sender_domain"], row["attachments"]) == (
+        "<q@example.org>", "no_code", "example.org", 1)
+    assert row["dealt_with_at"] is None

@@ -11,16 +11,23 @@ import sys
 from pathlib import Path
 
 import pytest
+from own_services import own_redis  # noqa: F401  (a fixture)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _run(*extra: str, rounds: int = 1) -> list[str]:
-    # its own Redis database: the benchmark flushes it, and test sessions share db 15
-    env = {**os.environ, "IRO_BENCH_REDIS": os.environ.get("IRO_TEST_BENCH_REDIS_URL",
-                                                           "redis://127.0.0.1:6379/11")}
+@pytest.fixture
+def bench_redis(own_redis: str) -> str:  # noqa: F811 - the fixture imported above
+    """A Redis of its own: the benchmark flushes its database, and another test run's workers
+    sharing it would take its letters (its live-worker check cannot see them when one of the
+    runs has its clock moved by scripts/shifted-suite)."""
+    return own_redis
+
+
+def _run(redis: str, *extra: str, rounds: int = 1) -> list[str]:
+    env = {**os.environ, "IRO_BENCH_REDIS": redis}
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "pipeline.py"), "--letters", "12",
          "--processes", "1", "--threads", "2", "--rounds", str(rounds), *extra],
@@ -43,10 +50,10 @@ def _check(lines: list[str], mode: str, rounds: int = 1) -> dict[str, str]:
 
 
 def test_docx_kind_delivers_every_letter_and_ends_with_a_ratio(
-    pg_database: str, redis_url: str
+    pg_database: str, bench_redis: str
 ) -> None:
     # two rounds: the workers stay up between them, and every round's letters arrive
-    _check(_run("--kind", "docx", rounds=2), "docx", rounds=2)
+    _check(_run(bench_redis, "--kind", "docx", rounds=2), "docx", rounds=2)
 
 
 def _office_lines(rates: dict[str, str]) -> None:
@@ -56,17 +63,17 @@ def _office_lines(rates: dict[str, str]) -> None:
 
 
 def test_pdf_kind_converts_every_letter_on_both_sides(
-    pg_database: str, redis_url: str, soffice: str
+    pg_database: str, bench_redis: str, soffice: str
 ) -> None:
     # the benchmark exits non-zero when a letter reached the SMTP server without a PDF
-    _office_lines(_check(_run("--kind", "pdf"), "pdf"))
+    _office_lines(_check(_run(bench_redis, "--kind", "pdf"), "pdf"))
 
 
 def test_the_default_is_the_mailout_as_production_sends_it(
-    pg_database: str, redis_url: str, soffice: str
+    pg_database: str, bench_redis: str, soffice: str
 ) -> None:
     # reviews mailed out by run_mailout; every invitation reached the server with its PDF pack
-    lines = _run()
+    lines = _run(bench_redis)
     _office_lines(_check(lines, "mailout"))
     assert "one PDF pack" in lines[1]
 
@@ -95,7 +102,7 @@ def _alive(pids: set[int]) -> set[int]:
 
 
 def test_killed_with_sigkill_it_takes_its_workers_and_libreoffice_along(
-    pg_database: str, redis_url: str, soffice: str, tmp_path: Path
+    pg_database: str, bench_redis: str, soffice: str, tmp_path: Path
 ) -> None:
     # `timeout` or a SIGKILL ends the benchmark without its finally blocks; its `iro worker`
     # (in a session of its own) and LibreOffice must not run on, nor its database stay
@@ -104,8 +111,7 @@ def test_killed_with_sigkill_it_takes_its_workers_and_libreoffice_along(
 
     run = tmp_path / "run"
     env = {**os.environ, "IRO_RUNTIME_DIR": str(run),
-           "IRO_BENCH_REDIS": os.environ.get("IRO_TEST_BENCH_REDIS_URL",
-                                             "redis://127.0.0.1:6379/11")}
+           "IRO_BENCH_REDIS": bench_redis}
     output = tmp_path / "benchmark.log"
     with output.open("wb") as log:
         bench = subprocess.Popen(

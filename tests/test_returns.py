@@ -29,6 +29,7 @@ from workers.store.models import AuditEvent, Dispatch, Return
 MAILBOX = "iro.service@council.example.gov.uk"
 
 NOW = dt.datetime(2027, 6, 15, 9, 0, tzinfo=dt.UTC)  # when the poll runs
+SENT = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)  # when the forms went
 
 
 def _reader(server: FakeEwsServer) -> EwsInbox:
@@ -49,6 +50,8 @@ def queued(tmp_path: Path):  # type: ignore[no-untyped-def]
                                                    Dispatch.reference_code.is_not(None))
                             .order_by(Dispatch.id)).all()
         codes = [d.reference_code for d in letters]
+        for d in letters:  # the forms went (a return before that is refused)
+            d.state, d.sent_at = "sent", SENT
         no_form = s.scalars(select(Dispatch).where(Dispatch.kind == INVITATION_KIND,
                                                    Dispatch.reference_code.is_(None))).first()
         assert no_form is not None
@@ -148,3 +151,29 @@ def test_a_read_receipt_is_filed_not_returned_or_bounced(  # type: ignore[no-unt
         assert not s.scalars(select(Return)).all()
         assert not s.scalars(select(Dispatch).where(Dispatch.state == "bounced")).all()
     assert not ews_server.folder_items("Inbox")  # filed away, not left for a person
+
+
+def _carer(sessions, code: str) -> str:  # type: ignore[no-untyped-def]
+    from workers.store.models import Participant
+
+    with sessions() as s:
+        person = s.get(Participant, service.dispatch_by_code(s, code).participant_id)
+        assert person is not None and person.email
+        return person.email
+
+
+def test_the_sender_is_kept_and_a_stranger_flagged(ews_server: FakeEwsServer, tmp_path: Path,
+                                                   queued) -> None:  # type: ignore[no-untyped-def]
+    sessions, codes, _ = queued
+    carer, other = codes[2], codes[3]  # the carer's and the social worker's forms, by email
+    ews_server.deliver(subject=f"form {carer}", message_id="<own@example.net>",
+                       author=_carer(sessions, carer).upper())
+    ews_server.deliver(subject=f"form {other}", message_id="<else@example.net>",
+                       author="someone@elsewhere.example")
+    assert poll(sessions, _reader(ews_server), tmp_path / "documents", now=NOW).returns == 2
+    with sessions() as s:
+        rows = {r.source_message_id: r for r in s.scalars(select(Return))}
+        assert not rows["<own@example.net>"].needs_confirmation
+        assert rows["<own@example.net>"].sender == _carer(sessions, carer).lower()
+        assert rows["<else@example.net>"].needs_confirmation
+        assert rows["<else@example.net>"].sender == "someone@elsewhere.example"

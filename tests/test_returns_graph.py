@@ -147,3 +147,20 @@ def test_a_read_receipt_is_not_a_bounce(graph_server: FakeGraphServer, tmp_path:
     with sessions() as s:
         assert not s.scalars(select(Dispatch).where(Dispatch.state == "bounced")).all()
         assert not s.scalars(select(Return)).all()  # it quotes the code but returns no form
+
+
+def test_the_sender_is_kept_and_a_stranger_flagged(graph_server: FakeGraphServer, tmp_path: Path,
+                                                   queued: Queued) -> None:  # noqa: F811
+    from test_returns import _carer
+
+    sessions, codes, _ = queued
+    graph_server.deliver(subject=f"form {codes[2]}", message_id="<own@example.net>",
+                         sender=_carer(sessions, codes[2]))
+    graph_server.deliver(subject=f"form {codes[3]}", message_id="<else@example.net>",
+                         sender="Someone@Elsewhere.example")
+    assert poll(sessions, _reader(graph_server), tmp_path / "documents", now=NOW).returns == 2
+    with sessions() as s:
+        rows = {r.source_message_id: r for r in s.scalars(select(Return))}
+        assert not rows["<own@example.net>"].needs_confirmation
+        assert rows["<else@example.net>"].sender == "someone@elsewhere.example"
+        assert rows["<else@example.net>"].needs_confirmation

@@ -179,7 +179,7 @@ def test_iro_returns_unmatched_lists_domain_and_dates_without_names(
     out = iro(tmp_path / "store", "returns", "unmatched")  # the queued store's database file
     assert out.returncode == 0, out.stderr
     assert "carers.example.org" in out.stdout and "<z@example.net>" in out.stdout
-    assert "2027-01-04 09:30" in out.stdout and "no_code" in out.stdout
+    assert "2027-01-04 09:30" in out.stdout and "no form code in it" in out.stdout
     assert "Zoë" not in out.stdout and "bloggs" not in out.stdout, out.stdout
 
 

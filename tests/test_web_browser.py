@@ -158,15 +158,20 @@ def test_business_support_sends_invitations_and_records_a_return(page: Any,
     page.get_by_role("link", name="Returns for this review").click()
     record = page.get_by_role("button", name=re.compile("Record the return of form")).first
     record.click()
+    # what to check against the paper, then the confirmation (issue 16 §3)
+    expect(page.get_by_role("heading", name="Check the form against the paper")).to_be_visible()
+    shot(page, "support-6-return-check")
+    page.get_by_role("button", name=re.compile("Yes, record the return")).click()
     expect(page.get_by_text("recorded as returned")).to_be_visible()
     shot(page, "support-6-returns")
     # a form that came by post, with its scan attached
     code = page.locator('form.inline input[name="code"]').first.get_attribute("value")
     page.get_by_label("Reference code on the form").fill(code)
+    page.get_by_role("button", name="Check and record", exact=True).click()
     page.get_by_label(re.compile("Scanned form")).set_input_files(files=[{
         "name": "scan.pdf", "mimeType": "application/pdf",
         "buffer": b"%PDF-1.4\n%%EOF\n"}])
-    page.get_by_role("button", name="Record return", exact=True).click()
+    page.get_by_role("button", name=re.compile("Yes, record the return")).click()
     expect(page.locator(".flash")).to_contain_text("the scan is kept with the case")
     shot(page, "support-6b-return-with-scan")
     page.get_by_role("link", name="Failed").click()

@@ -93,3 +93,47 @@ def test_support_moves_then_cancels_a_review_and_withdraws_someone(tmp_path: Pat
                                    "participant.contact_changed"))))}
     assert actors == {"review.moved": SUPPORT, "participant.withdrawn": SUPPORT,
                       "review.cancelled": SUPPORT, "participant.contact_changed": SUPPORT}
+
+
+def test_a_review_with_no_meeting_shows_its_mail_out_waiting(tmp_path: Path) -> None:
+    # `iro review held` plans the next review with no meeting: business support sees why its
+    # mail-out has not gone, on the list and on the review's page (issue 16 §4)
+    app, s = make_app(tmp_path)
+    with app.state.web.sessions() as session:
+        review = session.scalars(select(Review).where(Review.ref == s.ready_review)).one()
+        review.scheduled_at = None
+        session.commit()
+    b = _browser(app, SUPPORT, "/support")
+    listed = b.get(f"/support?q={s.ready_review}").text
+    assert "Mail-out waiting for a meeting date" in listed
+    page = b.get(f"/support/reviews/{s.ready_review}").text
+    assert "not booked" in page and "Mail-out waiting for a meeting date" in page
+    with app.state.web.sessions() as session:  # the seed's held review planned one more
+        unbooked = [r.ref for r in session.scalars(select(Review).where(
+            Review.status == "planned")) if r.scheduled_at is None or not r.venue.strip()]
+    assert len(unbooked) == 2
+    listed = b.get("/support?size=100").text  # reviews with a meeting booked do not say it
+    assert listed.count("Mail-out waiting for a meeting date") == len(unbooked)
+
+
+def test_the_chair_corrects_the_date_held_on_the_review_page(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from web_seed import IRO, OTHER_IRO
+
+    app, s = make_app(tmp_path)
+    page = f"/iro/reviews/{s.held_review}"
+    b = _browser(app, IRO, "/iro")
+    assert "Correct the date held" in b.get(page).text
+    saturday = b.post(f"{page}/correct/held", {"held_on": "2026-10-31"})
+    assert "2026-10-31 is a Saturday" in b.get(saturday.headers["location"]).text
+    done = b.post(f"{page}/correct/held", {"held_on": "2026-10-30"})
+    assert "the date held is now 30 October 2026" in b.get(done.headers["location"]).text
+    with app.state.web.sessions() as session:
+        review = session.scalars(select(Review).where(Review.ref == s.held_review)).one()
+        assert review.held_on == dt.date(2026, 10, 30)
+        event = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "review.held_corrected")).one()
+        assert (event.actor, event.details["old"]) == (IRO, "2026-11-01")
+    other = _browser(app, OTHER_IRO, "/iro")  # not their review
+    assert other.post(f"{page}/correct/held", {"held_on": "2026-10-29"}).status_code == 403

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from pathlib import Path
@@ -13,7 +14,7 @@ from web_client import STORES, Browser, make_app, store_url
 from web_seed import DEPUTY, IRO, SUPPORT, Seeded
 
 from workers.mailout.plan import INVITATION_KIND
-from workers.store.models import AuditEvent, Dispatch, Escalation, Return
+from workers.store.models import AuditEvent, Dispatch, Escalation, Participant, Return
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,12 +96,26 @@ def test_support_records_a_return_by_code(site: tuple[Any, Seeded]) -> None:
             Dispatch.reference_code.is_not(None))).first()
         assert letter is not None and letter.reference_code
         letter.state = "sent"
+        letter.sent_at = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
         code, letter_id = letter.reference_code, letter.id
+        person = session.get(Participant, letter.participant_id)
+        assert person is not None
+        person_ref, role = person.ref, person.role.replace("_", " ")
         session.commit()
     page = b.get(f"/support/reviews/{s.ready_review}/returns").text
     assert code in page and "Record return" in page
+    # before it was sent: refused, nothing recorded
+    early = b.post(f"/support/reviews/{s.ready_review}/returns",
+                   {"code": code, "received_on": "2026-11-19"})
+    assert early.status_code == 409 and "sent on 2026-11-20" in early.text
+    # first what to check against the paper, then the confirmation records it
+    check = b.post(f"/support/reviews/{s.ready_review}/returns",
+                   {"code": code.lower(), "received_on": "2026-11-30"})
+    assert check.status_code == 200 and person_ref in check.text and role in check.text
+    assert s.ready_review in check.text and "Yes, record the return" in check.text
+    assert _audits(app, "return.recorded") == []
     done = b.post(f"/support/reviews/{s.ready_review}/returns",
-                  {"code": code.lower(), "received_on": "2026-11-30"})
+                  {"code": code.lower(), "received_on": "2026-11-30", "confirmed": "yes"})
     assert done.status_code == 303
     shown = b.get(done.headers["location"]).text
     assert f"Form {code} recorded as returned" in shown

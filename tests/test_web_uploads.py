@@ -4,6 +4,7 @@ nothing and leaves no file behind."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ def test_scans_of_the_three_kinds_are_accepted(name: str, data: bytes, kept: str
 def test_other_files_are_refused_saying_why(name: str, data: bytes, message: str) -> None:
     with pytest.raises(BadInputError, match=message):
         check_scan(name, data)
+SENT_AT = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(params=STORES)
@@ -54,7 +56,7 @@ def sent(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Any, Seeded, s
             Dispatch.kind == INVITATION_KIND, Dispatch.key.startswith(s.ready_review),
             Dispatch.reference_code.is_not(None))).first()
         assert letter is not None and letter.reference_code
-        letter.state = "sent"
+        letter.state, letter.sent_at = "sent", SENT_AT  # a return before it went is refused
         code = letter.reference_code
         session.commit()
     b.get(f"/support/reviews/{s.ready_review}/returns")
@@ -63,7 +65,8 @@ def sent(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Any, Seeded, s
 
 def _post(b: Browser, review: str, code: str, name: str, data: bytes) -> Any:
     return b.client.post(f"/support/reviews/{review}/returns",
-                         data={"csrf_token": b.csrf, "code": code, "received_on": "2026-11-30"},
+                         data={"csrf_token": b.csrf, "code": code, "received_on": "2026-11-30",
+                               "confirmed": "yes"},  # checked against the paper
                          files={"scan": (name, io.BytesIO(data), "application/octet-stream")})
 
 
@@ -75,7 +78,9 @@ def _kept(app: Any) -> list[Path]:
 def test_a_return_with_its_scan_keeps_the_file_with_the_case(
         sent: tuple[Any, Seeded, str, Browser]) -> None:
     app, s, code, b = sent
-    page = b.get(f"/support/reviews/{s.ready_review}/returns").text
+    # the scan is chosen on the step that shows what to check against the paper
+    page = b.post(f"/support/reviews/{s.ready_review}/returns",
+                  {"code": code, "received_on": "2026-11-30"}).text
     assert 'enctype="multipart/form-data"' in page and 'name="scan"' in page
     done = _post(b, s.ready_review, code, "Zoe Quillfeather consultation.pdf", PDF)
     assert done.status_code == 303

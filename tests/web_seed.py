@@ -72,7 +72,7 @@ def seed(sessions: sessionmaker[Session], rules: Rules, directory: Directory,
         make_participant(session, held, "social_worker")
         session.flush()
         mark_held(session, rules, directory, calendar, held.ref, held_day, participation="PN1",
-                  today=today, now=clock.now())
+                  today=today, now=clock.now(), confirm=True)  # held_day may be a Sunday
 
         failed = Dispatch(key=f"{broken.ref}/test/failed", kind="mailout_invitation",
                           channel="email", state="failed", review_id=broken.id,

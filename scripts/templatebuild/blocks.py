@@ -10,6 +10,24 @@ from docx.shared import Mm, Pt
 
 from templatebuild.layout import repeat_header, set_widths, shade
 
+# The form's code as printed: never split across lines (a code broken at its dash is misread).
+CODE = "{{ form.reference_code|nobreak }}"
+TEXT_WIDTH_MM = 170  # A4 less the 20 mm margins
+# The child as an adult's letter names them: by given name to their carers (who know the child
+# by it, and whose letters go to a family home), in full to anyone else.
+CHILD_NAME = ("{% if recipient.role == 'carer' %}{{ child.given_name }}{% else %}"
+              "{{ child.full_name }}{% endif %}")
+# When the form is wanted: its date, or the meeting where a letter is too late for the date
+# (rules.yaml mailout.late_return: bring_to_meeting).
+BRING = "form.bring_to_meeting"
+BACK_BY = ("{% if " + BRING + " %}the meeting (please bring it with you){% else %}"
+           "{{ form.return_by|uk_date }}{% endif %}")
+
+
+def if_late(late: str, on_time: str) -> str:
+    """``late`` where the form is asked for at the meeting, ``on_time`` otherwise."""
+    return "{% if " + BRING + " %}" + late + "{% else %}" + on_time + "{% endif %}"
+
 
 def para(doc: DocxDocument, text: str, style: str | None = None, *, bold_lead: str = "") -> None:
     """A paragraph; ``bold_lead`` is printed in bold before the text."""
@@ -102,10 +120,10 @@ def table(doc: DocxDocument, headers: Sequence[str], cells: Sequence[str], *,
 
 
 def write_box(doc: DocxDocument, prompt: str, height_mm: float = 45, hint: str = "", *,
-              keep_with_next: bool = False) -> None:
+              keep_with_next: bool = False, field: str = "") -> None:
     """A question with a bordered box below it to write the answer in; ``keep_with_next``
     keeps the box on the same page as the paragraph after it (a closing line never stands
-    alone on a sheet)."""
+    alone on a sheet). With ``field`` (its name) the box holds a text field to type in."""
     p = doc.add_paragraph(style="Heading 2")
     p.add_run(prompt)
     if hint:
@@ -116,6 +134,14 @@ def write_box(doc: DocxDocument, prompt: str, height_mm: float = 45, hint: str =
     tbl.rows[0].height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
     tbl.rows[0].cells[0].paragraphs[0].style = "Table Text"
     tbl.rows[0].cells[0].paragraphs[0].paragraph_format.keep_with_next = keep_with_next
+    if field:
+        from templatebuild.controls import text_box
+
+        inside = tbl.rows[0].cells[0].paragraphs[0]
+        # clear of the cell's top border: LibreOffice paints a control's area over it
+        inside.paragraph_format.space_before = Pt(3)
+        text_box(inside, field, width_mm=TEXT_WIDTH_MM - 6,
+                 height_mm=height_mm - 4)
     gap = doc.add_paragraph().paragraph_format
     gap.space_after = Pt(2)
     gap.keep_with_next = keep_with_next

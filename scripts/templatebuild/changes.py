@@ -10,11 +10,11 @@ from collections.abc import Callable
 
 from docx.document import Document as DocxDocument
 
-from templatebuild.blocks import by_role, para, reader_sign_off, reader_title, tag
+from templatebuild.blocks import CHILD_NAME, by_role, para, reader_sign_off, reader_title, tag
 from templatebuild.layout import address_block, new_document
 
 NEW_WHEN = ("{{ review.scheduled_at|uk_day_date }} at {{ review.scheduled_at|uk_time }}"
-            "{% if review.venue %}, at {{ review.venue }}{% endif %}")
+            ", {{ review.venue|venue_for(recipient.role) }}")
 OLD_WHEN = ("{{ previous.scheduled_at|uk_day_date }} at {{ previous.scheduled_at|uk_time }}")
 CONTACT = ("If you have any questions, please contact me{% if iro.phone %} on {{ iro.phone }}"
            "{% endif %} or at {{ iro.email }}.")
@@ -24,7 +24,7 @@ def change_of_arrangements() -> DocxDocument:
     doc = new_document()
     address_block(doc)
     reader_title(doc, "Your review meeting has changed",
-                 "Change of arrangements: review for {{ child.full_name }}")
+                 "Change of arrangements: review for " + CHILD_NAME)
     para(doc, "{{ recipient.salutation }},")
     by_role(doc, {
         "child": [
@@ -34,8 +34,8 @@ def change_of_arrangements() -> DocxDocument:
             "for you, tell me or your social worker.",
         ],
         "else": [
-            "I wrote to invite you to the {{ review.ordinal }} review of the care plan for "
-            "{{ child.full_name }} on " + OLD_WHEN + ". The arrangements have changed: the "
+            "I wrote to invite you to the {{ review.ordinal }} review of the care plan for " +
+            CHILD_NAME + " on " + OLD_WHEN + ". The arrangements have changed: the "
             "review will now be held on " + NEW_WHEN + ".",
             "Please let me know if you can no longer attend, so that your views can still be "
             "heard.",
@@ -55,7 +55,7 @@ def review_cancelled() -> DocxDocument:
     doc = new_document()
     address_block(doc)
     reader_title(doc, "Your review meeting is cancelled",
-                 "Review meeting cancelled: {{ child.full_name }}")
+                 "Review meeting cancelled: " + CHILD_NAME)
     para(doc, "{{ recipient.salutation }},")
     by_role(doc, {
         "child": [
@@ -64,7 +64,7 @@ def review_cancelled() -> DocxDocument:
             "about your next review.",
         ],
         "else": [
-            "The review of the care plan for {{ child.full_name }} that I invited you to on "
+            "The review of the care plan for " + CHILD_NAME + " that I invited you to on "
             "{{ review.scheduled_at|uk_day_date }} at {{ review.scheduled_at|uk_time }} has "
             "been cancelled and will not take place.",
             "You do not need to send back any form you were sent for it. If a new meeting is "

@@ -6,12 +6,16 @@ from collections.abc import Callable, Sequence
 
 from docx.document import Document as DocxDocument
 from docx.enum.table import WD_ROW_HEIGHT_RULE
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
+from docx.text.paragraph import Paragraph
 
-from templatebuild.blocks import para, write_box
-from templatebuild.layout import new_document, set_widths, shade
+from templatebuild import pictures
+from templatebuild.blocks import BACK_BY, CODE, TEXT_WIDTH_MM, para, write_box
+from templatebuild.controls import check_box, field_name
+from templatebuild.layout import new_document, no_borders, set_widths, shade
 
-RETURN = ("{{ form.reference_code }}", "{{ form.return_by|uk_date }}")
+RETURN = (CODE, BACK_BY)
 
 
 def _return_panel(doc: DocxDocument, child_words: bool) -> None:
@@ -27,12 +31,22 @@ def _return_panel(doc: DocxDocument, child_words: bool) -> None:
     doc.add_paragraph()
 
 
-def _choice(doc: DocxDocument, prompt: str, options: Sequence[str]) -> None:
+def _choice(doc: DocxDocument, prompt: str, options: Sequence[str],
+            names: set[str] | None = None) -> None:
+    """A question and its answers side by side; with ``names`` (the document's field names so
+    far) each answer is a tick box that can be ticked on screen, else a box drawn to tick."""
     doc.add_paragraph(prompt, style="Heading 2")
     tbl = doc.add_table(rows=1, cols=len(options))
     tbl.style = "Table Grid"
+    width = TEXT_WIDTH_MM / len(options)
     for cell, text in zip(tbl.rows[0].cells, options, strict=True):
-        cell.paragraphs[0].add_run(f"☐  {text}")
+        if names is None:
+            cell.paragraphs[0].add_run(f"☐  {text}")
+        else:
+            # clear of the cell's top border: LibreOffice paints a control's area over it
+            cell.paragraphs[0].paragraph_format.space_before = Pt(3)
+            check_box(cell.paragraphs[0], field_name(prompt, names, text), text,
+                      width_mm=width - 6, size_pt=doc.styles["Normal"].font.size.pt)
     tbl.rows[0].height = Mm(14)
     tbl.rows[0].height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
     doc.add_paragraph()
@@ -59,44 +73,95 @@ SHARING = ("Is there anything I do not want shared? Who with?", 30)
 HELPER = ("Who helped me fill this in?", 20)
 
 
+def _thanks(doc: DocxDocument) -> None:
+    para(doc, "Thank you! You can give this back to your carer or social worker, bring it to "
+         "your meeting, or post it{% if form.reply_paid %} in the envelope that came with it"
+         "{% else %} to us{% endif %}. {{ iro.name }} will read it before your review.")
+
+
 def _booklet(title: str, intro: Sequence[str], questions: Sequence[tuple[str, float]],
-             choices: Sequence[tuple[str, Sequence[str]]], *, young: bool = False
-             ) -> DocxDocument:
-    doc = new_document(reference="{{ form.reference_code }}", letterhead=False, friendly=True)
-    if young:  # 4 to 7: large type (16 pt), and no admin table on the child's pages
-        doc.styles["Normal"].font.size = Pt(16)
+             choices: Sequence[tuple[str, Sequence[str]]]) -> DocxDocument:
+    """A booklet from 8: fillable on a computer, with the return panel."""
+    doc = new_document(reference=CODE, letterhead=False, friendly=True)
     doc.add_paragraph(title, style="Title")
     for text in intro:
         para(doc, text)
     _meeting_panel(doc)
-    if not young:
-        _return_panel(doc, child_words=True)
+    _return_panel(doc, child_words=True)
+    names: set[str] = set()
     for prompt, options in choices:
-        _choice(doc, prompt, options)
+        _choice(doc, prompt, options, names)
     questions = [*questions, SHARING, HELPER]
     for n, (prompt, height) in enumerate(questions, start=1):
-        write_box(doc, prompt, height, keep_with_next=n == len(questions))
-    para(doc, "Thank you! You can give this back to your carer or social worker, bring it to "
-         "your meeting, or post it{% if form.reply_paid %} in the envelope that came with it"
-         "{% else %} to us{% endif %}. {{ iro.name }} will read it before your review.")
+        write_box(doc, prompt, height, keep_with_next=n == len(questions),
+                  field=field_name(prompt, names))
+    _thanks(doc)
     return doc
 
 
+def _picture(paragraph: Paragraph, name: str, width_mm: float) -> None:
+    """One of ``templatebuild.pictures``, with its alternative text (``wp:docPr descr``)."""
+    shape = paragraph.add_run().add_picture(pictures.png(name), width=Mm(width_mm))
+    shape._inline.docPr.set("descr", pictures.ALT[name])
+
+
+def _circle_one(doc: DocxDocument, prompt: str, options: Sequence[tuple[str, str]]) -> None:
+    """A question and its answers to circle: a picture (or none) over each answer's word."""
+    doc.add_paragraph(prompt, style="Heading 2")
+    tbl = doc.add_table(rows=1, cols=len(options))
+    no_borders(tbl)
+    for cell, (word, picture) in zip(tbl.rows[0].cells, options, strict=True):
+        top = cell.paragraphs[0]
+        top.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        if picture:
+            _picture(top, picture, 32)
+            top = cell.add_paragraph()
+            top.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        top.add_run(word).bold = True
+    doc.add_paragraph()
+
+
+def _about(doc: DocxDocument, picture: str, heading: str, prompt: str) -> None:
+    """A part of the child's life: its picture beside a box to draw or write in."""
+    doc.add_paragraph(heading, style="Heading 2")
+    tbl = doc.add_table(rows=1, cols=2)
+    tbl.style = "Table Grid"
+    row = tbl.rows[0]
+    row.height, row.height_rule = Mm(40), WD_ROW_HEIGHT_RULE.AT_LEAST
+    # clear of the cell's top border, which LibreOffice would paint the picture's area over
+    row.cells[0].paragraphs[0].paragraph_format.space_before = Pt(3)
+    _picture(row.cells[0].paragraphs[0], picture, 32)
+    row.cells[1].paragraphs[0].add_run(prompt)
+    set_widths(tbl, (40, 130))
+    doc.add_paragraph().paragraph_format.space_after = Pt(2)
+
+
 def child_4_7() -> DocxDocument:
-    return _booklet(
-        "My review",
-        ["Hello {{ child.given_name }}!",
-         "Soon there will be a meeting about you. It is called a review. "
-         "{{ iro.name }} wants to know what you think.",
-         "You can draw or write. A grown-up can help you."],
-        [("This is me. I can draw a picture.", 70),
-         ("Things I like", 45), ("Things that make me sad or worried", 45),
-         ("People who are important to me", 40),
-         ("Something I want {{ iro.name }} to know", 40)],
-        [("How do I feel about where I live?", ("Happy", "OK", "Sad")),
-         ("Would you like to come to your meeting?", ("Yes", "No", "Not sure"))],
-        young=True,
-    )
+    """4 to 7: pictures, faces to circle, 16-20 pt type; no security banner and no admin table
+    on the child's pages (the code is in small print at the foot, for the grown-up)."""
+    doc = new_document(reference=CODE, letterhead=False, friendly=True, marking=False)
+    for style, size in (("Normal", 16), ("Heading 2", 18), ("Title", 20)):
+        doc.styles[style].font.size = Pt(size)
+    doc.add_paragraph("My review", style="Title")
+    for text in ("Hello {{ child.given_name }}!",
+                 "Soon there will be a meeting about you. It is called a review. "
+                 "{{ iro.name }} wants to know what you think.",
+                 "You can draw or write. A grown-up can help you."):
+        para(doc, text)
+    _meeting_panel(doc)
+    _circle_one(doc, "How do I feel about where I live? Draw a circle round a face.",
+                (("Happy", "happy"), ("OK", "ok"), ("Sad", "sad")))
+    _circle_one(doc, "Would you like to come to your meeting? Draw a circle round one.",
+                (("Yes", ""), ("No", ""), ("Not sure", "")))
+    for picture, heading in (("home", "My home"), ("school", "My school"),
+                             ("family", "My family"), ("friends", "My friends")):
+        _about(doc, picture, heading, "What is good? What is not so good?")
+    questions = [("Things that make me sad or worried", 32),
+                 ("Something I want {{ iro.name }} to know", 32), SHARING, HELPER]
+    for n, (prompt, height) in enumerate(questions, start=1):
+        write_box(doc, prompt, height, keep_with_next=n == len(questions))
+    _thanks(doc)
+    return doc
 
 
 def child_8_11() -> DocxDocument:
@@ -156,15 +221,22 @@ def child_16_plus() -> DocxDocument:
     )
 
 
+# The child on a family's or carer's form: given name and initials (the form goes back by post or
+# email and may travel further); the social worker's, a professional record, in full.
+CHILD_FAMILY = "{{ child.given_name }} ({{ child.initials }})"
+CHILD_FULL = "{{ child.full_name }} (date of birth {{ child.date_of_birth|uk_date }})"
+
+
 def _adult(title: str, intro: str, questions: Sequence[tuple[str, float]], *,
            choices: Sequence[tuple[str, Sequence[str]]] = (),
-           signer: Sequence[str] = ("Name", "Signature", "Date")) -> DocxDocument:
-    doc = new_document(reference="{{ form.reference_code }}", letterhead=False)
+           signer: Sequence[str] = ("Name", "Signature", "Date"),
+           child: str = CHILD_FAMILY) -> DocxDocument:
+    doc = new_document(reference=CODE, letterhead=False)
     doc.add_paragraph(title, style="Title")
     tbl = doc.add_table(rows=5, cols=2)
     tbl.style = "Table Grid"
     when = "{{ review.scheduled_at|uk_day_date }} at {{ review.scheduled_at|uk_time }}"
-    facts = (("Child", "{{ child.full_name }} (date of birth {{ child.date_of_birth|uk_date }})"),
+    facts = (("Child", child),
              ("Review", when),
              ("Independent Reviewing Officer", "{{ iro.name }}, {% if iro.phone %}"
               "{{ iro.phone }}, {% endif %}{{ iro.email }}"),
@@ -176,11 +248,13 @@ def _adult(title: str, intro: str, questions: Sequence[tuple[str, float]], *,
     set_widths(tbl, (60, 110))
     doc.add_paragraph()
     para(doc, intro)
+    names: set[str] = set()
     for prompt, options in choices:
-        _choice(doc, prompt, options)
+        _choice(doc, prompt, options, names)
     for n, (prompt, height) in enumerate(questions, start=1):
         # the last answer box stays on the page of the completion block: no sheet with only that
-        write_box(doc, prompt, height, keep_with_next=n == len(questions))
+        write_box(doc, prompt, height, keep_with_next=n == len(questions),
+                  field=field_name(prompt, names))
     doc.add_paragraph("Completed by", style="Heading 2")
     sign = doc.add_table(rows=len(signer), cols=2)
     sign.style = "Table Grid"
@@ -239,6 +313,7 @@ def social_worker() -> DocxDocument:
          ("Changes since the last review (placement, legal status, contact)", 35),
          ("The child's wishes and feelings, and how they were gathered", 35),
          ("Permanence plan and any delay", 30), ("Recommendations for the review", 40)],
+        child=CHILD_FULL,
     )
 
 

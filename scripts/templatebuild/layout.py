@@ -125,10 +125,11 @@ def _field(paragraph: Paragraph, instr: str) -> None:
             run._r.append(el)
 
 
-def _footer(footer: object, reference: str) -> None:
+def _footer(footer: object, reference: str, marking: bool = True) -> None:
     p = footer.paragraphs[0]  # type: ignore[attr-defined]
     p.style = "Marking"
-    p.add_run(f"{MARKING}    ")
+    if marking:
+        p.add_run(f"{MARKING}    ")
     if reference:
         p.add_run(f"{reference}    ")
     p.add_run("Page ")
@@ -138,10 +139,12 @@ def _footer(footer: object, reference: str) -> None:
 
 
 def new_document(*, reference: str = "{{ letter.reference }}", letterhead: bool = True,
-                 friendly: bool = False) -> DocxDocument:
+                 friendly: bool = False, marking: bool = True) -> DocxDocument:
     """A4 document with styles, letterhead on page 1, marking and page numbers on every page.
 
     ``reference`` is the Jinja expression printed in the later-page header and the footer.
+    ``marking=False``: a young child's own pages, with no security banner and only the code
+    (for the grown-up who sends it back) and page number in small print at the foot.
     """
     doc = Document()
     setup_styles(doc, friendly)
@@ -157,11 +160,12 @@ def new_document(*, reference: str = "{{ letter.reference }}", letterhead: bool 
     section.different_first_page_header_footer = letterhead
     hdr = section.header.paragraphs[0]
     hdr.style = "Marking"
-    hdr.add_run(MARKING)
-    if reference:
+    if marking:
+        hdr.add_run(MARKING)
+    if reference and marking:
         later = section.header.add_paragraph(f"Our reference: {reference}", style="Letterhead")
         later.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    _footer(section.footer, reference)
+    _footer(section.footer, reference, marking)
     if letterhead:
         first = section.first_page_header
         first.paragraphs[0].style = "Marking"

@@ -5,8 +5,12 @@ from __future__ import annotations
 from docx.document import Document as DocxDocument
 
 from templatebuild.blocks import (
+    BACK_BY,
+    CHILD_NAME,
+    CODE,
     by_condition,
     by_role,
+    if_late,
     keep_last_with_next,
     para,
     reader_sign_off,
@@ -24,6 +28,8 @@ UNDER_8 = "recipient.is_child and child.age < 8"
 UNDER_16 = "recipient.is_child and child.age < 16"
 YOUNG_PERSON = "recipient.is_child"
 
+# What the child sends back: a young person's is a form, a child's a booklet
+THING = "{% if child.age >= 16 %}form{% else %}booklet{% endif %}"
 WHEN = ("{{ review.scheduled_at|uk_day_date }} at {{ review.scheduled_at|uk_time }}"
         ", {{ review.venue|venue_for(recipient.role) }}")
 
@@ -33,7 +39,7 @@ def invitation() -> DocxDocument:
     address_block(doc)
     # Title, greeting and wording all change with the recipient's role.
     reader_title(doc, "You are invited to your review",
-                 "Invitation to a looked after review for {{ child.full_name }}")
+                 "Invitation to a looked after review for " + CHILD_NAME)
     para(doc, "{{ recipient.salutation }},")
     by_condition(doc, [
         (UNDER_8, [
@@ -59,8 +65,8 @@ def invitation() -> DocxDocument:
             "they would do.",
         ]),
         ("else", [
-            "I am writing to invite you to the {{ review.ordinal }} review of the care plan for "
-            "{{ child.full_name }}, which will be held on " + WHEN + ".",
+            "I am writing to invite you to the {{ review.ordinal }} review of the care plan for " +
+            CHILD_NAME + ", which will be held on " + WHEN + ".",
             "Every child in care has their care plan reviewed regularly by an Independent "
             "Reviewing Officer (IRO), who is independent of the social work team. The review "
             "looks at how {{ child.given_name }} is doing, checks that the plan meets "
@@ -115,12 +121,15 @@ def invitation() -> DocxDocument:
         ]),
     ])
     tag(doc, "if form.reference_code and not recipient.is_child")
-    para(doc, " by {{ form.return_by|uk_date }}. Please quote the reference "
-         "{{ form.reference_code }} so that we can match it to the review.",
-         bold_lead="Please return your form")
+    para(doc, " Please quote the reference " + CODE + " so that we can match it to the review.",
+         bold_lead=if_late("Please bring your form to the meeting.",
+                           "Please return your form by {{ form.return_by|uk_date }}."))
     tag(doc, "elif form.reference_code and child.age >= 8")
-    para(doc, "Please send your {% if child.age >= 16 %}form{% else %}booklet{% endif %} back by "
-         "{{ form.return_by|uk_date }}. {% if child.age >= 16 %}Your personal adviser"
+    para(doc, if_late("Please bring your {% if child.age >= 16 %}form{% else %}booklet{% endif %} "
+                      "to your meeting.",
+                      "Please send your {% if child.age >= 16 %}form{% else %}booklet{% endif %} "
+                      "back by {{ form.return_by|uk_date }}.") +
+         " {% if child.age >= 16 %}Your personal adviser"
          "{% else %}Your carer or social worker{% endif %} can help you.")
     tag(doc, "endif")
     # no admin table for a young child: the grown-up who helps has the instructions
@@ -157,21 +166,30 @@ def reminder() -> DocxDocument:
     by_role(doc, {
         "child": [
             "This is a friendly reminder that your review is on " + WHEN + ". We have not had "
-            "your booklet back yet. What you think really matters, so please send it back by "
-            "{{ form.return_by|uk_date }}, or tell me what you think in another way.",
+            "your " + THING + " back yet. What you think really matters, so please " +
+            if_late("bring it to your meeting", "send it back by {{ form.return_by|uk_date }}")
+            + ", or tell me what you think in another way.",
         ],
         "else": [
-            "The review of the care plan for {{ child.full_name }} will be held on " + WHEN
-            + ". We have not yet received your consultation form. Please return it by "
-            "{{ form.return_by|uk_date }} so that your views can be considered at the review.",
+            "The review of the care plan for " + CHILD_NAME + " will be held on " + WHEN
+            + ". We have not yet received your consultation form. Please " +
+            if_late("bring it to the meeting", "return it by {{ form.return_by|uk_date }}")
+            + " so that your views can be considered at the review.",
         ],
     })
     tag(doc, "if " + UNDER_8)
     para(doc, "There is a fresh booklet with this letter. A grown-up can help you fill it in and "
          "send it back.")
+    tag(doc, "elif recipient.is_child")  # their own words: no code to quote, no subject line
+    para(doc, "There is a fresh copy of your " + THING + " with this letter. You can give it to "
+         "your carer or social worker, bring it to your meeting, or post it{% if form.reply_paid "
+         "%} in the envelope that came with it (it needs no stamp){% else %} to "
+         "{{ form.return_address_lines|join_lines }} (it needs {{ form.postage }}){% endif %}. "
+         "{% if child.age >= 16 %}Your personal adviser{% else %}Your carer or social worker"
+         "{% endif %} can help you.")
     tag(doc, "else")
-    para(doc, "A fresh copy of the form is enclosed. Your reference is "
-         "{{ form.reference_code }}. You can email the form to {{ form.return_email }} with the "
+    para(doc, "A fresh copy of the form is enclosed. Your reference is " +
+         CODE + ". You can email the form to {{ form.return_email }} with the "
          "reference in the subject line, or post it to "
          "{{ form.return_address_lines|join_lines }}{% if form.reply_paid %} (use the envelope "
          "provided; it needs no stamp){% else %}, with {{ form.postage }} on the envelope"
@@ -197,9 +215,9 @@ def reminder() -> DocxDocument:
 
 def _child_return(doc: DocxDocument) -> None:
     """The child's own instructions: no code to quote, no scanning; a grown-up can help."""
-    thing = "{% if child.age >= 16 %}form{% else %}booklet{% endif %}"
+    thing = THING
     doc.add_paragraph(f"How to send your {thing} back", style="Title")
-    para(doc, "{{ form.return_by|uk_date }}", bold_lead="Please send it back by: ")
+    para(doc, BACK_BY, bold_lead="Please send it back by: ")
     para(doc, "You can give it to your carer or social worker, or bring it to your meeting.")
     when(doc, "form.reply_paid", [
         "Or put it in the envelope that came with it and post it. It needs no stamp."])
@@ -209,7 +227,11 @@ def _child_return(doc: DocxDocument) -> None:
     doc.add_paragraph("{{ line }}", style="Address")
     tag(doc, "endfor")
     doc.add_paragraph()
-    para(doc, "Or someone can take a photo of each page and email it to {{ form.return_email }}.")
+    # the 4-7 booklet is for drawing on paper: it has no boxes to type in
+    para(doc, "{% if child.age >= 8 %}Or you can type into it on a computer and email it to "
+         "{{ form.return_email }}, or someone can take a photo of each page and email that."
+         "{% else %}Or someone can take a photo of each page and email it to "
+         "{{ form.return_email }}.{% endif %}")
     doc.add_paragraph("Who will see it", style="Heading 2")
     para(doc, "Your Independent Reviewing Officer reads it before your review. It is shared with "
          "the people at your review and kept safely on the council's records. If you do not "
@@ -219,27 +241,28 @@ def _child_return(doc: DocxDocument) -> None:
 
 
 def return_instructions() -> DocxDocument:
-    doc = new_document(reference="{{ form.reference_code }}", letterhead=False)
+    doc = new_document(reference=CODE, letterhead=False)
     tag(doc, "if recipient.is_child")
     _child_return(doc)
     tag(doc, "else")
     doc.add_paragraph("How to send your form back", style="Title")
     para(doc, "For the review of the care plan for {{ child.initials }} on "
          "{{ review.scheduled_at|uk_day_date }}.")
-    para(doc, "{{ form.reference_code }}", bold_lead="Your reference: ")
-    para(doc, "{{ form.return_by|uk_date }}", bold_lead="Please send it back by: ")
+    para(doc, CODE, bold_lead="Your reference: ")
+    para(doc, BACK_BY, bold_lead="Please send it back by: ")
     doc.add_paragraph("By email", style="Heading 1")
-    # a PDF form cannot be typed into (not fillable yet): only a Word copy can
-    para(doc, "Write on the printed form, then take a photo or scan of each page and email it to "
-         "{{ form.return_email }}. If you have the form as a Word document, you can type into "
-         "it and email it back instead. Put {{ form.reference_code }} in the subject line.")
+    # the form's PDF (and Word copy) has real text boxes and tick boxes (templatebuild.controls)
+    para(doc, "You can fill the form in on a computer: open it, type into the boxes and tick "
+         "the answers, save it and email it to {{ form.return_email }}. Or write on the printed "
+         "form, then take a photo or scan of each page and email those. Put " + CODE + " in the "
+         "subject line.")
     doc.add_paragraph("By post", style="Heading 1")
     when(doc, "form.reply_paid", [
-        "Use the envelope provided: it is already addressed and needs no stamp. Write "
-        "{{ form.reference_code }} on the back and post it. If you no longer have it, post the "
+        "Use the envelope provided: it is already addressed and needs no stamp. Write " +
+        CODE + " on the back and post it. If you no longer have it, post the "
         "form to the address below."])
     when(doc, "not form.reply_paid", [
-        "Put the form in an envelope with {{ form.reference_code }} written on the back, put "
+        "Put the form in an envelope with " + CODE + " written on the back, put "
         "{{ form.postage }} on it and post it to:"])
     tag(doc, "for line in form.return_address_lines")
     doc.add_paragraph("{{ line }}", style="Address")

@@ -32,6 +32,7 @@ from workers.mailout.compose import form_returned
 from workers.mailout.documents import MailoutConfig, review_on
 from workers.mailout.plan import INVITATION_KIND, REMINDER_KIND, plan_mailout
 from workers.reviews import records
+from workers.reviews.date_checks import meeting_day_doubts
 from workers.reviews.held import mailout_key, send_at
 from workers.store import audit, keyed
 from workers.store.models import Dispatch, Participant, PrintBatch, Return, Review
@@ -124,9 +125,14 @@ def _notice(session: Session, review: Review, person: Participant, kind: str,
 
 def move_review(session: Session, cfg: MailoutConfig, review_ref: str, *, date: dt.date | None,
                 time: dt.time | None, venue: str | None, today: dt.date, now: dt.datetime,
-                actor: str) -> MeetingChange:
-    """Move the meeting and re-plan around it (the caller commits)."""
+                actor: str, confirm: bool = False) -> MeetingChange:
+    """Move the meeting and re-plan around it (the caller commits). A new day that is a weekend
+    or a bank holiday needs ``confirm`` (issue 16 §5)."""
     review = _planned(session, review_ref)
+    doubts = meeting_day_doubts(date, cfg.calendar) if date is not None else []
+    if doubts and not confirm:
+        raise RefusedError(f"review {review.ref}: --date {'; '.join(doubts)}; if the meeting is "
+                           "really then, confirm it (--confirm); nothing changed")
     before = review.scheduled_at.astimezone(LONDON) if review.scheduled_at else None
     if date is None and before is None:
         raise BadInputError(f"review {review.ref} has no meeting date yet: give --date")

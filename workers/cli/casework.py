@@ -175,6 +175,8 @@ def move(
                                              help="The new time, London.")] = None,
     venue: Annotated[str | None, typer.Option("--venue", metavar="TEXT",
                                               help="The new venue.")] = None,
+    confirm: Annotated[bool, typer.Option(
+        "--confirm", help="The new day is right, though a weekend or bank holiday.")] = False,
     actor: ActorOption = None,
 ) -> None:
     """Move a planned review's meeting: letters not yet gone follow, those already invited get
@@ -199,7 +201,8 @@ def move(
     with app.sessions() as session:
         done = move_review(session, config_of(app), review_ref,
                            date=optional_date(date, "--date"), time=at, venue=venue,
-                           today=app.clock.today(), now=app.clock.now(), actor=who)
+                           today=app.clock.today(), now=app.clock.now(), actor=who,
+                           confirm=confirm)
         session.commit()
     _print_change(review_ref, "meeting moved", done.lines())
 

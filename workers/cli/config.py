@@ -72,6 +72,11 @@ def load_all(context: AppContext) -> tuple[Settings, Rules, Directory]:
         from workers.survey.questions import load_survey
 
         attempt(lambda: load_survey(survey_yaml))
+    audit_yaml = context.config_dir / "audit.yaml"
+    if audit_yaml.exists():  # the record-audit standards (`iro qa`)
+        from workers.qa.standards import load_audit
+
+        attempt(lambda: load_audit(audit_yaml))
     if rules is not None and directory is not None:
         findings = check_recipients(rules, directory)
         if findings:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from workers.cli.actor import ActorOption, actor_of
 from workers.cli.context import app_context
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 import_app = typer.Typer(
     help="Import records from the case-management system.", no_args_is_help=True
@@ -52,6 +56,7 @@ def reviews_command(
             f"{file}: {plan.rows} rows OK: {len(plan.children)} children, "
             f"{len(plan.reviews)} reviews, {len(plan.participants)} participants (dry run)"
         )
+        _warn(console, plan.warnings)
         return
     url = app.settings.database_url
     at = current_revision(url)
@@ -66,8 +71,7 @@ def reviews_command(
     try:
         with app.sessions.begin() as session:
             summary = upsert_plan(session, plan, actor=actor_of(actor))
-            casework = after_import(session, summary,
-                                    allowed_domains=config_of(app).allowed_domains,
+            casework = after_import(session, summary, config_of(app),
                                     today=app.clock.today(), now=app.clock.now(),
                                     actor=actor_of(actor))
     except IntegrityError:
@@ -87,6 +91,12 @@ def reviews_command(
     console.print(table)
     for line in casework:  # references only: "review R-1: P-5033 removed: 2 letters cancelled"
         console.print(line, highlight=False, markup=False)
+    _warn(console, plan.warnings)
+
+
+def _warn(console: Console, warnings: Sequence[str]) -> None:
+    for line in warnings:  # "line 7: review R-1 meets on 2027-01-09, a Saturday; check …"
+        console.print(f"warning: {line}", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -82,7 +82,8 @@ def print_table(result: MailoutResult, *, dry_run: bool) -> None:
         console.print(f"participant {ref}: {why}")
     if result.dates is not None:
         by_post = any(letter.channel == "post" for letter in result.plan.letters)
-        console.print(f"dates used: {result.dates.describe(by_post=by_post)}")
+        console.print("dates used: " + result.dates.describe(
+            by_post=by_post, bring_to_meeting=bool(result.bring_to_meeting)))
     else:
         console.print(f"forms back by {result.plan.return_by.isoformat()}")
     if dry_run:

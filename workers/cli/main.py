@@ -106,7 +106,9 @@ SUBCOMMANDS: list[str] = [
     "midway",
     "web",
     "survey",
+    "qa",
     "casework",
+    "corrections",
 ]
 
 

@@ -1,5 +1,6 @@
-"""`iro returns`: who was sent what, reminded and returned; a posted return recorded; the inbox
-messages left for a person; rates by role.
+"""`iro returns`: who was sent what, reminded and returned; rates by role; and a person's steps
+(a posted return recorded or undone, a sender confirmed, the unmatched inbox messages dealt with)
+in ``workers.cli.returns_changes``.
 
 Output carries references, roles, codes and dates only.
 """
@@ -11,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from workers.cli.actor import ActorOption, actor_of
 from workers.cli.context import app_context
 from workers.cli.options import optional_date
 
@@ -22,16 +24,31 @@ def register(app: typer.Typer) -> None:
 def returns(
     ctx: typer.Context,
     what: Annotated[str | None, typer.Argument(
-        metavar="REVIEW_REF|record|unmatched",
-        help="A review's returns; `record CODE` for a form that came by post; `unmatched` for "
-             "inbox messages left for a person.")] = None,
+        metavar="REVIEW_REF|record|undo|confirm|to-confirm|unmatched|dealt-with",
+        help="A review's returns; `record CODE` for a form that came by post (checked against "
+             "the paper first); `undo CODE --reason` for one recorded in error; `confirm CODE` "
+             "for an emailed one from an address not the participant's; `to-confirm` lists "
+             "those; `unmatched` for inbox messages left for a person; `dealt-with ID`.")] = None,
     code: Annotated[str | None, typer.Argument(
-        metavar="CODE", help="record: the reference code printed on the form.")] = None,
+        metavar="CODE|ID", help="The reference code printed on the form, or the unmatched "
+                                "message's id.")] = None,
     received: Annotated[str | None, typer.Option("--received", metavar="DATE",
                                                  help="record: the day it came, YYYY-MM-DD "
                                                       "[today].")] = None,
     file: Annotated[Path | None, typer.Option("--file", metavar="FILE",
                                               help="record: the scanned form.")] = None,
+    confirm: Annotated[bool, typer.Option(
+        "--confirm", help="record, undo: the review, participant and role shown were checked "
+                          "against the paper (else you are asked).")] = False,
+    reason: Annotated[str | None, typer.Option(
+        "--reason", metavar="TEXT", help="undo: why (kept in the audit; no names).")] = None,
+    note: Annotated[str | None, typer.Option(
+        "--note", metavar="TEXT", help="dealt-with: what was done (no names).")] = None,
+    everything: Annotated[bool, typer.Option(
+        "--all", help="unmatched: those dealt with too.")] = False,
+    page: Annotated[int, typer.Option("--page", min=1, help="unmatched: the page, 50 a "
+                                                            "page.")] = 1,
+    actor: ActorOption = None,
     summary: Annotated[bool, typer.Option("--summary", help="Return rates by role.")] = False,
     start: Annotated[str | None, typer.Option("--from", metavar="DATE",
                                               help="summary: reviews held from this day, "
@@ -39,44 +56,38 @@ def returns(
     end: Annotated[str | None, typer.Option("--to", metavar="DATE",
                                             help="summary: to this day, inclusive.")] = None,
 ) -> None:
-    """Consultation returns: per review, record a posted one, or rates by role (--summary)."""
+    """Consultation returns: per review, record or undo a posted one, confirm a sender, the
+    unmatched inbox messages, or rates by role (--summary)."""
+    from workers.cli import returns_changes as change
     from workers.errors import BadInputError
 
     words = [w for w in (what, code) if w is not None]
+    verb, arg = (words + [None, None])[:2]
     if summary:
         return _summary(ctx, start, end)
-    if words[:1] == ["record"] and len(words) == 2:
-        return _record(ctx, words[1], received, file)
-    if words[:1] == ["unmatched"] and len(words) == 1:
-        return _unmatched(ctx)
-    if len(words) == 1:
+    if len(words) == 2 and arg is not None:
+        if verb == "record":
+            return change.record(ctx, arg, received, file, confirm, actor_of(actor))
+        if verb == "undo":
+            return change.undo(ctx, arg, reason, confirm, actor_of(actor))
+        if verb == "confirm":
+            return change.confirm_sender(ctx, arg, actor_of(actor))
+        if verb == "dealt-with":
+            return change.dealt_with(ctx, arg, note, actor_of(actor))
+    if words == ["unmatched"]:
+        return change.list_unmatched(ctx, everything, page)
+    if words == ["to-confirm"]:
+        return change.to_confirm(ctx)
+    if len(words) == 1 and verb not in VERBS:
         return _review(ctx, words[0])
     raise BadInputError("usage: iro returns REVIEW_REF | iro returns record CODE [--received D] "
-                        "[--file F] | iro returns unmatched | "
-                        "iro returns --summary --from D --to D")
+                        "[--file F] [--confirm] | iro returns undo CODE --reason TEXT "
+                        "[--confirm] | iro returns confirm CODE | iro returns to-confirm | "
+                        "iro returns unmatched [--all] [--page N] | iro returns dealt-with ID "
+                        "[--note TEXT] | iro returns --summary --from D --to D")
 
 
-def _record(ctx: typer.Context, code: str, received: str | None, file: Path | None) -> None:
-    from workers.errors import BadInputError
-    from workers.returns import service
-    from workers.store.models import Review
-
-    app = app_context(ctx)
-    day = optional_date(received, "--received") or app.clock.today()
-    if file is not None and not file.is_file():
-        raise BadInputError(f"--file {file}: no such file")
-    with app.sessions() as session:
-        letter = service.dispatch_by_code(session, code)
-        review = session.get(Review, letter.review_id)
-        assert review is not None
-        kept = (service.keep_file(app.settings.documents_dir, letter, review, file.name,
-                                  file.read_bytes()) if file else None)
-        done = service.record_return(session, letter, received_on=day, channel="post",
-                                     file_path=kept, actor="cli")
-        session.commit()
-    typer.echo(f"form {done.code} recorded as returned on {day.isoformat()}"
-               + (f"; {done.reminders_called_off} reminders called off"
-                  if done.reminders_called_off else ""))
+VERBS = ("record", "undo", "confirm", "dealt-with", "unmatched", "to-confirm")
 
 
 def _review(ctx: typer.Context, review_ref: str) -> None:
@@ -96,7 +107,9 @@ def _review(ctx: typer.Context, review_ref: str) -> None:
         table.add_row(r.participant_ref, r.role, r.channel, r.form_code or "-", r.state,
                       r.sent_at.astimezone(LONDON).date().isoformat() if r.sent_at else "",
                       ", ".join(d.isoformat() for d in r.reminded),
-                      f"{r.returned_on.isoformat()} ({r.returned_by})" if r.returned_on else "")
+                      (f"{r.returned_on.isoformat()} ({r.returned_by})"
+                       + (", sender to confirm" if r.needs_confirmation else ""))
+                      if r.returned_on else "")
     console = Console()
     console.print(table)
     shown = f"{rate.rate:.0%}" if rate.rate is not None else "n/a (no form sent yet)"
@@ -122,30 +135,3 @@ def _summary(ctx: typer.Context, start: str | None, end: str | None) -> None:
         table.add_row(r.role, str(r.sent), str(r.returned),
                       f"{r.rate:.0%}" if r.rate is not None else "")
     Console().print(table)
-
-
-def _unmatched(ctx: typer.Context) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from sqlalchemy import select
-
-    from workers.store.models import AuditEvent
-
-    with app_context(ctx).sessions() as session:
-        events = session.scalars(select(AuditEvent).where(AuditEvent.action == "inbox.unmatched")
-                                 .order_by(AuditEvent.at)).all()
-        rows = [(e.details.get("received_at") or f"{e.at:%Y-%m-%dT%H:%M}",
-                 e.details.get("sent_at") or "", e.details.get("sender_domain") or "",
-                 str(e.details.get("attachments", "")), e.details.get("reason", ""),
-                 e.details.get("message_id", "")) for e in events]
-    if not rows:
-        typer.echo("no unmatched inbox messages")
-        return
-    # Sender's domain and dates only: the sender's name and the subject may name a child.
-    table = Table(title="Inbox messages left for a person")
-    for col in ("received", "sent", "sender domain", "attachments", "why", "Message-ID"):
-        table.add_column(col, overflow="fold")
-    for received, sent, domain, attachments, reason, message_id in rows:
-        table.add_row(str(received)[:16].replace("T", " "), str(sent)[:16].replace("T", " "),
-                      domain, attachments, reason, message_id)
-    Console(width=160).print(table)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from workers.cli.actor import ActorOption, actor_of
 from workers.cli.context import AppContext, app_context
 from workers.cli.options import check_iro, parse_date
 from workers.errors import BadInputError, ConfigError
@@ -53,6 +54,11 @@ def held(
             help="Who came: a participant ref or a role (repeat the option).",
         ),
     ] = None,
+    confirm: Annotated[
+        bool, typer.Option("--confirm", help="The date is right, though it is before the "
+                           "previous review, far from the planned meeting, or not a working day.")
+    ] = False,
+    actor: ActorOption = None,
 ) -> None:
     """Record a review meeting: start the write-up clocks, send the draft record to the IRO,
     plan the reminders and plan the next review with its invitation round."""
@@ -73,6 +79,8 @@ def held(
             attended=attended or (),
             today=app.clock.today(),
             now=app.clock.now(),
+            actor=actor_of(actor),
+            confirm=confirm,
         )
         session.commit()
         review, plan = result.review, result.plan

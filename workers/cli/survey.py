@@ -5,13 +5,18 @@ Output names people by case-record reference and role only, never by name or add
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from workers.cli.context import app_context
 from workers.cli.options import parse_date
 from workers.errors import BadInputError
+
+if TYPE_CHECKING:
+    from workers.cli.context import AppContext
+    from workers.survey.fillable import Returned
 
 survey_app = typer.Typer(help="The stakeholder survey: questionnaires to carers, social workers "
                               "and Children's Guardians, and their answers.",
@@ -69,6 +74,7 @@ def start_command(
                 cafcass_address=cafcass.email if cafcass else None,
                 link_secret=secret.get_secret_value() if secret else None,
                 now=app.clock.now(), actor=by, dry_run=dry_run,
+                max_address_lines=app.settings.post.max_address_lines,
             )
             if not dry_run:
                 session.commit()
@@ -83,6 +89,9 @@ def start_command(
     via = sum(1 for x in result.planned if x.via == "cafcass")
     if via:
         typer.echo(f"  {via} guardian(s) through CAFCASS")
+    posted = sum(1 for x in result.planned if x.channel == "post")
+    if posted:
+        typer.echo(f"  {posted} by post (the print batch prints their questionnaires)")
     typer.echo(f"  reminder on {result.reminder_on.isoformat()}" if result.reminder_on
                else "  no reminder: its date is already past")
     for left in result.not_asked:
@@ -93,11 +102,20 @@ def start_command(
 def key_command(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(metavar="NAME", help="The survey, e.g. 2026-27.")],
-    role: Annotated[str, typer.Option("--role", metavar="ROLE",
-                                      help="carer, social_worker or guardian.")],
     answers: Annotated[str, typer.Option("--answers", metavar="LIST",
                                          help='e.g. "Q1=Always,Q5=Good,Q6=N/A" (questions in '
-                                              "config/survey.yaml; blank ones left out).")],
+                                              "config/survey.yaml; blank ones left out).")
+                       ] = "",
+    file: Annotated[Path | None, typer.Option(
+        "--file", metavar="PDF", help="A returned fillable questionnaire (`iro survey form`, "
+                                      "or a posted one): its ticks and code are read.")] = None,
+    role: Annotated[str, typer.Option("--role", metavar="ROLE",
+                                      help="carer, social_worker or guardian (with --code: "
+                                           "the form's own).")] = "",
+    code: Annotated[str, typer.Option("--code", metavar="CODE",
+                                      help="The return code printed on a posted questionnaire "
+                                           "(e.g. ABCDE-FGHJK): marks that person answered, "
+                                           "so their reminder stops.")] = "",
     by: Annotated[str, typer.Option("--by", metavar="EMAIL",
                                     help="Who keyed it in (the audit names them).")] = "cli",
 ) -> None:
@@ -105,12 +123,66 @@ def key_command(
     from workers.survey.answers import key_paper, parse_answers
 
     app = app_context(ctx)
+    if (file is None) == (not answers):
+        raise BadInputError("give the answers with --answers, or a returned form with --file")
     given = parse_answers(answers)
+    if file is not None:
+        returned = _read_returned(app, name.strip(), file)
+        given, role, code = returned.answers, returned.role, returned.code or code
+        if not given:
+            raise BadInputError(f"--file {file}: nothing is ticked on it")
+    secret = app.settings.survey.link_secret if code else None
     with app.sessions() as session:
-        key_paper(session, name.strip(), role.strip(), given, actor=by,
-                  today=app.clock.today())
+        keyed = key_paper(session, name.strip(), role.strip() or None, given, actor=by,
+                          today=app.clock.today(), code=code.strip() or None,
+                          secret=secret.get_secret_value() if secret else None)
         session.commit()
-    typer.echo(f"survey {name.strip()}: {role.strip()} answers recorded ({len(given)} given)")
+    marked = "; the person it was posted to is marked as answered" if code else ""
+    typer.echo(f"survey {name.strip()}: {keyed} answers recorded ({len(given)} given){marked}")
+
+
+def _read_returned(app: AppContext, name: str, file: Path) -> Returned:
+    from workers.survey.answers import asked, survey_named
+    from workers.survey.fillable import read_returned
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise BadInputError(f"--file {file}: cannot read it: {exc.strerror}") from None
+    with app.sessions() as session:
+        survey = survey_named(session, name)
+        returned = read_returned(data, lambda _name, role: asked(survey, role))
+    if returned.survey != name:
+        raise BadInputError(f"--file {file}: it is a questionnaire of survey {returned.survey}, "
+                            f"not {name}")
+    return returned
+
+
+@survey_app.command("form")
+def form_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The survey, e.g. 2026-27.")],
+    role: Annotated[str, typer.Option("--role", metavar="ROLE",
+                                      help="carer, social_worker or guardian.")],
+    output: Annotated[Path, typer.Option("-o", "--output", metavar="FILE",
+                                         help="Where to write the PDF.")],
+) -> None:
+    """A blank questionnaire for ROLE as a fillable PDF, for someone to pass on by email; the
+    returned file is keyed with `iro survey key NAME --file FILE` (anonymous: it marks no one)."""
+    from workers.cli.mailout import config_of
+    from workers.cli.options import check_output
+    from workers.survey.posting import fillable_form
+
+    check_output(output)
+    app = app_context(ctx)
+    with app.sessions() as session:
+        data = fillable_form(config_of(app), session, name.strip(), role.strip())
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise BadInputError(f"-o {output}: cannot write: {exc.strerror}") from None
+    typer.echo(f"wrote {output}: the {role.strip()} questionnaire of survey {name.strip()}, "
+               "fillable")
 
 
 @survey_app.command("status")

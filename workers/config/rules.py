@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
 
@@ -76,6 +76,8 @@ class ReviewTimescales(_Model):
     first: ReviewOffset = _o("20 working days after looked_after")
     second: ReviewOffset = _o("3 months after previous_review")
     subsequent: ReviewOffset = _o("6 months after previous_review")
+    # a held date further than this from the planned meeting needs --confirm (issue 16 §5)
+    held_far_from_meeting_days: int = Field(default=14, ge=0)
 
 
 class Reminder(_Model):
@@ -89,6 +91,9 @@ class MailoutRules(_Model):
     consultation_forms: MailoutOffset = _o("15 working days before review")
     return_by: MailoutOffset = _o("3 working days before review")
     reminders: list[Reminder] = []
+    # A return date the letters cannot keep (passed, or before posted letters arrive):
+    # "refuse" the mail-out, or "bring_to_meeting": send it, asking for the form at the meeting.
+    late_return: Literal["refuse", "bring_to_meeting"] = "refuse"
 
 
 class Deadline(_Model):

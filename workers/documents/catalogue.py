@@ -100,6 +100,9 @@ FORM = (
     _f("form.reply_paid", "True when a reply-paid envelope comes with the form.", True),
     _f("form.postage", "What a returned form's envelope needs, e.g. 'a first class stamp'.",
        True),
+    _f("form.bring_to_meeting", "True when the letter is too late for the return date "
+       "(rules.yaml mailout.late_return: bring_to_meeting): ask for the form at the meeting.",
+       True),
 )
 ENCLOSURES = (
     _f("enclosures", "What is sent with the letter, a list (may be empty)."),
@@ -264,7 +267,7 @@ def _kinds() -> dict[str, Kind]:
     mail_base = CHILD[:4] + REVIEW + IRO + EMAIL_SIGN
     kinds += [
         Kind("email_invitation", "Email carrying an invitation or pack", "email", "invitees",
-             RECIPIENT[:4] + mail_base + FORM[:2]
+             RECIPIENT[:4] + mail_base + FORM[:2] + FORM[-1:]
              + (_f("is_reminder", "True when this email carries a reminder."),)),
         Kind("email_casework", "Email carrying a change-of-arrangements or cancellation letter",
              "email", "everyone already invited",

@@ -72,6 +72,7 @@ class FormReturn:
     return_address_lines: tuple[str, ...] = ()
     reply_paid: bool = False  # a reply-paid envelope is enclosed (service.yaml post.reply_paid)
     postage: str = ""  # what the envelope needs otherwise (post.postage)
+    bring_to_meeting: bool = False  # too late for return_by: asked for at the meeting instead
 
 
 @dataclass(frozen=True)
@@ -211,11 +212,13 @@ def contact_recipient(p: Contact, title: str = "") -> Context:
 def form_context(form: FormReturn | None) -> Context:
     if form is None:
         return {"reference_code": "", "return_by": None, "return_email": "",
-                "return_address_lines": [], "reply_paid": False, "postage": ""}
+                "return_address_lines": [], "reply_paid": False, "postage": "",
+                "bring_to_meeting": False}
     return {"reference_code": form.reference_code, "return_by": form.return_by,
             "return_email": form.return_email,
             "return_address_lines": list(form.return_address_lines),
-            "reply_paid": form.reply_paid, "postage": form.postage}
+            "reply_paid": form.reply_paid, "postage": form.postage,
+            "bring_to_meeting": form.bring_to_meeting}
 
 
 def _check_case(child: Child, review: Review, participant: Participant | None = None) -> None:

@@ -86,6 +86,12 @@ def given_name(value: Any) -> str:
     return words[0] if words else ""
 
 
+def nobreak(value: Any) -> str:
+    """A code kept on one line: its hyphens non-breaking (U+2011), its spaces no-break spaces.
+    The returns matcher reads U+2011 as a dash, so a code copied out of a PDF still matches."""
+    return str(value or "").replace("-", "\u2011").replace(" ", "\u00a0")
+
+
 def title_case_safe(value: Any) -> str:
     """Capitalise names typed in lower or upper case without breaking O'Neil, McDonald or Łukasz.
 
@@ -144,5 +150,6 @@ FILTERS: dict[str, Callable[..., str]] = {
     "given_name": given_name,
     "title_case_safe": title_case_safe,
     "join_lines": join_lines,
+    "nobreak": nobreak,
     "venue_for": venue_for,
 }

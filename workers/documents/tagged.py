@@ -40,6 +40,27 @@ class TaggedJoin:
         self._root = DictionaryObject({NameObject("/Type"): NameObject("/StructTreeRoot")})
         self._root_ref = self.writer._add_object(self._root)
         self._metadata: Any = None
+        self._documents = 0
+        self._field_names: set[str] = set()
+
+    def _own_field_names(self, first: int) -> None:
+        """Form fields of the document just appended renamed where an earlier document has the
+        name (two parents' forms in one batch): one name is one field, so typing in one copy
+        would fill the other."""
+        seen: set[int] = set()
+        for page in self.writer.pages[first:]:
+            for annot in _get(page, "/Annots", ()):
+                field = annot.get_object()
+                while "/Parent" in field:
+                    field = field["/Parent"].get_object()
+                if "/T" not in field or id(field) in seen:
+                    continue
+                seen.add(id(field))
+                name = str(field["/T"])
+                if name in self._field_names:
+                    name = f"{name}_{self._documents}"
+                    field[NameObject("/T")] = TextStringObject(name)
+                self._field_names.add(name)
 
     @property
     def pages(self) -> int:
@@ -51,6 +72,8 @@ class TaggedJoin:
     def append(self, reader: PdfReader) -> None:
         first = len(self.writer.pages)
         self.writer.append(reader)
+        self._documents += 1
+        self._own_field_names(first)
         catalog: Any = reader.trailer["/Root"]
         if self._metadata is None and "/Metadata" in catalog:
             self._metadata = catalog.raw_get("/Metadata")  # kept: the pack is the first's title

@@ -61,6 +61,8 @@ class ImportPlan:
     reviews: dict[str, ReviewRecord]
     participants: tuple[ParticipantRecord, ...]
     lines: dict[str, int]  # "child:C-1" / "review:R-1" / "participant:R-1/P-1" → first line
+    # imported, but worth a look: "line 7: review R-1 meets on 2027-01-09, a Saturday; …"
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

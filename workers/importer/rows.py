@@ -28,6 +28,7 @@ from workers.importer.records import (
 from workers.importer.table import read_table
 from workers.inputs.refs import ref_problem
 from workers.inputs.text import control_problem
+from workers.reviews.date_checks import non_working_day
 
 if TYPE_CHECKING:
     from workers.config.directory import Directory
@@ -155,7 +156,21 @@ def parse_reviews_csv(data: bytes, source: str, context: ImportContext) -> Impor
             participants[key] = participant
             lines[f"participant:{key[0]}/{key[1]}"] = line
     raise_errors(source, errors)
-    return ImportPlan(source, len(records), children, reviews, tuple(participants.values()), lines)
+    return ImportPlan(source, len(records), children, reviews, tuple(participants.values()), lines,
+                      _day_warnings(reviews, lines, context.calendar))
+
+
+def _day_warnings(reviews: dict[str, ReviewRecord], lines: dict[str, int],
+                  calendar: WorkingCalendar) -> tuple[str, ...]:
+    """A meeting on a weekend or bank holiday is imported (the case system booked it) but named,
+    line first, for a person to check (issue 16 §5)."""
+    found = []
+    for ref, review in reviews.items():
+        day = review.scheduled_at.astimezone(LONDON).date()
+        if what := non_working_day(day, calendar):
+            found.append((lines[f"review:{ref}"], f"review {ref} meets on {day.isoformat()}, "
+                          f"{what}; check the date in the case system"))
+    return tuple(f"line {line}: {text}" for line, text in sorted(found))
 
 
 def _merge(

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workers.importer.records import ImportPlan, RowError, raise_errors
+from workers.reviews.matching import adopt_reference, planned_twin
 from workers.store import audit
 from workers.store.models import Child, Participant, Review
 
@@ -46,10 +47,13 @@ class ImportSummary:
     # for workers.casework.imports (not audited here): (participant, contact values before)
     contact_changes: list[tuple[Participant, dict[str, Any]]] = field(default_factory=list)
     missing: list[Participant] = field(default_factory=list)  # left out of a listed review
+    # a review `iro review held` planned, now under the case system's ref: (review, old ref)
+    adopted: list[tuple[Review, str]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return any(c.created or c.updated for c in (self.children, self.reviews, self.participants))
+        return bool(self.adopted) or any(
+            c.created or c.updated for c in (self.children, self.reviews, self.participants))
 
     def as_details(self) -> dict[str, Any]:
         return {
@@ -57,6 +61,7 @@ class ImportSummary:
             "children": asdict(self.children),
             "reviews": asdict(self.reviews),
             "participants": asdict(self.participants),
+            "adopted": {review.ref: old for review, old in self.adopted},
         }
 
 
@@ -93,8 +98,20 @@ def upsert_plan(session: Session, plan: ImportPlan, actor: str = "system") -> Im
     session.flush()  # ids for the reviews
 
     reviews = _existing_by_ref(session, Review, list(plan.reviews))
+    numbers: dict[str, set[int]] = {}
+    for rec in plan.reviews.values():
+        numbers.setdefault(rec.child_ref, set()).add(rec.sequence)
+    planned = _planned_of(session, [children[r.child_ref].id for ref, r in plan.reviews.items()
+                                    if ref not in reviews])
     for ref, rec in plan.reviews.items():
         child = children[rec.child_ref]
+        if ref not in reviews:  # issue 16 §4: the review `iro review held` planned is this one
+            twin = planned_twin(planned.get(child.id, ()), rec.sequence, rec.due_on,
+                                other_than=ref,
+                                numbers_taken=numbers[rec.child_ref] - {rec.sequence})
+            if twin is not None and twin.ref not in plan.reviews:
+                summary.adopted.append((twin, adopt_reference(session, twin, ref, actor=actor)))
+                reviews[ref] = twin
         values = {
             "child_id": child.id,
             "sequence": rec.sequence,
@@ -154,6 +171,16 @@ def upsert_plan(session: Session, plan: ImportPlan, actor: str = "system") -> Im
     if summary.changed:  # a re-import that changes nothing leaves the store exactly as it was
         audit.record(session, "import.reviews", "import", None, actor=actor, **summary.as_details())
     return summary
+
+
+def _planned_of(session: Session, child_ids: Sequence[int]) -> dict[int, list[Review]]:
+    """The planned reviews of these children, by child id, in a query per chunk."""
+    found: dict[int, list[Review]] = {}
+    for chunk in _chunks(sorted(set(child_ids))):
+        for review in session.scalars(select(Review).where(
+                Review.child_id.in_(chunk), Review.status == "planned").order_by(Review.id)):
+            found.setdefault(review.child_id, []).append(review)
+    return found
 
 
 def _upsert(

@@ -92,7 +92,8 @@ def dispatch_context(cfg: MailoutConfig, dispatch: Dispatch, review: Review, chi
     code = dispatch.reference_code or dispatch.params.get("form_code")
     return letter_context(cfg, child, review, person, form=dispatch.params.get("form"),
                           code=code, return_by=dt.date.fromisoformat(
-                              str(dispatch.params["return_by"])))
+                              str(dispatch.params["return_by"])),
+                          bring_to_meeting=bool(dispatch.params.get("bring_to_meeting")))
 
 
 def letter_documents(cfg: MailoutConfig, dispatch: Dispatch, review: Review, person: Participant,

@@ -82,7 +82,8 @@ def enclosure_title(form: str, role: str) -> str:
 
 
 def letter_context(cfg: MailoutConfig, child: Child, review: Review, person: Participant, *,
-                   form: str | None, code: str | None, return_by: dt.date) -> dict[str, Any]:
+                   form: str | None, code: str | None, return_by: dt.date,
+                   bring_to_meeting: bool = False) -> dict[str, Any]:
     iro = cfg.directory.iro(review.iro_email)
     contact: contexts.Contact = iro if iro is not None else IroFallback(review.iro_email)
     common = contexts.Common(cfg.letterhead, contact, cfg.clock.today())
@@ -90,9 +91,11 @@ def letter_context(cfg: MailoutConfig, child: Child, review: Review, person: Par
     # the return address names the service: a bare civic-centre address reaches the post room
     ret = contexts.FormReturn(code or "", return_by, cfg.settings.mailbox.address,
                               (cfg.letterhead.service, *cfg.letterhead.address_lines),
-                              reply_paid=post.reply_paid, postage=post.postage) if form else None
-    enclosures = [contexts.Enclosure(enclosure_title(form, person.role), f"Fill in and return by "
-                                     f"{uk_date(return_by)}"),
+                              reply_paid=post.reply_paid, postage=post.postage,
+                              bring_to_meeting=bring_to_meeting) if form else None
+    back = ("Fill in and bring it to the meeting" if bring_to_meeting
+            else f"Fill in and return by {uk_date(return_by)}")
+    enclosures = [contexts.Enclosure(enclosure_title(form, person.role), back),
                   contexts.Enclosure(TITLES["return_instructions"], "Read it, then keep it")
                   ] if form else []
     ctx = contexts.letter(child, review, person, common, form=ret, enclosures=enclosures)
@@ -110,9 +113,11 @@ class IroFallback:
 
 def render_letter(cfg: MailoutConfig, child: Child, review: Review, person: Participant, *,
                   form: str | None, code: str | None, return_by: dt.date,
-                  reminder: bool = False) -> list[tuple[str, bytes]]:
+                  reminder: bool = False, bring_to_meeting: bool = False
+                  ) -> list[tuple[str, bytes]]:
     """(template kind, .docx bytes) for each document of the letter, in print order."""
-    ctx = letter_context(cfg, child, review, person, form=form, code=code, return_by=return_by)
+    ctx = letter_context(cfg, child, review, person, form=form, code=code, return_by=return_by,
+                         bring_to_meeting=bring_to_meeting)
     return render_documents(cfg, ctx, form=form, reminder=reminder)
 
 

@@ -81,6 +81,12 @@ def check_recipient(
         return []
     if letter.channel != "post":
         return [f"unknown channel {letter.channel!r}; expected email or post"]
+    return postal_problems(person, max_address_lines)
+
+
+def postal_problems(person: ParticipantLike, max_address_lines: int = 7) -> list[str]:
+    """Why a letter cannot be posted to ``person`` (empty: it can): the address must be whole
+    and fit the envelope window. The survey's posted questionnaires check this too."""
     lines = [ln for ln in (person.address or "").splitlines() if ln.strip()]
     problems = []
     if len(lines) < 2:

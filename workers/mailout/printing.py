@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,6 +38,10 @@ from workers.reviews.distribution import RECORD_COPY_KIND
 from workers.reviews.distribution_compose import printed_copy
 from workers.store import audit
 from workers.store.models import Dispatch, Participant, PrintBatch, Review
+from workers.survey import posting as survey_post
+
+if TYPE_CHECKING:
+    from workers.documents.tagged import TaggedJoin
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # letters done, letters in the batch
@@ -91,10 +96,6 @@ def _release(sessions: sessionmaker[Session], batch_id: int) -> None:
 
 def _build(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.date, *,
            actor: str, started: list[int], progress: Progress) -> BatchResult:
-    from pypdf import PdfReader
-
-    from workers.documents.tagged import TaggedJoin
-
     if not pdf_enabled(cfg):
         raise ServiceUnavailableError(
             "a print batch needs LibreOffice to make the PDF; install libreoffice-writer-nogui "
@@ -107,7 +108,7 @@ def _build(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.date, *,
             .where(Dispatch.channel == "post", Dispatch.state == "pending",
                    Dispatch.print_batch_id.is_(None),
                    Dispatch.kind.in_((INVITATION_KIND, REMINDER_KIND, RECORD_COPY_KIND,
-                                      *notices.KINDS)),
+                                      *notices.KINDS, *survey_post.KINDS)),
                    Dispatch.due_at < day_end(day))
             .order_by(Review.ref, Participant.ref, Dispatch.id)
         ).all())
@@ -120,6 +121,12 @@ def _build(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.date, *,
                 audit.record(session, "dispatch.cancelled", "dispatch", dispatch.id,
                              reason="form_returned" if form_returned(session, dispatch)
                              else "expired")
+                called_off += 1
+                continue
+            if survey_post.answered(session, dispatch):  # a survey reminder, answered since
+                dispatch.state = "cancelled"
+                audit.record(session, "dispatch.cancelled", "dispatch", dispatch.id,
+                             reason="answered")
                 called_off += 1
                 continue
             wanted.append((dispatch, review_ref, person_ref))
@@ -142,63 +149,96 @@ def _build(sessions: sessionmaker[Session], cfg: MailoutConfig, day: dt.date, *,
                                "`iro print-batch` again when it has finished")
         started.append(batch.id)
         session.commit()  # the claim, now: no write transaction is held while the PDF is made
-        progress(0, len(wanted))
-        join = TaggedJoin()  # the letters' tags, language and titles kept (accessibility)
-        manifest: list[dict[str, object]] = []
+        made = compose(session, cfg, wanted, progress)
+        pdf_path, manifest_path = write_files(cfg, day, batch.id, f"batch-{batch.id}", made)
         # the address each letter carries (DESIGN.md §6), written with the batch at the end:
         # a write now would hold SQLite's lock through the whole build (issue 18)
-        sent_to: dict[int, str] = {}
-        groups: dict[int, list[tuple[Dispatch, str, str]]] = {}
-        for item in wanted:
-            groups.setdefault(item[0].participant_id or 0, []).append(item)
-        for group in groups.values():
-            if join.pages % 2:
-                join.blank_page()  # each recipient starts on a new sheet
-            for dispatch, review_ref, person_ref in group:
-                first = join.pages + 1
-                if dispatch.kind == RECORD_COPY_KIND:
-                    attachments = printed_copy(cfg, session, dispatch)
-                    person = session.get(Participant, dispatch.participant_id)
-                else:
-                    if dispatch.kind in notices.KINDS:
-                        _, _, person, attachments = notices.pack(cfg, session, dispatch)
-                    else:
-                        _, _, person, attachments = pack(cfg, session, dispatch, duplex=True)
-                if person is not None:
-                    sent_to[dispatch.id] = postal_address(person)
-                for attachment in attachments:
-                    join.append(PdfReader(io.BytesIO(attachment.content)))
-                manifest.append({
-                    "sequence": len(manifest) + 1, "dispatch_id": dispatch.id,
-                    "key": dispatch.key, "kind": dispatch.kind, "review_ref": review_ref,
-                    "participant_ref": person_ref,
-                    "form_code": dispatch.reference_code or dispatch.params.get("form_code") or "",
-                    "first_page": first, "pages": join.pages - first + 1,
-                })
-                progress(len(manifest), len(wanted))
-        if join.pages % 2:
-            join.blank_page()
-        folder = make_private_dir(Path(cfg.settings.print_dir))
-        stem = f"print-{day.isoformat()}-batch-{batch.id}"
-        pdf_path, manifest_path = folder / f"{stem}.pdf", folder / f"{stem}.csv"
-        # many people's letters: titled by the batch, not by anyone's letter
-        data = join.finish(f"Print batch {batch.id}, {uk_date(day)}", keep_metadata=False)
-        with open_private(pdf_path, "wb") as fh:  # children's letters: this account's eyes only
-            fh.write(data)
-        with open_private(manifest_path, "w", newline="", encoding="utf-8") as fh:
-            out = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS)
-            out.writeheader()
-            out.writerows(safe_row(row) for row in manifest)  # opened in Excel by print room
-        for dispatch_id, address in sent_to.items():
+        for dispatch_id, address in made.sent_to.items():
             session.execute(update(Dispatch).where(Dispatch.id == dispatch_id)
                             .values(sent_to=address).execution_options(synchronize_session=False))
         batch.pdf_path, batch.manifest_path = str(pdf_path), str(manifest_path)
-        pages = join.pages
+        letters, pages = len(made.manifest), made.pages
         audit.record(session, "print_batch.created", "print_batch", batch.id, actor=actor,
-                     batch_date=day, letters=len(manifest), pages=pages)
+                     batch_date=day, letters=letters, pages=pages)
         session.commit()
-        log.info("print batch %s: %d letters, %d pages", batch.id, len(manifest), pages)
-        return BatchResult(batch.id, len(manifest), pages, pdf_path, manifest_path, called_off)
+        log.info("print batch %s: %d letters, %d pages", batch.id, letters, pages)
+        return BatchResult(batch.id, letters, pages, pdf_path, manifest_path, called_off)
+
+
+@dataclass
+class Made:
+    """A batch's letters joined into one PDF, with the manifest and the address each carries."""
+
+    join: TaggedJoin
+    manifest: list[dict[str, object]]
+    sent_to: dict[int, str]
+
+    @property
+    def pages(self) -> int:
+        return self.join.pages
+
+
+def compose(session: Session, cfg: MailoutConfig, wanted: list[tuple[Dispatch, str, str]],
+            progress: Progress) -> Made:
+    """Render the letters (dispatch, review ref, participant ref), each recipient's on a new
+    sheet, into one PDF (used to build a batch and to print it again)."""
+    from pypdf import PdfReader
+
+    from workers.documents.tagged import TaggedJoin
+
+    made = Made(TaggedJoin(), [], {})  # the letters' tags, language and titles kept
+    join, manifest = made.join, made.manifest
+    progress(0, len(wanted))
+    groups: dict[int, list[tuple[Dispatch, str, str]]] = {}
+    for item in wanted:
+        groups.setdefault(item[0].participant_id or 0, []).append(item)
+    for group in groups.values():
+        if join.pages % 2:
+            join.blank_page()  # each recipient starts on a new sheet
+        for dispatch, review_ref, person_ref in group:
+            first = join.pages + 1
+            if dispatch.kind == RECORD_COPY_KIND:
+                attachments = printed_copy(cfg, session, dispatch)
+                person = session.get(Participant, dispatch.participant_id)
+            elif dispatch.kind in survey_post.KINDS:
+                person, attachments = survey_post.pack(cfg, session, dispatch)
+            else:
+                if dispatch.kind in notices.KINDS:
+                    _, _, person, attachments = notices.pack(cfg, session, dispatch)
+                else:
+                    _, _, person, attachments = pack(cfg, session, dispatch, duplex=True)
+            if person is not None:
+                made.sent_to[dispatch.id] = postal_address(person)
+            for attachment in attachments:
+                join.append(PdfReader(io.BytesIO(attachment.content)))
+            manifest.append({
+                "sequence": len(manifest) + 1, "dispatch_id": dispatch.id,
+                "key": dispatch.key, "kind": dispatch.kind, "review_ref": review_ref,
+                "participant_ref": person_ref,
+                "form_code": dispatch.reference_code or dispatch.params.get("form_code") or "",
+                "first_page": first, "pages": join.pages - first + 1,
+            })
+            progress(len(manifest), len(wanted))
+    if join.pages % 2:
+        join.blank_page()
+    return made
+
+
+def write_files(cfg: MailoutConfig, day: dt.date, batch_id: int, name: str,
+                made: Made) -> tuple[Path, Path]:
+    """The PDF and the manifest CSV in the print folder, readable by this account only."""
+    folder = make_private_dir(Path(cfg.settings.print_dir))
+    stem = f"print-{day.isoformat()}-{name}"
+    pdf_path, manifest_path = folder / f"{stem}.pdf", folder / f"{stem}.csv"
+    # many people's letters: titled by the batch, not by anyone's letter
+    data = made.join.finish(f"Print batch {batch_id}, {uk_date(day)}", keep_metadata=False)
+    with open_private(pdf_path, "wb") as fh:  # children's letters: this account's eyes only
+        fh.write(data)
+    with open_private(manifest_path, "w", newline="", encoding="utf-8") as fh:
+        out = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS)
+        out.writeheader()
+        out.writerows(safe_row(row) for row in made.manifest)  # opened in Excel by print room
+    return pdf_path, manifest_path
 
 
 def _expired(session: Session, dispatch: Dispatch, day: dt.date) -> bool:
@@ -216,6 +256,9 @@ def mark_printed(sessions: sessionmaker[Session], batch_id: int, *, now: dt.date
         if not batch.pdf_path:
             raise RefusedError(f"print batch {batch_id} was never finished (no PDF); nothing "
                                "of it was printed: build the batch again")
+        if batch.voided_at is not None:
+            raise RefusedError(f"print batch {batch_id} was voided; its letters go in a later "
+                               "batch: mark that one posted")
         if batch.printed_at is not None:
             raise RefusedError(f"print batch {batch_id} was already marked printed at "
                                f"{batch.printed_at:%Y-%m-%d %H:%M} UTC")

@@ -22,7 +22,7 @@ from workers.core.planning import mailout_dates
 from workers.errors import PreflightError, RefusedError
 from workers.host.private_files import make_private_dir, write_private
 from workers.inputs.paths import inside
-from workers.mailout import codes
+from workers.mailout import codes, reserved_codes
 from workers.mailout.documents import MailoutConfig, render_letter, review_on
 from workers.mailout.plan import (
     INVITATION_KIND,
@@ -32,7 +32,7 @@ from workers.mailout.plan import (
     plan_mailout,
 )
 from workers.mailout.preflight import preflight, refuse
-from workers.mailout.timing import LetterDates, date_problems, letter_dates
+from workers.mailout.timing import LetterDates, date_problems, letter_dates, too_late
 from workers.reviews import records
 from workers.reviews.held import mailout_key, send_at
 from workers.store import audit, keyed
@@ -52,6 +52,8 @@ class MailoutResult:
     written: tuple[Path, ...] = ()  # --dry-run: the documents written for a look
     existing: frozenset[str] = field(default_factory=frozenset)  # keys already in the store
     dates: LetterDates | None = None  # the dates the letters use (``iro mailout`` prints them)
+    # letters that ask for the form at the meeting (rules.yaml mailout.late_return)
+    bring_to_meeting: frozenset[str] = field(default_factory=frozenset)
 
 
 def _load(session: Session, review_ref: str) -> tuple[Review, Child, list[Participant]]:
@@ -99,8 +101,12 @@ def run_mailout(
         used = letter_dates(cfg.calendar, today=today, return_by=plan.return_by,
                             review_on=dates.review_on, days_in_post=cfg.settings.post.days_in_post)
         # what every letter shares: its dates and the IRO who signs it
+        rewording = cfg.rules.mailout.late_return == "bring_to_meeting"
         shared = date_problems(used, meeting_at=review.scheduled_at, now=moment,
-                               by_post=any(letter.channel == "post" for letter in plan.letters))
+                               by_post=any(letter.channel == "post" for letter in plan.letters),
+                               bring_to_meeting=rewording)
+        bring = frozenset(letter.key for letter in plan.letters if letter.form and rewording
+                          and too_late(used, by_post=letter.channel == "post"))
         if cfg.directory.iro(review.iro_email) is None:
             shared.append(f"the review's IRO ({review.iro_email}) is not in directory.yaml, so "
                           "the letters would carry no IRO's name or phone number: add them under "
@@ -115,8 +121,11 @@ def run_mailout(
             key: code for key, code in session.execute(
                 select(Dispatch.key, Dispatch.reference_code).where(Dispatch.key.in_(keys)))
         }
+        # a dry run's codes are kept for the real mail-out, so a printed preview's code matches
+        kept = reserved_codes.reserved(session, [letter.key for letter in plan.letters])
         letter_codes = {
-            letter.key: (existing.get(letter.key) or codes.new_code()) if letter.form else None
+            letter.key: (existing.get(letter.key) or kept.get(letter.key) or codes.new_code())
+            if letter.form else None
             for letter in plan.letters
         }
         by_id = {p.id: p for p in people}
@@ -125,7 +134,8 @@ def run_mailout(
         def render(letter: PlannedLetter) -> None:
             rendered[letter.key] = render_letter(
                 cfg, child, review, by_id[letter.participant_id], form=letter.form,
-                code=letter_codes[letter.key], return_by=plan.return_by)
+                code=letter_codes[letter.key], return_by=plan.return_by,
+                bring_to_meeting=letter.key in bring)
 
         problems = preflight(plan.letters, by_id, review_id=review.id,
                              allowed_domains=cfg.allowed_domains, render=render,
@@ -135,16 +145,21 @@ def run_mailout(
             raise refuse(review.ref, problems)
         ref, initials = review.ref, child.initials  # the rows expire if the insert rolls back
         result = MailoutResult(ref, initials, plan, 0, letter_codes, existing=frozenset(existing),
-                               dates=used)
+                               dates=used, bring_to_meeting=bring)
         if dry_run_dir is not None:
+            reserved_codes.reserve(session, {k: c for k, c in letter_codes.items()
+                                             if k not in existing}, now=moment)
+            session.commit()
             return _write(result, rendered, dry_run_dir)
-        created = _insert(session, review, plan, letter_codes, set(existing), moment, today, actor)
+        created = _insert(session, review, plan, letter_codes, set(existing), moment, today, actor,
+                          bring)
     return MailoutResult(ref, initials, plan, created, letter_codes, existing=frozenset(existing),
-                         dates=used)
+                         dates=used, bring_to_meeting=bring)
 
 
 def _insert(session: Session, review: Review, plan: Mailout, letter_codes: dict[str, str | None],
-            existing: set[str], now: dt.datetime, today: dt.date, actor: str) -> int:
+            existing: set[str], now: dt.datetime, today: dt.date, actor: str,
+            bring: frozenset[str] = frozenset()) -> int:
     rows: list[Dispatch] = []
     common = {"review_ref": review.ref, "return_by": plan.return_by.isoformat()}
     for letter in plan.letters:
@@ -154,7 +169,8 @@ def _insert(session: Session, review: Review, plan: Mailout, letter_codes: dict[
             key=letter.key, kind=INVITATION_KIND, channel=letter.channel, state="pending",
             review_id=review.id, participant_id=letter.participant_id,
             recipient=letter.recipient, reference_code=letter_codes[letter.key], due_at=now,
-            params={**common, "form": letter.form, "band": letter.band},
+            params={**common, "form": letter.form, "band": letter.band,
+                    **({"bring_to_meeting": True} if letter.key in bring else {})},
         ))
     forms = {letter.key: letter.form for letter in plan.letters}
     for reminder in plan.reminders:
@@ -165,7 +181,8 @@ def _insert(session: Session, review: Review, plan: Mailout, letter_codes: dict[
             review_id=review.id, participant_id=reminder.participant_id,
             recipient=reminder.recipient, due_at=send_at(reminder.on),
             params={**common, "form": forms[reminder.letter_key], "letter_key": reminder.letter_key,
-                    "form_code": letter_codes[reminder.letter_key]},
+                    "form_code": letter_codes[reminder.letter_key],
+                    **({"bring_to_meeting": True} if reminder.letter_key in bring else {})},
         ))
     if not rows:
         session.rollback()
@@ -176,6 +193,7 @@ def _insert(session: Session, review: Review, plan: Mailout, letter_codes: dict[
         for row in rows:
             audit.record(session, "dispatch.planned", "dispatch", row.id, actor=actor, key=row.key,
                          kind=row.kind, channel=row.channel)
+        reserved_codes.release(session, [letter.key for letter in plan.letters])
         deadline = keyed.deadline_by_key(session, mailout_key(review.ref))
         if deadline is not None and deadline.met_on is None:
             deadline.met_on = today

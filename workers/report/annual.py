@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from workers.qa.counts import qa_results
 from workers.report import queries
 from workers.report.figures import AnnualReport, Period
 from workers.survey.counts import survey_results
@@ -47,6 +48,7 @@ def build_report(
         escalations=(queries.escalations(session, period), *earlier),
         stages=tuple(stages),
         survey=survey_results(session, period.start, period.end),
+        qa=qa_results(session, period.start, period.end),
     )
 
 

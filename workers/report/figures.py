@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from workers.qa.counts import QaResults
     from workers.survey.counts import SurveyResults
 
 
@@ -182,3 +183,4 @@ class AnnualReport:
         "deputy_manager", "group_manager", "head_of_service", "assistant_director", "cafcass",
     )
     survey: SurveyResults | None = None  # Appendix A, when a stakeholder survey ran (issue 20)
+    qa: QaResults | None = None  # observations and record audits (§9.2-9.3), once recorded

@@ -164,6 +164,10 @@ def report_tables(
         tables.append(_returns("questionnaires", "Stakeholder questionnaire returns",
                                report.questionnaires))
     tables.append(_escalations(report))
+    if report.qa is not None:
+        from workers.qa.report import qa_tables
+
+        tables += qa_tables(report.qa, report.reviews.iros)
     if report.survey is not None:
         from workers.survey.report import appendix_tables
 

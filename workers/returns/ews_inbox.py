@@ -76,7 +76,8 @@ class EwsInbox:
             is_report=_report_kind(item.item_class) == "ndr",
             is_receipt=_report_kind(item.item_class) == "receipt",
             attachments=attachments,
-            sender_domain=_domain(item.sender or item.author),
+            sender_domain=_address(item.sender or item.author).rpartition("@")[2],
+            sender=_address(item.sender or item.author),
             sent_at=item.datetime_sent,
         )
 
@@ -94,9 +95,9 @@ class EwsInbox:
             self._account.protocol.close()
 
 
-def _domain(mailbox: Any) -> str:
-    address = str(getattr(mailbox, "email_address", "") or "")
-    return address.rpartition("@")[2].lower() if "@" in address else ""
+def _address(mailbox: Any) -> str:
+    address = str(getattr(mailbox, "email_address", "") or "").strip().lower()
+    return address if "@" in address else ""
 
 
 def _translate(exc: BaseException, cfg: EwsConfig) -> Exception:

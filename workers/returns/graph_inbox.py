@@ -115,6 +115,7 @@ class GraphInbox:
             is_receipt=not is_report and message_class.upper().startswith(REPORT_CLASS),
             attachments=attachments,
             sender_domain=domain.lower(),
+            sender=sender.strip().lower() if "@" in sender else "",
             sent_at=_when(row.get("sentDateTime")),
         )
 

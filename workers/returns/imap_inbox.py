@@ -179,6 +179,7 @@ def parse(raw: bytes, uid: str, received: dt.datetime | None, validity: str = ""
         is_receipt=receipt,
         attachments=() if report else _attachments(msg),
         sender_domain=sender.rpartition("@")[2].lower(),
+        sender=sender.strip().lower() if "@" in sender else "",
         sent_at=_date(msg),
     )
 

@@ -31,6 +31,9 @@ class InboxMessage:
     attachments: tuple[InboxAttachment, ...] = field(default=())
     sender_domain: str = ""  # the sender's domain only (no name, no local part)
     sent_at: dt.datetime | None = None  # the Date header, where the reader has it
+    # the sender's address, lowercased: compared with the participant's (issue 16 §3) and kept
+    # on the return; never logged
+    sender: str = ""
 
 
 class InboxReader(Protocol):

@@ -1,9 +1,11 @@
 """Polling the team mailbox: returns recorded, bounces marked, the rest left for a person.
 
 Each matched message (a return or a bounce) is recorded and committed, then moved to the
-processed folder. An unmatched one is left in the inbox and listed (an ``inbox.unmatched`` audit
-event with its Message-ID; `iro returns unmatched`). The reader's watermark is saved in
-``service_state`` after each poll, so a message is considered once.
+processed folder; a message returning several children's forms files each against its own code,
+all or nothing. An unmatched one is left in the inbox and listed (``unmatched_messages`` and an
+``inbox.unmatched`` audit event; `iro returns unmatched`) until a person marks it dealt with.
+The reader's watermark is saved in ``service_state`` after each poll, so a message is
+considered once.
 """
 
 from __future__ import annotations
@@ -18,12 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workers.core.clock import london_date
-from workers.errors import RefusedError
 from workers.queue.scheduler import Job, JobContext
-from workers.returns import service
+from workers.returns import service, unmatched
+from workers.returns.attachments import codes_in
 from workers.returns.inbox import InboxMessage, InboxReader
-from workers.returns.matching import classify
-from workers.store import audit
+from workers.returns.matching import Filing, classify
 from workers.store.models import Return, Review, ServiceState
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,8 @@ def process(
 def _one(sessions: sessionmaker[Session], message: InboxMessage, documents_dir: Path,
          received: dt.datetime) -> str:
     with sessions() as session:
-        match = classify(message, lambda codes: service.issued(session, codes))
+        match = classify(message, lambda codes: service.issued(session, codes),
+                         [codes_in(a) for a in message.attachments])
         if match.outcome == "receipt":
             return "receipt"
         if match.outcome == "bounce":
@@ -102,34 +104,42 @@ def _one(sessions: sessionmaker[Session], message: InboxMessage, documents_dir: 
                 service.record_bounce(session, dispatch, source_message_id=message.message_id)
             session.commit()
             return "bounce"
-        if match.outcome == "unmatched" or match.code is None:
-            return _unmatched(session, message, "no_code")
+        if match.outcome == "unmatched" or not match.filings:
+            return _unmatched(session, message, match.reason or "no_code", match.codes)
         if session.scalar(select(Return.id).where(
                 Return.source_message_id == message.message_id)) is not None:
             return "return"  # seen before (a poll that died before moving it): just move it
-        letter = service.dispatch_by_code(session, match.code)
-        review = session.get(Review, letter.review_id)
-        assert review is not None  # a mail-out dispatch always has its review
-        kept = [service.keep_file(documents_dir, letter, review, a.filename, a.content)
-                for a in message.attachments]
+        kept: list[Path] = []
         try:
-            service.record_return(
-                session, letter, received_on=london_date(received),
-                channel="email", source_message_id=message.message_id,
-                file_path=kept[0] if kept else None)
-        except RefusedError:
+            for filing in match.filings:
+                _file(session, message, filing, documents_dir, received, kept)
+        except service.ReturnRefused as exc:
             session.rollback()
-            return _unmatched(session, message, "already_returned")
+            for path in kept:  # nothing filed: no file of it left with any case
+                path.unlink(missing_ok=True)
+            return _unmatched(session, message, exc.reason, match.codes)
         session.commit()
         return "return"
 
 
-def _unmatched(session: Session, message: InboxMessage, reason: str) -> str:
-    audit.record(session, "inbox.unmatched", "message", None, reason=reason,
-                 message_id=message.message_id[:200],
-                 received_at=message.received_at, sent_at=message.sent_at,
-                 sender_domain=message.sender_domain[:100],
-                 attachments=len(message.attachments))
+def _file(session: Session, message: InboxMessage, filing: Filing, documents_dir: Path,
+          received: dt.datetime, kept: list[Path]) -> None:
+    """One form of the message, with its own attachments, against its own child's review."""
+    letter = service.dispatch_by_code(session, filing.code)
+    review = session.get(Review, letter.review_id)
+    assert review is not None  # a mail-out dispatch always has its review
+    mine = [message.attachments[n] for n in filing.attachments]
+    files = [service.keep_file(documents_dir, letter, review, a.filename, a.content)
+             for a in mine]
+    kept.extend(files)
+    service.record_return(session, letter, received_on=london_date(received), channel="email",
+                          source_message_id=message.message_id,
+                          file_path=files[0] if files else None, sender=message.sender)
+
+
+def _unmatched(session: Session, message: InboxMessage, reason: str,
+               codes: tuple[str, ...] = ()) -> str:
+    unmatched.add(session, message, reason, codes)
     session.commit()
     log.info("inbox message %s left for a person (%s)", message.message_id[:80], reason)
     return "unmatched"

@@ -30,6 +30,8 @@ class ParticipantRow:
     reminded: tuple[dt.date, ...]
     returned_on: dt.date | None
     returned_by: str  # email | post | ""
+    # an emailed return from an address not the participant's, waiting for a person (issue 16)
+    needs_confirmation: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,8 @@ def review_returns(session: Session, review_ref: str) -> tuple[list[ParticipantR
     out = [
         ParticipantRow(person.ref, person.role, d.channel, d.reference_code or "", d.state,
                        d.sent_at, tuple(reminded[person.id]),
-                       ret.received_on if ret else None, ret.channel if ret else "")
+                       ret.received_on if ret else None, ret.channel if ret else "",
+                       bool(ret and ret.needs_confirmation))
         for d, person, ret in rows if d.kind == INVITATION_KIND
     ]
     sent = [r for r in out if r.form_code and r.state == "sent"]

@@ -48,13 +48,29 @@ def cancel_pending(session: Session, key_prefix: str) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def current_case(source: Review, *, besides: Review) -> list[Participant]:
+    """The people of ``source`` as the case stands now: each as on their latest row over the
+    child's reviews since (``besides`` left out), and nobody withdrawn on any of those rows."""
+    since = sorted((r for r in source.child.reviews if r.id != besides.id
+                    and r.status != "cancelled" and (r.sequence, r.id) >= (source.sequence,
+                                                                             source.id)),
+                   key=lambda r: (r.sequence, r.id))
+    rows: dict[str, list[Participant]] = {}
+    for review in since:
+        for person in review.participants:
+            rows.setdefault(person.ref, []).append(person)
+    return [rows[p.ref][-1] for p in source.participants
+            if all(row.withdrawn_on is None for row in rows.get(p.ref, [p]))]
+
+
 def copy_participants(session: Session, source: Review, target: Review) -> int:
-    """Invite the same people to the next review (refs kept, attendance cleared)."""
-    present = {p.ref for p in target.participants}
+    """Invite the people of the case as it is now to the next review (refs kept, attendance
+    cleared): not the held review's list, so someone whose part ended, withdrawn since, is not
+    carried forward (issue 16 §5). A next review the case system sent keeps its own list."""
+    if target.participants:
+        return 0
     copied = 0
-    for person in source.participants:
-        if person.ref in present or person.withdrawn_on is not None:
-            continue  # someone withdrawn from the case is not invited again (issue 16)
+    for person in current_case(source, besides=target):
         session.add(
             Participant(
                 review=target,
@@ -68,6 +84,7 @@ def copy_participants(session: Session, source: Review, target: Review) -> int:
                 address=person.address,
                 postcode=person.postcode,
                 channel=person.channel,
+                placement_withheld=person.placement_withheld,
             )
         )
         copied += 1

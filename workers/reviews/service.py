@@ -20,6 +20,7 @@ from workers.errors import BadInputError, ConfigError, RefusedError
 from workers.reviews import records
 from workers.reviews.calendar import Calendar
 from workers.reviews.clock import ClockStop, WriteUpKind, stop_clock
+from workers.reviews.date_checks import held_date_doubts
 from workers.reviews.held import (
     HeldPlan,
     PlannedNotice,
@@ -30,6 +31,7 @@ from workers.reviews.held import (
     record_draft_key,
     send_at,
 )
+from workers.reviews.matching import planned_twin
 from workers.reviews.timescale import NextReview, early_review
 from workers.store import audit, keyed
 from workers.store.models import Child, Dispatch, Review
@@ -58,7 +60,9 @@ def mark_held(
     now: dt.datetime,
     today: dt.date | None = None,
     actor: str = "system",
+    confirm: bool = False,
 ) -> HeldResult:
+    """``confirm``: the person has checked a date that looks like a slip (date_checks)."""
     review = records.review_by_ref(session, review_ref)
     if review.status != "planned":
         when = f" on {review.held_on.isoformat()}" if review.held_on else ""
@@ -71,6 +75,10 @@ def mark_held(
         )
     if today is not None and held_on > today:
         raise BadInputError(f"--date {held_on.isoformat()} is in the future; record it on the day")
+    doubts = held_doubts(rules, calendar, review, held_on)
+    if doubts and not confirm:
+        raise RefusedError(f"review {review.ref}: --date {'; '.join(doubts)}; if that is right, "
+                           "run it again with --confirm; nothing changed")
     code = _participation_code(rules, participation)
     _mark_attendance(review, attended)
 
@@ -102,7 +110,7 @@ def mark_held(
     moment = now
     entered_on = today or now.astimezone(LONDON).date()
     planned = sum(
-        _plan_notice(session, review, notice, overdue_to, moment, actor)
+        plan_notice(session, review, notice, overdue_to, moment, actor)
         for notice in quiet_for_late_entry(plan.notices, entered_on)
     )
     following = _plan_next(session, child, review, plan.next) if plan.next else None
@@ -118,8 +126,20 @@ def mark_held(
         days_late=review.days_late,
         participation=code,
         next_review_ref=following.ref if following else None,
+        confirmed=doubts,
     )
     return HeldResult(review, plan, following, planned)
+
+
+def held_doubts(rules: Rules, calendar: Calendar, review: Review, held_on: dt.date) -> list[str]:
+    """Why ``held_on`` may be a typing slip (before the previous review, far from the planned
+    meeting, a weekend or bank holiday); the correction of a held date asks the same."""
+    previous = [r.held_on for r in review.child.reviews
+                if r.id != review.id and r.held_on is not None and r.sequence < review.sequence]
+    planned = review.scheduled_at.astimezone(LONDON).date() if review.scheduled_at else None
+    return held_date_doubts(held_on, previous_held=max(previous, default=None), planned_on=planned,
+                            far_days=rules.review_timescales.held_far_from_meeting_days,
+                            calendar=calendar)
 
 
 def _participation_code(rules: Rules, participation: str | None) -> str | None:
@@ -159,7 +179,7 @@ def overdue_recipient(rules: Rules, directory: Directory, child: Child, review: 
     return person.email
 
 
-def _plan_notice(
+def plan_notice(
     session: Session,
     review: Review,
     notice: PlannedNotice,
@@ -193,9 +213,8 @@ def _plan_notice(
 
 def _plan_next(session: Session, child: Child, held: Review, nxt: NextReview) -> Review:
     """The next review row (reused if the case system already sent it), its people, its mail-out."""
-    following = next(
-        (r for r in child.reviews if r.sequence == nxt.sequence and r.status == "planned"), None
-    )
+    # the case system may have sent it already, under its own ref (issue 16 §4)
+    following = planned_twin(child.reviews, nxt.sequence, nxt.due_on, other_than=held.ref)
     if following is None:
         following = Review(
             ref=f"{child.ref}-R{nxt.sequence}",

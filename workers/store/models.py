@@ -170,6 +170,10 @@ class PrintBatch(Timestamped, Base):
     pdf_path: Mapped[str] = mapped_column(Text, default="")
     manifest_path: Mapped[str] = mapped_column(Text, default="")
     printed_at: Mapped[dt.datetime | None]
+    # voided: its letters went back to wait for the next batch (migration 0013_returns)
+    voided_at: Mapped[dt.datetime | None]
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    reprints: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Return(Timestamped, Base):
@@ -181,8 +185,15 @@ class Return(Timestamped, Base):
     dispatch_id: Mapped[int] = mapped_column(ForeignKey("dispatches.id"), unique=True)
     received_on: Mapped[dt.date] = mapped_column(Date)
     channel: Mapped[str] = mapped_column(String(10))  # email | post
-    source_message_id: Mapped[str | None] = mapped_column(String(400), unique=True)
+    # one email may return several children's forms, one Return each (migration 0013_returns)
+    source_message_id: Mapped[str | None] = mapped_column(String(400), index=True)
     file_path: Mapped[str | None] = mapped_column(Text)
+    # the address an emailed return came from; one that is not the participant's is filed but
+    # waits for a person to confirm it (issue 16 §3)
+    sender: Mapped[str | None] = mapped_column(String(320))
+    needs_confirmation: Mapped[bool] = mapped_column(Boolean, default=False)
+    confirmed_by: Mapped[str | None] = mapped_column(String(320))
+    confirmed_at: Mapped[dt.datetime | None]
 
 
 class Deadline(Timestamped, Base):
@@ -295,12 +306,15 @@ class CarePeriod(Timestamped, Base):
 
 # Every table on Base.metadata once this module is imported (the migrations compare against it),
 # and the names where callers have always found them.
+from workers.store.qa_models import ChairingObservation, RecordAudit  # noqa: E402
+from workers.store.returns_models import CodeReservation, UnmatchedMessage  # noqa: E402
 from workers.store.survey_models import Survey, SurveyInvitation, SurveyResponse  # noqa: E402
 from workers.store.web_models import SignInFailure, WebSession, WebUser  # noqa: E402
 
 __all__ = [
-    "Base", "CarePeriod", "Child", "Deadline", "Dispatch", "Escalation", "EscalationStep",
-    "MidwayCheck", "AuditEvent", "Participant", "PrintBatch", "Return", "Review", "ReviewDecision",
-    "ServiceState", "SignInFailure", "Survey", "SurveyInvitation", "SurveyResponse", "Timestamped",
-    "UtcDateTime", "WebSession", "WebUser",
+    "Base", "CarePeriod", "ChairingObservation", "Child", "CodeReservation", "Deadline", "Dispatch",
+    "Escalation", "EscalationStep", "MidwayCheck", "AuditEvent", "Participant", "PrintBatch",
+    "RecordAudit", "Return", "Review", "ReviewDecision", "ServiceState", "SignInFailure", "Survey",
+    "SurveyInvitation", "SurveyResponse", "Timestamped", "UnmatchedMessage", "UtcDateTime",
+    "WebSession", "WebUser",
 ]

@@ -37,6 +37,14 @@ def invitation_for(session: Session, token: str) -> tuple[SurveyInvitation, Surv
     return invitation, survey
 
 
+def survey_named(session: Session, name: str) -> Survey:
+    survey = session.scalars(select(Survey).where(Survey.name == name)).one_or_none()
+    if survey is None:
+        known = ", ".join(session.scalars(select(Survey.name).order_by(Survey.name))) or "none"
+        raise NotFoundError(f"no survey named {name!r} (surveys: {known})")
+    return survey
+
+
 def check_open(invitation: SurveyInvitation, survey: Survey, today: dt.date) -> None:
     if invitation.returned_on is not None:
         raise RefusedError(USED)
@@ -67,6 +75,17 @@ def answer_by_link(session: Session, token: str, given: Mapping[str, str], *,
     answers = _check(survey, invitation.role, given)
     if not answers:
         raise BadInputError("Please answer at least one question.")
+    _mark_returned(session, invitation, today, "web")
+    _add_response(session, survey, invitation.role, "web", answers)
+    audit.record(session, "survey.returned", "dispatch", invitation.dispatch_id,
+                 actor="survey link", survey_id=survey.id, role=invitation.role)
+    return invitation.role
+
+
+def _mark_returned(session: Session, invitation: SurveyInvitation, today: dt.date,
+                   channel: str, used: str = USED) -> None:
+    """The person answered: the invitation marked (once), a Return on the questionnaire for the
+    report's return count, and their reminder called off."""
     # conditional: of two submissions at once, one wins and the other is refused
     result = session.execute(
         update(SurveyInvitation)
@@ -75,8 +94,8 @@ def answer_by_link(session: Session, token: str, given: Mapping[str, str], *,
         .execution_options(synchronize_session=False)
     )
     if not getattr(result, "rowcount", 0):
-        raise RefusedError(USED)
-    session.add(Return(dispatch_id=invitation.dispatch_id, received_on=today, channel="web"))
+        raise RefusedError(used)
+    session.add(Return(dispatch_id=invitation.dispatch_id, received_on=today, channel=channel))
     if invitation.reminder_dispatch_id is not None:
         session.execute(
             update(Dispatch)
@@ -85,25 +104,53 @@ def answer_by_link(session: Session, token: str, given: Mapping[str, str], *,
             .values(state="cancelled", last_error="answered")
             .execution_options(synchronize_session=False)
         )
-    _add_response(session, survey, invitation.role, "web", answers)
-    audit.record(session, "survey.returned", "dispatch", invitation.dispatch_id,
-                 actor="survey link", survey_id=survey.id, role=invitation.role)
-    return invitation.role
 
 
-def key_paper(session: Session, name: str, role: str, given: Mapping[str, str], *,
-              actor: str, today: dt.date) -> None:
-    """Business support keys in a paper questionnaire (the caller commits)."""
-    survey = session.scalars(select(Survey).where(Survey.name == name)).one_or_none()
-    if survey is None:
-        known = ", ".join(session.scalars(select(Survey.name).order_by(Survey.name))) or "none"
-        raise NotFoundError(f"no survey named {name!r} (surveys: {known})")
+def _by_code(session: Session, survey: Survey, code: str, secret: str) -> SurveyInvitation:
+    """The invitation whose posted questionnaire carries ``code``: each code is made again from
+    its salt (a few hundred HMACs), so the store keeps no code."""
+    for invitation in session.scalars(select(SurveyInvitation).where(
+            SurveyInvitation.survey_id == survey.id).order_by(SurveyInvitation.id)):
+        if links.same_code(code, links.paper_code(secret, invitation.salt)):
+            return invitation
+    raise NotFoundError(f"--code {code}: no questionnaire of survey {survey.name} has this "
+                        "return code; check it against the form (letters and digits, e.g. "
+                        "ABCDE-FGHJK), or key it without --code as an unmarked form")
+
+
+def key_paper(session: Session, name: str, role: str | None, given: Mapping[str, str], *,
+              actor: str, today: dt.date, code: str | None = None,
+              secret: str | None = None) -> str:
+    """Business support keys in a paper questionnaire (the caller commits); returns the role.
+
+    With the return code printed on a posted questionnaire, the person who was sent it is marked
+    as having answered (their reminder stops, the return is counted) exactly as an answer by
+    link does, and the answers are stored apart from them. Without a code (a form photocopied
+    or handed out), the answers are stored and no one is marked."""
+    survey = survey_named(session, name)
+    invitation = None
+    if code:
+        invitation = _by_code(session, survey, code, links.require_secret(secret))
+        if role and role != invitation.role:
+            raise BadInputError(f"--role {role}: the form with this code was sent to a "
+                                f"{invitation.role}; leave --role out with --code")
+        role = invitation.role
+    if not role:
+        raise BadInputError("--role: say whose questionnaire it is (carer, social_worker or "
+                            "guardian), or give the form's --code")
     answers = _check(survey, role, given)
     if not answers:
         raise BadInputError("--answers: no answers given; expected e.g. Q1=Always,Q5=Good")
+    if invitation is not None:
+        _mark_returned(session, invitation, today, "post",
+                       used=f"--code {code}: this questionnaire has been answered already "
+                            "(online, or keyed before); nothing was recorded")
+        audit.record(session, "survey.returned", "dispatch", invitation.dispatch_id,
+                     actor=actor, survey_id=survey.id, role=role, channel="post")
     _add_response(session, survey, role, "paper", answers)
     audit.record(session, "survey.keyed", "survey", survey.id, actor=actor, role=role,
                  on=today)
+    return role
 
 
 def parse_answers(text: str) -> dict[str, str]:

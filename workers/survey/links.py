@@ -27,6 +27,23 @@ def token_for(secret: str, salt: str) -> str:
     return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
 
+def paper_code(secret: str, salt: str) -> str:
+    """The return code printed on a posted questionnaire, short enough to key from paper
+    (``ABCDE-FGHJK``, 50 bits): found again by making each invitation's code from its salt, so
+    nothing more is stored. Another HMAC than the link's: the code opens no web page."""
+    mac = hmac.new(secret.encode(), b"paper:" + salt.encode(), hashlib.sha256).digest()
+    text = base64.b32encode(mac).decode()[:10]
+    return f"{text[:5]}-{text[5:]}"
+
+
+def same_code(given: str, code: str) -> bool:
+    """``given`` as keyed (any case, spaces or dashes) is ``code``."""
+    # base32 has no 0, 1 or 8: read off paper they were O, I and B
+    clean = "".join(ch for ch in given.upper() if ch.isalnum()).translate(
+        str.maketrans("018", "OIB"))
+    return hmac.compare_digest(clean, code.replace("-", ""))
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

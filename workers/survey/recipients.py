@@ -4,8 +4,9 @@ Annual report §9.4: questionnaires went to foster carers, social workers and Ch
 Guardians. A carer with three children reviewed is asked once, so people are told apart by their
 recorded email address (per role: the questions differ). A guardian with no address on the
 record is asked through CAFCASS when directory.yaml gives CAFCASS's address (the seed's
-guardians were reached through CAFCASS); anyone else without an email address is listed as not
-asked (the survey goes by email only). Nothing here reads the store or sends anything.
+guardians were reached through CAFCASS); anyone else without an email address but with a postal
+one is asked by post (told apart by name and postcode); with neither, they are listed as not
+asked. Nothing here reads the store or sends anything.
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ class Candidate:
     email: str | None
     email_confirmed: bool
     held_on: dt.date
+    postal: bool = False  # a postal address and postcode on the record: asked by post
+    postcode: str = ""
+
+    @property
+    def postcode_key(self) -> str:
+        return "".join(self.postcode.upper().split())
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class Recipient:
     review_id: int
     via: str  # "direct" or "cafcass"
     who: str  # a digest telling people apart, for the dispatch key (no address in keys or logs)
+    channel: str = "email"  # or "post": a printed questionnaire in the print batch
 
 
 @dataclass(frozen=True)
@@ -56,7 +64,7 @@ class LeftOut:
 @dataclass(frozen=True)
 class Selection:
     recipients: tuple[Recipient, ...]
-    not_asked: tuple[LeftOut, ...]  # no email address: cannot be asked (post is not built)
+    not_asked: tuple[LeftOut, ...]  # no email or postal address: cannot be asked
     problems: tuple[LeftOut, ...]  # an address that may not be used: preflight refuses
 
 
@@ -103,7 +111,15 @@ def select_recipients(
                 chosen[key] = Recipient(c.role, cafcass_address.lower(), c.participant_id,
                                         c.review_id, "cafcass", _digest(*key))
             continue
+        if c.postal:
+            # by post: told apart by name and postcode (the same carer on two reviews)
+            key = (c.role, f"post:{' '.join(c.name.lower().split())}|{c.postcode_key}")
+            if key not in chosen:
+                chosen[key] = Recipient(c.role, "post", c.participant_id, c.review_id, "direct",
+                                        _digest(*key), channel="post")
+            continue
         not_asked.setdefault(c.participant_ref, LeftOut(
-            c.participant_ref, c.role, "no email address on the case record; not asked"))
+            c.participant_ref, c.role, "no email or postal address on the case record; "
+                                       "not asked"))
     return Selection(tuple(chosen.values()), tuple(not_asked.values()),
                      tuple(problems.values()))

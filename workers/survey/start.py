@@ -79,7 +79,9 @@ def candidates(session: Session, roles: Sequence[str], first: dt.date,
         .where(Review.held_on >= first, Review.held_on <= last, Participant.role.in_(roles))
     ).all()
     return [Candidate(p.id, p.ref, p.review_id, p.role, p.name, p.email, p.email_confirmed,
-                      held_on or first) for p, held_on in rows]
+                      held_on or first, postal=bool((p.address or "").strip()
+                                                    and (p.postcode or "").strip()),
+                      postcode=p.postcode or "") for p, held_on in rows]
 
 
 def reminder_date(cfg: SurveyConfig, calendar: WorkingCalendar, closes_on: dt.date,
@@ -101,6 +103,7 @@ def start(
     now: dt.datetime,
     actor: str,
     dry_run: bool = False,
+    max_address_lines: int = 7,
 ) -> StartResult:
     """Plan the survey (the caller commits). Refuses, with nothing planned, when any address
     may not be used (the mail-out's preflight rule, DESIGN.md §6)."""
@@ -116,9 +119,10 @@ def start(
     selection: Selection = select_recipients(found, request.roles,
                                              allowed_domains=allowed_domains,
                                              cafcass_address=cafcass_address)
-    if selection.problems:
-        lines = "\n".join(f"  - {p}" for p in selection.problems)
-        raise PreflightError(f"survey {request.name} refused: {len(selection.problems)} "
+    problems = [*selection.problems, *_postal(session, selection, max_address_lines)]
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise PreflightError(f"survey {request.name} refused: {len(problems)} "
                              f"problem(s); nothing was planned. Correct the case record and "
                              f"run it again:\n{lines}")
     reminder_on = reminder_date(cfg, calendar, request.closes_on, today)
@@ -153,6 +157,19 @@ def start(
     return StartResult(survey.id, new, len(existing), selection.not_asked, reminder_on)
 
 
+def _postal(session: Session, selection: Selection, max_lines: int) -> list[LeftOut]:
+    """A posted questionnaire's address must be whole and fit the envelope window (the
+    mail-out's preflight rule for every posted letter)."""
+    from workers.mailout.preflight import postal_problems
+
+    out = []
+    for r in selection.recipients:
+        person = session.get(Participant, r.participant_id) if r.channel == "post" else None
+        if person is not None:
+            out += [LeftOut(person.ref, r.role, why) for why in postal_problems(person, max_lines)]
+    return out
+
+
 def snapshot(cfg: SurveyConfig, roles: Sequence[str]) -> dict[str, Any]:
     """The questions as asked, kept with the survey so its report never depends on a later
     survey.yaml."""
@@ -170,7 +187,8 @@ def _plan_one(session: Session, survey: Survey, recipient: Recipient, secret: st
               now: dt.datetime, reminder_on: dt.date | None, actor: str) -> None:
     key = _key(survey.name, recipient)
     params = {"survey_id": survey.id, "via": recipient.via}
-    sent = Dispatch(key=key, kind=QUESTIONNAIRE, channel="email", review_id=recipient.review_id,
+    sent = Dispatch(key=key, kind=QUESTIONNAIRE, channel=recipient.channel,
+                    review_id=recipient.review_id,
                     participant_id=recipient.participant_id, recipient=recipient.address,
                     due_at=now, params=params)
     session.add(sent)
@@ -182,7 +200,7 @@ def _plan_one(session: Session, survey: Survey, recipient: Recipient, secret: st
                                   salt=salt, token_hash=links.token_hash(token))
     if reminder_on is not None:
         due = dt.datetime.combine(reminder_on, REMINDER_HOUR, LONDON).astimezone(dt.UTC)
-        reminder = Dispatch(key=f"{key}/reminder", kind=REMINDER, channel="email",
+        reminder = Dispatch(key=f"{key}/reminder", kind=REMINDER, channel=recipient.channel,
                             review_id=recipient.review_id,
                             participant_id=recipient.participant_id,
                             recipient=recipient.address, due_at=due, params=params)

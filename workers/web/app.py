@@ -59,13 +59,17 @@ def create_app(
         admin,
         auth,
         iro,
+        iro_midway,
         letters,
         mailouts_due,
         manager,
+        manager_qa,
         oidc,
+        print_changes,
         review_events,
         support_casework,
         support_ops,
+        support_returns,
         support_reviews,
         survey,
     )
@@ -110,8 +114,9 @@ def create_app(
 
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, support_reviews, support_ops, support_casework, mailouts_due, letters,
-                   iro, review_events, manager, survey, admin):
+    for module in (auth, support_reviews, support_ops, support_casework, support_returns,
+                   print_changes, mailouts_due, letters, iro, iro_midway, review_events, manager,
+                   manager_qa, survey, admin):
         app.include_router(module.router)
     errorpages.install(app)
     survey.redact_access_log()

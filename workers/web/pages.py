@@ -20,9 +20,13 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 NAV = {
     "business_support": [("/support", "Upcoming reviews"), ("/support/mailouts", "Mail-outs due"),
                          ("/support/letters", "Letters"), ("/support/dispatches", "Failed"),
-                         ("/support/print", "Print batch"), ("/support/import", "Import")],
-    "iro": [("/iro", "My caseload"), ("/iro/escalations", "My escalations")],
-    "manager": [("/manager", "Awaiting me"), ("/manager/report", "Report")],
+                         ("/support/print", "Print batch"),
+                         ("/support/returns/unmatched", "Unmatched returns"),
+                         ("/support/import", "Import")],
+    "iro": [("/iro", "My caseload"), ("/iro/escalations", "My escalations"),
+            ("/iro/midway", "Midway checks")],
+    "manager": [("/manager", "Awaiting me"), ("/manager/report", "Report"),
+                ("/manager/qa", "Quality")],
 }
 
 

@@ -69,6 +69,7 @@ class ReviewLine:
     due_on: dt.date
     status: str
     progress: Progress
+    waiting: bool = False  # no meeting date, time or venue yet: the mail-out waits (issue 16)
 
 
 def progress_by_review(session: Session, review_ids: list[int]) -> dict[int, Progress]:

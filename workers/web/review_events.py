@@ -135,7 +135,7 @@ def held(request: Request, review_ref: str, user: SignedIn,
          held_on: Annotated[str, Form()] = "", participation: Annotated[str, Form()] = "",
          attended: Annotated[list[str] | None, Form()] = None,
          confirmed: Annotated[str, Form()] = "") -> Response:
-    from workers.reviews.service import mark_held
+    from workers.reviews.service import held_doubts, mark_held
 
     ctx = web_context(request)
     target = f"/iro/reviews/{review_ref}"
@@ -149,10 +149,12 @@ def held(request: Request, review_ref: str, user: SignedIn,
                 return _page(request, review_ref, user, 400, str(exc), {
                     "held_on": held_on, "participation": participation,
                     "attended": list(attended or ())})
+            doubts = held_doubts(ctx.rules, ctx.calendar, review, day)  # issue 16 §5
             return confirm.ask(
                 request, question=f"Record review {review.ref} as held on {day:%d %B %Y}?",
-                detail="The write-up clocks start, the draft review record is emailed to the "
-                       "chair and the next review is set up.",
+                detail=("Please check the date: " + "; ".join(doubts) + ". " if doubts else "")
+                + "The write-up clocks start, the draft review record is emailed to the "
+                  "chair and the next review is set up.",
                 yes="Yes, record it as held", back=target,
                 fields=[("held_on", held_on), ("participation", participation),
                         *(("attended", ref) for ref in attended or ())])
@@ -160,7 +162,8 @@ def held(request: Request, review_ref: str, user: SignedIn,
             result = mark_held(session, ctx.rules, ctx.directory, ctx.calendar, review.ref,
                                _day(held_on, "Held on", today),
                                participation=participation or None, attended=attended or (),
-                               today=today, now=ctx.clock.now(), actor=user.email)
+                               today=today, now=ctx.clock.now(), actor=user.email,
+                               confirm=True)  # the page showed any doubt before the "yes"
         except BadInputError as exc:  # RefusedError too
             session.rollback()
             return _page(request, review_ref, user, _status(exc), str(exc), {
@@ -246,4 +249,32 @@ def write_up(request: Request, review_ref: str, event: str, user: SignedIn,
     verdict = "in time" if stop.in_time else "late"
     flash(request, f"{what} on {day:%d %B %Y}: {stop.working_days_taken} working days after the "
                    f"meeting ({verdict}).", "ok" if stop.in_time else "warn")
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/{review_ref}/correct/held")
+def held_date(request: Request, review_ref: str, user: SignedIn,
+              held_on: Annotated[str, Form()] = "",
+              confirm: Annotated[str, Form()] = "") -> Response:
+    """A held date entered wrongly, corrected by the chair or an IRO manager (issue 16 §5): the
+    same service as `iro correct held`."""
+    from workers.casework.redate import Corrector, correct_held
+
+    ctx = web_context(request)
+    target = f"/iro/reviews/{review_ref}"
+    today = ctx.today()
+    with ctx.sessions() as session:
+        review = _review(ctx, session, review_ref, user)
+        try:
+            done = correct_held(session, ctx.rules, ctx.directory, ctx.calendar, review.ref,
+                                _day(held_on, "Held on", today),
+                                who=Corrector(user.email.lower(), frozenset(user.roles)),
+                                today=today, now=ctx.clock.now(), confirm=confirm == "yes")
+        except BadInputError as exc:  # RefusedError too
+            session.rollback()
+            flash(request, " ".join(str(exc).split()), "error")
+            return RedirectResponse(target, status_code=303)
+        session.commit()
+    flash(request, f"Review {done.review_ref}: the date held is now {done.new:%d %B %Y} "
+                   f"(was {done.old:%d %B %Y}); " + "; ".join(done.lines()) + ".")
     return RedirectResponse(target, status_code=303)

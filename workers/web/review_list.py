@@ -155,6 +155,7 @@ def upcoming_page(session: Session, listing: Listing, *,
                   mailout_bounds: tuple[dt.date, dt.date] | None = None) -> Page[ReviewLine]:
     """One page of planned reviews with the total that match the listing's filters."""
     from workers.mailout.documents import review_on
+    from workers.store.deadline_queries import has_meeting
 
     where = conditions(listing, mailout_bounds=mailout_bounds)
     total = session.scalar(select(func.count()).select_from(Review)
@@ -164,5 +165,6 @@ def upcoming_page(session: Session, listing: Listing, *,
         .order_by(*_order(session, listing)).offset(listing.offset).limit(listing.size)))
     progress = progress_by_review(session, [r.id for r, _ in rows])
     lines = [ReviewLine(r.ref, c.ref, c.initials, r.iro_email, review_on(r), r.due_on, r.status,
-                        progress.get(r.id, Progress())) for r, c in rows]
+                        progress.get(r.id, Progress()), waiting=not has_meeting(r))
+             for r, c in rows]
     return Page(lines, total, listing)

@@ -66,7 +66,7 @@ def cancel(request: Request, dispatch_id: int, user: Support,
 @router.post("/reviews/{review_ref}/move")
 def move(request: Request, review_ref: str, user: Support,
          date: Annotated[str, Form()] = "", time: Annotated[str, Form()] = "",
-         venue: Annotated[str, Form()] = "") -> Response:
+         venue: Annotated[str, Form()] = "", confirm: Annotated[str, Form()] = "") -> Response:
     """The meeting moved: the same service as `iro review move` (workers.casework.meetings)."""
     import datetime as dt
 
@@ -84,7 +84,7 @@ def move(request: Request, review_ref: str, user: Support,
         with ctx.sessions() as session:
             done = move_review(session, ctx.mailout, review_ref, date=day, time=at,
                                venue=venue if venue.strip() else None, today=ctx.today(),
-                               now=ctx.clock.now(), actor=user.email)
+                               now=ctx.clock.now(), actor=user.email, confirm=confirm == "yes")
             session.commit()
     except BadInputError as exc:
         flash(request, " ".join(str(exc).split()), "error")

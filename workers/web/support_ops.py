@@ -191,11 +191,10 @@ def _import(request: Request, user: User, name: str, data: bytes, dry_run: bool)
         try:
             with ctx.sessions.begin() as session:
                 summary = upsert_plan(session, plan, actor=user.email)
-                casework = after_import(session, summary,
-                                        allowed_domains=ctx.mailout.allowed_domains,
+                casework = after_import(session, summary, ctx.mailout,
                                         today=ctx.today(), now=ctx.clock.now(), actor=user.email)
         except IntegrityError:
             raise BadInputError(f"{name}: another change to the same records happened at the "
                                 "same time; nothing was imported: import it again") from None
     return render(request, "support/import.html", errors=None, summary=summary, source=name,
-                  dry_run=dry_run, rows=plan.rows, casework=casework)
+                  dry_run=dry_run, rows=plan.rows, casework=[*plan.warnings, *casework])

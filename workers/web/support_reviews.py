@@ -184,11 +184,15 @@ def _returns_page(request: Request, review_ref: str, status: int = 200,
 @router.post("/reviews/{review_ref}/returns")
 def record_return(request: Request, review_ref: str, user: Support, code: Annotated[str, Form()],
                   received_on: Annotated[str, Form()] = "",
-                  scan: Annotated[UploadFile | None, File()] = None) -> Response:
+                  scan: Annotated[UploadFile | None, File()] = None,
+                  confirmed: Annotated[str, Form()] = "") -> Response:
     """Record a form returned by post, with its scan if one is attached (kept with the case by
-    ``keep_file``; never served back by the web pages)."""
+    ``keep_file``; never served back by the web pages). Without ``confirmed`` the review,
+    participant and role are shown first, to check against the paper (issue 16 §3)."""
     from workers.returns import service
     from workers.reviews.records import review_by_ref
+    from workers.web.confirm import is_confirmed
+    from workers.web.support_returns import check_page
     from workers.web.uploads import MAX_SCAN_BYTES, check_scan
 
     ctx = web_context(request)
@@ -208,6 +212,9 @@ def record_return(request: Request, review_ref: str, user: Support, code: Annota
             if letter.review_id != review.id:
                 raise RefusedError(f"form {letter.reference_code} belongs to another review; "
                                    "nothing was recorded")
+            service.check_recordable(session, letter, day)
+            if not is_confirmed(confirmed):
+                return check_page(request, review.ref, code, day)
             if upload is not None:
                 kept = service.keep_file(ctx.settings.documents_dir, letter, review, *upload)
             done = service.record_return(session, letter, received_on=day, channel="post",
