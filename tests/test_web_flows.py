@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,12 @@ def test_support_sends_invitations_after_confirming_and_sees_progress(
     page = b.get(sent.headers["location"]).text
     assert "queued: 4 letters" in page and "0 of 4 sent" in page
     assert 'hx-trigger="every 2s"' in page  # polls while letters are on their way
+    # the status line is a live region the poll never replaces; while nothing has changed the
+    # poll is answered 204 (htmx swaps nothing), so a screen reader hears only news
+    assert '<p id="progress-status" class="progress-line" role="status"' in page
+    seen = re.search(r'/progress\?seen=([0-9a-f]+)"', page)
+    assert seen and b.get(f"/support/reviews/{s.ready_review}/progress?seen="
+                          f"{seen.group(1)}").status_code == 204
     with app.state.web.sessions() as session:
         letters = list(session.scalars(select(Dispatch).where(
             Dispatch.kind == INVITATION_KIND, Dispatch.key.startswith(s.ready_review))))
@@ -61,6 +68,7 @@ def test_support_sends_invitations_after_confirming_and_sees_progress(
     fragment = b.get(f"/support/reviews/{s.ready_review}/progress",
                      headers={"HX-Request": "true"}).text
     assert "4 of 4 sent" in fragment and "finished" in fragment
+    assert 'id="progress-status" hx-swap-oob="innerHTML"' in fragment  # the news, into it
     assert "hx-trigger" not in fragment  # polling stops when every letter is done
     assert "<html" not in fragment
     assert [e.actor for e in _audits(app, "mailout.queued")] == [SUPPORT]

@@ -60,6 +60,8 @@ def create_app(
         auth,
         iro,
         iro_midway,
+        letters,
+        mailouts_due,
         manager,
         manager_qa,
         oidc,
@@ -113,8 +115,8 @@ def create_app(
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, support_reviews, support_ops, support_casework, support_returns,
-                   print_changes, iro, iro_midway, review_events, manager, manager_qa, survey,
-                   admin):
+                   print_changes, mailouts_due, letters, iro, iro_midway, review_events, manager,
+                   manager_qa, survey, admin):
         app.include_router(module.router)
     errorpages.install(app)
     survey.redact_access_log()

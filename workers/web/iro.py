@@ -37,25 +37,32 @@ def _mine(owner: str, user: User) -> None:
 def caseload(request: Request, user: Iro) -> Response:
     from workers.reviews.caseload import caseloads
     from workers.store.deadline_queries import due_items
+    from workers.web.listing import Part, fetch_part, part_of
 
     ctx = web_context(request)
     today = ctx.today()
+    params = request.query_params
     with ctx.sessions() as session:
         items = due_items(session, ctx.calendar, ctx.rules.review_timescales, today=today,
                           iro_email=user.email)
-        held = list(session.execute(
-            select(Review, Child).join(Child, Child.id == Review.child_id)
-            .where(func.lower(Review.iro_email) == user.email, Review.status == "held")
-            .order_by(Review.held_on, Review.ref)))
+        mine = (func.lower(Review.iro_email) == user.email, Review.status == "held")
+        held = fetch_part(  # every review ever held: the latest first, a page at a time
+            params, "writeups",
+            session.scalar(select(func.count()).select_from(Review).where(*mine)) or 0,
+            lambda start, count: list(session.execute(
+                select(Review, Child).join(Child, Child.id == Review.child_id).where(*mine)
+                .order_by(Review.held_on.desc(), Review.ref.desc())
+                .offset(start).limit(count))))
         deadlines = {(d.review_id, d.kind): d for d in session.scalars(
-            select(Deadline).where(Deadline.review_id.in_([r.id for r, _ in held]),
+            select(Deadline).where(Deadline.review_id.in_([r.id for r, _ in held.rows]),
                                    Deadline.kind.in_(("decisions", "record"))))}
     loads = caseloads(items)
     children = loads[0].children if loads else []
-    writeups = [(r, c, deadlines.get((r.id, "decisions")), deadlines.get((r.id, "record")))
-                for r, c in held]
-    return render(request, "iro/caseload.html", children=children, writeups=writeups,
-                  today=today, overdue=sum(len(c.overdue) for c in children))
+    writeups = Part([(r, c, deadlines.get((r.id, "decisions")), deadlines.get((r.id, "record")))
+                     for r, c in held.rows], held.total, held.number, held.size, held.name,
+                    held.params)
+    return render(request, "iro/caseload.html", children=part_of(children, params, "children"),
+                  writeups=writeups, today=today, overdue=sum(len(c.overdue) for c in children))
 
 
 @router.get("/reviews/{review_ref}/draft-record.docx")

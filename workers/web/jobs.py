@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Callable
 
+    from fastapi import Request
+    from fastapi.responses import Response
+
 log = logging.getLogger(__name__)
 
 
@@ -29,11 +32,19 @@ class Job:
     total: int = 0
     message: str = ""
     batch_id: int | None = None
+    # what could not be done and why, by reference (a bulk mail-out's refused reviews)
+    failures: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def advance(self, done: int, total: int) -> None:
         with self.lock:
             self.done, self.total = done, total
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever what the page shows of the job does: a poll that brings the same
+        one back is answered 204, so the live region is only touched (and read out) on news."""
+        return f"{self.state}-{self.done}-{self.total}-{len(self.failures)}"
 
     @property
     def percent(self) -> int:
@@ -76,6 +87,24 @@ class Jobs:
             log.exception("background %s failed", job.kind)
             job.state = "failed"
             job.message = "an unexpected error happened and was logged; try again"
+
+
+def jobs_of(request: Request) -> Jobs:
+    """The web process's jobs (made on first use)."""
+    jobs = getattr(request.app.state, "jobs", None)
+    if not isinstance(jobs, Jobs):
+        jobs = request.app.state.jobs = Jobs()
+    return jobs
+
+
+def job_fragment(request: Request, job: Job | None, job_id: str, job_url: str) -> Response:
+    """A job panel's poll answer (``_job_poll.html``): 204 while nothing has changed."""
+    from workers.web.pages import no_news, render
+
+    return no_news(request, job.fingerprint if job else "") or render(
+        request, "_job_poll.html", job=job, job_id=job_id, job_url=job_url,
+        status_template=f"support/_{job_id}_status.html",
+        detail_template=f"support/_{job_id}_job.html")
 
 
 def print_batch_work(ctx: object, day: dt.date, actor: str) -> Callable[[Job], None]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 from urllib.parse import urlencode
@@ -33,6 +33,7 @@ class Listing:
     sort: str = ""
     descending: bool = False
     filters: Mapping[str, str] = field(default_factory=dict)
+    default_size: int = DEFAULT_SIZE  # left out of links when it is the page's own
 
     @property
     def offset(self) -> int:
@@ -51,7 +52,7 @@ class Listing:
                                      "dir": "desc" if self.descending else "asc",
                                      "size": self.size, "page": self.page}
         params.update(changes)
-        if params.get("size") == DEFAULT_SIZE:
+        if params.get("size") == self.default_size:
             params.pop("size")
         if params.get("page") == 1:
             params.pop("page")
@@ -70,7 +71,8 @@ class Listing:
 
 def read_listing(params: Mapping[str, str], *, sorts: Sequence[str], default_sort: str,
                  choices: Mapping[str, Sequence[str]] | None = None,
-                 dates: Sequence[str] = (), texts: Sequence[str] = ()) -> Listing:
+                 dates: Sequence[str] = (), texts: Sequence[str] = (),
+                 default_size: int = DEFAULT_SIZE) -> Listing:
     """The listing a query string asks for; BadInputError naming the parameter if it is not
     one the page offers. ``choices``: filters with a fixed set of values; ``dates``: ISO dates;
     ``texts``: free text (a search box), trimmed and capped."""
@@ -82,7 +84,7 @@ def read_listing(params: Mapping[str, str], *, sorts: Sequence[str], default_sor
             raise BadInputError(f"{name}: expected a whole number of 1 or more, got {raw[:20]!r}")
         return int(raw)
 
-    size = number("size", DEFAULT_SIZE)
+    size = number("size", default_size)
     if size not in PAGE_SIZES:
         raise BadInputError(f"size: expected one of {', '.join(map(str, PAGE_SIZES))}")
     page = min(number("page", 1), 10**6)
@@ -113,7 +115,7 @@ def read_listing(params: Mapping[str, str], *, sorts: Sequence[str], default_sor
         value = " ".join(params.get(name, "").split())[:MAX_SEARCH]
         if value:
             filters[name] = value
-    return Listing(page, size, sort, direction == "desc", filters)
+    return Listing(page, size, sort, direction == "desc", filters, default_size)
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,10 @@ class Page(Generic[T]):
     rows: list[T]
     total: int
     listing: Listing
+
+    @property
+    def number(self) -> int:
+        return self.listing.page
 
     @property
     def pages(self) -> int:
@@ -143,6 +149,65 @@ class Page(Generic[T]):
     def next(self) -> str | None:
         page = self.listing.page + 1
         return self.listing.query(page=page) if page <= self.pages else None
+
+
+@dataclass(frozen=True)
+class Part(Generic[T]):
+    """One page of a short list already worked out in Python (a caseload's children, the
+    overdue items the deadline rules find), for a page that shows several lists: each pages by
+    its own parameter (``name``) and its links keep the others'. Drawn by ``_pager.html``."""
+
+    rows: list[T]
+    total: int
+    number: int
+    size: int
+    name: str
+    params: tuple[tuple[str, str], ...]
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.size))
+
+    @property
+    def first_row(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.rows else 0
+
+    @property
+    def last_row(self) -> int:
+        return (self.number - 1) * self.size + len(self.rows)
+
+    def _link(self, number: int) -> str:
+        params = [(k, v) for k, v in self.params if k != self.name]
+        if number > 1:
+            params.append((self.name, str(number)))
+        return "?" + urlencode(params) + f"#{self.name}"
+
+    @property
+    def previous(self) -> str | None:
+        return self._link(self.number - 1) if self.number > 1 else None
+
+    @property
+    def next(self) -> str | None:
+        return self._link(self.number + 1) if self.number < self.pages else None
+
+
+def part_of(items: Sequence[T], params: Mapping[str, str], name: str,
+            size: int = DEFAULT_SIZE) -> Part[T]:
+    """The page of ``items`` that ``params[name]`` asks for (a number past the end: the last)."""
+    return fetch_part(params, name, len(items),
+                      lambda start, count: list(items[start:start + count]), size)
+
+
+def fetch_part(params: Mapping[str, str], name: str, total: int,
+               fetch: Callable[[int, int], list[T]], size: int = DEFAULT_SIZE) -> Part[T]:
+    """The page ``params[name]`` asks for of ``total`` rows, read by ``fetch(offset, limit)``
+    (an SQL OFFSET/LIMIT, or a slice)."""
+    raw = params.get(name, "").strip() or "1"
+    if not raw.isdigit() or int(raw) < 1:
+        raise BadInputError(f"{name}: expected a whole number of 1 or more, got {raw[:20]!r}")
+    number = min(int(raw), max(1, math.ceil(total / size)))
+    return Part(fetch((number - 1) * size, size), total, number, size, name,
+                tuple(params.items()))
 
 
 def escape_like(text: str) -> str:

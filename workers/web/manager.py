@@ -46,6 +46,7 @@ def home(request: Request, user: Manager) -> Response:
     from workers.escalation.service import state_of
     from workers.escalation.views import list_row
     from workers.store.deadline_queries import due_items
+    from workers.web.listing import part_of
     from workers.web.manager_views import caseloads, closed_escalations, report_year_start
 
     ctx = web_context(request)
@@ -72,9 +73,12 @@ def home(request: Request, user: Manager) -> Response:
         iros = caseloads(session, names, late, today)
         closed = [list_row(ctx.policy, row, child.ref, today)
                   for row, child in closed_escalations(session, today)]
-    return render(request, "manager/home.html", awaiting=awaiting, answered=answered,
-                  everyone=everyone, iro_manager=iro_manager, overdue=overdue, today=today,
-                  overdue_reviews=overdue_reviews, iros=iros, closed=closed, names=names,
+    params = request.query_params
+    return render(request, "manager/home.html", awaiting=part_of(awaiting, params, "awaiting"),
+                  answered=answered, everyone=part_of(everyone, params, "everyone"),
+                  iro_manager=iro_manager, overdue=part_of(overdue, params, "overdue"),
+                  today=today, overdue_reviews=part_of(overdue_reviews, params, "overdue_reviews"),
+                  iros=iros, closed=part_of(closed, params, "closed"), names=names,
                   year_start=report_year_start(today),
                   stage_titles={s.key: s.title for s in ctx.rules.escalation.stages},
                   category_titles={c.key: c.title for c in ctx.rules.escalation.categories})

@@ -16,8 +16,6 @@ from sqlalchemy.orm import Session
 from workers.store.deadline_queries import DueItem
 from workers.store.models import Child, Escalation, Review
 
-CLOSED_SHOWN = 25  # the latest; the full list is `iro escalations` and the annual report
-
 
 @dataclass(frozen=True)
 class IroLine:
@@ -61,9 +59,9 @@ def caseloads(session: Session, names: Mapping[str, str], overdue: Iterable[DueI
 
 
 def closed_escalations(session: Session, today: dt.date) -> list[tuple[Escalation, Child]]:
-    """Resolved this report year, the latest first."""
+    """Resolved this report year, the latest first (the page shows them a page at a time)."""
     return [(e, c) for e, c in session.execute(
         select(Escalation, Child).join(Child, Child.id == Escalation.child_id)
         .where(Escalation.status == "resolved",
                Escalation.resolved_on >= report_year_start(today))
-        .order_by(Escalation.resolved_on.desc(), Escalation.id.desc()).limit(CLOSED_SHOWN))]
+        .order_by(Escalation.resolved_on.desc(), Escalation.id.desc()))]

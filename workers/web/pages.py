@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from workers.core.clock import LONDON
@@ -18,7 +18,8 @@ from workers.web.security import CSRF_FIELD, CSRF_HEADER, csrf_token, current_us
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NAV = {
-    "business_support": [("/support", "Upcoming reviews"), ("/support/dispatches", "Failed"),
+    "business_support": [("/support", "Upcoming reviews"), ("/support/mailouts", "Mail-outs due"),
+                         ("/support/letters", "Letters"), ("/support/dispatches", "Failed"),
                          ("/support/print", "Print batch"),
                          ("/support/returns/unmatched", "Unmatched returns"),
                          ("/support/import", "Import")],
@@ -73,3 +74,8 @@ def _is_iro_manager(request: Request, email: str) -> bool:
 def flash(request: Request, message: str, kind: str = "ok") -> None:
     """A one-line message shown on the next page (after a redirect)."""
     request.session["flash"] = {"message": message, "kind": kind}
+
+
+def no_news(request: Request, fingerprint: str) -> Response | None:
+    """204 (htmx swaps nothing) when a poll's ``seen`` is what the page shows already."""
+    return Response(status_code=204) if request.query_params.get("seen") == fingerprint else None

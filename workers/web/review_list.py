@@ -69,6 +69,13 @@ def last_meeting_with_mailout(rules: Rules, calendar: WorkingCalendar, today: dt
     return low
 
 
+def mailout_bounds(rules: Rules, calendar: WorkingCalendar,
+                   today: dt.date) -> tuple[dt.date, dt.date]:
+    """The last meeting days whose mail-out is due (its day today or before) and late."""
+    return (last_meeting_with_mailout(rules, calendar, today, strictly_before=False),
+            last_meeting_with_mailout(rules, calendar, today, strictly_before=True))
+
+
 def _meeting(session: Session) -> Any:
     """The meeting's moment, else the statutory day, as one sortable SQL expression."""
     if session.get_bind().dialect.name == "postgresql":
@@ -124,6 +131,26 @@ def conditions(listing: Listing, *, mailout_bounds: tuple[dt.date, dt.date] | No
     return where
 
 
+def _order(session: Session, listing: Listing) -> list[Any]:
+    key = {"meeting": _meeting(session), "due": Review.due_on, "review": Review.ref,
+           "child": Child.ref, "iro": func.lower(Review.iro_email)}[listing.sort]
+    return [key.desc() if listing.descending else key.asc(),
+            Review.id.desc() if listing.descending else Review.id.asc()]
+
+
+def matching_refs(session: Session, listing: Listing, *,
+                  mailout_bounds: tuple[dt.date, dt.date] | None = None,
+                  among: list[str] | None = None) -> list[str]:
+    """Every review ref the listing's filters match, in its order (all pages); with ``among``,
+    only those of them (a selection checked against the filters: nothing else gets through)."""
+    where = conditions(listing, mailout_bounds=mailout_bounds)
+    if among is not None:
+        where.append(Review.ref.in_(among))
+    return list(session.scalars(
+        select(Review.ref).join(Child, Child.id == Review.child_id).where(*where)
+        .order_by(*_order(session, listing))))
+
+
 def upcoming_page(session: Session, listing: Listing, *,
                   mailout_bounds: tuple[dt.date, dt.date] | None = None) -> Page[ReviewLine]:
     """One page of planned reviews with the total that match the listing's filters."""
@@ -133,13 +160,9 @@ def upcoming_page(session: Session, listing: Listing, *,
     where = conditions(listing, mailout_bounds=mailout_bounds)
     total = session.scalar(select(func.count()).select_from(Review)
                            .join(Child, Child.id == Review.child_id).where(*where)) or 0
-    key = {"meeting": _meeting(session), "due": Review.due_on, "review": Review.ref,
-           "child": Child.ref, "iro": func.lower(Review.iro_email)}[listing.sort]
-    order = [key.desc() if listing.descending else key.asc(),
-             Review.id.desc() if listing.descending else Review.id.asc()]
     rows = list(session.execute(
         select(Review, Child).join(Child, Child.id == Review.child_id).where(*where)
-        .order_by(*order).offset(listing.offset).limit(listing.size)))
+        .order_by(*_order(session, listing)).offset(listing.offset).limit(listing.size)))
     progress = progress_by_review(session, [r.id for r, _ in rows])
     lines = [ReviewLine(r.ref, c.ref, c.initials, r.iro_email, review_on(r), r.due_on, r.status,
                         progress.get(r.id, Progress()), waiting=not has_meeting(r))

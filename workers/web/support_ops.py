@@ -91,18 +91,18 @@ def build(request: Request, user: Support) -> Response:
 
 
 def _jobs(request: Request) -> Jobs:
-    from workers.web.jobs import Jobs
+    from workers.web.jobs import jobs_of
 
-    jobs = getattr(request.app.state, "jobs", None)
-    if not isinstance(jobs, Jobs):
-        jobs = request.app.state.jobs = Jobs()
-    return jobs
+    return jobs_of(request)
 
 
 @router.get("/print/job")
 def print_job(request: Request, user: Support) -> Response:
-    """The progress fragment the print page polls (htmx) while a batch is built."""
-    return render(request, "support/_print_job.html", job=_jobs(request).get("print-batch"))
+    """The progress fragment the print page polls (htmx) while a batch is built: 204 while
+    nothing has changed, so the live region is rewritten (and read out) only on news."""
+    from workers.web.jobs import job_fragment
+
+    return job_fragment(request, _jobs(request).get("print-batch"), "print", "/support/print/job")
 
 
 @router.post("/print/{batch_id}/printed")

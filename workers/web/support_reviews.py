@@ -72,10 +72,7 @@ def upcoming(request: Request, user: Support) -> Response:
     listing = review_list.read(request.query_params, ctx.directory)
     bounds = None
     if listing.get("mailout"):
-        bounds = (review_list.last_meeting_with_mailout(ctx.rules, ctx.calendar, today,
-                                                        strictly_before=False),
-                  review_list.last_meeting_with_mailout(ctx.rules, ctx.calendar, today,
-                                                        strictly_before=True))
+        bounds = review_list.mailout_bounds(ctx.rules, ctx.calendar, today)
     with ctx.sessions() as session:
         page = review_list.upcoming_page(session, listing, mailout_bounds=bounds)
     return render(request, "support/upcoming.html", page=page, listing=listing, today=today,
@@ -98,7 +95,16 @@ def review_page(request: Request, review_ref: str, user: Support) -> Response:
     progress = queries.Progress(_count(letters))
     check = preflight(ctx, review.ref) if not letters and review.status == "planned" else None
     return render(request, "support/review.html", review=review, child=child, people=people,
-                  meets_on=meets_on, check=check, letters=letters, progress=progress)
+                  meets_on=meets_on, check=check, letters=letters, progress=progress,
+                  seen=_seen(letters))
+
+
+def _seen(letters: list[queries.LetterLine]) -> str:
+    """What the progress panel shows, in a few characters (the poll's ``seen``)."""
+    import hashlib
+
+    shown = ";".join(f"{x.dispatch_id}:{x.state}:{x.sent_at}" for x in letters)
+    return hashlib.sha256(shown.encode()).hexdigest()[:16]
 
 
 def _count(letters: list[queries.LetterLine]) -> dict[str, int]:
@@ -113,11 +119,15 @@ def progress_fragment(request: Request, review_ref: str, user: Support) -> Respo
     from workers.reviews.records import review_by_ref
 
     ctx = web_context(request)
+    from workers.web.pages import no_news
+
     with ctx.sessions() as session:
         review = review_by_ref(session, review_ref)
         letters = queries.letters(session, review.id)
-    return render(request, "support/progress.html", review=review, letters=letters,
-                  progress=queries.Progress(_count(letters)))
+    seen = _seen(letters)
+    return no_news(request, seen) or render(
+        request, "support/_progress_poll.html", review=review, letters=letters,
+        progress=queries.Progress(_count(letters)), seen=seen)
 
 
 @router.get("/reviews/{review_ref}/send")

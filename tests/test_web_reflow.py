@@ -1,0 +1,91 @@
+"""Every page of every role at 320 CSS px wide (WCAG 2.2 reflow, 1.4.10) and at a desktop width,
+in headless Chromium against a real `iro web`: no horizontal scroll of the page at 320 px (a wide
+data table may scroll inside its own box, which the criterion allows), and axe-core finds no
+violation of WCAG 2.x A/AA on any of them. Screenshots of both widths go to
+tests/artifacts/web/reflow/ (look at them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from test_web_browser import ARTIFACTS, Server, chromium, server  # noqa: F401 (fixtures)
+from web_seed import DEPUTY, IRO, IRO_MANAGER, PASSWORD, SUPPORT
+
+pytestmark = pytest.mark.slow
+WIDTHS = (320, 1280)
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def _pages(site: Server) -> dict[str, list[tuple[str, str]]]:
+    s = site.seeded
+    return {
+        "": [("sign-in", "/sign-in")],
+        SUPPORT: [
+            ("upcoming", "/support"), ("mailouts-due", "/support/mailouts"),
+            ("letters", "/support/letters"),
+            ("letters-of-review", f"/support/letters?review={s.ready_review}"),
+            ("failed", "/support/dispatches"), ("print", "/support/print"),
+            ("unmatched-returns", "/support/returns/unmatched"),
+            ("import", "/support/import"), ("review", f"/support/reviews/{s.ready_review}"),
+            ("review-refused", f"/support/reviews/{s.broken_review}"),
+            ("confirm-send", f"/support/reviews/{s.ready_review}/send"),
+            ("returns", f"/support/reviews/{s.ready_review}/returns"),
+            ("not-found", "/support/reviews/R-NOPE"),
+        ],
+        IRO: [("caseload", "/iro"), ("escalations", "/iro/escalations"), ("midway", "/iro/midway"),
+              ("escalation", f"/iro/escalations/{s.escalation_id}"),
+              ("review-held", f"/iro/reviews/{s.ready_review}"),
+              ("not-allowed", "/manager")],
+        DEPUTY: [("awaiting", "/manager"), ("report", "/manager/report"),
+                 ("quality", "/manager/qa"),
+                 ("manager-escalation", f"/manager/escalations/{s.escalation_id}")],
+        IRO_MANAGER: [("iro-manager", "/manager"), ("accounts", "/manager/accounts")],
+    }
+
+
+def _sign_in(page: Any, site: Server, email: str) -> None:
+    page.goto(site.url + "/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+@pytest.mark.parametrize("who", ["", SUPPORT, IRO, DEPUTY, IRO_MANAGER])
+def test_every_page_reflows_at_320px_and_passes_axe(chromium: Any,  # noqa: F811
+                                                     server: Server, who: str) -> None:  # noqa: F811
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    folder = ARTIFACTS / "reflow"
+    folder.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    try:
+        page = context.new_page()
+        if who:
+            _sign_in(page, server, who)
+        for name, path in _pages(server)[who]:
+            for width in WIDTHS:
+                page.set_viewport_size({"width": width, "height": 800})
+                answer = page.goto(server.url + path)
+                page.wait_for_load_state("networkidle")
+                expected = {"not-found": 404, "not-allowed": 403}.get(name, 200)
+                if answer is None or answer.status != expected:
+                    problems.append(f"{path}: answered {answer and answer.status}, "
+                                    f"expected {expected}")
+                page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
+                if width == 320:
+                    wide = page.evaluate("document.documentElement.scrollWidth")
+                    if wide > width:
+                        problems.append(f"{path}: {wide} px wide at {width} px (scrolls sideways)")
+                    continue
+                result = axe.run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+                for v in result.response["violations"]:
+                    where = [n["target"] for n in v["nodes"]][:3]
+                    problems.append(f"{path}: axe {v['id']} ({v['impact']}): {v['help']} {where}")
+    finally:
+        context.close()
+    assert not problems, "\n".join(problems)
