@@ -197,8 +197,9 @@ def _follow(session: Session, rules: Rules, calendar: Calendar, review: Review,
 
 
 def correct_return(session: Session, code: str, new: dt.date, *, who: Corrector,
-                   today: dt.date) -> tuple[dt.date, dt.date]:
-    """The day a form came back: (old, new). Never before its letter went."""
+                   today: dt.date, flag: str = "--date") -> tuple[dt.date, dt.date]:
+    """The day a form came back: (old, new). Never before its letter went. ``flag`` names the
+    date in a refusal (the web page's field)."""
     from workers.mailout.codes import normalise
 
     wanted = normalise(code)
@@ -210,9 +211,9 @@ def correct_return(session: Session, code: str, new: dt.date, *, who: Corrector,
         raise NotFoundError(f"no returned form with code {code!r}; check the code on the form")
     review = session.get(Review, letter.review_id) if letter.review_id else None
     _allow(who, f"the return of form {letter.reference_code}", review)
-    _day_checks(new, row.received_on, today, "--date")
+    _day_checks(new, row.received_on, today, flag)
     if letter.sent_at is not None and new < letter.sent_at.astimezone(LONDON).date():
-        raise BadInputError(f"--date {new.isoformat()} is before the form was sent "
+        raise BadInputError(f"{flag} {new.isoformat()} is before the form was sent "
                             f"({letter.sent_at.astimezone(LONDON).date().isoformat()})")
     old, row.received_on = row.received_on, new
     audit.record(session, "return.corrected", "dispatch", letter.id, actor=who.email,
@@ -221,7 +222,7 @@ def correct_return(session: Session, code: str, new: dt.date, *, who: Corrector,
 
 
 def correct_posted(session: Session, batch_id: int, new: dt.date, *, who: Corrector,
-                   today: dt.date) -> tuple[dt.date, dt.date]:
+                   today: dt.date, flag: str = "--date") -> tuple[dt.date, dt.date]:
     """The day a print batch was posted: the batch and its letters' sent dates, (old, new)."""
     batch = session.get(PrintBatch, batch_id)
     if batch is None:
@@ -231,9 +232,9 @@ def correct_posted(session: Session, batch_id: int, new: dt.date, *, who: Correc
         raise RefusedError(f"print batch {batch_id} has not been marked posted; mark it first")
     old_at = batch.printed_at
     old = old_at.astimezone(LONDON).date()
-    _day_checks(new, old, today, "--date")
+    _day_checks(new, old, today, flag)
     if new < batch.batch_date:
-        raise BadInputError(f"--date {new.isoformat()} is before the batch was built "
+        raise BadInputError(f"{flag} {new.isoformat()} is before the batch was built "
                             f"({batch.batch_date.isoformat()})")
     new_at = london_moment(new, old_at.astimezone(LONDON).time())
     letters = session.scalars(select(Dispatch).where(Dispatch.print_batch_id == batch_id,

@@ -58,6 +58,7 @@ def create_app(
     from workers.web import (
         admin,
         auth,
+        date_corrections,
         iro,
         iro_midway,
         letters,
@@ -115,8 +116,8 @@ def create_app(
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, support_reviews, support_ops, support_casework, support_returns,
-                   print_changes, mailouts_due, letters, iro, iro_midway, review_events, manager,
-                   manager_qa, survey, admin):
+                   print_changes, date_corrections, mailouts_due, letters, iro, iro_midway,
+                   review_events, manager, manager_qa, survey, admin):
         app.include_router(module.router)
     errorpages.install(app)
     survey.redact_access_log()

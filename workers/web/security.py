@@ -113,16 +113,18 @@ async def check_csrf(request: Request) -> None:
                                  "Go back, reload the page and try again.")
 
 
-def require(role: str) -> Callable[[Request], Awaitable[User]]:
-    """A dependency: the signed-in user, who must hold ``role`` (else sign-in, or 403)."""
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}")
+def require(*roles: str) -> Callable[[Request], Awaitable[User]]:
+    """A dependency: the signed-in user, who must hold one of ``roles`` (else sign-in, or
+    403)."""
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown or not roles:
+        raise ValueError(f"unknown role {unknown!r}")
 
     async def dependency(request: Request) -> User:
         user = await run_in_threadpool(current_user, request)
         if user is None:
             raise SignInRequired()
-        if not user.has(role):
+        if not any(user.has(role) for role in roles):
             raise HTTPException(403, "Your account does not have access to this page.")
         await check_csrf(request)
         return user
