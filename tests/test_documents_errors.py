@@ -195,8 +195,8 @@ def test_cli_check_ok_and_render(tmp_path: Path) -> None:
 
 
 def test_docs_catalogue_is_current() -> None:
-    from workers.documents.catalogue import catalogue_markdown
+    from workers.documents.catalogue_doc import catalogue_markdown
 
     assert (ROOT / "docs" / "templates.md").read_text(encoding="utf-8") == catalogue_markdown(), (
-        "docs/templates.md is stale: python -m workers.documents.catalogue > docs/templates.md"
+        "docs/templates.md is stale: python -m workers.documents.catalogue_doc > docs/templates.md"
     )

@@ -197,3 +197,19 @@ def test_no_check_open(tmp_path: Path) -> None:
     done = iro(sqlite_url(tmp_path), D("2026-10-14"), "midway", "record", ref,
                "--outcome", "on_track")
     assert done.returncode == 2 and "no midway check is open" in done.stderr
+
+
+def test_caseload_shows_the_check_due_then_overdue(case: tuple, tmp_path: Path) -> None:
+    sessions, child, held, _nxt = case
+    url = sqlite_url(tmp_path)
+    scan.scan(sessions, config(D("2026-10-02")), D("2026-10-02"))
+    due = iro(url, D("2026-10-14"), "caseload", "--format", "json")
+    assert due.returncode == 0, due.stderr
+    [line] = json.loads(due.stdout)["iros"][0]["children"]
+    assert (line["child_ref"], line["midway"]) == (child, [f"{held} midway check due 2026-10-16"])
+    assert line["overdue"] == []
+    table = iro(url, D("2026-10-14"), "caseload")
+    assert "Midway check" in table.stdout and "midway check due" in table.stdout
+    late = iro(url, D("2026-10-19"), "caseload", "--format", "json")
+    [line] = json.loads(late.stdout)["iros"][0]["children"]
+    assert line["midway"] == [] and line["overdue"] == [f"{held} midway check due 2026-10-16"]

@@ -88,6 +88,7 @@ def test_held_then_record_written_late(setup: tuple[Path, str]) -> None:
         "next_review_due": "2027-04-01",
         "write_ups": [],
         "overdue": ["R-100 record due 2026-10-22"],
+        "midway": [],  # the scheduler's midway scan has not run (tests/test_midway.py)
     }
     overdue = json.loads(
         ok(setup, "deadlines", "--overdue", "--on", "2026-10-23", "--format", "json")

@@ -89,3 +89,21 @@ def test_another_iros_child_is_refused(tmp_path: Path) -> None:
     assert refused.status_code == 403
     with app.state.web.sessions() as s:
         assert s.scalars(select(MidwayCheck)).all() == []
+
+
+def test_caseload_shows_the_midway_check(tmp_path: Path) -> None:
+    app, _ = make_app(tmp_path)
+    mine, theirs = seed_checks(app)
+    with app.state.web.sessions() as s:  # type: ignore[attr-defined]
+        s.add(ReviewDecision(review_id=s.scalars(select(Deadline.review_id).where(
+            Deadline.key == "R-MID1/midway")).one(), number=2, action="Done already",
+            responsible="Carer", timescale="Now", done=True))
+        s.commit()
+    b = Browser(app)
+    b.sign_in(IRO)
+    page = b.get("/iro").text
+    assert "<th scope=\"col\">Midway check</th>" in page
+    row = page.split(f"<td>{mine} ")[1].split("</tr>")[0]
+    assert f'<a href="/iro/midway#check-{mine}">R-MID1 midway check due 2026-10-16</a>' in row
+    assert theirs not in page
+    assert "Done already" not in b.get("/iro/midway").text  # done: nothing to check

@@ -251,7 +251,8 @@ def caseload(
         str | None, typer.Option("--on", metavar="DATE", help="As of this date, not today.")
     ] = None,
 ) -> None:
-    """Each IRO's children: next reviews, write-ups in progress and overdue items."""
+    """Each IRO's children: next reviews, write-ups in progress, midway checks due and overdue
+    items."""
     if output not in ("table", "json"):
         raise BadInputError(f"--format: expected table or json, got {output!r}")
     today = parse_date(on, "--on") if on else app_context(ctx).clock.today()
@@ -285,7 +286,8 @@ def _tables(loads: list[Caseload], today: dt.date) -> None:
             f"(as of {today.isoformat()})",
             title_justify="left",
         )
-        for name in ("Child", "Initials", "Next review", "Due", "Write-ups", "Overdue"):
+        for name in ("Child", "Initials", "Next review", "Due", "Write-ups", "Midway check",
+                     "Overdue"):
             table.add_column(name)
         for c in load.children:
             table.add_row(
@@ -294,6 +296,7 @@ def _tables(loads: list[Caseload], today: dt.date) -> None:
                 c.next_review_ref or "(not planned)",
                 c.next_review_due.isoformat() if c.next_review_due else "",
                 "\n".join(c.write_ups),
+                "\n".join(c.midway),
                 "\n".join(c.overdue),
                 style="red" if c.overdue else None,
             )

@@ -107,8 +107,9 @@ def key_command(
                                               "config/survey.yaml; blank ones left out).")
                        ] = "",
     file: Annotated[Path | None, typer.Option(
-        "--file", metavar="PDF", help="A returned fillable questionnaire (`iro survey form`, "
-                                      "or a posted one): its ticks and code are read.")] = None,
+        "--file", metavar="FILE", help="A returned fillable questionnaire, PDF or Word (`iro "
+                                       "survey form`, or a posted one): its ticks (and a "
+                                       "posted one's code) are read.")] = None,
     role: Annotated[str, typer.Option("--role", metavar="ROLE",
                                       help="carer, social_worker or guardian (with --code: "
                                            "the form's own).")] = "",
@@ -144,6 +145,7 @@ def key_command(
 def _read_returned(app: AppContext, name: str, file: Path) -> Returned:
     from workers.survey.answers import asked, survey_named
     from workers.survey.fillable import read_returned
+    from workers.survey.word_form import read_word_form
 
     try:
         data = file.read_bytes()
@@ -151,7 +153,9 @@ def _read_returned(app: AppContext, name: str, file: Path) -> Returned:
         raise BadInputError(f"--file {file}: cannot read it: {exc.strerror}") from None
     with app.sessions() as session:
         survey = survey_named(session, name)
-        returned = read_returned(data, lambda _name, role: asked(survey, role))
+        # by content, not by name: a .docx is a zip (PK), a PDF starts %PDF
+        read = read_word_form if data.startswith(b"PK") else read_returned
+        returned = read(data, lambda _name, role: asked(survey, role))
     if returned.survey != name:
         raise BadInputError(f"--file {file}: it is a questionnaire of survey {returned.survey}, "
                             f"not {name}")
@@ -165,24 +169,30 @@ def form_command(
     role: Annotated[str, typer.Option("--role", metavar="ROLE",
                                       help="carer, social_worker or guardian.")],
     output: Annotated[Path, typer.Option("-o", "--output", metavar="FILE",
-                                         help="Where to write the PDF.")],
+                                         help="Where to write it: FILE.pdf for a "
+                                              "fillable PDF, FILE.docx for a Word form.")],
 ) -> None:
-    """A blank questionnaire for ROLE as a fillable PDF, for someone to pass on by email; the
-    returned file is keyed with `iro survey key NAME --file FILE` (anonymous: it marks no one)."""
+    """A blank questionnaire for ROLE as a fillable PDF or a Word form with check boxes, for
+    someone to pass on by email; the returned file is keyed with `iro survey key NAME --file
+    FILE` (anonymous: it marks no one)."""
     from workers.cli.mailout import config_of
     from workers.cli.options import check_output
-    from workers.survey.posting import fillable_form
+    from workers.survey.posting import fillable_form, word_form
 
+    kind = output.suffix.lower()
+    if kind not in (".pdf", ".docx"):
+        raise BadInputError(f"-o {output}: name it .pdf (a fillable PDF) or .docx (a Word form)")
     check_output(output)
     app = app_context(ctx)
+    make = word_form if kind == ".docx" else fillable_form
     with app.sessions() as session:
-        data = fillable_form(config_of(app), session, name.strip(), role.strip())
+        data = make(config_of(app), session, name.strip(), role.strip())
     try:
         output.write_bytes(data)
     except OSError as exc:
         raise BadInputError(f"-o {output}: cannot write: {exc.strerror}") from None
     typer.echo(f"wrote {output}: the {role.strip()} questionnaire of survey {name.strip()}, "
-               "fillable")
+               f"{'a Word form' if kind == '.docx' else 'fillable'}")
 
 
 @survey_app.command("status")

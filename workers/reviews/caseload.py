@@ -1,4 +1,5 @@
-"""Each IRO's caseload: children, next reviews, write-ups in progress and what is overdue.
+"""Each IRO's caseload: children, next reviews, write-ups in progress, midway checks due and
+what is overdue.
 
 Built from ``workers.store.deadline_queries.due_items`` (the same rows ``iro deadlines`` shows), so
 the two views never disagree. Children by reference and initials only.
@@ -25,6 +26,8 @@ class ChildLine:
     next_review_due: dt.date | None = None
     write_ups: list[str] = field(default_factory=list)  # "R-1 record due 2027-01-19"
     overdue: list[str] = field(default_factory=list)  # "R-1 decisions due 2027-01-05"
+    # the midway check between reviews (issue 20 §2), while not yet overdue
+    midway: list[str] = field(default_factory=list)  # "R-1 midway check due 2026-10-16"
 
 
 @dataclass
@@ -38,7 +41,7 @@ class Caseload:
 
 
 def _label(item: DueItem) -> str:
-    what = item.kind.replace("_", " ")
+    what = "midway check" if item.kind == "midway" else item.kind.replace("_", " ")
     subject = item.review_ref or (f"escalation {item.escalation_id}" if item.escalation_id else "")
     return f"{subject} {what} due {item.due_on.isoformat()}".strip()
 
@@ -53,6 +56,8 @@ def caseloads(items: Iterable[DueItem]) -> list[Caseload]:
             line.next_review_ref, line.next_review_due = item.review_ref, item.due_on
         elif item.kind in WRITE_UPS and not item.overdue:
             line.write_ups.append(_label(item))
+        elif item.kind == "midway" and not item.overdue:
+            line.midway.append(_label(item))
         if item.overdue:
             line.overdue.append(_label(item))
     loads: dict[str, Caseload] = {}
@@ -76,6 +81,7 @@ def as_json(loads: Iterable[Caseload]) -> list[dict[str, Any]]:
                     "next_review_due": c.next_review_due.isoformat() if c.next_review_due else None,
                     "write_ups": c.write_ups,
                     "overdue": c.overdue,
+                    "midway": c.midway,
                 }
                 for c in load.children
             ],

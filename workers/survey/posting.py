@@ -59,6 +59,15 @@ def fillable_form(cfg: MailoutConfig, session: Session, name: str, role: str) ->
     return make_fillable(pdf, paper.questions, survey=survey.name, role=role)
 
 
+def word_form(cfg: MailoutConfig, session: Session, name: str, role: str) -> bytes:
+    """The same blank questionnaire as a Word form with check boxes (no LibreOffice needed)."""
+    from workers.survey.word_form import make_word_form
+
+    survey = survey_named(session, name)
+    paper = _paper(cfg, survey, role)
+    return make_word_form(questionnaire(paper), paper.questions, survey=survey.name, role=role)
+
+
 def pack(cfg: MailoutConfig, session: Session, dispatch: Dispatch
          ) -> tuple[Participant, list[Attachment]]:
     """The person it goes to and the pages: the covering letter, then the questionnaire, each

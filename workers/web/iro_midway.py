@@ -40,7 +40,8 @@ def _due(session: Session, items: list[DueItem]) -> list[DueCheck]:
     reviews = {r.ref: r for r in session.scalars(select(Review).where(Review.ref.in_(refs)))}
     decisions: dict[int, list[ReviewDecision]] = {}
     for d in session.scalars(select(ReviewDecision).where(
-            ReviewDecision.review_id.in_([r.id for r in reviews.values()]))
+            ReviewDecision.review_id.in_([r.id for r in reviews.values()]),
+            ReviewDecision.done.is_(False))  # those done need no checking
             .order_by(ReviewDecision.number)):
         decisions.setdefault(d.review_id, []).append(d)
     out = []
