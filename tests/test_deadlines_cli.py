@@ -208,3 +208,15 @@ def test_unmigrated_store_says_what_to_run(tmp_path: Path, config_copy: Path) ->
     assert done.returncode == 2
     assert "iro db upgrade" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_caseload_labels_say_due_once() -> None:
+    # "review_due" was printed "R-1 review due due 2026-11-02"
+    from workers.reviews.caseload import caseloads
+    from workers.store.deadline_queries import DueItem
+
+    items = [DueItem(dt.date(2026, 11, 2), -3, kind, kind == "review_due", "C-1", "A.B.", "R-1",
+                     None, IRO_ONE, True, True) for kind in ("review_due", "record", "midway")]
+    [load] = caseloads(items)
+    assert load.children[0].overdue == ["R-1 review due 2026-11-02", "R-1 record due 2026-11-02",
+                                        "R-1 midway check due 2026-11-02"]

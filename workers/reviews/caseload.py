@@ -41,7 +41,9 @@ class Caseload:
 
 
 def _label(item: DueItem) -> str:
-    what = "midway check" if item.kind == "midway" else item.kind.replace("_", " ")
+    # "review_due" reads "review due", and the date follows "due" once
+    what = ("midway check" if item.kind == "midway"
+            else item.kind.replace("_", " ").removesuffix(" due"))
     subject = item.review_ref or (f"escalation {item.escalation_id}" if item.escalation_id else "")
     return f"{subject} {what} due {item.due_on.isoformat()}".strip()
 
