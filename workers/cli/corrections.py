@@ -30,7 +30,8 @@ NewDate = Annotated[str, typer.Option("--date", metavar="DATE", help="The right 
 @correct_app.command("held")
 def held(
     ctx: typer.Context,
-    review_ref: Annotated[str, typer.Argument(metavar="REVIEW_REF")],
+    review_ref: Annotated[str, typer.Argument(
+        metavar="REVIEW_REF", help="The review, as `iro caseload` lists it.")],
     date: NewDate,
     confirm: Annotated[bool, typer.Option(
         "--confirm", help="The day is right, though before the previous review, far from the "
@@ -71,7 +72,8 @@ def returned(
 @correct_app.command("posted")
 def posted(
     ctx: typer.Context,
-    batch_id: Annotated[int, typer.Argument(metavar="BATCH_ID")],
+    batch_id: Annotated[int, typer.Argument(
+        metavar="BATCH_ID", help="The print batch, as `iro print-batch` printed it.")],
     date: NewDate,
     actor: ActorOption = None,
 ) -> None:

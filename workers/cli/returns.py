@@ -46,8 +46,8 @@ def returns(
         "--note", metavar="TEXT", help="dealt-with: what was done (no names).")] = None,
     everything: Annotated[bool, typer.Option(
         "--all", help="unmatched: those dealt with too.")] = False,
-    page: Annotated[int, typer.Option("--page", min=1, help="unmatched: the page, 50 a "
-                                                            "page.")] = 1,
+    page: Annotated[int, typer.Option(
+        "--page", min=1, metavar="N", help="unmatched: the page, 50 a page.")] = 1,
     actor: ActorOption = None,
     summary: Annotated[bool, typer.Option("--summary", help="Return rates by role.")] = False,
     start: Annotated[str | None, typer.Option("--from", metavar="DATE",
