@@ -127,8 +127,10 @@ def test_letter_carries_the_invitation_rendered_from_its_word_template(
     with sessions() as session:
         person = session.get(Participant, sent.participant_id)
         assert person is not None
-        # the addressee and the child from the case record (inside the letter, never the subject)
-        assert f"Dear {person.name}," in text and "Zoë O'Neil" in text
+        # the addressee and the child from the case record (inside the letter, never the subject);
+        # to a carer the child is named as they know her, by her given name
+        assert person.role == "carer"
+        assert f"Dear {person.name}," in text and "for Zoë" in text and "O'Neil" not in text
     assert str(part.get_filename()).endswith("-invitation.docx")
     assert "Zoë" not in str(msg["Subject"])
 
