@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from functools import partial
 
 from workers.documents.pdf import CLOSE_GRACE_SECONDS, PdfConverter
 from workers.errors import ConverterError
@@ -111,13 +112,19 @@ class ConverterPool:
                 if not job.future.set_running_or_notify_cancel():
                     continue  # its caller gave up before it was taken
                 try:
-                    pdf = converter.convert(job.docx, job.name, keep_going=job.wanted)
+                    # a closing pool never starts a fresh LibreOffice to try again: it would
+                    # outlive the stop and hold the process's folder (the letter goes back)
+                    pdf = converter.convert(job.docx, job.name, keep_going=partial(
+                        self._still_wanted, job))
                 except Exception as exc:  # noqa: BLE001 - the caller raises it
                     job.future.set_exception(exc)
                 else:
                     job.future.set_result(pdf)
         finally:
             converter.close(self._grace)
+
+    def _still_wanted(self, job: _Job) -> bool:
+        return job.wanted() and not self._closing
 
     def close(self, grace: float | None = None) -> None:
         """Refuse new documents, fail those not yet taken, let conversions in hand finish, and
