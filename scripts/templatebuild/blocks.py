@@ -20,13 +20,14 @@ CHILD_NAME = ("{% if recipient.role == 'carer' %}{{ child.given_name }}{% else %
 # When the form is wanted: its date, or the meeting where a letter is too late for the date
 # (rules.yaml mailout.late_return: bring_to_meeting).
 BRING = "form.bring_to_meeting"
-BACK_BY = ("{% if " + BRING + " %}the meeting (please bring it with you){% else %}"
-           "{{ form.return_by|uk_date }}{% endif %}")
 
 
 def if_late(late: str, on_time: str) -> str:
     """``late`` where the form is asked for at the meeting, ``on_time`` otherwise."""
     return "{% if " + BRING + " %}" + late + "{% else %}" + on_time + "{% endif %}"
+
+
+BACK_BY = if_late("the meeting (please bring it with you)", "{{ form.return_by|uk_date }}")
 
 
 def para(doc: DocxDocument, text: str, style: str | None = None, *, bold_lead: str = "") -> None:

@@ -31,22 +31,18 @@ def _return_panel(doc: DocxDocument, child_words: bool) -> None:
     doc.add_paragraph()
 
 
-def _choice(doc: DocxDocument, prompt: str, options: Sequence[str],
-            names: set[str] | None = None) -> None:
-    """A question and its answers side by side; with ``names`` (the document's field names so
-    far) each answer is a tick box that can be ticked on screen, else a box drawn to tick."""
+def _choice(doc: DocxDocument, prompt: str, options: Sequence[str], names: set[str]) -> None:
+    """A question and its answers side by side, each a tick box that can be ticked on screen
+    (``names``: the document's field names so far)."""
     doc.add_paragraph(prompt, style="Heading 2")
     tbl = doc.add_table(rows=1, cols=len(options))
     tbl.style = "Table Grid"
     width = TEXT_WIDTH_MM / len(options)
     for cell, text in zip(tbl.rows[0].cells, options, strict=True):
-        if names is None:
-            cell.paragraphs[0].add_run(f"☐  {text}")
-        else:
-            # clear of the cell's top border: LibreOffice paints a control's area over it
-            cell.paragraphs[0].paragraph_format.space_before = Pt(3)
-            check_box(cell.paragraphs[0], field_name(prompt, names, text), text,
-                      width_mm=width - 6, size_pt=doc.styles["Normal"].font.size.pt)
+        # clear of the cell's top border: LibreOffice paints a control's area over it
+        cell.paragraphs[0].paragraph_format.space_before = Pt(3)
+        check_box(cell.paragraphs[0], field_name(prompt, names, text), text,
+                  width_mm=width - 6, size_pt=doc.styles["Normal"].font.size.pt)
     tbl.rows[0].height = Mm(14)
     tbl.rows[0].height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
     doc.add_paragraph()

@@ -25,8 +25,8 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
 from workers.config.post import PostSettings
+from workers.documents.docx_style import FONT, set_font, set_language
 
-FONT = "Arial"
 MARKING = "OFFICIAL-SENSITIVE"
 ACCENT = RGBColor(0x1D, 0x4F, 0x91)
 # The shipped window geometry, written once in workers/config/settings.py (service.yaml's post:).
@@ -42,44 +42,19 @@ def _font(style_font: object, size: float, bold: bool = False) -> None:
     style_font.bold = bold  # type: ignore[attr-defined]
 
 
-def _east_asia(style: object) -> None:
-    rpr = style.element.get_or_add_rPr()  # type: ignore[attr-defined]
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.insert(0, fonts)
-    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-        fonts.set(qn(attr), FONT)
-    # theme fonts win over named ones: drop them so headings are Arial too
-    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
-        fonts.attrib.pop(qn(attr), None)
-
-
-LANGUAGE = "en-GB"  # British English: spell-check in Word, /Lang in the PDF, screen readers
-
-
-def set_language(doc: DocxDocument) -> None:
-    """Every run's default language (python-docx's template says en-US)."""
-    for lang in doc.styles.element.iter(qn("w:lang")):
-        lang.set(qn("w:val"), LANGUAGE)
-        lang.set(qn("w:eastAsia"), LANGUAGE)
-    for lang in doc.settings.element.iter(qn("w:themeFontLang")):
-        lang.set(qn("w:val"), LANGUAGE)
-
-
 def setup_styles(doc: DocxDocument, friendly: bool = False) -> None:
     set_language(doc)
     styles = doc.styles
     normal = styles["Normal"]
     _font(normal.font, 14 if friendly else 12)
-    _east_asia(normal)
+    set_font(normal)
     normal.paragraph_format.space_after = Pt(8)
     normal.paragraph_format.line_spacing = 1.15
     for name, size in (("Title", 20 if friendly else 16), ("Heading 1", 18 if friendly else 14),
                        ("Heading 2", 15 if friendly else 12)):
         style = styles[name]
         _font(style.font, size, bold=True)
-        _east_asia(style)
+        set_font(style)
         style.font.color.rgb = ACCENT
         style.font.italic = False
         style.paragraph_format.space_before = Pt(12)

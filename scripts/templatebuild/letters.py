@@ -125,10 +125,8 @@ def invitation() -> DocxDocument:
          bold_lead=if_late("Please bring your form to the meeting.",
                            "Please return your form by {{ form.return_by|uk_date }}."))
     tag(doc, "elif form.reference_code and child.age >= 8")
-    para(doc, if_late("Please bring your {% if child.age >= 16 %}form{% else %}booklet{% endif %} "
-                      "to your meeting.",
-                      "Please send your {% if child.age >= 16 %}form{% else %}booklet{% endif %} "
-                      "back by {{ form.return_by|uk_date }}.") +
+    para(doc, if_late("Please bring your " + THING + " to your meeting.",
+                      "Please send your " + THING + " back by {{ form.return_by|uk_date }}.") +
          " {% if child.age >= 16 %}Your personal adviser"
          "{% else %}Your carer or social worker{% endif %} can help you.")
     tag(doc, "endif")
@@ -215,8 +213,7 @@ def reminder() -> DocxDocument:
 
 def _child_return(doc: DocxDocument) -> None:
     """The child's own instructions: no code to quote, no scanning; a grown-up can help."""
-    thing = THING
-    doc.add_paragraph(f"How to send your {thing} back", style="Title")
+    doc.add_paragraph(f"How to send your {THING} back", style="Title")
     para(doc, BACK_BY, bold_lead="Please send it back by: ")
     para(doc, "You can give it to your carer or social worker, or bring it to your meeting.")
     when(doc, "form.reply_paid", [
@@ -235,7 +232,7 @@ def _child_return(doc: DocxDocument) -> None:
     doc.add_paragraph("Who will see it", style="Heading 2")
     para(doc, "Your Independent Reviewing Officer reads it before your review. It is shared with "
          "the people at your review and kept safely on the council's records. If you do not "
-         "want something shared, say so in your " + thing + " or tell your Independent "
+         "want something shared, say so in your " + THING + " or tell your Independent "
          "Reviewing Officer. ({{ council.name }} looks after this information: see "
          "{{ council.privacy_notice }}.)", "Small Print")
 

@@ -197,14 +197,14 @@ def child_letter() -> DocxDocument:
 def decisions_letter() -> DocxDocument:
     """The review's decisions for parents, carers and the social worker, sent before the record
     when the decisions go first (issue 15 §2): the decisions table, in plain words."""
-    from templatebuild.blocks import sign_off
+    from templatebuild.blocks import CHILD_NAME, sign_off
     from templatebuild.layout import address_block
 
     doc = new_document()
     address_block(doc)
     doc.add_paragraph("The decisions of the review", style="Title")
     para(doc, "{{ recipient.salutation }},")
-    para(doc, "These are the decisions made at the looked after review of {{ child.full_name }} "
+    para(doc, "These are the decisions made at the looked after review of " + CHILD_NAME + " "
          "held on {{ review.held_on|uk_date }} (reference {{ review.ref }}). The full record of "
          "the review will follow.")
     tag(doc, "if decisions")
@@ -219,7 +219,7 @@ def decisions_letter() -> DocxDocument:
     tag(doc, "if next_review.due_on")
     para(doc, "The next review will be held by {{ next_review.due_on|uk_date }}.")
     tag(doc, "endif")
-    para(doc, "If you think a decision is wrong or is not being carried out, please contact me "
-         "on {{ iro.phone }} or at {{ iro.email }}.")
+    para(doc, "If you think a decision is wrong or is not being carried out, please contact me"
+         "{% if iro.phone %} on {{ iro.phone }} or{% endif %} at {{ iro.email }}.")
     sign_off(doc, "Yours sincerely")
     return doc

@@ -201,6 +201,7 @@ def correct_return(session: Session, code: str, new: dt.date, *, who: Corrector,
     """The day a form came back: (old, new). Never before its letter went. ``flag`` names the
     date in a refusal (the web page's field)."""
     from workers.mailout.codes import normalise
+    from workers.returns.service import form_sent_on
 
     wanted = normalise(code)
     letter = session.scalars(select(Dispatch).where(
@@ -212,9 +213,10 @@ def correct_return(session: Session, code: str, new: dt.date, *, who: Corrector,
     review = session.get(Review, letter.review_id) if letter.review_id else None
     _allow(who, f"the return of form {letter.reference_code}", review)
     _day_checks(new, row.received_on, today, flag)
-    if letter.sent_at is not None and new < letter.sent_at.astimezone(LONDON).date():
+    sent_on = form_sent_on(session, letter)  # its first sending, a resent copy's included
+    if sent_on is not None and new < sent_on:
         raise BadInputError(f"{flag} {new.isoformat()} is before the form was sent "
-                            f"({letter.sent_at.astimezone(LONDON).date().isoformat()})")
+                            f"({sent_on.isoformat()})")
     old, row.received_on = row.received_on, new
     audit.record(session, "return.corrected", "dispatch", letter.id, actor=who.email,
                  return_id=row.id, code=letter.reference_code, old=old, new=new)

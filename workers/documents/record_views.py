@@ -13,6 +13,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from workers.documents.filters import uk_date
+
 if TYPE_CHECKING:
     from workers.store.models import Participant
 
@@ -36,7 +38,9 @@ def relationship_words(text: str, role: str) -> str:
 
 # whose views go in which section of the record
 GROUPS = {"child": "child", "parent": "parents", "carer": "carers"}  # everyone else: professionals
-COPY_ROLES = ("child", "parent", "carer", "social_worker")  # as reviews.distribution.ROLES
+# who the completed record goes to (Handbook ch. 3): reviews.distribution sends by these
+COPY_ROLES = ("child", "parent", "carer", "social_worker")
+MIN_CHILD_AGE = 4  # as the consultation booklets: no copy to a child under 4
 
 
 def group(role: str) -> str:
@@ -54,7 +58,7 @@ def _names(people: Sequence[tuple[str, str]]) -> str:
 
 
 def _returned(name: str, words: str, on: dt.date | None) -> str:
-    when = f" {on.day} {on:%B %Y}" if on else ""
+    when = f" {uk_date(on)}" if on else ""
     return f"{name} ({words + ', ' if words else ''}form returned{when})"
 
 
@@ -84,7 +88,7 @@ def views(participants: Sequence[Participant], returned: Mapping[int, dt.date | 
 
 def copy_line(p: Participant, child_age: int) -> str:
     """How the completed record reaches them (reviews.distribution), in words."""
-    if p.role not in COPY_ROLES or (p.role == "child" and child_age < 4):
+    if p.role not in COPY_ROLES or (p.role == "child" and child_age < MIN_CHILD_AGE):
         return "No copy from the service"
     by = "by post" if p.channel == "post" else "by email"
     return f"Their own letter of the decisions, {by}" if p.role == "child" else f"The record, {by}"

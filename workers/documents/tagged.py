@@ -25,7 +25,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-LANGUAGE = "en-GB"
+from workers.documents.docx_style import LANGUAGE  # the PDF says what its Word says
 
 
 class TaggedJoin:

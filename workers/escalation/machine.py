@@ -28,6 +28,8 @@ from workers.inputs.text import check_text
 OPEN = "open"
 RESOLVED = "resolved"
 SYSTEM = "system"
+# the steps that put a concern at a stage (a notice goes to that stage's manager)
+STARTS_A_STAGE = ("raised", "advanced", "bypassed", "timed_out")
 
 NoticeKind = Literal["stage", "overdue", "ceiling"]
 

@@ -25,8 +25,6 @@ NOTICE_KIND = "escalation_notice"
 OVERDUE_KIND = "escalation_overdue"
 OUTCOME_KIND = "escalation_outcome"
 
-STARTS_A_STAGE = ("raised", "advanced", "bypassed", "timed_out")
-
 
 def plan_deadlines(
     session: Session, policy: Policy, escalation_id: int, steps: Iterable[m.Step],
@@ -40,7 +38,7 @@ def plan_deadlines(
             _meet(session, policy, response_key(escalation_id, step.stage), step.on)
         if step.action == "resolved":
             _meet(session, policy, f"{ref}/ceiling", step.on)
-        if step.action in STARTS_A_STAGE:
+        if step.action in m.STARTS_A_STAGE:
             due = policy.response_due(step.stage, max(step.on, today or step.on))
             if due is not None:
                 _open(session, response_key(escalation_id, step.stage), escalation_id, step.on, due,

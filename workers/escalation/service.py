@@ -28,12 +28,7 @@ from sqlalchemy.orm import Session
 from workers.core.clock import SYSTEM_CLOCK, Clock
 from workers.errors import NotFoundError, RefusedError
 from workers.escalation import machine as m
-from workers.escalation.planned import (
-    STARTS_A_STAGE,
-    plan_deadlines,
-    plan_notice,
-    plan_outcome,
-)
+from workers.escalation.planned import plan_deadlines, plan_notice, plan_outcome
 from workers.escalation.policy import Policy
 from workers.escalation.recipients import DirectoryLike
 from workers.escalation.refs import escalation_ref as escalation_ref  # the one spelling
@@ -237,8 +232,8 @@ class EscalationService:
         plan_deadlines(self.session, self.policy, row.id, t.steps, today=today)
         child = child or self.session.get(Child, row.child_id)
         assert child is not None  # a foreign key
-        late = any(s.on < today for s in t.steps if s.action in STARTS_A_STAGE)
-        if late and any(s.action != "raised" for s in t.steps if s.action in STARTS_A_STAGE):
+        late = any(s.on < today for s in t.steps if s.action in m.STARTS_A_STAGE)
+        if late and any(s.action != "raised" for s in t.steps if s.action in m.STARTS_A_STAGE):
             self._call_off_passed_stages(row)
         for notice in t.notices:
             self.planned += plan_notice(

@@ -89,14 +89,14 @@ def _stage_step(steps: Sequence[m.Step], stage: str) -> tuple[int, m.Step] | Non
     """The step that brought the escalation to ``stage`` (the latest one)."""
     found = None
     for i, s in enumerate(steps):
-        if s.stage == stage and s.action in ("raised", "advanced", "bypassed", "timed_out"):
+        if s.stage == stage and s.action in m.STARTS_A_STAGE:
             found = (i, s)
     return found
 
 
 def _previous_stage(steps: Sequence[m.Step], before: int) -> str | None:
     for s in reversed(steps[:before]):
-        if s.action in ("raised", "advanced", "bypassed", "timed_out"):
+        if s.action in m.STARTS_A_STAGE:
             return s.stage
     return None
 
@@ -161,8 +161,8 @@ def history(policy: Policy, steps: Sequence[m.Step], name_of: NameOf) -> list[Hi
     out = []
     for s in steps:
         summary = s.text
-        if not summary and s.action in ("raised", "advanced", "bypassed", "timed_out",
-                                        "referred_cafcass"):
+        if not summary and s.action in (*m.STARTS_A_STAGE,
+                                                            "referred_cafcass"):
             summary = f"Sent to {_manager(policy, s.stage, name_of)}"
         out.append(HistoryItem(s.on, titles.get(s.stage, s.stage), action_words(s.action),
                                summary))

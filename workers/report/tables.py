@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Mapping
 
+from workers.documents.filters import uk_date
 from workers.report.figures import (
     NOT_RECORDED,
     AnnualReport,
@@ -101,7 +102,7 @@ def _decisions(r: AnnualReport) -> Table | None:
         ("Decisions recorded (reviews held in the period)", d.recorded),
         ("With a date (the timescale names one)", d.dated),
         ("No date (\u201congoing\u201d, \u201cnext review\u201d, …)", d.undated),
-        (f"Due before {d.as_of.day} {d.as_of:%B %Y}", d.due),
+        (f"Due before {uk_date(d.as_of)}", d.due),
         ("Done, as the next review recorded", d.done),
         ("Overdue: due and not recorded as done", d.overdue),
         ("% of those due that are overdue", d.overdue_pct),

@@ -56,16 +56,9 @@ def _pdf_text(data: bytes) -> str:
 
 
 def _docx_text(data: bytes) -> str:
-    from docx import Document
+    from workers.casework.confidential import docx_text
 
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED:
             return ""
-    document = Document(io.BytesIO(data))
-    parts = [p.text for p in document.paragraphs]
-    parts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
-    for section in document.sections:
-        for part in (section.header, section.footer):
-            parts += [p.text for p in part.paragraphs]
-            parts += [c.text for t in part.tables for r in t.rows for c in r.cells]
-    return "\n".join(parts)
+    return docx_text(data)  # body, tables, headers and footers

@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from workers.documents.record_views import COPY_ROLES, MIN_CHILD_AGE
 from workers.errors import BadInputError, RecordUnreadableError, RefusedError
 from workers.mailout.plan import PlannedLetter
 from workers.mailout.preflight import Problem, check_recipient, refuse
@@ -48,8 +49,7 @@ RECORD_COPY_KIND = "review_record_copy"
 DECISIONS_COPY_KIND = "review_decisions_copy"
 COPY_KINDS = (RECORD_COPY_KIND, DECISIONS_COPY_KIND)
 DECISIONS_SECTION = "Decisions of this review (SMART)"  # its heading in the record
-ROLES = ("child", "parent", "carer", "social_worker")  # who the record goes to (Handbook ch. 3)
-MIN_CHILD_AGE = 4  # as the consultation booklets: none under 4
+ROLES = COPY_ROLES  # who the record goes to, as the record's own "Copy" column says
 
 
 @dataclass(frozen=True)

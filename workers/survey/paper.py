@@ -17,15 +17,13 @@ from typing import Any
 
 from docx import Document
 from docx.enum.table import WD_ROW_HEIGHT_RULE
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from workers.config.post import PostSettings
+from workers.documents.docx_style import FONT, LANGUAGE, set_font, set_language
 from workers.documents.filters import uk_date
 
 BOX = "\u2610"  # ☐, a box to tick with a pen
-FONT = "Arial"
 MARGIN_MM = 20
 
 
@@ -50,19 +48,14 @@ def _document(top_mm: float = 25) -> Any:
     doc = Document()
     style = doc.styles["Normal"]
     style.font.name, style.font.size = FONT, Pt(12)  # RNIB clear print: 12pt sans-serif
-    rpr = style.element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.insert(0, fonts)
-    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-        fonts.set(qn(attr), FONT)
+    set_font(style)
+    set_language(doc)
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.left_margin = section.right_margin = Mm(MARGIN_MM)
     section.top_margin, section.bottom_margin = Mm(top_mm), Mm(20)
     section.header.paragraphs[0].text = "OFFICIAL"
-    doc.core_properties.language = "en-GB"
+    doc.core_properties.language = LANGUAGE
     return doc
 
 

@@ -71,14 +71,14 @@ def home(request: Request, user: Manager) -> Response:
         overdue_reviews = [i for i in late if i.kind == "review_due"]
         names = ctx.directory.iro_names()
         iros = caseloads(session, names, late, today)
-        closed = [list_row(ctx.policy, row, child.ref, today)
-                  for row, child in closed_escalations(session, today)]
-    params = request.query_params
+        params = request.query_params
+        closed = closed_escalations(session, today, params, lambda row, child: list_row(
+            ctx.policy, row, child.ref, today))
     return render(request, "manager/home.html", awaiting=part_of(awaiting, params, "awaiting"),
                   answered=answered, everyone=part_of(everyone, params, "everyone"),
                   iro_manager=iro_manager, overdue=part_of(overdue, params, "overdue"),
                   today=today, overdue_reviews=part_of(overdue_reviews, params, "overdue_reviews"),
-                  iros=iros, closed=part_of(closed, params, "closed"), names=names,
+                  iros=iros, closed=closed, names=names,
                   year_start=report_year_start(today),
                   stage_titles={s.key: s.title for s in ctx.rules.escalation.stages},
                   category_titles={c.key: c.title for c in ctx.rules.escalation.categories})

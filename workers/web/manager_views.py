@@ -7,14 +7,18 @@ Read-only queries, grouped in the database; children by reference and initials o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from workers.store.deadline_queries import DueItem
 from workers.store.models import Child, Escalation, Review
+from workers.web.listing import Part, fetch_part
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -58,10 +62,15 @@ def caseloads(session: Session, names: Mapping[str, str], overdue: Iterable[DueI
                   key=lambda line: line.name.lower())
 
 
-def closed_escalations(session: Session, today: dt.date) -> list[tuple[Escalation, Child]]:
-    """Resolved this report year, the latest first (the page shows them a page at a time)."""
-    return [(e, c) for e, c in session.execute(
-        select(Escalation, Child).join(Child, Child.id == Escalation.child_id)
-        .where(Escalation.status == "resolved",
-               Escalation.resolved_on >= report_year_start(today))
-        .order_by(Escalation.resolved_on.desc(), Escalation.id.desc()))]
+def closed_escalations(session: Session, today: dt.date, params: Mapping[str, str],
+                       row: Callable[[Escalation, Child], T]) -> Part[T]:
+    """Resolved this report year, the latest first, a page at a time in SQL (``row`` makes a
+    page's lines)."""
+    closed = (Escalation.status == "resolved",
+              Escalation.resolved_on >= report_year_start(today))
+    total = session.scalar(select(func.count()).select_from(Escalation).where(*closed)) or 0
+    return fetch_part(params, "closed", total, lambda start, count: [row(e, c) for e, c in (
+        session.execute(select(Escalation, Child).join(Child, Child.id == Escalation.child_id)
+                        .where(*closed)
+                        .order_by(Escalation.resolved_on.desc(), Escalation.id.desc())
+                        .offset(start).limit(count)))])

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from workers.errors import BadInputError, PreflightError, RefusedError
+from workers.store.deadline_queries import has_meeting
 from workers.web import queries
 from workers.web.accounts import User
 from workers.web.context import WebContext, web_context
@@ -96,7 +97,8 @@ def review_page(request: Request, review_ref: str, user: Support) -> Response:
     check = preflight(ctx, review.ref) if not letters and review.status == "planned" else None
     return render(request, "support/review.html", review=review, child=child, people=people,
                   meets_on=meets_on, check=check, letters=letters, progress=progress,
-                  seen=_seen(letters))
+                  seen=_seen(letters),
+                  waiting=review.status == "planned" and not has_meeting(review))
 
 
 def _seen(letters: list[queries.LetterLine]) -> str:

@@ -2,7 +2,7 @@
 recorded it, so the annual report can count decisions overdue (issue 15 §1).
 
 Revision ID: 0012_record2
-Revises: 0007_accounts
+Revises: 0016_qa
 Create Date: 2026-12-03
 """
 

@@ -1,7 +1,7 @@
 """Quality assurance: chairing observations and record audits (annual report §9.2-9.3).
 
 Revision ID: 0016_qa
-Revises: 0007_accounts
+Revises: 0013_returns
 Create Date: 2026-12-03
 """
 
