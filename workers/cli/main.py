@@ -129,7 +129,13 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
-    except typer.Abort:
+    except typer.Abort as exc:
+        # click turns an EOFError or Ctrl-C inside a command into a bare Abort; name which, so
+        # an abort nobody typed can be traced (the type only: a message may hold case data)
+        cause = exc.__cause__ or exc.__context__
+        err_console.print(f"aborted ({type(cause).__name__ if cause else 'by the user'})")
+        if debug and cause:
+            err_console.print_exception()
         sys.exit(130)
     except typer.TyperException as exc:
         # Usage errors (unknown command, bad option): typer >= 0.26 vendors click and raises its
