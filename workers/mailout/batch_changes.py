@@ -109,12 +109,12 @@ def reprint(sessions: sessionmaker[Session], cfg: MailoutConfig, batch_id: int, 
         if not batch.pdf_path:
             raise RefusedError(f"print batch {batch_id} was never finished; build the batch "
                                "again")
-        wanted = list(session.execute(
+        wanted = [(d, review, person) for d, review, person in session.execute(
             select(Dispatch, Review.ref, Participant.ref)
             .join(Review, Dispatch.review_id == Review.id)
             .join(Participant, Dispatch.participant_id == Participant.id)
             .where(Dispatch.print_batch_id == batch_id, Dispatch.state == "pending")
-            .order_by(Review.ref, Participant.ref, Dispatch.id)).tuples())
+            .order_by(Review.ref, Participant.ref, Dispatch.id))]
         if not wanted:
             raise RefusedError(f"print batch {batch_id} has no letters left to print (all "
                                "cancelled); void it")

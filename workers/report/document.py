@@ -133,9 +133,13 @@ def _fit_columns(doc: Any) -> None:
     for table in doc.tables:
         columns = len(table.columns)
         label = usable * (0.65 if columns <= 3 else 0.4 if columns <= 5 else 0.25)
-        label = min(label, 60.0) if columns > 5 else label
-        rest = (usable - label) / max(columns - 1, 1)
-        widths = [label] + [rest] * (columns - 1)
+        label = min(label, 60.0 if columns <= 10 else 42.0) if columns > 5 else label
+        # each figure column by its longest word, so a year by month's "Average a month" is
+        # never broken mid-word while "Apr 2025" needs only four characters' room
+        longest = [max((len(word) for row in table.rows for word in row.cells[i].text.split()),
+                       default=1) for i in range(1, columns)]
+        unit = (usable - label) / max(sum(max(n, 4) for n in longest), 1)
+        widths = [label] + [unit * max(n, 4) for n in longest]
         table.autofit = False
         for column, width in zip(table.columns, widths, strict=True):
             column.width = Mm(width)
