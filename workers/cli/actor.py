@@ -17,6 +17,8 @@ from workers.errors import BadInputError
 ActorOption = Annotated[str | None, typer.Option(
     "--actor", metavar="EMAIL", envvar="IRO_ACTOR", show_envvar=True,
     help="Who is making this change, for the audit [IRO_ACTOR, else your login].")]
+ReasonOption = Annotated[str, typer.Option(
+    "--reason", metavar="TEXT", help="Why (kept in the audit; no names or addresses).")]
 
 
 def actor_of(value: str | None) -> str:

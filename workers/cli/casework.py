@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from workers.cli.actor import ActorOption, actor_of
+from workers.cli.actor import ActorOption, ReasonOption, actor_of
 from workers.cli.context import app_context
 
 
@@ -18,8 +18,6 @@ class Channel(StrEnum):
     post = "post"
 
 
-ReasonOption = Annotated[str, typer.Option(
-    "--reason", metavar="TEXT", help="Why (kept in the audit; no names or addresses).")]
 DispatchId = Annotated[int, typer.Argument(metavar="ID",
                                            help="The dispatch's id, as `iro dispatches` lists it.")]
 

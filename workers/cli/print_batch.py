@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from workers.cli.actor import ActorOption, actor_of
+from workers.cli.actor import ActorOption, ReasonOption, actor_of
 from workers.cli.context import app_context
 from workers.cli.options import optional_date
 
@@ -77,8 +77,7 @@ BatchArgument = Annotated[int, typer.Argument(metavar="BATCH", help="The batch's
 def void(
     ctx: typer.Context,
     batch_id: BatchArgument,
-    reason: Annotated[str, typer.Option("--reason", metavar="TEXT",
-                                        help="Why (kept in the audit; no names).")],
+    reason: ReasonOption,
     never_posted: Annotated[bool, typer.Option(
         "--never-posted", help="The batch was marked posted but its letters never went.")] = False,
     actor: ActorOption = None,
