@@ -59,6 +59,9 @@ def test_due_checks_with_decisions_recorded_as_a_concern(tmp_path: Path) -> None
     empty = b.post(f"/iro/midway/{mine}", {"note": "Not yet", "escalate": ""})
     assert empty.status_code == 400 and "Choose an outcome" in empty.text
     assert ">Not yet</textarea>" in empty.text
+    bad_day = b.post(f"/iro/midway/{mine}", {"outcome": "on_track", "on": "30/11/2026"})
+    assert bad_day.status_code == 400
+    assert "Date: expected a date (YYYY-MM-DD), got &#39;30/11/2026&#39;" in bad_day.text
     done = b.post(f"/iro/midway/{mine}", {
         "outcome": "concern", "note": "No school place applied for.",
         "escalate": "delay_in_review_decisions", "on": "2026-11-30"})

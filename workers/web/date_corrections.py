@@ -19,6 +19,7 @@ from workers.errors import BadInputError
 from workers.web.accounts import User
 from workers.web.context import web_context
 from workers.web.errorpages import Id
+from workers.web.form_dates import form_day
 from workers.web.pages import flash
 from workers.web.security import require
 
@@ -70,7 +71,7 @@ def _correct(request: Request, user: User, typed: str,
     with ctx.sessions() as session:
         try:
             done = apply(session, Who(user.email.lower(), frozenset(user.roles)),
-                         _day(typed), today)
+                         form_day(typed, LABEL), today)
         except BadInputError as exc:  # RefusedError, NotFoundError too
             session.rollback()
             message = " ".join(str(exc).split()).rstrip(".")
@@ -79,11 +80,3 @@ def _correct(request: Request, user: User, typed: str,
             return None
         session.commit()
     return done
-
-
-def _day(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise BadInputError(f"{LABEL}: expected a date (YYYY-MM-DD), got {value[:20]!r}") \
-            from None

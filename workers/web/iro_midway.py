@@ -20,6 +20,7 @@ from workers.store.deadline_queries import DueItem
 from workers.store.models import Child, MidwayCheck, Review, ReviewDecision
 from workers.web.accounts import User
 from workers.web.context import web_context
+from workers.web.form_dates import form_day
 from workers.web.pages import flash, render
 from workers.web.security import require
 
@@ -99,7 +100,7 @@ def record(request: Request, child_ref: str, user: Iro, outcome: Annotated[str, 
         if child.iro_email.strip().lower() != user.email:
             raise HTTPException(403, "This child is not on your caseload.")
         try:
-            day = dt.date.fromisoformat(on) if on.strip() else today
+            day = form_day(on, "Date", today)
             done = record_check(session, ctx.notices, child_ref=child.ref, outcome=outcome,
                                 note=note, by=user.email, on=day, today=today,
                                 escalations=ctx.escalations(session) if escalate else None,

@@ -14,6 +14,7 @@ from workers.errors import BadInputError, IroError
 from workers.qa.standards import RATING_TITLES, RATINGS, AuditConfig, load_audit
 from workers.web.accounts import User
 from workers.web.context import WebContext, web_context
+from workers.web.form_dates import form_day
 from workers.web.pages import flash, render
 from workers.web.security import require
 
@@ -49,15 +50,10 @@ def page(request: Request, user: Manager) -> Response:
     return _page(request)
 
 
-def _day(text: str, today_iso: str) -> str:
-    return text.strip() or today_iso
-
-
 @router.post("/observations")
 def observe(request: Request, user: Manager, iro_email: Annotated[str, Form()],
             on: Annotated[str, Form()] = "", review_ref: Annotated[str, Form()] = "",
             note: Annotated[str, Form()] = "") -> Response:
-    import datetime as dt
 
     from workers.qa.service import record_observation
 
@@ -66,7 +62,7 @@ def observe(request: Request, user: Manager, iro_email: Annotated[str, Form()],
                                 "note": note, "form": "observation"}
     with ctx.sessions() as session:
         try:
-            day = dt.date.fromisoformat(_day(on, ctx.today().isoformat()))
+            day = form_day(on, "Date", ctx.today())
             row = record_observation(session, ctx.directory, iro_email=iro_email, on=day,
                                      today=ctx.today(), by=user.email, note=note,
                                      review_ref=review_ref or None)
@@ -90,7 +86,6 @@ async def audit(request: Request, user: Manager) -> Response:
 
 
 def _save_audit(request: Request, user: User, fields: dict[str, str]) -> Response:
-    import datetime as dt
 
     from workers.qa.service import record_audit
 
@@ -101,7 +96,7 @@ def _save_audit(request: Request, user: User, fields: dict[str, str]) -> Respons
                                 "ratings": ratings, "form": "audit"}
     with ctx.sessions() as session:
         try:
-            day = dt.date.fromisoformat(_day(on, ctx.today().isoformat()))
+            day = form_day(on, "Date", ctx.today())
             row = record_audit(session, _standards(ctx), review_ref=review_ref, ratings=ratings,
                                on=day, today=ctx.today(), by=user.email, note=note)
         except (BadInputError, ValueError) as exc:

@@ -20,6 +20,7 @@ from workers.store.deadline_queries import has_meeting
 from workers.web import queries
 from workers.web.accounts import User
 from workers.web.context import WebContext, web_context
+from workers.web.form_dates import form_day
 from workers.web.pages import flash, render
 from workers.web.security import require
 
@@ -201,7 +202,7 @@ def record_return(request: Request, review_ref: str, user: Support, code: Annota
     target = f"/support/reviews/{review_ref}/returns"
     kept: Path | None = None
     try:
-        day = dt.date.fromisoformat(received_on) if received_on else ctx.today()
+        day = form_day(received_on, "Received on", ctx.today())
         if day > ctx.today():
             raise BadInputError(f"received on {day.isoformat()} is in the future")
         upload = None
