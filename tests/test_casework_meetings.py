@@ -87,6 +87,10 @@ def test_a_moved_meeting_tells_the_invited_and_moves_the_reminders(
     text = attachment_text(msg)
     assert "will now be held on Tuesday 19 January 2027 at 2pm, at Civic Centre, Room 5" in text
     assert "Please note the new venue" in text
+    [part] = list(msg.iter_attachments())
+    # titled for its reader, as the mail-out's letters are (what a screen reader announces)
+    title = Document(io.BytesIO(part.get_content())).core_properties.title
+    assert title.startswith("Change of arrangements: ") and "(" in title, title
 
 
 def test_moved_twice_before_the_letter_goes_one_letter_from_the_first_date(case: Case) -> None:

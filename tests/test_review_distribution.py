@@ -7,6 +7,7 @@ from the store and one is sent through a real SMTP server; documents are read as
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +134,9 @@ def test_each_reader_gets_their_copy_once_the_iro_confirms(
     assert "What we decided at your review" in text and "Dear Zoë," in text
     assert "Update the personal education plan" in text and "Designated teacher" in text
     assert "review held on" not in text.lower() and "Outcome indicator" not in text
+    from docx import Document
+
+    assert Document(io.BytesIO(letter)).core_properties.title == "What we decided at Zoë's review"
 
 
 def test_a_recipient_outside_the_allow_list_stops_the_whole_send(

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from workers.casework.confidential import check_rendered
+from workers.documents.titles import document_title
 from workers.errors import RefusedError
 from workers.mail.message import DOCX, PDF, Attachment, OutgoingMessage
 from workers.mailout.documents import MailoutConfig, letter_context, pdf_enabled, to_pdf
@@ -47,7 +48,7 @@ def notice_documents(cfg: MailoutConfig, dispatch: Dispatch, review: Review, chi
     """The one letter, as PDF where LibreOffice is installed, else the Word file."""
     template = TEMPLATES[dispatch.kind]
     ctx = notice_context(cfg, dispatch, review, child, person)
-    data = cfg.engine.render(template, ctx)
+    data = cfg.engine.render(template, ctx, document_title(template, ctx))
     check_rendered(ctx, template, data)
     stem = f"{review.ref}-{person.ref}-{template.replace('_', '-')}"
     if pdf_enabled(cfg):

@@ -29,6 +29,7 @@ from lxml import etree
 from workers.documents import diagnose
 from workers.documents.environment import make_environment
 from workers.documents.package import check_package
+from workers.documents.titles import titled_core
 from workers.errors import TemplateError
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -46,6 +47,7 @@ _MISPLACED_RICH = etree.XPath("//w:t[*]", namespaces={"w": W_NS})
 _LOOSE_TEXT = etree.XPath("//w:p[text()[normalize-space()]]", namespaces={"w": W_NS})
 
 FIXED_ZIP_TIME = (2026, 1, 1, 0, 0, 0)  # as scripts/build_templates.py stamps the templates
+CORE_PART = "docProps/core.xml"  # the document's properties: its title is set per letter
 
 
 @dataclass(frozen=True)
@@ -79,9 +81,13 @@ class CompiledDocx:
             raise
         parts: list[CompiledPart] = []
         base = io.BytesIO()
+        self._core: bytes | None = None  # written at render, with the letter's title
         with archive, zipfile.ZipFile(base, "w", zipfile.ZIP_DEFLATED) as out:
             for info in archive.infolist():
                 data = archive.read(info)
+                if info.filename == CORE_PART:
+                    self._core = data
+                    continue
                 if _RENDERED_PART.match(info.filename):
                     text = data.decode("utf-8")
                     if _HAS_TAGS.search(text):
@@ -138,9 +144,12 @@ class CompiledDocx:
                 )
         return data
 
-    def render(self, context: Mapping[str, Any]) -> bytes:
-        """The filled-in document as .docx bytes."""
+    def render(self, context: Mapping[str, Any], title: str | None = None) -> bytes:
+        """The filled-in document as .docx bytes; ``title`` (workers.documents.titles) is its
+        title property, written with the parts rather than by re-zipping the letter after."""
         rendered = self.render_parts(context)
+        if self._core is not None:
+            rendered[CORE_PART] = self._core if title is None else titled_core(self._core, title)
         buf = io.BytesIO(self._base)
         buf.seek(0, io.SEEK_END)
         with zipfile.ZipFile(buf, "a", zipfile.ZIP_DEFLATED) as out:
@@ -198,9 +207,9 @@ class DocumentEngine:
 
         return self.templates_dir / get_kind(kind).filename
 
-    def render(self, kind: str, context: Mapping[str, Any]) -> bytes:
+    def render(self, kind: str, context: Mapping[str, Any], title: str | None = None) -> bytes:
         """Render the template for ``kind`` (see the catalogue) with ``context``; .docx bytes."""
-        return self.compiled(self.template_path(kind)).render(context)
+        return self.compiled(self.template_path(kind)).render(context, title)
 
     def render_file(self, path: Path, context: Mapping[str, Any]) -> bytes:
         return self.compiled(Path(path)).render(context)

@@ -29,7 +29,7 @@ from workers.documents.contexts import (
 )
 from workers.documents.emails import refuse_names_in_subject, render_email
 from workers.documents.engine import DocumentEngine
-from workers.documents.titles import document_title, with_title
+from workers.documents.titles import document_title
 from workers.errors import NotFoundError, PermanentDeliveryError
 from workers.escalation import wording
 from workers.escalation.machine import Notice, NoticeKind
@@ -158,8 +158,7 @@ class EscalationComposers:
         esc, child, notice, people = self._load(session, d)
         stage = self.policy.stage(notice.stage)
         ctx = self._context(session, esc, child, notice, people, context.clock.today())
-        document = with_title(self.engine.render(stage.template, ctx),
-                              document_title(stage.template, ctx))
+        document = self.engine.render(stage.template, ctx, document_title(stage.template, ctx))
         subject, body = self._email("email_escalation", self._for_reader(ctx, d, child, esc),
                                     child)
         return OutgoingMessage(
@@ -226,7 +225,8 @@ class EscalationComposers:
                           "by": resolver.name if resolver else "the Independent Reviewing Officer",
                           "to_resolver": d.recipient.strip().lower()
                           == (esc.resolved_by or "").strip().lower()}
-        document = self.engine.render("escalation_resolved", ctx)
+        document = self.engine.render("escalation_resolved", ctx,
+                                      document_title("escalation_resolved", ctx))
         subject, body = self._email(
             "email_escalation_outcome",
             with_mailbox(ctx, self.mailbox_name or self.letterhead.service),

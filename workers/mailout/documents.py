@@ -125,11 +125,10 @@ def render_documents(cfg: MailoutConfig, ctx: dict[str, Any], *, form: str | Non
                      reminder: bool = False) -> list[tuple[str, bytes]]:
     """The letter's documents from its context (``letter_context``), in print order, each
     titled for its reader (``workers.documents.titles``)."""
-    from workers.documents.titles import document_title, with_title
+    from workers.documents.titles import document_title
 
     kinds = reminder_documents(form) if reminder and form else documents_for(form)
-    made = [(kind, with_title(cfg.engine.render(kind, ctx), document_title(kind, ctx)))
-            for kind in kinds]
+    made = [(kind, cfg.engine.render(kind, ctx, document_title(kind, ctx))) for kind in kinds]
     for kind, data in made:  # never a confidential placement address to whom it is withheld
         check_rendered(ctx, kind, data)
     return made

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from workers.documents.record_views import COPY_ROLES, MIN_CHILD_AGE
+from workers.documents.titles import document_title
 from workers.errors import BadInputError, RecordUnreadableError, RefusedError
 from workers.mailout.plan import PlannedLetter
 from workers.mailout.preflight import Problem, check_recipient, refuse
@@ -187,7 +188,7 @@ def render_letter(cfg: MailoutConfig, session: Session, review: Review, person: 
                         for d in decisions_of(session, review)]
     ctx["next_review"] = {"due_on": next_review_due(
         session, review, cfg.rules.review_timescales, cfg.rules.mailout, cfg.calendar)}
-    return bytes(cfg.engine.render(kind, ctx))
+    return bytes(cfg.engine.render(kind, ctx, document_title(kind, ctx)))
 
 
 def _withheld_as_kept(review: Review, withhold: Mapping[str, Sequence[str]],

@@ -122,10 +122,10 @@ def render_draft_record(session: Session, review: Review, cfg: NoticeConfig) -> 
             session, review, {s.key: s.title for s in rules.escalation.stages},
             {c.key: c.title for c in rules.escalation.categories}),
     )
-    from workers.documents.titles import document_title, with_title
+    from workers.documents.titles import document_title
 
-    document = _engine(cfg.templates_dir, DocumentEngine).render("review_record", context)
-    return with_title(bytes(document), document_title("review_record", context))
+    return bytes(_engine(cfg.templates_dir, DocumentEngine).render(
+        "review_record", context, document_title("review_record", context)))
 
 
 def compose_reminder(
