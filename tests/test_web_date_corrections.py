@@ -157,3 +157,34 @@ def test_the_day_a_batch_was_posted_is_corrected(site: tuple[Any, Seeded, Browse
     _as(app, IRO_MANAGER).post(f"/support/print/{batch_id}/correct-posted",
                                {"posted_on": "2026-11-27"})
     assert [e.actor for e in _audits(app, "print_batch.corrected")] == [SUPPORT, IRO_MANAGER]
+
+
+def test_an_iro_manager_corrects_both_dates_from_their_own_page(
+        site: tuple[Any, Seeded, Browser]) -> None:
+    # business support's returns and print pages are not an IRO manager's: /manager/dates is
+    app, s, b = site
+    code = _returned_form(app, s, b)
+    batch_id = _posted_batch(app, s)
+    assert b.get("/manager/dates").status_code == 403  # business support only
+    manager = _as(app, IRO_MANAGER)
+    assert manager.get("/support/print").status_code == 403
+    page = manager.get("/manager/dates").text
+    assert '<a href="/manager/dates" aria-current="page">Correct a date</a>' in page
+    done = manager.post("/manager/dates/return", {"code": code.lower(),
+                                                  "received_on": "2026-11-26"})
+    assert done.status_code == 303 and done.headers["location"] == "/manager/dates"
+    assert "returned on 26 November 2026 (was 30 November 2026)" in manager.get(
+        "/manager/dates").text
+    assert _received(app) == [dt.date(2026, 11, 26)]
+    for batch, said in (("12a", "Print batch: expected its number"),
+                        (str(batch_id), "before the batch was built (2026-11-26)")):
+        no = manager.post("/manager/dates/posted", {"batch": batch, "posted_on": "2026-11-25"})
+        assert no.headers["location"] == "/manager/dates"
+        shown = manager.get("/manager/dates").text
+        assert said in shown and "nothing changed" in shown
+    manager.post("/manager/dates/posted", {"batch": str(batch_id), "posted_on": "2026-11-28"})
+    assert "posted on 28 November 2026 (was 27 November 2026)" in manager.get(
+        "/manager/dates").text
+    assert _posted(app, s, batch_id) == (dt.date(2026, 11, 28),) * 2
+    assert [e.actor for e in _audits(app, "return.corrected")] == [IRO_MANAGER]
+    assert [e.actor for e in _audits(app, "print_batch.corrected")] == [IRO_MANAGER]

@@ -41,7 +41,8 @@ def _pages(site: Server) -> dict[str, list[tuple[str, str]]]:
         DEPUTY: [("awaiting", "/manager"), ("report", "/manager/report"),
                  ("quality", "/manager/qa"),
                  ("manager-escalation", f"/manager/escalations/{s.escalation_id}")],
-        IRO_MANAGER: [("iro-manager", "/manager"), ("accounts", "/manager/accounts")],
+        IRO_MANAGER: [("iro-manager", "/manager"), ("accounts", "/manager/accounts"),
+                      ("correct-a-date", "/manager/dates")],
     }
 
 

@@ -26,7 +26,7 @@ NAV = {
     "iro": [("/iro", "My caseload"), ("/iro/escalations", "My escalations"),
             ("/iro/midway", "Midway checks")],
     "manager": [("/manager", "Awaiting me"), ("/manager/report", "Report"),
-                ("/manager/qa", "Quality")],
+                ("/manager/qa", "Quality"), ("/manager/dates", "Correct a date")],
 }
 
 
