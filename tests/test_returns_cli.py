@@ -68,9 +68,20 @@ def test_a_posted_return_is_checked_recorded_and_undone(tmp_path: Path) -> None:
     early = iro(tmp_path, "returns", "record", code, "--received", "2026-11-01", "--confirm")
     assert early[0] == 2 and "sent on 2026-11-02" in early[2]
 
-    code_, out, err = iro(tmp_path, *record, "--confirm", "--actor", BSO)
+    # the scan is checked as the web page checks it, and kept under a name of our own: the
+    # name it was saved under may carry the child's
+    named = tmp_path / "Zoe ONeil form.txt"
+    named.write_text("not a scan")
+    wrong = iro(tmp_path, *record, "--file", str(named), "--confirm")
+    assert wrong[0] == 2 and "not a PDF, JPEG or PNG" in wrong[2]
+    scan = tmp_path / "Zoe ONeil form.pdf"
+    scan.write_bytes(b"%PDF-1.4 a scanned form")
+    code_, out, err = iro(tmp_path, *record, "--file", str(scan), "--confirm", "--actor", BSO)
     assert code_ == 0, err
     assert f"form {code} recorded as returned on 2026-11-10" in out and "iro returns undo" in out
+    with sessions() as s:
+        kept = Path(s.scalars(select(Return)).one().file_path or "")
+    assert kept.name == f"{code}-scan.pdf" and kept.read_bytes() == scan.read_bytes()
     twice = iro(tmp_path, *record, "--confirm")
     assert twice[0] == 2 and "already recorded" in twice[2]
 

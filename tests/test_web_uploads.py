@@ -16,8 +16,8 @@ from web_seed import SUPPORT, Seeded
 
 from workers.errors import BadInputError
 from workers.mailout.plan import INVITATION_KIND
+from workers.returns.scans import MAX_SCAN_BYTES, check_scan
 from workers.store.models import Dispatch, Return
-from workers.web.uploads import MAX_SCAN_BYTES, check_scan
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

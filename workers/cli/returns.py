@@ -36,7 +36,9 @@ def returns(
                                                  help="record: the day it came, YYYY-MM-DD "
                                                       "[today].")] = None,
     file: Annotated[Path | None, typer.Option("--file", metavar="FILE",
-                                              help="record: the scanned form.")] = None,
+                                              help="record: the scanned form (PDF, JPEG or "
+                                                   "PNG, up to 10 MB), kept with the case.")
+                ] = None,
     confirm: Annotated[bool, typer.Option(
         "--confirm", help="record, undo: the review, participant and role shown were checked "
                           "against the paper (else you are asked).")] = False,

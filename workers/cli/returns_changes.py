@@ -42,33 +42,24 @@ def checked(confirm: bool, question: str, what: str) -> None:
 
 def record(ctx: typer.Context, code: str, received: str | None, file: Path | None,
            confirm: bool, actor: str) -> None:
-    from workers.returns import service
     from workers.returns.changes import facts as facts_of
+    from workers.returns.posted import check_posted, record_posted
     from workers.store.models import Review
 
     app = app_context(ctx)
     day = optional_date(received, "--received") or app.clock.today()
-    if day > app.clock.today():
-        raise BadInputError(f"--received {day.isoformat()} is in the future")
     if file is not None and not file.is_file():
         raise BadInputError(f"--file {file}: no such file")
     with app.sessions() as session:
         letter, _, facts = facts_of(session, code)
-        service.check_recordable(session, letter, day)
+        check_posted(session, letter, day, app.clock.today())
         show_facts(facts, day.isoformat())
         checked(confirm, "Does the paper show this review, participant and role?", "recorded")
         review = session.get(Review, letter.review_id)
         assert review is not None
-        kept = (service.keep_file(app.settings.documents_dir, letter, review, file.name,
-                                  file.read_bytes()) if file else None)
-        try:
-            done = service.record_return(session, letter, received_on=day, channel="post",
-                                         file_path=kept, actor=actor)
-            session.commit()
-        except BaseException:
-            if kept is not None:
-                kept.unlink(missing_ok=True)
-            raise
+        done = record_posted(session, app.settings.documents_dir, letter, review,
+                             received_on=day, scan=(file.name, file.read_bytes()) if file else None,
+                             actor=actor)
     typer.echo(f"form {done.code} recorded as returned on {day.isoformat()}"
                + (f"; {done.reminders_called_off} reminders called off"
                   if done.reminders_called_off else "")

@@ -117,7 +117,7 @@ def check_page(request: Request, review_ref: str, code: str, day: dt.date) -> Re
     """Step one of recording a posted return: what to check against the paper, and the
     confirm button (with the scan, if any, chosen here)."""
     from workers.returns.changes import facts as facts_of
-    from workers.web.uploads import MAX_SCAN_BYTES
+    from workers.returns.scans import MAX_SCAN_BYTES
 
     with web_context(request).sessions() as session:
         facts = facts_of(session, code)[2]

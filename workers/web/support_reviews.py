@@ -174,7 +174,7 @@ def _returns_page(request: Request, review_ref: str, status: int = 200,
                   form_error: str | None = None,
                   typed: dict[str, object] | None = None) -> Response:
     from workers.returns.report import review_returns
-    from workers.web.uploads import MAX_SCAN_BYTES
+    from workers.returns.scans import MAX_SCAN_BYTES
 
     ctx = web_context(request)
     with ctx.sessions() as session:
@@ -190,59 +190,41 @@ def record_return(request: Request, review_ref: str, user: Support, code: Annota
                   scan: Annotated[UploadFile | None, File()] = None,
                   confirmed: Annotated[str, Form()] = "") -> Response:
     """Record a form returned by post, with its scan if one is attached (kept with the case by
-    ``keep_file``; never served back by the web pages). Without ``confirmed`` the review,
+    ``record_posted``; never served back by the web pages). Without ``confirmed`` the review,
     participant and role are shown first, to check against the paper (issue 16 §3)."""
     from workers.returns import service
+    from workers.returns.posted import check_posted, record_posted
+    from workers.returns.scans import MAX_SCAN_BYTES, check_scan
     from workers.reviews.records import review_by_ref
     from workers.web.confirm import is_confirmed
     from workers.web.support_returns import check_page
-    from workers.web.uploads import MAX_SCAN_BYTES, check_scan
 
     ctx = web_context(request)
     target = f"/support/reviews/{review_ref}/returns"
-    kept: Path | None = None
     try:
         day = form_day(received_on, "Received on", ctx.today())
-        if day > ctx.today():
-            raise BadInputError(f"received on {day.isoformat()} is in the future")
         upload = None
         if scan is not None and scan.filename:  # a file input left empty sends no name
-            data = scan.file.read(MAX_SCAN_BYTES + 1)
-            upload = (check_scan(scan.filename, data), data)
+            upload = (scan.filename, scan.file.read(MAX_SCAN_BYTES + 1))
+            check_scan(*upload)  # a bad file is said before the check page, not after
         with ctx.sessions() as session:
             review = review_by_ref(session, review_ref)
             letter = service.dispatch_by_code(session, code)
             if letter.review_id != review.id:
                 raise RefusedError(f"form {letter.reference_code} belongs to another review; "
                                    "nothing was recorded")
-            service.check_recordable(session, letter, day)
+            check_posted(session, letter, day, ctx.today())
             if not is_confirmed(confirmed):
                 return check_page(request, review.ref, code, day)
-            if upload is not None:
-                kept = service.keep_file(ctx.settings.documents_dir, letter, review, *upload)
-            done = service.record_return(session, letter, received_on=day, channel="post",
-                                         file_path=kept, actor=user.email)
-            session.commit()
-    except (ValueError, BadInputError) as exc:  # RefusedError and NotFoundError too
-        _discard(kept)
+            done = record_posted(session, ctx.settings.documents_dir, letter, review,
+                                 received_on=day, scan=upload, actor=user.email)
+    except BadInputError as exc:  # RefusedError and NotFoundError too
         typed: dict[str, object] = {"code": code, "received_on": received_on}
-        if not isinstance(exc, BadInputError):
-            return _returns_page(request, review_ref, 400,
-                                 "Received on: expected a date (YYYY-MM-DD).", typed)
         return _returns_page(request, review_ref, 409 if isinstance(exc, RefusedError) else 400,
                              str(exc) + ("" if str(exc).endswith(".") else "."), typed)
-    except BaseException:
-        _discard(kept)
-        raise
     called_off = (f"; {done.reminders_called_off} reminders called off"
                   if done.reminders_called_off else "")
-    with_scan = "; the scan is kept with the case" if kept else ""
+    with_scan = "; the scan is kept with the case" if upload else ""
     flash(request, f"Form {done.code} recorded as returned on {day:%d %B %Y}{called_off}"
                    f"{with_scan}.")
     return RedirectResponse(target, status_code=303)
-
-
-def _discard(path: Path | None) -> None:
-    """A scan kept for a return that was not recorded is removed again (no orphan files)."""
-    if path is not None:
-        path.unlink(missing_ok=True)
