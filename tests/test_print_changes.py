@@ -54,8 +54,11 @@ def test_reprint_void_and_the_next_batch(tmp_path: Path, soffice: str) -> None:
         assert parent is not None
         parent.address, parent.postcode = "3 New Road\nBromley", "BR2 9ZZ"
         s.commit()
+    rendered: list[int] = []
     with pytest.raises(RefusedError, match="address on the case changed"):
-        reprint(sessions, cfg, batch_id, now=now, actor=BSO)
+        reprint(sessions, cfg, batch_id, now=now, actor=BSO,
+                progress=lambda done, total: rendered.append(done))
+    assert rendered == []  # refused before a letter was rendered
     assert again.pdf_path.exists()  # nothing changed by the refusal
 
     with sessions() as s, pytest.raises(BadInputError, match="--reason"):

@@ -17,11 +17,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from workers.casework.contact import postal_address
 from workers.errors import BadInputError, NotFoundError, RefusedError
 from workers.mailout.documents import MailoutConfig
 from workers.mailout.printing import Progress, compose, write_files
 from workers.store import audit
 from workers.store.models import Dispatch, Participant, PrintBatch, Return, Review
+from workers.survey import posting as survey_post
 
 
 def _batch(session: Session, batch_id: int) -> PrintBatch:
@@ -118,14 +120,12 @@ def reprint(sessions: sessionmaker[Session], cfg: MailoutConfig, batch_id: int, 
         if not wanted:
             raise RefusedError(f"print batch {batch_id} has no letters left to print (all "
                                "cancelled); void it")
+        # asked before the letters are rendered (a minute for a large batch), and again of
+        # the addresses the rendering used
+        _refuse_moved(batch_id, [d for d, _, _ in wanted if d.kind not in survey_post.KINDS
+                                 and _address_now(session, d) != d.sent_to])
         made = compose(session, cfg, wanted, progress or (lambda done, total: None))
-        moved = sorted(d.id for d, _, _ in wanted if made.sent_to.get(d.id) != d.sent_to)
-        if moved:
-            raise RefusedError(
-                f"print batch {batch_id}: the address on the case changed since the batch was "
-                f"built for letters {', '.join(map(str, moved))}; nothing was printed. Void the "
-                f"batch (`iro print void {batch_id} --reason TEXT`) so its letters go in the "
-                "next batch to the address on the case now")
+        _refuse_moved(batch_id, [d for d, _, _ in wanted if made.sent_to.get(d.id) != d.sent_to])
         count = batch.reprints + 1
         pdf_path, manifest_path = write_files(cfg, batch.batch_date, batch_id,
                                               f"batch-{batch_id}-reprint-{count}", made)
@@ -136,3 +136,17 @@ def reprint(sessions: sessionmaker[Session], cfg: MailoutConfig, batch_id: int, 
                      letters=len(made.manifest), pages=made.pages, reprint=count)
         session.commit()
     return Reprinted(batch_id, len(made.manifest), made.pages, pdf_path, manifest_path)
+
+
+def _address_now(session: Session, letter: Dispatch) -> str | None:
+    person = session.get(Participant, letter.participant_id) if letter.participant_id else None
+    return postal_address(person) if person is not None else letter.sent_to
+
+
+def _refuse_moved(batch_id: int, moved: list[Dispatch]) -> None:
+    if moved:
+        raise RefusedError(
+            f"print batch {batch_id}: the address on the case changed since the batch was "
+            f"built for letters {', '.join(str(d.id) for d in sorted(moved, key=lambda d: d.id))};"
+            f" nothing was printed. Void the batch (`iro print void {batch_id} --reason TEXT`) so "
+            "its letters go in the next batch to the address on the case now")
