@@ -5,8 +5,8 @@ processed folder; a message returning several children's forms files each agains
 all or nothing. An unmatched one is left in the inbox and listed (``unmatched_messages`` and an
 ``inbox.unmatched`` audit event; `iro returns unmatched`) until a person marks it dealt with.
 A reply to the draft record email from the review's IRO, with the record attached, is held
-for the IRO to confirm (``workers.reviews.record_replies``) and moved. The reader's watermark is saved in ``service_state`` after each poll, so a message is
-considered once.
+for the IRO to confirm (``workers.reviews.record_replies``) and moved. The reader's watermark
+is saved in ``service_state`` after each poll, so a message is considered once.
 """
 
 from __future__ import annotations

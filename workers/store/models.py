@@ -323,7 +323,7 @@ from workers.store.web_models import SignInFailure, WebSession, WebUser  # noqa:
 __all__ = [
     "Base", "CarePeriod", "ChairingObservation", "Child", "CodeReservation", "Deadline", "Dispatch",
     "Escalation", "EscalationStep", "MidwayCheck", "AuditEvent", "Participant", "PrintBatch",
-    "RecordAudit", "RecordReply", "Return", "Review", "ReviewDecision", "ServiceState", "SignInFailure", "Survey",
-    "SurveyInvitation", "SurveyResponse", "Timestamped", "UnmatchedMessage", "UtcDateTime",
-    "WebSession", "WebUser",
+    "RecordAudit", "RecordReply", "Return", "Review", "ReviewDecision", "ServiceState",
+    "SignInFailure", "Survey", "SurveyInvitation", "SurveyResponse", "Timestamped",
+    "UnmatchedMessage", "UtcDateTime", "WebSession", "WebUser",
 ]
