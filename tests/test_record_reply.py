@@ -205,6 +205,7 @@ def test_the_iro_confirms_or_discards_on_the_review_page(
     assert b.sign_in(IRO).status_code == 303
     page = b.get(page_url).text
     assert page.count("This is my record") == 2 and "Not mine — discard" in page
+    assert "it is deleted after 31 Dec 2026 08:45" in page  # 30 days, as shipped
     no_token = b.client.post(f"{page_url}/record-reply/{first.id}/confirm", data={})
     assert no_token.status_code == 403  # CSRF, as every other form
     assert _state(app, s.held_review)[1] == 0

@@ -81,7 +81,9 @@ def _page(request: Request, review_ref: str, user: User, status: int = 200,
             select(Deadline).where(Deadline.review_id == review.id,
                                    Deadline.kind.in_(("decisions", "record"))))}
         meets_on = review_on(review)
-        replies = [(r.id, r.received_at) for r in held_for(session, review)]
+        keep = dt.timedelta(days=ctx.settings.mailbox.record_reply_days)
+        replies = [(r.id, r.received_at, r.received_at + keep)
+                   for r in held_for(session, review)]
         has_decisions = bool(decisions_of(session, review))
     back = "/iro" if user.has("iro") else "/manager"
     copies, problem = _copies(ctx, review)
