@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from workers.core.clock import london_date
@@ -99,8 +100,13 @@ def hold(session: Session, documents_dir: Path, message: InboxMessage, *,
     row = RecordReply(review_id=review.id, dispatch_id=draft.id,
                       message_id=message.message_id[:400], file_path=str(path),
                       received_at=received, state=HELD)
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:  # another poller held it a moment ago: theirs stands
+        path.unlink(missing_ok=True)
+        return session.scalars(select(RecordReply).where(
+            RecordReply.message_id == message.message_id[:400])).one()
     audit.record(session, "record.reply_held", "review", review.id, review_ref=review.ref,
                  reply_id=row.id, received_at=received, bytes=len(attachment.content))
     log.info("review %s: a record emailed back is held for the IRO's confirmation (reply %s)",
