@@ -44,12 +44,12 @@ class InboxMessage:
     sender_domain: str = ""  # the sender's domain only (no name, no local part)
     sent_at: dt.datetime | None = None  # the Date header, where the reader has it
     # the sender's address, lowercased: compared with the participant's (issue 16 §3) and kept
-    # on the return; never logged
-    sender: str = ""
+    # on the return; never logged (kept out of the repr, so no traceback prints it either)
+    sender: str = field(default="", repr=False)
     # the Message-IDs this message answers (In-Reply-To, then References), lowercased with their
     # angle brackets: compared with the draft record's Message-ID to find the IRO's reply with
     # the completed record; never logged or stored
-    replies_to: tuple[str, ...] = ()
+    replies_to: tuple[str, ...] = field(default=(), repr=False)
 
 
 class InboxReader(Protocol):
