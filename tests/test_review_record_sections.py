@@ -164,8 +164,8 @@ def test_one_parents_views_can_be_withheld_from_the_other(
 
 
 def test_the_draft_email_says_how_to_return_the_record(sessions: sessionmaker[Session]) -> None:
-    """A reply cannot be read into the store (docs/record-and-escalations.md says why), so the
-    email says where the completed record goes instead."""
+    """The email says both ways back: upload, or a reply with the record attached, held until
+    the IRO confirms it (docs/record-and-escalations.md says why)."""
     from workers.reviews.notices import _email
 
     cfg = NoticeConfig(RULES, DIRECTORY, CAL, ROOT / "templates_docx", clock=FixedClock.on(TODAY))
@@ -173,5 +173,7 @@ def test_the_draft_email_says_how_to_return_the_record(sessions: sessionmaker[Se
         text = _email(cfg, "email_review_record", review_by_ref(s, "C-400-R3"), what="record",
                       due_on=D("2026-12-23"), decisions_due_on=D("2026-12-09"))
     assert "upload it on the review's page in the IRO service (Reviews, C-400-R3)" in text.body
-    assert "Please do not reply to this email with it" in text.body
+    assert "or reply to this email with the completed record attached" in text.body
+    assert "one not confirmed within 30 days is deleted" in text.body
+    assert "do not reply" not in text.body
     assert "Kai" not in text.subject

@@ -41,6 +41,8 @@ class FakeItem:
     reply_to: list[str] = field(default_factory=list)
     author: str = ""
     message_id: str = ""
+    in_reply_to: str = ""  # item:InReplyTo, as Exchange keeps a reply's header
+    references: str = ""  # message:References
     item_class: str = "IPM.Note"
     is_read: bool = False
     extended: dict[tuple[str, str], str] = field(default_factory=dict)  # (set id, name) → value
@@ -255,6 +257,10 @@ def item_xml(item: FakeItem, id_only: bool = False) -> str:
     )
     received = item.received.strftime("%Y-%m-%dT%H:%M:%SZ")
     author = mailbox_list("From", [item.author]) if item.author else ""
+    in_reply_to = (f"<t:InReplyTo>{escape(item.in_reply_to)}</t:InReplyTo>"
+                   if item.in_reply_to else "")
+    references = (f"<t:References>{escape(item.references)}</t:References>"
+                  if item.references else "")
     return (
         f"<t:Message>{item_id_xml(item)}"
         f'<t:ParentFolderId Id={quoteattr(item.folder_id)} ChangeKey="FCK"/>'
@@ -265,12 +271,12 @@ def item_xml(item: FakeItem, id_only: bool = False) -> str:
         f"<t:DateTimeReceived>{received}</t:DateTimeReceived>"
         f"<t:DateTimeSent>{received}</t:DateTimeSent>"
         f"<t:HasAttachments>{'true' if item.attachments else 'false'}</t:HasAttachments>"
-        f"{props}"
+        f"{props}{in_reply_to}"
         f"{mailbox_list('ToRecipients', item.to)}{mailbox_list('CcRecipients', item.cc)}"
         f"{author}"
         f"<t:InternetMessageId>{escape(item.message_id)}</t:InternetMessageId>"
         f"<t:IsRead>{'true' if item.is_read else 'false'}</t:IsRead>"
-        f"{mailbox_list('ReplyTo', item.reply_to)}"
+        f"{references}{mailbox_list('ReplyTo', item.reply_to)}"
         f"</t:Message>"
     )
 

@@ -40,6 +40,7 @@ class GraphInboxMessage:
     attachments: list[GraphAttachment] = field(default_factory=list)
     received: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     seq: int = 0  # position in the change log when it arrived in its folder
+    headers: dict[str, str] = field(default_factory=dict)  # internetMessageHeaders (In-Reply-To…)
 
     def json(self, with_class: bool) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -97,6 +98,11 @@ class GraphMailbox:
             found = [{"id": i, "displayName": n} for i, n in self.folders.items()
                      if n == name and i != "inbox"]
             return 200, {}, {"value": found}
+        single = re.fullmatch(r"/messages/([^/]+)", path)
+        if method == "GET" and single and single.group(1) in self.messages:
+            assert query.get("$select") == ["internetMessageHeaders"], query
+            return 200, {}, {"id": single.group(1), "internetMessageHeaders": [
+                {"name": k, "value": v} for k, v in self.messages[single.group(1)].headers.items()]}
         match = re.fullmatch(r"/messages/([^/]+)/(attachments|move)", path)
         if match is None or match.group(1) not in self.messages:
             return None

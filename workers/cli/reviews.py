@@ -132,15 +132,41 @@ RecordFile = Annotated[
 ]
 
 
+RecordedActor = Annotated[str | None, typer.Option(
+    "--actor", "--by", metavar="EMAIL", envvar="IRO_ACTOR", show_envvar=True,
+    help="Who is making this change, for the audit [IRO_ACTOR, else your login]; with "
+         "--from-reply, the IRO chairing the review or the IRO manager.")]
+
+
 def recorded(
     ctx: typer.Context,
     review_ref: ReviewRef,
-    date: DateOption,
+    date: Annotated[str, typer.Option(
+        "--date", metavar="DATE",
+        help="The day it happened, YYYY-MM-DD (with --from-reply: the day it was emailed, "
+             "unless given).")] = "",
     file: RecordFile = None,
-    actor: ActorOption = None,
+    from_reply: Annotated[bool, typer.Option(
+        "--from-reply",
+        help="Confirm the record the IRO emailed back (a reply to the draft email, held "
+             "until confirmed): kept and read as --file would.")] = False,
+    actor: RecordedActor = None,
 ) -> None:
     """The review record was written: stop its clock; with --file, keep the record and read its
-    decisions table into the store (the next review's draft carries them)."""
+    decisions table into the store (the next review's draft carries them); with --from-reply,
+    the same for the record the IRO emailed back."""
+    if from_reply:
+        from workers.cli.record_reply import confirm_reply
+
+        if file is not None:
+            raise BadInputError("give --file or --from-reply, not both")
+        app = app_context(ctx)
+        _check_store(app)
+        confirm_reply(app, review_ref, parse_date(date, "--date") if date else None,
+                      actor_of(actor), by_given=actor is not None)
+        return
+    if not date:
+        raise BadInputError("--date is needed: the day the record was written (YYYY-MM-DD)")
     if file is None:
         _stop(ctx, review_ref, date, "record", actor_of(actor))
         return

@@ -47,6 +47,7 @@ class MailboxSettings(_Model):
     reply_to: str | None = None  # None → address
     processed_folder: str = "Processed"
     rate_limit_per_minute: int | None = Field(default=None, ge=1)
+    record_reply_days: int = Field(default=30, ge=1, le=365)  # an emailed record kept unconfirmed
 
     @field_validator("address", "reply_to")
     @classmethod

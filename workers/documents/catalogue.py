@@ -318,7 +318,10 @@ def _kinds() -> dict[str, Kind]:
              (RECIPIENT[0], RECIPIENT[1], RECIPIENT[3]) + mail_base + RECORD_COPY),
         Kind("email_review_record", "Email to the IRO with the draft review record", "email",
              "the IRO", (RECIPIENT[0], RECIPIENT[1]) + mail_base + DEADLINE
-             + (_f("decisions_due_on", "Date the review decisions are due.", optional=True),)),
+             + (_f("decisions_due_on", "Date the review decisions are due.", optional=True),
+                _f("record_reply_days", "Days a record the IRO emails back waits for them to "
+                   "confirm it on the review's page before it is deleted (settings "
+                   "mailbox.record_reply_days)."))),
         Kind("email_writeup_reminder", "Reminder to the IRO that a write-up is due", "email",
              "the IRO", (RECIPIENT[0], RECIPIENT[1]) + mail_base + DEADLINE),
         Kind("email_midway_reminder", "Reminder to the IRO that a midway check is due",

@@ -333,7 +333,7 @@ def writeup_email(child: Child, review: Review, common: Common, *, what: str,
                   due_on: dt.date, days_overdue: int = 0, mailbox_name: str,
                   recipient: Contact | None = None, days_left: int = 0,
                   decisions_due_on: dt.date | None = None,
-                  overdue: Iterable[OverdueItem] = ()) -> Context:
+                  overdue: Iterable[OverdueItem] = (), record_reply_days: int = 30) -> Context:
     """email_review_record, email_writeup_reminder and email_writeup_overdue."""
     _check_case(child, review)
     ctx = _base(child, review, common)
@@ -342,6 +342,7 @@ def writeup_email(child: Child, review: Review, common: Common, *, what: str,
     ctx["mailbox"] = {"display_name": mailbox_name}
     ctx["recipient"] = contact_recipient(recipient or common.iro)
     ctx["decisions_due_on"] = decisions_due_on
+    ctx["record_reply_days"] = record_reply_days  # an emailed record unconfirmed is deleted
     ctx["overdue"] = [{"ref": o.ref, "initials": o.initials, "what": o.what,
                        "due_on": o.due_on, "days_overdue": o.days_overdue} for o in overdue]
     return ctx

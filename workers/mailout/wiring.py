@@ -18,7 +18,7 @@ def register() -> None:
     from workers.mailout.documents import load_config
     from workers.queue.scheduler import register_job
     from workers.returns import poll
-    from workers.reviews import distribution_compose
+    from workers.reviews import distribution_compose, record_replies
 
     load = cache(load_config)
     compose.register(load)
@@ -27,6 +27,8 @@ def register() -> None:
     register_job(jobs.make_job(load))
     register_job(poll.make_job(lambda: inbox_reader(load().settings),
                                lambda: Path(load().settings.documents_dir)))
+    # the IRO's emailed records never confirmed are deleted (issue 15 §1)
+    register_job(record_replies.make_job(lambda: load().settings.mailbox.record_reply_days))
 
 
 def inbox_reader(settings: Settings) -> InboxReader | None:

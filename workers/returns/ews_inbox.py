@@ -14,7 +14,7 @@ from typing import Any
 
 from workers.errors import AuthenticationError, ServiceUnavailableError
 from workers.mail.ews import EwsConfig, build_account
-from workers.returns.inbox import InboxAttachment, InboxMessage
+from workers.returns.inbox import InboxAttachment, InboxMessage, message_ids
 
 log = logging.getLogger(__name__)
 _TAG = re.compile(r"<[^>]+>")
@@ -79,6 +79,7 @@ class EwsInbox:
             sender_domain=_address(item.sender or item.author).rpartition("@")[2],
             sender=_address(item.sender or item.author),
             sent_at=item.datetime_sent,
+            replies_to=message_ids(item.in_reply_to, item.references),
         )
 
     def move_to_processed(self, message: InboxMessage) -> None:

@@ -26,7 +26,7 @@ import httpx
 
 from workers.errors import AuthenticationError, ServiceUnavailableError
 from workers.mail.graph import GraphConfig, retry_after_seconds
-from workers.returns.inbox import InboxAttachment, InboxMessage
+from workers.returns.inbox import InboxAttachment, InboxMessage, message_ids
 
 log = logging.getLogger(__name__)
 MESSAGE_CLASS = "String 0x001A"  # PidTagMessageClass [MS-OXPROPS] 2.780
@@ -105,6 +105,8 @@ class GraphInbox:
         # Only a non-delivery report: delivery and read receipts (.DR, .IPNRN) are no bounce.
         is_report = _is_ndr(message_class) or local.lower() in SYSTEM_SENDERS
         attachments = self._attachments(str(row["id"])) if row.get("hasAttachments") else ()
+        # only a message with a file can be the IRO's reply with the record: its headers then
+        replies_to = self._replies_to(str(row["id"])) if attachments else ()
         return InboxMessage(
             id=str(row["id"]),
             message_id=str(row.get("internetMessageId") or f"<graph.{row['id']}>"),
@@ -117,7 +119,17 @@ class GraphInbox:
             sender_domain=domain.lower(),
             sender=sender.strip().lower() if "@" in sender else "",
             sent_at=_when(row.get("sentDateTime")),
+            replies_to=replies_to,
         )
+
+    def _replies_to(self, message_id: str) -> tuple[str, ...]:
+        """In-Reply-To and References, from the message's Internet headers (Graph has no
+        property of its own for them, and a delta query cannot select the headers)."""
+        url = f"{self._user}/messages/{quote(message_id)}"
+        found = self._call("GET", url, params={"$select": "internetMessageHeaders"}).json()
+        headers = {str(h.get("name", "")).lower(): str(h.get("value") or "")
+                   for h in found.get("internetMessageHeaders") or []}
+        return message_ids(headers.get("in-reply-to"), headers.get("references"))
 
     def _attachments(self, message_id: str) -> tuple[InboxAttachment, ...]:
         url = f"{self._user}/messages/{quote(message_id)}/attachments"

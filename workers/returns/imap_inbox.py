@@ -26,7 +26,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 from typing import Any, Literal
 
 from workers.errors import AuthenticationError, ServiceUnavailableError
-from workers.returns.inbox import InboxAttachment, InboxMessage
+from workers.returns.inbox import InboxAttachment, InboxMessage, message_ids
 
 log = logging.getLogger(__name__)
 _UID = re.compile(rb"\bUID (\d+)")
@@ -181,6 +181,7 @@ def parse(raw: bytes, uid: str, received: dt.datetime | None, validity: str = ""
         sender_domain=sender.rpartition("@")[2].lower(),
         sender=sender.strip().lower() if "@" in sender else "",
         sent_at=_date(msg),
+        replies_to=message_ids(str(msg.get("In-Reply-To", "")), str(msg.get("References", ""))),
     )
 
 

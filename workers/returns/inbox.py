@@ -7,8 +7,20 @@ and translate their library's errors into ``workers.errors`` at the boundary.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Protocol
+
+_MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+
+
+def message_ids(*headers: str | None) -> tuple[str, ...]:
+    """The ``<…>`` Message-IDs in In-Reply-To and References headers, lowercased, once each,
+    in order (RFC 5322 §3.6.4; a reader passes whatever its server gives)."""
+    found: list[str] = []
+    for header in headers:
+        found += [m.lower() for m in _MESSAGE_ID.findall(header or "") if m.lower() not in found]
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -32,8 +44,12 @@ class InboxMessage:
     sender_domain: str = ""  # the sender's domain only (no name, no local part)
     sent_at: dt.datetime | None = None  # the Date header, where the reader has it
     # the sender's address, lowercased: compared with the participant's (issue 16 §3) and kept
-    # on the return; never logged
-    sender: str = ""
+    # on the return; never logged (kept out of the repr, so no traceback prints it either)
+    sender: str = field(default="", repr=False)
+    # the Message-IDs this message answers (In-Reply-To, then References), lowercased with their
+    # angle brackets: compared with the draft record's Message-ID to find the IRO's reply with
+    # the completed record; never logged or stored
+    replies_to: tuple[str, ...] = field(default=(), repr=False)
 
 
 class InboxReader(Protocol):

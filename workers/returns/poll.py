@@ -4,8 +4,9 @@ Each matched message (a return or a bounce) is recorded and committed, then move
 processed folder; a message returning several children's forms files each against its own code,
 all or nothing. An unmatched one is left in the inbox and listed (``unmatched_messages`` and an
 ``inbox.unmatched`` audit event; `iro returns unmatched`) until a person marks it dealt with.
-The reader's watermark is saved in ``service_state`` after each poll, so a message is
-considered once.
+A reply to the draft record email from the review's IRO, with the record attached, is held
+for the IRO to confirm (``workers.reviews.record_replies``) and moved. The reader's watermark
+is saved in ``service_state`` after each poll, so a message is considered once.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from workers.returns import service, unmatched
 from workers.returns.attachments import codes_in
 from workers.returns.inbox import InboxMessage, InboxReader
 from workers.returns.matching import Filing, classify
+from workers.reviews import record_replies
 from workers.store.models import Return, Review, ServiceState
 
 log = logging.getLogger(__name__)
@@ -37,11 +39,13 @@ class PollSummary:
     returns: int = 0
     bounces: int = 0
     receipts: int = 0  # delivery and read receipts, filed away
+    record_replies: int = 0  # the IRO's emailed records, held for their confirmation
     unmatched: list[str] = field(default_factory=list)  # Message-IDs left for a person
 
     @property
     def total(self) -> int:
-        return self.returns + self.bounces + self.receipts + len(self.unmatched)
+        return (self.returns + self.bounces + self.receipts + self.record_replies
+                + len(self.unmatched))
 
 
 def watermark_name(reader: InboxReader) -> str:
@@ -78,19 +82,24 @@ def process(
             summary.bounces += 1
         elif outcome == "receipt":
             summary.receipts += 1
+        elif outcome == "record_reply":
+            summary.record_replies += 1
         else:
             summary.unmatched.append(message.message_id)
             continue  # left in the inbox for a person
         reader.move_to_processed(message)
     if summary.total:
-        log.info("inbox poll: %d returns, %d bounces, %d unmatched", summary.returns,
-                 summary.bounces, len(summary.unmatched))
+        log.info("inbox poll: %d returns, %d bounces, %d records held, %d unmatched",
+                 summary.returns, summary.bounces, summary.record_replies, len(summary.unmatched))
     return summary
 
 
 def _one(sessions: sessionmaker[Session], message: InboxMessage, documents_dir: Path,
          received: dt.datetime) -> str:
     with sessions() as session:
+        if record_replies.hold(session, documents_dir, message, received=received) is not None:
+            session.commit()
+            return "record_reply"
         match = classify(message, lambda codes: service.issued(session, codes),
                          [codes_in(a) for a in message.attachments])
         if match.outcome == "receipt":

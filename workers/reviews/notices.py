@@ -46,6 +46,7 @@ class NoticeConfig:
     mailbox_name: str = "Independent Reviewing Service"
     letterhead: Any = None  # contexts.Letterhead; None → the placeholder letterhead
     clock: Clock = SYSTEM_CLOCK  # a notice's date, and the days left it counts
+    record_reply_days: int = 30  # settings mailbox.record_reply_days: the draft email says it
 
 
 def _review(session: Session, dispatch: Dispatch) -> Review:
@@ -79,6 +80,7 @@ def compose_review_record(
         cfg, "email_review_record", review,
         what="record", due_on=record.due_on,
         decisions_due_on=decisions.due_on if decisions else None,
+        record_reply_days=cfg.record_reply_days,
     )  # fmt: skip
     return OutgoingMessage(
         dispatch_key=dispatch.key,
@@ -285,4 +287,5 @@ def load_from_config_dir() -> NoticeConfig:
         Path(app.settings.templates_dir),
         app.settings.mailbox.display_name,
         letterhead=contexts.Letterhead.from_settings(app.settings.letterhead),
+        record_reply_days=app.settings.mailbox.record_reply_days,
     )

@@ -312,14 +312,18 @@ class CarePeriod(Timestamped, Base):
 # Every table on Base.metadata once this module is imported (the migrations compare against it),
 # and the names where callers have always found them.
 from workers.store.qa_models import ChairingObservation, RecordAudit  # noqa: E402
-from workers.store.returns_models import CodeReservation, UnmatchedMessage  # noqa: E402
+from workers.store.returns_models import (  # noqa: E402
+    CodeReservation,
+    RecordReply,
+    UnmatchedMessage,
+)
 from workers.store.survey_models import Survey, SurveyInvitation, SurveyResponse  # noqa: E402
 from workers.store.web_models import SignInFailure, WebSession, WebUser  # noqa: E402
 
 __all__ = [
     "Base", "CarePeriod", "ChairingObservation", "Child", "CodeReservation", "Deadline", "Dispatch",
     "Escalation", "EscalationStep", "MidwayCheck", "AuditEvent", "Participant", "PrintBatch",
-    "RecordAudit", "Return", "Review", "ReviewDecision", "ServiceState", "SignInFailure", "Survey",
-    "SurveyInvitation", "SurveyResponse", "Timestamped", "UnmatchedMessage", "UtcDateTime",
-    "WebSession", "WebUser",
+    "RecordAudit", "RecordReply", "Return", "Review", "ReviewDecision", "ServiceState",
+    "SignInFailure", "Survey", "SurveyInvitation", "SurveyResponse", "Timestamped",
+    "UnmatchedMessage", "UtcDateTime", "WebSession", "WebUser",
 ]

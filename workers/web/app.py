@@ -68,6 +68,7 @@ def create_app(
         oidc,
         print_changes,
         review_events,
+        review_replies,
         support_casework,
         support_ops,
         support_returns,
@@ -117,7 +118,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, support_reviews, support_ops, support_casework, support_returns,
                    print_changes, date_corrections, mailouts_due, letters, iro, iro_midway,
-                   review_events, manager, manager_qa, survey, admin):
+                   review_replies, review_events, manager, manager_qa, survey, admin):
         app.include_router(module.router)
     errorpages.install(app)
     survey.redact_access_log()

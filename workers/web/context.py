@@ -53,7 +53,8 @@ class WebContext:
                             Path(self.settings.templates_dir),
                             mailbox_name=self.settings.mailbox.display_name,
                             letterhead=Letterhead.from_settings(self.settings.letterhead),
-                            clock=self.clock)
+                            clock=self.clock,
+                            record_reply_days=self.settings.mailbox.record_reply_days)
 
     @property
     def policy(self) -> Policy:

@@ -69,6 +69,8 @@ def review_page(request: Request, review_ref: str, user: SignedIn) -> Response:
 def _page(request: Request, review_ref: str, user: User, status: int = 200,
           form_error: str | None = None, typed: dict[str, object] | None = None) -> Response:
     from workers.mailout.documents import review_on
+    from workers.reviews.distribution import decisions_of
+    from workers.reviews.record_replies import held_for
 
     ctx = web_context(request)
     with ctx.sessions() as session:
@@ -79,12 +81,17 @@ def _page(request: Request, review_ref: str, user: User, status: int = 200,
             select(Deadline).where(Deadline.review_id == review.id,
                                    Deadline.kind.in_(("decisions", "record"))))}
         meets_on = review_on(review)
+        keep = dt.timedelta(days=ctx.settings.mailbox.record_reply_days)
+        replies = [(r.id, r.received_at, r.received_at + keep)
+                   for r in held_for(session, review)]
+        has_decisions = bool(decisions_of(session, review))
     back = "/iro" if user.has("iro") else "/manager"
     copies, problem = _copies(ctx, review)
     return render(request, "iro/review.html", status=status, form_error=form_error,
                   typed=typed or {}, review=review, child=child, people=people,
                   deadlines=deadlines, meets_on=meets_on, today=ctx.today(), back=back,
-                  codes=ctx.rules.participation_codes, copies=copies, copies_problem=problem)
+                  codes=ctx.rules.participation_codes, copies=copies, copies_problem=problem,
+                  replies=replies, has_decisions=has_decisions)
 
 
 def _copies(ctx: WebContext, review: Review) -> tuple[list[Any], str]:
