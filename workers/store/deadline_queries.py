@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from workers.core.planning import ReviewTimescalesLike, statutory_due_date
+from workers.core.planning_inputs import PlanningCalendar
 from workers.core.workcalendar import WorkingCalendar
 from workers.store.models import CarePeriod, Child, Deadline, Escalation, Review
 
@@ -61,11 +62,7 @@ def due_items(
             select(Child).where(Child.ceased_on.is_(None)).options(selectinload(Child.reviews))
         )
     }
-    # Periods of care from the 903 (care_periods): reg 33 starts again with each, so reviews
-    # held in an earlier period do not count towards the next one.
-    starts = dict(session.execute(
-        select(CarePeriod.child_id, func.max(CarePeriod.started_on)).group_by(CarePeriod.child_id)
-    ).tuples().all())
+    starts = care_period_starts(session)
     items: list[DueItem] = []
     listed_reviews: set[int] = set()
     for child in children.values():
@@ -121,27 +118,39 @@ def due_items(
     )
 
 
+def next_review_of(
+    child: Child, calendar: PlanningCalendar, timescales: ReviewTimescalesLike,
+    period_start: dt.date | None = None,
+) -> tuple[dt.date, Review | None]:
+    """The child's next review date and the planned review it is, if one is planned: the planned
+    review with the earliest due date; if none, the date reg 33 gives from the last held review
+    (or from the day the child became looked after). ``children.next_review_due`` stores this
+    (``workers.store.next_review``), so the lists can sort and filter on it in SQL."""
+    planned = [r for r in child.reviews if r.status == "planned"]
+    if planned:
+        review = min(planned, key=lambda r: (r.due_on, r.sequence))
+        return review.due_on, review
+    held = [r for r in child.reviews if r.held_on is not None
+            and (period_start is None or r.held_on >= period_start)]
+    last = max(held, key=lambda r: (r.held_on or dt.date.min, r.sequence), default=None)
+    due = statutory_due_date(
+        timescales,
+        calendar,
+        looked_after_since=child.looked_after_since,
+        sequence=last.sequence + 1 if last is not None else 1,
+        previous_review_on=last.held_on if last is not None else None,
+    )
+    return due, None
+
+
 def _next_review(
     child: Child, calendar: WorkingCalendar, timescales: ReviewTimescalesLike, today: dt.date,
     period_start: dt.date | None = None,
 ) -> tuple[DueItem, int | None]:
-    """The planned review with the earliest due date; if none, the date reg 33 gives from the
-    last held review (or from the day the child became looked after)."""
-    planned = [r for r in child.reviews if r.status == "planned"]
-    if planned:
-        review = min(planned, key=lambda r: (r.due_on, r.sequence))
-        due, ref, owner, review_id = review.due_on, review.ref, review.iro_email, review.id
+    due, review = next_review_of(child, calendar, timescales, period_start)
+    if review is not None:
+        ref, owner, review_id = review.ref, review.iro_email, review.id
     else:
-        held = [r for r in child.reviews if r.held_on is not None
-                and (period_start is None or r.held_on >= period_start)]
-        last = max(held, key=lambda r: (r.held_on or dt.date.min, r.sequence), default=None)
-        due = statutory_due_date(
-            timescales,
-            calendar,
-            looked_after_since=child.looked_after_since,
-            sequence=last.sequence + 1 if last is not None else 1,
-            previous_review_on=last.held_on if last is not None else None,
-        )
         ref, owner, review_id = None, child.iro_email, None
     item = DueItem(
         due_on=due,
@@ -157,6 +166,17 @@ def _next_review(
         overdue=due < today,
     )
     return item, review_id
+
+
+def care_period_starts(session: Session, child_ids: Iterable[int] | None = None,
+                       ) -> dict[int, dt.date]:
+    """Each child's latest period of care's first day (903 care_periods): reg 33 starts again
+    with each, so reviews held in an earlier period do not count towards the next one."""
+    query = select(CarePeriod.child_id, func.max(CarePeriod.started_on)).group_by(
+        CarePeriod.child_id)
+    if child_ids is not None:
+        query = query.where(CarePeriod.child_id.in_(list(child_ids)))
+    return {child_id: started for child_id, started in session.execute(query)}
 
 
 def _filter(

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -43,6 +44,13 @@ class Child(Timestamped, Base):
     iro_email: Mapped[str] = mapped_column(String(320))
     placement: Mapped[str] = mapped_column(Text, default="")
     legal_status: Mapped[str] = mapped_column(String(120), default="")
+    # the child's next review as the deadline rules give it (deadline_queries.next_review_of),
+    # stored so the caseload and overdue lists sort, filter and page in SQL; due_basis is the
+    # rules' and calendar's fingerprint it was worked out under, NULL once an input changed
+    # (workers.store.next_review keeps it up to date; migration 0018)
+    next_review_due: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    next_review_id: Mapped[int | None] = mapped_column(Integer)
+    due_basis: Mapped[str | None] = mapped_column(String(64))
 
     reviews: Mapped[list[Review]] = relationship(back_populates="child", order_by="Review.id")
 
@@ -205,6 +213,8 @@ class Deadline(Timestamped, Base):
     """A date something must happen by: a statutory review, a write-up, an escalation response."""
 
     __tablename__ = "deadlines"
+    # the open ones by kind and date: the overdue lists and caseloads (migration 0018)
+    __table_args__ = (Index("ix_deadlines_open", "met_on", "kind", "due_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -240,6 +250,7 @@ class Escalation(Timestamped, Base):
     """An IRO's formal challenge (dispute resolution), moving up stages until the IRO closes it."""
 
     __tablename__ = "escalations"
+    __table_args__ = (Index("ix_escalations_status_due", "status", "response_due_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
@@ -327,3 +338,7 @@ __all__ = [
     "SignInFailure", "Survey", "SurveyInvitation", "SurveyResponse", "Timestamped",
     "UnmatchedMessage", "UtcDateTime", "WebSession", "WebUser",
 ]
+
+# the listener that marks a child's stored next review stale when one of its inputs changes, on
+# every session that writes these tables
+from workers.store import next_review as _next_review  # noqa: E402,F401

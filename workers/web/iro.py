@@ -35,16 +35,32 @@ def _mine(owner: str, user: User) -> None:
 
 @router.get("")
 def caseload(request: Request, user: Iro) -> Response:
-    from workers.reviews.caseload import caseloads
-    from workers.store.deadline_queries import due_items
-    from workers.web.listing import Part, fetch_part, part_of
+    from workers.reviews.caseload import ChildLine, caseloads
+    from workers.store import due_sql
+    from workers.store.next_review import refresh
+    from workers.web.listing import Part, fetch_part
 
     ctx = web_context(request)
     today = ctx.today()
     params = request.query_params
     with ctx.sessions() as session:
-        items = due_items(session, ctx.calendar, ctx.rules.review_timescales, today=today,
-                          iro_email=user.email)
+        if refresh(session, ctx.calendar, ctx.rules.review_timescales):
+            session.commit()
+        due = due_sql.items_query()
+        overdue = due_sql.count(session, due, due_sql.where(
+            due, today=today, overdue_only=True, iro_email=user.email))
+
+        def lines(start: int, count: int) -> list[ChildLine]:
+            _, ids = due_sql.caseload_children(session, user.email, start, count)
+            rows = session.execute(due_sql.ordered(due, due_sql.where(
+                due, today=today, iro_email=user.email, child_ids=ids))).all()
+            loads = caseloads(due_sql.as_items(rows, ctx.calendar, today))
+            found = {c.child_ref: c for c in (loads[0].children if loads else [])}
+            refs = {r.child_id: r.child_ref for r in rows}
+            return [found[refs[i]] for i in ids if refs.get(i) in found]
+
+        total, _ = due_sql.caseload_children(session, user.email, 0, 0)
+        children = fetch_part(params, "children", total, lines)
         mine = (func.lower(Review.iro_email) == user.email, Review.status == "held")
         held = fetch_part(  # every review ever held: the latest first, a page at a time
             params, "writeups",
@@ -56,13 +72,11 @@ def caseload(request: Request, user: Iro) -> Response:
         deadlines = {(d.review_id, d.kind): d for d in session.scalars(
             select(Deadline).where(Deadline.review_id.in_([r.id for r, _ in held.rows]),
                                    Deadline.kind.in_(("decisions", "record"))))}
-    loads = caseloads(items)
-    children = loads[0].children if loads else []
     writeups = Part([(r, c, deadlines.get((r.id, "decisions")), deadlines.get((r.id, "record")))
                      for r, c in held.rows], held.total, held.number, held.size, held.name,
                     held.params)
-    return render(request, "iro/caseload.html", children=part_of(children, params, "children"),
-                  writeups=writeups, today=today, overdue=sum(len(c.overdue) for c in children))
+    return render(request, "iro/caseload.html", children=children, writeups=writeups,
+                  today=today, overdue=overdue)
 
 
 @router.get("/reviews/{review_ref}/draft-record.docx")

@@ -7,14 +7,13 @@ Read-only queries, grouped in the database; children by reference and initials o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from workers.store.deadline_queries import DueItem
 from workers.store.models import Child, Escalation, Review
 from workers.web.listing import Part, fetch_part
 
@@ -40,9 +39,10 @@ def report_year_start(today: dt.date) -> dt.date:
     return dt.date(today.year if today.month >= 4 else today.year - 1, 4, 1)
 
 
-def caseloads(session: Session, names: Mapping[str, str], overdue: Iterable[DueItem],
+def caseloads(session: Session, names: Mapping[str, str], overdue: Mapping[tuple[str, bool], int],
               today: dt.date) -> list[IroLine]:
-    """One line per IRO in the directory or with a child, by name."""
+    """One line per IRO in the directory or with a child, by name; ``overdue``: how many items
+    are past their date per (IRO, is it a review) (``due_sql.overdue_by_iro``)."""
     children = dict(session.execute(
         select(Child.iro_email, func.count()).where(Child.ceased_on.is_(None))
         .group_by(Child.iro_email)).all())
@@ -51,11 +51,8 @@ def caseloads(session: Session, names: Mapping[str, str], overdue: Iterable[DueI
                func.sum(case((Review.in_timescale.is_(True), 1), else_=0)))
         .where(Review.held_on >= report_year_start(today), Review.held_on <= today)
         .group_by(Review.iro_email))}
-    late_reviews: dict[str, int] = {}
-    late_write_ups: dict[str, int] = {}
-    for item in overdue:
-        bucket = late_reviews if item.kind == "review_due" else late_write_ups
-        bucket[item.iro_email] = bucket.get(item.iro_email, 0) + 1
+    late_reviews = {email: n for (email, review), n in overdue.items() if review}
+    late_write_ups = {email: n for (email, review), n in overdue.items() if not review}
     emails = set(names) | set(children) | set(held)
     return sorted((IroLine(names.get(e, e), e, int(children.get(e, 0)), *held.get(e, (0, 0)),
                            late_reviews.get(e, 0), late_write_ups.get(e, 0)) for e in emails),

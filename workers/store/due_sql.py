@@ -1,0 +1,131 @@
+"""The rows ``deadline_queries.due_items`` gives (each child's next review and every open
+deadline), as one SQL query, so the caseload and the overdue lists filter, sort, count and page
+in the database at a council's scale.
+
+The dates are the rules': a child's next review is the stored ``children.next_review_due``
+(``workers.store.next_review`` keeps it equal to ``next_review_of``; call ``refresh`` first) and
+a deadline's its ``due_on``; which rows count is ``due_items``'s choice, written here as SQL
+(tests/test_due_sql.py checks the two agree on both stores). A page's rows become ``DueItem``s,
+their working days counted by the calendar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.orm import Session, aliased
+
+from workers.core.workcalendar import WorkingCalendar
+from workers.store.deadline_queries import REVIEW_DUE, DueItem
+from workers.store.models import Child, Deadline, Escalation, Review
+
+WRITE_UPS = ("decisions", "record")
+
+
+def items_query() -> Any:
+    """Every item ``due_items`` lists, as a subquery: kind, due_on, statutory, child_id,
+    child_ref, given_name, family_name, review_ref, escalation_id, owner, planned."""
+    next_review = aliased(Review)
+    children = select(
+        literal(REVIEW_DUE).label("kind"), Child.next_review_due.label("due_on"),
+        true().label("statutory"), Child.id.label("child_id"), Child.ref.label("child_ref"),
+        Child.given_name, Child.family_name, next_review.ref.label("review_ref"),
+        null().label("escalation_id"),
+        func.coalesce(next_review.iro_email, Child.iro_email).label("owner"),
+        (Child.next_review_id.is_not(None)).label("planned"),
+    ).select_from(Child).outerjoin(next_review, next_review.id == Child.next_review_id).where(
+        Child.ceased_on.is_(None), Child.next_review_due.is_not(None))
+    has_meeting = and_(Review.scheduled_at.is_not(None), func.trim(Review.venue) != "")
+    deadlines = select(
+        Deadline.kind, Deadline.due_on, Deadline.statutory, Child.id, Child.ref,
+        Child.given_name, Child.family_name, Review.ref, Deadline.escalation_id,
+        func.coalesce(Review.iro_email, Escalation.iro_email),
+        # a mail-out waits while its review has no meeting date, time or venue
+        or_(Deadline.kind != "mailout", Review.id.is_(None), has_meeting),
+    ).select_from(Deadline).outerjoin(Review, Deadline.review_id == Review.id).outerjoin(
+        Escalation, Deadline.escalation_id == Escalation.id,
+    ).join(Child, Child.id == func.coalesce(Review.child_id, Escalation.child_id)).where(
+        Deadline.met_on.is_(None), Child.ceased_on.is_(None),
+        or_(Review.id.is_(None), Review.status != "cancelled"),
+        or_(Escalation.id.is_(None), Escalation.status != "resolved"),
+        # the child's next review is listed once, from the child
+        or_(Deadline.kind != REVIEW_DUE, Deadline.review_id.is_(None),
+            Child.next_review_id.is_(None), Deadline.review_id != Child.next_review_id))
+    return union_all(children, deadlines).subquery("due")
+
+
+def where(due: Any, *, today: dt.date, overdue_only: bool = False,
+          kinds: Sequence[str] = (), iro_email: str | None = None,
+          child_ids: Sequence[int] | None = None) -> list[ColumnElement[bool]]:
+    """Conditions on ``items_query()``'s rows, as ``due_items``'s filters."""
+    conditions: list[ColumnElement[bool]] = []
+    if overdue_only:
+        conditions.append(due.c.due_on < today)
+    if kinds:
+        conditions.append(due.c.kind.in_(list(kinds)))
+    if iro_email is not None:
+        conditions.append(func.lower(due.c.owner) == iro_email.strip().lower())
+    if child_ids is not None:
+        conditions.append(due.c.child_id.in_(list(child_ids)) if child_ids else false())
+    return conditions
+
+
+def ordered(due: Any, conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
+    """The rows in ``due_items``'s order (date, child, kind; then review and escalation, so
+    that a page boundary never moves between two loads)."""
+    return select(due).where(*conditions).order_by(
+        due.c.due_on, due.c.child_ref, due.c.kind, due.c.review_ref, due.c.escalation_id)
+
+
+def count(session: Session, due: Any, conditions: Sequence[ColumnElement[bool]]) -> int:
+    return session.scalar(select(func.count()).select_from(due).where(*conditions)) or 0
+
+
+def as_items(rows: Sequence[Any], calendar: WorkingCalendar, today: dt.date) -> list[DueItem]:
+    return [DueItem(
+        due_on=r.due_on, working_days_left=calendar.between(today, r.due_on, bool(r.statutory)),
+        kind=r.kind, statutory=bool(r.statutory), child_ref=r.child_ref,
+        initials=f"{r.given_name[:1]}.{r.family_name[:1]}.".upper(), review_ref=r.review_ref,
+        escalation_id=r.escalation_id, iro_email=r.owner, planned=bool(r.planned),
+        overdue=r.due_on < today) for r in rows]
+
+
+def overdue_by_iro(session: Session, today: dt.date) -> dict[tuple[str, bool], int]:
+    """How many items are overdue per (IRO, is it a review), for the managers' caseload table."""
+    due = items_query()
+    is_review = due.c.kind == REVIEW_DUE
+    return {(owner, bool(review)): int(n) for owner, review, n in session.execute(
+        select(due.c.owner, is_review, func.count()).where(due.c.due_on < today)
+        .group_by(due.c.owner, is_review))}
+
+
+def caseload_children(session: Session, iro_email: str, start: int,
+                      limit: int) -> tuple[int, list[int]]:
+    """An IRO's caseload lines (children with an item of theirs): how many, and a page of the
+    children's ids in ``caseloads``'s order (next review, then reference; none last)."""
+    due = items_query()
+    mine = where(due, today=dt.date.min, iro_email=iro_email)
+    next_due = func.max(case((due.c.kind == REVIEW_DUE, due.c.due_on)))
+    lines = select(due.c.child_id, due.c.child_ref, next_due.label("next_due")).where(
+        *mine).group_by(due.c.child_id, due.c.child_ref).subquery()
+    total = session.scalar(select(func.count()).select_from(lines)) or 0
+    ids = list(session.scalars(select(lines.c.child_id).order_by(
+        lines.c.next_due.is_(None), lines.c.next_due, lines.c.child_ref)
+        .offset(start).limit(limit)))
+    return total, ids

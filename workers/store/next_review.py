@@ -1,0 +1,101 @@
+"""Each child's next review date, stored (``children.next_review_due``) so the caseload and the
+overdue lists can sort, filter, count and page in SQL at a council's scale.
+
+The date is never worked out here: ``deadline_queries.next_review_of`` (the rules in
+rules.yaml and the working calendar) gives it, and this module only keeps the stored copy true:
+
+* every flush that changes one of its inputs (a review planned, held, cancelled, re-dated or
+  re-numbered; a period of care; the day a child became looked after) clears the child's
+  ``due_basis`` (the listener below, on every session);
+* ``refresh`` works the date out again for every child whose ``due_basis`` is not the
+  fingerprint of the rules and calendar in force (cleared, never worked out, or worked out under
+  other rules or bank holidays), before a list reads it. The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from importlib.metadata import version
+from typing import Any
+
+from sqlalchemy import event, inspect, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from workers.core.planning import ReviewTimescalesLike
+from workers.core.workcalendar import WorkingCalendar
+from workers.store.models import CarePeriod, Child, Review
+
+# what next_review_of reads: a change to any of these may move a child's next review
+REVIEW_INPUTS = ("child_id", "status", "due_on", "sequence", "held_on")
+CHILD_INPUTS = ("looked_after_since",)
+PERIOD_INPUTS = ("child_id", "started_on")
+BATCH = 500
+
+
+def fingerprint(calendar: WorkingCalendar, timescales: ReviewTimescalesLike) -> str:
+    """What the stored dates were worked out under: the review timescales, the bank holiday
+    calendar (country, subdivision, the holidays package's data version) and closure days."""
+    basis = "|".join((
+        repr(timescales.first), repr(timescales.second), repr(timescales.subsequent),
+        calendar.country, calendar.subdivision, version("holidays"),
+        ",".join(sorted(d.isoformat() for d in calendar.closures))))
+    return hashlib.sha256(basis.encode()).hexdigest()[:64]
+
+
+def _changed(obj: object, names: Iterable[str]) -> bool:
+    state: Any = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _touched_children(session: Session) -> set[int]:
+    ids: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Review | CarePeriod):
+            inputs = REVIEW_INPUTS if isinstance(obj, Review) else PERIOD_INPUTS
+            if obj in session.new or obj in session.deleted or _changed(obj, inputs):
+                ids.add(obj.child_id)
+                state: Any = inspect(obj)
+                ids.update(v for v in state.attrs.child_id.history.deleted or () if v)
+        elif isinstance(obj, Child) and obj in session.dirty and _changed(obj, CHILD_INPUTS):
+            ids.add(obj.id)
+    return {i for i in ids if i is not None}
+
+
+@event.listens_for(Session, "before_flush")
+def _note_inputs(session: Session, _context: object, _instances: object) -> None:
+    session.info.setdefault("next_review_stale", set()).update(_touched_children(session))
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _clear_stale(session: Session, _context: object) -> None:
+    ids = session.info.pop("next_review_stale", set())
+    if ids:
+        session.connection().execute(
+            update(Child).where(Child.id.in_(sorted(ids))).values(due_basis=None)
+            .execution_options(synchronize_session=False))
+        for obj in session.identity_map.values():
+            if isinstance(obj, Child) and obj.id in ids:
+                session.expire(obj, ["due_basis"])
+
+
+def refresh(session: Session, calendar: WorkingCalendar,
+            timescales: ReviewTimescalesLike) -> int:
+    """Work out again the next review of every child looked after whose stored date is not
+    known to be current; the number refreshed (0 when nothing changed: no write at all)."""
+    from workers.store.deadline_queries import care_period_starts, next_review_of
+
+    basis = fingerprint(calendar, timescales)
+    stale = list(session.scalars(select(Child.id).where(
+        Child.ceased_on.is_(None), or_(Child.due_basis.is_(None), Child.due_basis != basis))))
+    for start in range(0, len(stale), BATCH):
+        ids = stale[start:start + BATCH]
+        starts = care_period_starts(session, ids)
+        for child in session.scalars(select(Child).where(Child.id.in_(ids))
+                                     .options(selectinload(Child.reviews))):
+            due, review = next_review_of(child, calendar, timescales, starts.get(child.id))
+            child.next_review_due = due
+            child.next_review_id = review.id if review is not None else None
+            child.due_basis = basis
+        session.flush()
+    return len(stale)
