@@ -62,21 +62,24 @@ def _touched_children(session: Session) -> set[int]:
     return {i for i in ids if i is not None}
 
 
-@event.listens_for(Session, "before_flush")
-def _note_inputs(session: Session, _context: object, _instances: object) -> None:
-    session.info.setdefault("next_review_stale", set()).update(_touched_children(session))
-
-
-@event.listens_for(Session, "after_flush_postexec")
+@event.listens_for(Session, "after_flush")
 def _clear_stale(session: Session, _context: object) -> None:
-    ids = session.info.pop("next_review_stale", set())
+    """After the rows are written (a new review's child_id is known) and before the flush is
+    done with (what changed is still known): clear the touched children's due_basis."""
+    ids = _touched_children(session)
     if ids:
         session.connection().execute(
             update(Child).where(Child.id.in_(sorted(ids))).values(due_basis=None)
             .execution_options(synchronize_session=False))
-        for obj in session.identity_map.values():
-            if isinstance(obj, Child) and obj.id in ids:
-                session.expire(obj, ["due_basis"])
+        session.info.setdefault("next_review_stale", set()).update(ids)
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _forget_basis(session: Session, _context: object) -> None:
+    ids = session.info.pop("next_review_stale", set())
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Child) and obj.id in ids:
+            session.expire(obj, ["due_basis"])
 
 
 def refresh(session: Session, calendar: WorkingCalendar,

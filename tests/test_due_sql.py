@@ -1,0 +1,358 @@
+"""The caseload, the overdue lists and the managers' open escalations, paged in SQL (issue 18 §1),
+give what the Python rules give, on SQLite and PostgreSQL: every row, in order, the totals and
+every page boundary; and each child's stored next review equals the rule's answer after every
+kind of change to what it is worked out from.
+
+The rules' answers: ``deadline_queries.due_items`` and ``next_review_of`` (the deadline rules),
+``reviews.caseload.caseloads`` and ``web.manager.addressed_to``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from factories import make_child, make_review
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from web_client import CAL, DIRECTORY, RULES, STORES, TODAY, Browser, make_app, store_url
+from web_seed import DEPUTY, GROUP, IRO, IRO_MANAGER, OTHER_IRO
+
+from workers.config.offsets import parse_offset
+from workers.reviews.caseload import caseloads
+from workers.store import due_sql
+from workers.store.deadline_queries import (
+    REVIEW_DUE,
+    care_period_starts,
+    due_items,
+    next_review_of,
+)
+from workers.store.models import CarePeriod, Child, Deadline, Escalation, Review
+from workers.store.next_review import fingerprint, refresh
+from workers.web.manager import _responded_at_stage, addressed_to, addressed_to_sql
+
+IROS = [p.email for p in DIRECTORY.iros]
+TEAMS = [t.key for t in DIRECTORY.teams]
+TIMESCALES = RULES.review_timescales
+MANAGERS = [DEPUTY, GROUP, IRO_MANAGER, IRO, OTHER_IRO,
+            *(t.team_manager.email for t in DIRECTORY.teams)]
+
+
+@pytest.fixture(params=STORES)
+def app_store(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Any, Any]:
+    return make_app(tmp_path, database_url=store_url(request))
+
+
+def _deadline(session: Session, kind: str, due: dt.date, *, review: Review | None = None,
+              escalation_id: int | None = None, met: bool = False) -> None:
+    session.add(Deadline(key=f"test/{kind}/{review.ref if review else escalation_id}/{due}",
+                         kind=kind, review_id=review.id if review else None,
+                         escalation_id=escalation_id, started_on=due - dt.timedelta(days=20),
+                         due_on=due, statutory=kind == REVIEW_DUE,
+                         met_on=due if met else None))
+
+
+def _caseload_of_many(sessions: sessionmaker[Session]) -> None:
+    """Sixty children in every shape the rules treat differently, across five IROs."""
+    with sessions() as session:
+        for n in range(60):
+            iro = IROS[n % 5]
+            child = make_child(
+                session, iro_email=iro.upper() if n == 7 else iro, team=TEAMS[n % 3],
+                given_name=f"G{n}", family_name=f"F{n}",
+                looked_after_since=TODAY - dt.timedelta(days=30 + 9 * n))
+            shape = n % 7
+            day = TODAY + dt.timedelta(days=(n * 13) % 90 - 45)  # half of them past
+            if shape == 1:  # planned
+                r = make_review(session, child, due_on=day, sequence=2,
+                                scheduled_at=None if n % 2 else dt.datetime(
+                                    2027, 1, 5, 10, tzinfo=dt.UTC))
+                _deadline(session, "mailout", day - dt.timedelta(days=21), review=r)
+                _deadline(session, REVIEW_DUE, day, review=r)  # the child's next: listed once
+            elif shape == 2:  # held, nothing planned: the rule's date; write-ups open
+                r = make_review(session, child, status="held", sequence=1,
+                                held_on=day - dt.timedelta(days=60), due_on=day)
+                _deadline(session, "decisions", day - dt.timedelta(days=50), review=r)
+                _deadline(session, "record", day - dt.timedelta(days=40), review=r,
+                          met=n % 3 == 0)
+                _deadline(session, "midway", day + dt.timedelta(days=20), review=r)
+            elif shape == 3:  # held in an earlier period of care: the rule starts again
+                make_review(session, child, status="held", sequence=2,
+                            held_on=TODAY - dt.timedelta(days=300), due_on=TODAY)
+                session.add(CarePeriod(child_id=child.id,
+                                       started_on=TODAY - dt.timedelta(days=40 + n)))
+            elif shape == 4:  # another IRO's planned review, two planned, a cancelled one
+                other = IROS[(n + 1) % 5]
+                make_review(session, child, due_on=day, iro_email=other)
+                later = make_review(session, child, due_on=day + dt.timedelta(days=100),
+                                    sequence=3)
+                _deadline(session, REVIEW_DUE, later.due_on, review=later)
+                gone = make_review(session, child, status="cancelled", due_on=day)
+                _deadline(session, "decisions", day, review=gone)
+            elif shape == 5 and n % 2:  # ceased: nothing of it listed
+                child.ceased_on = TODAY - dt.timedelta(days=5)
+                r = make_review(session, child, due_on=day)
+                _deadline(session, "record", day, review=r)
+            elif shape == 6:  # the same date as others: ties broken by child and kind
+                r = make_review(session, child, status="held", sequence=3,
+                                held_on=TODAY - dt.timedelta(days=200), due_on=TODAY)
+                _deadline(session, "decisions", TODAY - dt.timedelta(days=3), review=r)
+                _deadline(session, "record", TODAY - dt.timedelta(days=3), review=r)
+        session.commit()
+
+
+def _escalations(app: Any, sessions: sessionmaker[Session]) -> None:
+    """Open escalations at several stages, some answered there, one resolved, with a response
+    timescale or none (informal)."""
+    ctx = app.state.web
+    with sessions() as session:
+        svc = ctx.escalations(session)
+        children = list(session.scalars(select(Child).where(Child.ceased_on.is_(None))
+                                        .order_by(Child.id).limit(12)))
+        for n, child in enumerate(children):
+            row = svc.raise_(child.ref, concern="A concern", category="pep_not_recorded",
+                             stage=["informal", "deputy_manager", "group_manager"][n % 3],
+                             iro_email=child.iro_email.lower())
+            if n % 4 == 1:
+                svc.respond(row.id, text="Looking into it", by=DEPUTY)
+            if n % 5 == 2:
+                svc.advance(row.id, by=child.iro_email.lower())
+            if n == 11:
+                svc.resolve(row.id, outcome="Done", by=IRO_MANAGER)
+        session.commit()
+
+
+def _key(item: Any) -> tuple[Any, ...]:
+    return (item.due_on, item.child_ref, item.kind, item.review_ref or "",
+            item.escalation_id or 0)
+
+
+def _sql_items(session: Session, **filters: Any) -> list[Any]:
+    due = due_sql.items_query()
+    rows = session.execute(due_sql.ordered(due, due_sql.where(due, today=TODAY, **filters)))
+    return due_sql.as_items(rows.all(), CAL, TODAY)
+
+
+def _pages(total: int, size: int, fetch: Any) -> Iterator[list[Any]]:
+    for page in range(math.ceil(total / size) + 1):  # one past the end: empty
+        yield fetch(page * size, size)
+
+
+def test_lists_in_sql_equal_the_rules(app_store: tuple[Any, Any]) -> None:
+    app, _ = app_store
+    sessions = app.state.web.sessions
+    _caseload_of_many(sessions)
+    _escalations(app, sessions)
+    with sessions() as session:
+        assert refresh(session, CAL, TIMESCALES) > 50
+        session.commit()
+        assert refresh(session, CAL, TIMESCALES) == 0  # nothing changed: nothing written
+
+        rule = due_items(session, CAL, TIMESCALES, today=TODAY)
+        sql = _sql_items(session)
+        assert Counter(sql) == Counter(rule) and len(rule) > 100
+        assert [_key(i) for i in sql] == sorted(_key(i) for i in rule)
+        kinds = Counter(i.kind for i in sql)
+        assert {REVIEW_DUE, "decisions", "record", "mailout", "midway",
+                "escalation_response"} <= set(kinds)
+        # a mail-out waits while its review has no meeting: both kinds are here
+        assert {i.planned for i in sql if i.kind == "mailout"} == {True, False}
+
+        # the managers' overdue lists: totals, order and every page boundary (7 a page)
+        for kinds_wanted in (("decisions", "record"), (REVIEW_DUE,)):
+            expected = sorted((i for i in rule if i.overdue and i.kind in kinds_wanted),
+                              key=_key)
+            due = due_sql.items_query()
+            late = due_sql.where(due, today=TODAY, overdue_only=True, kinds=kinds_wanted)
+            total = due_sql.count(session, due, late)
+            assert total == len(expected) > 7
+            pages = list(_pages(total, 7, lambda start, n, due=due, late=late: due_sql.as_items(
+                session.execute(due_sql.ordered(due, late).offset(start).limit(n)).all(),
+                CAL, TODAY)))
+            assert pages[-1] == [] and all(len(p) == 7 for p in pages[:-2])
+            assert [_key(i) for p in pages for i in p] == [_key(i) for i in expected]
+
+        # each IRO's overdue counts in the managers' table
+        counted: Counter[tuple[str, bool]] = Counter(
+            (i.iro_email, i.kind == REVIEW_DUE) for i in rule if i.overdue)
+        assert due_sql.overdue_by_iro(session, TODAY) == dict(counted)
+
+        # each IRO's caseload: the lines, their order, the total and the pages (4 a page)
+        for iro in IROS:
+            loads = caseloads(due_items(session, CAL, TIMESCALES, today=TODAY, iro_email=iro))
+            children = loads[0].children if loads else []
+            total, ids = due_sql.caseload_children(session, iro, 0, 1000)
+            assert total == len(children) == len(ids)
+            refs = {i: ref for i, ref in session.execute(select(Child.id, Child.ref))}
+            assert [refs[i] for i in ids] == [c.child_ref for c in children]
+            paged = [i for p in _pages(total, 4, lambda start, n, iro=iro: (
+                due_sql.caseload_children(session, iro, start, n)[1])) for i in p]
+            assert paged == ids
+            overdue = due_sql.count(session, due, due_sql.where(
+                due, today=TODAY, overdue_only=True, iro_email=iro.upper()))
+            assert overdue == sum(len(c.overdue) for c in children)
+
+        # the managers' open escalations: addressed to whom, answered at the stage or not
+        ctx = app.state.web
+        escalations = list(session.execute(
+            select(Escalation, Child).join(Child, Child.id == Escalation.child_id)
+            .where(Escalation.status == "open")))
+        assert len(escalations) == 12  # the seed's, and 11 of the 12 raised here
+        answered = set(session.scalars(select(Escalation.id).where(_responded_at_stage())))
+        assert answered == {e.id for e, _ in escalations
+                            if any(s.action == "responded" and s.stage == e.stage
+                                   for s in e.steps)} != set()
+        for email in MANAGERS:
+            sql_ids = set(session.scalars(
+                select(Escalation.id).join(Child, Child.id == Escalation.child_id)
+                .where(Escalation.status == "open", addressed_to_sql(ctx, email))))
+            rule_ids = {e.id for e, c in escalations if email in addressed_to(ctx, e, c)}
+            assert sql_ids == rule_ids, email
+        assert any(set(session.scalars(select(Escalation.id).join(Child).where(
+            addressed_to_sql(ctx, email)))) for email in (DEPUTY, GROUP))
+
+
+def test_the_pages_show_the_rules_totals_and_pages(app_store: tuple[Any, Any]) -> None:
+    app, _ = app_store
+    sessions = app.state.web.sessions
+    _caseload_of_many(sessions)
+    with sessions() as session:
+        [load] = caseloads(due_items(session, CAL, TIMESCALES, today=TODAY, iro_email=IRO))
+        late_reviews = [i for i in due_items(session, CAL, TIMESCALES, today=TODAY,
+                                             overdue_only=True) if i.kind == REVIEW_DUE]
+    b = Browser(app)
+    b.sign_in(IRO)
+    page = b.get("/iro").text
+    n = len(load.children)
+    assert f"{n} children · {load.overdue_count} overdue items" in page
+    lines = page.split('id="children"')[1]
+    assert f"Showing 1–{n} of {n}<" in lines
+    shown = [ref for ref in (c.child_ref for c in load.children) if f">{ref}" in lines
+             or f"{ref} " in lines]
+    assert shown == [c.child_ref for c in load.children]
+    assert [lines.index(ref) for ref in shown] == sorted(lines.index(ref) for ref in shown)
+
+    b = Browser(app)
+    b.sign_in(DEPUTY)
+    page = b.get("/manager").text
+    reviews = page.split("Reviews past their statutory date")[1].split("<h2")[0]
+    total = len(late_reviews)
+    assert f"Showing 1–{min(total, 50)} of {total}<" in reviews
+    expected = [i.child_ref for i in sorted(late_reviews, key=_key)[:50]]
+    assert [reviews.index(ref) for ref in expected] == sorted(
+        reviews.index(ref) for ref in expected)
+
+
+def _all_equal_the_rule(session: Session) -> None:
+    starts = care_period_starts(session)
+    for child in session.scalars(select(Child).where(Child.ceased_on.is_(None))):
+        due, review = next_review_of(child, CAL, TIMESCALES, starts.get(child.id))
+        assert (child.next_review_due, child.next_review_id) == (
+            due, review.id if review else None), child.ref
+
+
+@pytest.mark.parametrize("store", STORES, indirect=False)
+def test_stored_next_review_equals_the_rule_after_each_change(
+        store: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    from factories import postgres_store, sqlite_store
+
+    sessions = (sqlite_store(tmp_path) if store == "sqlite"
+                else postgres_store(request.getfixturevalue("pg_database")))
+    with sessions() as session:
+        child = make_child(session, looked_after_since=TODAY - dt.timedelta(days=10))
+        other = make_child(session)
+        session.commit()
+        child_id = child.id
+
+    def change(what: Any) -> None:
+        with sessions() as session:
+            target = session.get(Child, child_id)
+            assert target is not None
+            refresh(session, CAL, TIMESCALES)
+            session.commit()
+            basis = fingerprint(CAL, TIMESCALES)
+            what(session, target)
+            session.commit()
+            session.expire_all()
+            target = session.get(Child, child_id)
+            assert target is not None and target.due_basis in (None, basis)
+            stale = target.due_basis is None
+            refresh(session, CAL, TIMESCALES)
+            session.commit()
+            session.expire_all()
+            _all_equal_the_rule(session)
+            changes.append(stale)
+
+    changes: list[bool] = []
+    review: dict[str, int] = {}
+
+    def plan(session: Session, c: Child) -> None:
+        review["id"] = make_review(session, c, due_on=TODAY + dt.timedelta(days=30)).id
+
+    def redate(session: Session, c: Child) -> None:
+        r = session.get(Review, review["id"])
+        assert r is not None
+        r.due_on = TODAY + dt.timedelta(days=5)
+
+    def hold(session: Session, c: Child) -> None:
+        r = session.get(Review, review["id"])
+        assert r is not None
+        r.status, r.held_on, r.sequence = "held", TODAY - dt.timedelta(days=1), 1
+
+    def renumber(session: Session, c: Child) -> None:
+        r = session.get(Review, review["id"])
+        assert r is not None
+        r.sequence = 2
+
+    def new_period(session: Session, c: Child) -> None:
+        session.add(CarePeriod(child_id=c.id, started_on=TODAY))
+
+    def looked_after(session: Session, c: Child) -> None:
+        c.looked_after_since = TODAY - dt.timedelta(days=2)
+
+    def plan_and_cancel(session: Session, c: Child) -> None:
+        r = make_review(session, c, due_on=TODAY + dt.timedelta(days=3))
+        session.flush()
+        r.status = "cancelled"
+
+    def delete_review(session: Session, c: Child) -> None:
+        r = session.get(Review, review["id"])
+        assert r is not None
+        session.delete(r)
+
+    def move_review(session: Session, c: Child) -> None:  # to another child
+        r = make_review(session, c, due_on=TODAY + dt.timedelta(days=9))
+        session.flush()
+        r.child_id = other.id
+
+    def unrelated(session: Session, c: Child) -> None:  # not an input: stays current
+        c.placement = "Elsewhere"
+
+    for step in (plan, redate, hold, renumber, new_period, looked_after, plan_and_cancel,
+                 move_review, unrelated):
+        change(step)
+    assert changes == [True] * 8 + [False]
+    with sessions() as session:  # a deleted review (its deadlines first) moves it too
+        session.execute(Deadline.__table__.delete())
+        session.commit()
+    change(delete_review)
+    assert changes[-1] is True
+
+    # other rules (another timescale): every date worked out again, and back
+    other_rules = TIMESCALES.model_copy(update={
+        "first": parse_offset("30 working days after looked_after")})
+    with sessions() as session:
+        assert refresh(session, CAL, other_rules) >= 2
+        session.commit()
+        starts = care_period_starts(session)
+        for c in session.scalars(select(Child).where(Child.ceased_on.is_(None))):
+            due, _ = next_review_of(c, CAL, other_rules, starts.get(c.id))
+            assert c.next_review_due == due
+    with sessions() as session:
+        assert refresh(session, CAL, TIMESCALES) >= 2
+        session.commit()
+        _all_equal_the_rule(session)
