@@ -84,7 +84,7 @@ def test_a_months_mailouts_go_in_one_go(site: tuple[Any, Seeded]) -> None:
     assert len(ready) + len(refused) == DUE and len(refused) == DUE // BROKEN_EVERY
     b = Browser(app)
     b.sign_in(SUPPORT)
-    page = b.get("/support/mailouts")
+    page = b.get("/support/mailouts?checks=now")  # the page as drawn without JavaScript
     assert page.status_code == 200, page.text[:500]
     assert f"Showing 1–25 of {DUE}" in page.text and "page 1 of 3" in page.text
     shown = ROW.findall(page.text)
@@ -122,6 +122,73 @@ def test_a_months_mailouts_go_in_one_go(site: tuple[Any, Seeded]) -> None:
     # a poll that already shows the finished job changes nothing on the page
     assert b.get(f"/support/mailouts/job?seen={job.fingerprint}").status_code == 204
     assert "Invitations queued" in b.get("/support/mailouts/job?seen=old").text
+
+
+CHECKING = re.compile(r'hx-get="/support/mailouts/check/([^"]+)" hx-trigger="load"')
+
+
+def _ticked(html: str) -> list[str]:
+    return sorted(re.findall(r'name="review" value="([^"]+)"[^>]*checked', html))
+
+
+def test_the_page_comes_first_and_each_row_is_checked_once(site: tuple[Any, Seeded]) -> None:
+    """A fresh page asks the browser to check each row; a row's answer is kept until something
+    it is worked out from changes (its people, the templates, tomorrow), and sending checks
+    again whatever was kept."""
+    app, _ = site
+    ready, refused = _due(app)
+    b = Browser(app)
+    b.sign_in(SUPPORT)
+    first = b.get("/support/mailouts").text
+    shown = ROW.findall(first)
+    assert CHECKING.findall(first) == shown and len(shown) == 25 and _ticked(first) == []
+    assert "25 of the 25 on this page are being checked" in first
+    assert "checks=now" in first.split("<noscript>")[1].split("</noscript>")[0]
+    for ref in shown:  # as htmx asks, each row comes back in its place, checked
+        row = b.get(f"/support/mailouts/check/{ref}").text
+        assert row.startswith(f'<tr id="row-{ref}">') and "hx-get" not in row
+        assert (f'value="{ref}"' in row) == (ref in ready)
+        assert ("allow-list" in row) == (ref in refused)
+    again = b.get("/support/mailouts").text  # now all from memory: no preflight at all
+    assert CHECKING.findall(again) == []
+    assert _ticked(again) == sorted(r for r in shown if r in ready)
+
+    # a refused review's parent confirmed at a council address: that row only is checked again
+    fixed = next(r for r in shown if r in refused)
+    with app.state.web.sessions() as session:
+        review = session.scalars(select(Review).where(Review.ref == fixed)).one()
+        parent = next(p for p in review.participants if p.role == "parent")
+        parent.email = f"parent.{review.id}@council.example.gov.uk"
+        session.commit()
+    after = b.get("/support/mailouts").text
+    assert CHECKING.findall(after) == [fixed]
+    assert f'value="{fixed}"' in b.get(f"/support/mailouts/check/{fixed}").text
+    assert b.get("/support/mailouts/check/R-NOPE").status_code == 404
+
+
+def test_a_kept_answer_is_for_today_and_these_templates_only(site: tuple[Any, Seeded],
+                                                             tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    from workers.web.preflight_cache import _files, keys, versions
+
+    app, _ = site
+    ctx = app.state.web
+    ready, _ = _due(app)
+    shared = versions(ctx)
+    assert shared[0] == _files(ctx.settings.templates_dir) and shared[-1] == TODAY
+    with ctx.sessions() as session:
+        now = keys(session, ready[:1], shared)[ready[0]]
+        tomorrow = keys(session, ready[:1], (*shared[:-1], TODAY + dt.timedelta(days=1)))
+        assert tomorrow[ready[0]] != now
+        assert keys(session, ready[:1], versions(ctx))[ready[0]] == now  # nothing changed
+    copy = Path(shutil.copytree(ctx.settings.templates_dir, tmp_path / "templates"))
+    before = _files(copy)
+    template = next(p for p in sorted(copy.rglob("*")) if p.is_file())
+    stat = template.stat()
+    os.utime(template, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert _files(copy) != before  # a template saved again: every answer is worked out again
 
 
 def test_only_the_ticked_and_still_due_reviews_are_sent(site: tuple[Any, Seeded]) -> None:

@@ -25,9 +25,12 @@ from workers.web.pages import flash, render
 from workers.web.security import require
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Hashable, Mapping
 
     from workers.config.directory import Directory
+    from workers.web.context import WebContext
+    from workers.web.preflight_cache import PreflightCache
+    from workers.web.support_reviews import Check
 
 router = APIRouter(prefix="/support/mailouts")
 Support = Annotated[User, Depends(require("business_support"))]
@@ -51,21 +54,65 @@ def read(params: Mapping[str, str], directory: Directory) -> Listing:
 
 @router.get("")
 def due(request: Request, user: Support) -> Response:
+    """The page at once, each row's checks from memory when nothing they depend on changed
+    since; the others are filled in after by the browser (``/check/REF``), or, without
+    JavaScript, all run before the page is drawn when it is asked for with ``checks=now``."""
     from workers.web.jobs import jobs_of
-    from workers.web.support_reviews import preflight
+    from workers.web.preflight_cache import keys, versions
 
     ctx = web_context(request)
     today = ctx.today()
     listing = read(request.query_params, ctx.directory)
+    cache = _cache(request)
     with ctx.sessions() as session:
         page = review_list.upcoming_page(
             session, listing,
             mailout_bounds=review_list.mailout_bounds(ctx.rules, ctx.calendar, today))
-    checks = {row.ref: preflight(ctx, row.ref) for row in page.rows}
+        kept = keys(session, (row.ref for row in page.rows), versions(ctx))
+    checks = {ref: found for ref, key in kept.items() if (found := cache.get(key)) is not None}
+    if request.query_params.get("checks") == "now":
+        for row in page.rows:
+            if row.ref not in checks and row.ref in kept:
+                checks[row.ref] = _checked(ctx, cache, row.ref, kept[row.ref])
     return render(request, "support/mailouts.html", page=page, listing=listing, checks=checks,
                   ready=sum(c.ready for c in checks.values()), today=today,
                   iros=ctx.directory.iros, teams=ctx.directory.teams, whens=WHEN,
-                  job=jobs_of(request).get(JOB))
+                  job=jobs_of(request).get(JOB), now_link=listing.query() + "&checks=now")
+
+
+@router.get("/check/{review_ref}")
+def check_row(request: Request, review_ref: str, user: Support) -> Response:
+    """One row of the page with its checks run (or remembered): what the page's row asks for."""
+    from workers.errors import NotFoundError
+    from workers.web.preflight_cache import keys, versions
+
+    ctx = web_context(request)
+    with ctx.sessions() as session:
+        line = review_list.line_of(session, review_ref)
+        kept = keys(session, [review_ref], versions(ctx))
+    if line is None or review_ref not in kept:
+        raise NotFoundError(f"no review {review_ref[:40]}")
+    cache = _cache(request)
+    check = cache.get(kept[review_ref]) or _checked(ctx, cache, review_ref, kept[review_ref])
+    return render(request, "support/_mailout_row.html", r=line, c=check, inline_why=True)
+
+
+def _cache(request: Request) -> PreflightCache:
+    from workers.web.preflight_cache import PreflightCache
+
+    state = request.app.state
+    if getattr(state, "preflight_cache", None) is None:
+        state.preflight_cache = PreflightCache()
+    cache: PreflightCache = state.preflight_cache
+    return cache
+
+
+def _checked(ctx: WebContext, cache: PreflightCache, ref: str, key: Hashable) -> Check:
+    from workers.web.support_reviews import preflight
+
+    check = preflight(ctx, ref)
+    cache.put(key, check)
+    return check
 
 
 @router.post("/send")

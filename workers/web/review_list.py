@@ -154,17 +154,27 @@ def matching_refs(session: Session, listing: Listing, *,
 def upcoming_page(session: Session, listing: Listing, *,
                   mailout_bounds: tuple[dt.date, dt.date] | None = None) -> Page[ReviewLine]:
     """One page of planned reviews with the total that match the listing's filters."""
-    from workers.mailout.documents import review_on
-    from workers.store.deadline_queries import has_meeting
-
     where = conditions(listing, mailout_bounds=mailout_bounds)
     total = session.scalar(select(func.count()).select_from(Review)
                            .join(Child, Child.id == Review.child_id).where(*where)) or 0
     rows = list(session.execute(
         select(Review, Child).join(Child, Child.id == Review.child_id).where(*where)
         .order_by(*_order(session, listing)).offset(listing.offset).limit(listing.size)))
+    return Page(_lines(session, rows), total, listing)
+
+
+def _lines(session: Session, rows: list[Any]) -> list[ReviewLine]:
+    from workers.mailout.documents import review_on
+    from workers.store.deadline_queries import has_meeting
+
     progress = progress_by_review(session, [r.id for r, _ in rows])
-    lines = [ReviewLine(r.ref, c.ref, c.initials, r.iro_email, review_on(r), r.due_on, r.status,
-                        progress.get(r.id, Progress()), waiting=not has_meeting(r))
-             for r, c in rows]
-    return Page(lines, total, listing)
+    return [ReviewLine(r.ref, c.ref, c.initials, r.iro_email, review_on(r), r.due_on, r.status,
+                       progress.get(r.id, Progress()), waiting=not has_meeting(r))
+            for r, c in rows]
+
+
+def line_of(session: Session, ref: str) -> ReviewLine | None:
+    """One review's line as the lists draw it (None: no such review)."""
+    rows = list(session.execute(select(Review, Child).join(Child, Child.id == Review.child_id)
+                                .where(Review.ref == ref)))
+    return _lines(session, rows)[0] if rows else None
