@@ -115,17 +115,30 @@ def overdue_by_iro(session: Session, today: dt.date) -> dict[tuple[str, bool], i
         .group_by(due.c.owner, is_review))}
 
 
-def caseload_children(session: Session, iro_email: str, start: int,
-                      limit: int) -> tuple[int, list[int]]:
-    """An IRO's caseload lines (children with an item of theirs): how many, and a page of the
-    children's ids in ``caseloads``'s order (next review, then reference; none last)."""
+def caseload_lines(iro_email: str) -> Any:
+    """An IRO's caseload lines (children with an item of theirs) as a subquery: child_id,
+    child_ref and next_due (their next review's date, if one of theirs)."""
     due = items_query()
-    mine = where(due, today=dt.date.min, iro_email=iro_email)
     next_due = func.max(case((due.c.kind == REVIEW_DUE, due.c.due_on)))
-    lines = select(due.c.child_id, due.c.child_ref, next_due.label("next_due")).where(
-        *mine).group_by(due.c.child_id, due.c.child_ref).subquery()
-    total = session.scalar(select(func.count()).select_from(lines)) or 0
-    ids = list(session.scalars(select(lines.c.child_id).order_by(
+    return select(due.c.child_id, due.c.child_ref, next_due.label("next_due")).where(
+        *where(due, today=dt.date.min, iro_email=iro_email)).group_by(
+        due.c.child_id, due.c.child_ref).subquery()
+
+
+def count_lines(session: Session, lines: Any) -> int:
+    return session.scalar(select(func.count()).select_from(lines)) or 0
+
+
+def page_of_lines(session: Session, lines: Any, start: int, limit: int) -> list[int]:
+    """A page of the lines' children's ids in ``caseloads``'s order (next review, then
+    reference; none last)."""
+    return list(session.scalars(select(lines.c.child_id).order_by(
         lines.c.next_due.is_(None), lines.c.next_due, lines.c.child_ref)
         .offset(start).limit(limit)))
-    return total, ids
+
+
+def caseload_children(session: Session, iro_email: str, start: int,
+                      limit: int) -> tuple[int, list[int]]:
+    """How many lines an IRO's caseload has, and a page of their children's ids."""
+    lines = caseload_lines(iro_email)
+    return count_lines(session, lines), page_of_lines(session, lines, start, limit)

@@ -50,8 +50,10 @@ def caseload(request: Request, user: Iro) -> Response:
         overdue = due_sql.count(session, due, due_sql.where(
             due, today=today, overdue_only=True, iro_email=user.email))
 
-        def lines(start: int, count: int) -> list[ChildLine]:
-            _, ids = due_sql.caseload_children(session, user.email, start, count)
+        lines = due_sql.caseload_lines(user.email)
+
+        def page_of(start: int, count: int) -> list[ChildLine]:
+            ids = due_sql.page_of_lines(session, lines, start, count)
             rows = session.execute(due_sql.ordered(due, due_sql.where(
                 due, today=today, iro_email=user.email, child_ids=ids))).all()
             loads = caseloads(due_sql.as_items(rows, ctx.calendar, today))
@@ -59,8 +61,7 @@ def caseload(request: Request, user: Iro) -> Response:
             refs = {r.child_id: r.child_ref for r in rows}
             return [found[refs[i]] for i in ids if refs.get(i) in found]
 
-        total, _ = due_sql.caseload_children(session, user.email, 0, 0)
-        children = fetch_part(params, "children", total, lines)
+        children = fetch_part(params, "children", due_sql.count_lines(session, lines), page_of)
         mine = (func.lower(Review.iro_email) == user.email, Review.status == "held")
         held = fetch_part(  # every review ever held: the latest first, a page at a time
             params, "writeups",
