@@ -176,6 +176,27 @@ def test_lists_in_sql_equal_the_rules(app_store: tuple[Any, Any]) -> None:
             assert pages[-1] == [] and all(len(p) == 7 for p in pages[:-2])
             assert [_key(i) for p in pages for i in p] == [_key(i) for i in expected]
 
+        # filtered by IRO or team, sorted by child or IRO either way: as Python sorts them
+        teams = {c.ref: c.team for c in session.scalars(select(Child))}
+        sorts = {"due": lambda i: (i.due_on,), "child": lambda i: (i.child_ref,),
+                 "iro": lambda i: (i.iro_email.lower(),)}
+        for iro, team, sort, descending in ((IRO, None, "due", False),
+                                            (None, "south_lac", "child", True),
+                                            (OTHER_IRO, "north_lac", "iro", False),
+                                            (None, None, "iro", True)):
+            due = due_sql.items_query()
+            late = due_sql.where(due, today=TODAY, overdue_only=True, kinds=("decisions",
+                                 "record"), iro_email=iro, team=team)
+            got = due_sql.as_items(session.execute(
+                due_sql.ordered(due, late, sort, descending)).all(), CAL, TODAY)
+            wanted = [i for i in rule if i.overdue and i.kind in ("decisions", "record")
+                      and (iro is None or i.iro_email.lower() == iro)
+                      and (team is None or teams[i.child_ref] == team)]
+            first = sorted(wanted, key=_key)
+            first.sort(key=sorts[sort], reverse=descending)  # stable: ties in the rules' order
+            assert [_key(i) for i in got] == [_key(i) for i in first] and got, (iro, team)
+            assert due_sql.count(session, due, late) == len(wanted)
+
         # each IRO's overdue counts in the managers' table
         counted: Counter[tuple[str, bool]] = Counter(
             (i.iro_email, i.kind == REVIEW_DUE) for i in rule if i.overdue)
@@ -195,6 +216,13 @@ def test_lists_in_sql_equal_the_rules(app_store: tuple[Any, Any]) -> None:
             overdue = due_sql.count(session, due, due_sql.where(
                 due, today=TODAY, overdue_only=True, iro_email=iro.upper()))
             assert overdue == sum(len(c.overdue) for c in children)
+            late = due_sql.caseload_lines(iro, overdue_on=TODAY)  # only those with overdue
+            assert [refs[i] for i in due_sql.page_of_lines(session, late, 0, 1000)] == [
+                c.child_ref for c in children if c.overdue]
+            by_ref = due_sql.page_of_lines(session, due_sql.caseload_lines(iro), 0, 1000,
+                                           by_child=True, descending=True)
+            assert [refs[i] for i in by_ref] == sorted((c.child_ref for c in children),
+                                                       reverse=True)
 
         # the managers' open escalations: addressed to whom, answered at the stage or not
         ctx = app.state.web
@@ -235,6 +263,12 @@ def test_the_pages_show_the_rules_totals_and_pages(app_store: tuple[Any, Any]) -
              or f"{ref} " in lines]
     assert shown == [c.child_ref for c in load.children]
     assert [lines.index(ref) for ref in shown] == sorted(lines.index(ref) for ref in shown)
+    late = [c.child_ref for c in load.children if c.overdue]
+    lines = b.get("/iro?show=overdue&sort=child&dir=desc").text.split('id="children"')[1]
+    assert f"Showing 1–{len(late)} of {len(late)}<" in lines and late
+    assert [lines.index(ref) for ref in sorted(late, reverse=True)] == sorted(
+        lines.index(ref) for ref in late)
+    assert b.get("/iro?show=everything").status_code == 400
 
     b = Browser(app)
     b.sign_in(DEPUTY)
@@ -245,6 +279,16 @@ def test_the_pages_show_the_rules_totals_and_pages(app_store: tuple[Any, Any]) -
     expected = [i.child_ref for i in sorted(late_reviews, key=_key)[:50]]
     assert [reviews.index(ref) for ref in expected] == sorted(
         reviews.index(ref) for ref in expected)
+    # one IRO's, the latest child first; the pages' links keep the filter and the sort
+    mine = sorted((i for i in late_reviews if i.iro_email.lower() == OTHER_IRO), key=_key)
+    page = b.get(f"/manager?iro={OTHER_IRO}&sort=child&dir=desc").text
+    reviews = page.split("Reviews past their statutory date")[1].split("<h2")[0]
+    assert f"Showing 1–{len(mine)} of {len(mine)}<" in reviews and mine
+    refs = sorted({i.child_ref for i in mine}, reverse=True)
+    assert [reviews.index(ref) for ref in refs] == sorted(reviews.index(ref) for ref in refs)
+    assert 'aria-sort="descending"' in reviews
+    assert b.get("/manager?sort=shoe-size").status_code == 400
+    assert b.get("/manager?iro=someone@example.com").status_code == 400
 
 
 def _all_equal_the_rule(session: Session) -> None:

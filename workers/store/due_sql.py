@@ -40,7 +40,7 @@ WRITE_UPS = ("decisions", "record")
 
 def items_query() -> Any:
     """Every item ``due_items`` lists, as a subquery: kind, due_on, statutory, child_id,
-    child_ref, given_name, family_name, review_ref, escalation_id, owner, planned."""
+    child_ref, given_name, family_name, review_ref, escalation_id, owner, planned, team."""
     next_review = aliased(Review)
     children = select(
         literal(REVIEW_DUE).label("kind"), Child.next_review_due.label("due_on"),
@@ -48,7 +48,7 @@ def items_query() -> Any:
         Child.given_name, Child.family_name, next_review.ref.label("review_ref"),
         null().label("escalation_id"),
         func.coalesce(next_review.iro_email, Child.iro_email).label("owner"),
-        (Child.next_review_id.is_not(None)).label("planned"),
+        (Child.next_review_id.is_not(None)).label("planned"), Child.team,
     ).select_from(Child).outerjoin(next_review, next_review.id == Child.next_review_id).where(
         Child.ceased_on.is_(None), Child.next_review_due.is_not(None))
     has_meeting = and_(Review.scheduled_at.is_not(None), func.trim(Review.venue) != "")
@@ -57,7 +57,7 @@ def items_query() -> Any:
         Child.given_name, Child.family_name, Review.ref, Deadline.escalation_id,
         func.coalesce(Review.iro_email, Escalation.iro_email),
         # a mail-out waits while its review has no meeting date, time or venue
-        or_(Deadline.kind != "mailout", Review.id.is_(None), has_meeting),
+        or_(Deadline.kind != "mailout", Review.id.is_(None), has_meeting), Child.team,
     ).select_from(Deadline).outerjoin(Review, Deadline.review_id == Review.id).outerjoin(
         Escalation, Deadline.escalation_id == Escalation.id,
     ).join(Child, Child.id == func.coalesce(Review.child_id, Escalation.child_id)).where(
@@ -71,7 +71,7 @@ def items_query() -> Any:
 
 
 def where(due: Any, *, today: dt.date, overdue_only: bool = False,
-          kinds: Sequence[str] = (), iro_email: str | None = None,
+          kinds: Sequence[str] = (), iro_email: str | None = None, team: str | None = None,
           child_ids: Sequence[int] | None = None) -> list[ColumnElement[bool]]:
     """Conditions on ``items_query()``'s rows, as ``due_items``'s filters."""
     conditions: list[ColumnElement[bool]] = []
@@ -81,16 +81,26 @@ def where(due: Any, *, today: dt.date, overdue_only: bool = False,
         conditions.append(due.c.kind.in_(list(kinds)))
     if iro_email is not None:
         conditions.append(func.lower(due.c.owner) == iro_email.strip().lower())
+    if team is not None:
+        conditions.append(due.c.team == team)
     if child_ids is not None:
         conditions.append(due.c.child_id.in_(list(child_ids)) if child_ids else false())
     return conditions
 
 
-def ordered(due: Any, conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
+SORTS = ("due", "child", "iro")
+
+
+def ordered(due: Any, conditions: Sequence[ColumnElement[bool]], sort: str = "due",
+            descending: bool = False) -> Select[Any]:
     """The rows in ``due_items``'s order (date, child, kind; then review and escalation, so
-    that a page boundary never moves between two loads)."""
+    that a page boundary never moves between two loads), or first by ``sort`` (one of SORTS:
+    the date, the child's reference, the IRO), either way."""
+    first = {"due": due.c.due_on, "child": due.c.child_ref,
+             "iro": func.lower(due.c.owner)}[sort]
     return select(due).where(*conditions).order_by(
-        due.c.due_on, due.c.child_ref, due.c.kind, due.c.review_ref, due.c.escalation_id)
+        first.desc() if descending else first.asc(), due.c.due_on, due.c.child_ref,
+        due.c.kind, due.c.review_ref, due.c.escalation_id)
 
 
 def count(session: Session, due: Any, conditions: Sequence[ColumnElement[bool]]) -> int:
@@ -115,26 +125,35 @@ def overdue_by_iro(session: Session, today: dt.date) -> dict[tuple[str, bool], i
         .group_by(due.c.owner, is_review))}
 
 
-def caseload_lines(iro_email: str) -> Any:
+def caseload_lines(iro_email: str, *, overdue_on: dt.date | None = None) -> Any:
     """An IRO's caseload lines (children with an item of theirs) as a subquery: child_id,
-    child_ref and next_due (their next review's date, if one of theirs)."""
+    child_ref and next_due (their next review's date, if one of theirs); with ``overdue_on``
+    (today), only children with something of theirs past its date."""
     due = items_query()
     next_due = func.max(case((due.c.kind == REVIEW_DUE, due.c.due_on)))
-    return select(due.c.child_id, due.c.child_ref, next_due.label("next_due")).where(
+    query = select(due.c.child_id, due.c.child_ref, next_due.label("next_due")).where(
         *where(due, today=dt.date.min, iro_email=iro_email)).group_by(
-        due.c.child_id, due.c.child_ref).subquery()
+        due.c.child_id, due.c.child_ref)
+    if overdue_on is not None:
+        query = query.having(func.min(due.c.due_on) < overdue_on)
+    return query.subquery()
 
 
 def count_lines(session: Session, lines: Any) -> int:
     return session.scalar(select(func.count()).select_from(lines)) or 0
 
 
-def page_of_lines(session: Session, lines: Any, start: int, limit: int) -> list[int]:
+def page_of_lines(session: Session, lines: Any, start: int, limit: int, *,
+                  by_child: bool = False, descending: bool = False) -> list[int]:
     """A page of the lines' children's ids in ``caseloads``'s order (next review, then
-    reference; none last)."""
-    return list(session.scalars(select(lines.c.child_id).order_by(
-        lines.c.next_due.is_(None), lines.c.next_due, lines.c.child_ref)
-        .offset(start).limit(limit)))
+    reference; none last), or by reference (``by_child``), either way."""
+    if by_child:
+        order = [lines.c.child_ref.desc() if descending else lines.c.child_ref]
+    else:
+        due = lines.c.next_due.desc() if descending else lines.c.next_due.asc()
+        order = [lines.c.next_due.is_(None), due, lines.c.child_ref]
+    return list(session.scalars(select(lines.c.child_id).order_by(*order)
+                                .offset(start).limit(limit)))
 
 
 def caseload_children(session: Session, iro_email: str, start: int,

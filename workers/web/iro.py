@@ -26,6 +26,8 @@ from workers.web.security import require
 router = APIRouter(prefix="/iro")
 Iro = Annotated[User, Depends(require("iro"))]
 NOT_YOURS = "This child is not on your caseload."
+CASELOAD_SORTS = ("next", "child")  # the next review's date (the rules' order), the reference
+CASELOAD_SHOW = {"overdue": "Only those with something overdue"}
 
 
 def _mine(owner: str, user: User) -> None:
@@ -38,11 +40,13 @@ def caseload(request: Request, user: Iro) -> Response:
     from workers.reviews.caseload import ChildLine, caseloads
     from workers.store import due_sql
     from workers.store.next_review import refresh
-    from workers.web.listing import Part, fetch_part
+    from workers.web.listing import Part, fetch_part, read_listing
 
     ctx = web_context(request)
     today = ctx.today()
     params = request.query_params
+    listing = read_listing(params, sorts=CASELOAD_SORTS, default_sort="next",
+                           choices={"show": list(CASELOAD_SHOW)})
     with ctx.sessions() as session:
         if refresh(session, ctx.calendar, ctx.rules.review_timescales):
             session.commit()
@@ -50,10 +54,13 @@ def caseload(request: Request, user: Iro) -> Response:
         overdue = due_sql.count(session, due, due_sql.where(
             due, today=today, overdue_only=True, iro_email=user.email))
 
-        lines = due_sql.caseload_lines(user.email)
+        lines = due_sql.caseload_lines(
+            user.email, overdue_on=today if listing.get("show") == "overdue" else None)
 
         def page_of(start: int, count: int) -> list[ChildLine]:
-            ids = due_sql.page_of_lines(session, lines, start, count)
+            ids = due_sql.page_of_lines(session, lines, start, count,
+                                        by_child=listing.sort == "child",
+                                        descending=listing.descending)
             rows = session.execute(due_sql.ordered(due, due_sql.where(
                 due, today=today, iro_email=user.email, child_ids=ids))).all()
             loads = caseloads(due_sql.as_items(rows, ctx.calendar, today))
@@ -77,7 +84,7 @@ def caseload(request: Request, user: Iro) -> Response:
                      for r, c in held.rows], held.total, held.number, held.size, held.name,
                     held.params)
     return render(request, "iro/caseload.html", children=children, writeups=writeups,
-                  today=today, overdue=overdue)
+                  today=today, overdue=overdue, listing=listing, shows=CASELOAD_SHOW)
 
 
 @router.get("/reviews/{review_ref}/draft-record.docx")

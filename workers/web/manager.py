@@ -20,7 +20,7 @@ from workers.store.models import Child, Escalation, EscalationStep
 from workers.web.accounts import User
 from workers.web.context import WebContext, web_context
 from workers.web.errorpages import Id
-from workers.web.listing import Part, fetch_part
+from workers.web.listing import Listing, Part, fetch_part, read_listing
 from workers.web.pages import flash, render
 from workers.web.review_events import is_iro_manager
 from workers.web.security import require
@@ -112,6 +112,7 @@ def home(request: Request, user: Manager) -> Response:
     today = ctx.today()
     iro_manager = is_iro_manager(ctx, user)
     params = request.query_params
+    listing = overdue_listing(ctx, params)
     with ctx.sessions() as session:
         mine = addressed_to_sql(ctx, user.email)
         awaiting = _escalation_part(ctx, session, params, "awaiting", today, mine,
@@ -123,9 +124,9 @@ def home(request: Request, user: Manager) -> Response:
                     if iro_manager else None)
         if refresh(session, ctx.calendar, ctx.rules.review_timescales):
             session.commit()
-        overdue = _overdue_part(ctx, session, today, params, "overdue", WRITE_UPS)
-        overdue_reviews = _overdue_part(ctx, session, today, params, "overdue_reviews",
-                                        (REVIEW_DUE,))
+        overdue = _overdue_part(ctx, session, today, listing, params, "overdue", WRITE_UPS)
+        overdue_reviews = _overdue_part(ctx, session, today, listing, params,
+                                        "overdue_reviews", (REVIEW_DUE,))
         names = ctx.directory.iro_names()
         iros = caseloads(session, names, overdue_by_iro(session, today), today)
         closed = closed_escalations(session, today, params, lambda row, child: list_row(
@@ -133,23 +134,37 @@ def home(request: Request, user: Manager) -> Response:
     return render(request, "manager/home.html", awaiting=awaiting,
                   answered=answered, everyone=everyone,
                   iro_manager=iro_manager, overdue=overdue, today=today,
-                  overdue_reviews=overdue_reviews,
+                  overdue_reviews=overdue_reviews, listing=listing,
+                  iro_people=ctx.directory.iros, teams=ctx.directory.teams,
                   iros=iros, closed=closed, names=names,
                   year_start=report_year_start(today),
                   stage_titles={s.key: s.title for s in ctx.rules.escalation.stages},
                   category_titles={c.key: c.title for c in ctx.rules.escalation.categories})
 
 
-def _overdue_part(ctx: WebContext, session: Session, today: dt.date,
+def overdue_listing(ctx: WebContext, params: Mapping[str, str]) -> Listing:
+    """The overdue lists' filters (IRO, team) and sort (date, child, IRO), for both lists."""
+    from workers.store.due_sql import SORTS
+
+    return read_listing(params, sorts=SORTS, default_sort="due",
+                        choices={"iro": [p.email.lower() for p in ctx.directory.iros],
+                                 "team": [t.key for t in ctx.directory.teams]})
+
+
+def _overdue_part(ctx: WebContext, session: Session, today: dt.date, listing: Listing,
                   params: Mapping[str, str], name: str, kinds: tuple[str, ...]) -> Part[DueItem]:
-    """The items of ``kinds`` past their date across the team, a page at a time in SQL."""
+    """The items of ``kinds`` past their date across the team, filtered and sorted as
+    ``listing`` asks, a page at a time in SQL."""
     from workers.store import due_sql
 
     due = due_sql.items_query()
-    late = due_sql.where(due, today=today, overdue_only=True, kinds=kinds)
+    late = due_sql.where(due, today=today, overdue_only=True, kinds=kinds,
+                         iro_email=listing.get("iro") or None,
+                         team=listing.get("team") or None)
+    query = due_sql.ordered(due, late, listing.sort, listing.descending)
     return fetch_part(params, name, due_sql.count(session, due, late), lambda start, n: (
-        due_sql.as_items(session.execute(due_sql.ordered(due, late).offset(start).limit(n))
-                         .all(), ctx.calendar, today)))
+        due_sql.as_items(session.execute(query.offset(start).limit(n)).all(), ctx.calendar,
+                         today)))
 
 
 def _visible(ctx: WebContext, session: object, escalation_id: int,
