@@ -6,7 +6,7 @@ The new columns start empty (``due_basis`` NULL): the first list read works ever
 out by the rules.
 
 Revision ID: 0018_list_columns
-Revises: 0012_record2
+Revises: 0017_record_replies
 Create Date: 2026-12-03
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018_list_columns"
-down_revision: str | None = "0012_record2"
+down_revision: str | None = "0017_record_replies"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
