@@ -132,8 +132,7 @@ def _key(item: Any) -> tuple[Any, ...]:
 
 
 def _sql_items(session: Session, **filters: Any) -> list[Any]:
-    due = due_sql.items_query()
-    rows = session.execute(due_sql.ordered(due, due_sql.where(due, today=TODAY, **filters)))
+    rows = session.execute(due_sql.ordered(due_sql.items_query(today=TODAY, **filters)))
     return due_sql.as_items(rows.all(), CAL, TODAY)
 
 
@@ -166,12 +165,11 @@ def test_lists_in_sql_equal_the_rules(app_store: tuple[Any, Any]) -> None:
         for kinds_wanted in (("decisions", "record"), (REVIEW_DUE,)):
             expected = sorted((i for i in rule if i.overdue and i.kind in kinds_wanted),
                               key=_key)
-            due = due_sql.items_query()
-            late = due_sql.where(due, today=TODAY, overdue_only=True, kinds=kinds_wanted)
-            total = due_sql.count(session, due, late)
+            late = due_sql.items_query(today=TODAY, overdue_only=True, kinds=kinds_wanted)
+            total = due_sql.count(session, late)
             assert total == len(expected) > 7
-            pages = list(_pages(total, 7, lambda start, n, due=due, late=late: due_sql.as_items(
-                session.execute(due_sql.ordered(due, late).offset(start).limit(n)).all(),
+            pages = list(_pages(total, 7, lambda start, n, late=late: due_sql.as_items(
+                session.execute(due_sql.ordered(late).offset(start).limit(n)).all(),
                 CAL, TODAY)))
             assert pages[-1] == [] and all(len(p) == 7 for p in pages[:-2])
             assert [_key(i) for p in pages for i in p] == [_key(i) for i in expected]
@@ -184,18 +182,17 @@ def test_lists_in_sql_equal_the_rules(app_store: tuple[Any, Any]) -> None:
                                             (None, "south_lac", "child", True),
                                             (OTHER_IRO, "north_lac", "iro", False),
                                             (None, None, "iro", True)):
-            due = due_sql.items_query()
-            late = due_sql.where(due, today=TODAY, overdue_only=True, kinds=("decisions",
+            late = due_sql.items_query(today=TODAY, overdue_only=True, kinds=("decisions",
                                  "record"), iro_email=iro, team=team)
             got = due_sql.as_items(session.execute(
-                due_sql.ordered(due, late, sort, descending)).all(), CAL, TODAY)
+                due_sql.ordered(late, sort, descending)).all(), CAL, TODAY)
             wanted = [i for i in rule if i.overdue and i.kind in ("decisions", "record")
                       and (iro is None or i.iro_email.lower() == iro)
                       and (team is None or teams[i.child_ref] == team)]
             first = sorted(wanted, key=_key)
             first.sort(key=sorts[sort], reverse=descending)  # stable: ties in the rules' order
             assert [_key(i) for i in got] == [_key(i) for i in first] and got, (iro, team)
-            assert due_sql.count(session, due, late) == len(wanted)
+            assert due_sql.count(session, late) == len(wanted)
 
         # each IRO's overdue counts in the managers' table
         counted: Counter[tuple[str, bool]] = Counter(
@@ -213,8 +210,8 @@ def test_lists_in_sql_equal_the_rules(app_store: tuple[Any, Any]) -> None:
             paged = [i for p in _pages(total, 4, lambda start, n, iro=iro: (
                 due_sql.caseload_children(session, iro, start, n)[1])) for i in p]
             assert paged == ids
-            overdue = due_sql.count(session, due, due_sql.where(
-                due, today=TODAY, overdue_only=True, iro_email=iro.upper()))
+            overdue = due_sql.count(session, due_sql.items_query(
+                today=TODAY, overdue_only=True, iro_email=iro.upper()))
             assert overdue == sum(len(c.overdue) for c in children)
             late = due_sql.caseload_lines(iro, overdue_on=TODAY)  # only those with overdue
             assert [refs[i] for i in due_sql.page_of_lines(session, late, 0, 1000)] == [

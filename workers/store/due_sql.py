@@ -38,26 +38,51 @@ from workers.store.models import Child, Deadline, Escalation, Review
 WRITE_UPS = ("decisions", "record")
 
 
-def items_query() -> Any:
-    """Every item ``due_items`` lists, as a subquery: kind, due_on, statutory, child_id,
-    child_ref, given_name, family_name, review_ref, escalation_id, owner, planned, team."""
+def items_query(*, today: dt.date | None = None, overdue_only: bool = False,
+                kinds: Sequence[str] = (), iro_email: str | None = None,
+                team: str | None = None, child_ids: Sequence[int] | None = None) -> Any:
+    """The items ``due_items`` lists, as a subquery: kind, due_on, statutory, child_id,
+    child_ref, given_name, family_name, review_ref, escalation_id, owner, planned, team.
+
+    Filtered as ``due_items`` filters (``overdue_only``: due before ``today``), and by
+    ``kinds``, the child's ``team`` or ``child_ids``; each filter is put inside both halves of
+    the union, so the database reads only what it needs (SQLite does not carry a condition
+    into a union by itself)."""
+    def conditions(due_on: Any, owner: Any) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if overdue_only:
+            assert today is not None, "overdue_only needs today"
+            found.append(due_on < today)
+        if iro_email is not None:
+            found.append(func.lower(owner) == iro_email.strip().lower())
+        if team is not None:
+            found.append(Child.team == team)
+        if child_ids is not None:
+            found.append(Child.id.in_(list(child_ids)) if child_ids else false())
+        return found
+
+    halves: list[Any] = []
     next_review = aliased(Review)
-    children = select(
-        literal(REVIEW_DUE).label("kind"), Child.next_review_due.label("due_on"),
-        true().label("statutory"), Child.id.label("child_id"), Child.ref.label("child_ref"),
-        Child.given_name, Child.family_name, next_review.ref.label("review_ref"),
-        null().label("escalation_id"),
-        func.coalesce(next_review.iro_email, Child.iro_email).label("owner"),
-        (Child.next_review_id.is_not(None)).label("planned"), Child.team,
-    ).select_from(Child).outerjoin(next_review, next_review.id == Child.next_review_id).where(
-        Child.ceased_on.is_(None), Child.next_review_due.is_not(None))
+    if not kinds or REVIEW_DUE in kinds:
+        owner = func.coalesce(next_review.iro_email, Child.iro_email)
+        halves.append(select(
+            literal(REVIEW_DUE).label("kind"), Child.next_review_due.label("due_on"),
+            true().label("statutory"), Child.id.label("child_id"), Child.ref.label("child_ref"),
+            Child.given_name, Child.family_name, next_review.ref.label("review_ref"),
+            null().label("escalation_id"), owner.label("owner"),
+            (Child.next_review_id.is_not(None)).label("planned"), Child.team,
+        ).select_from(Child).outerjoin(next_review, next_review.id == Child.next_review_id)
+            .where(Child.ceased_on.is_(None), Child.next_review_due.is_not(None),
+                   *conditions(Child.next_review_due, owner)))
     has_meeting = and_(Review.scheduled_at.is_not(None), func.trim(Review.venue) != "")
-    deadlines = select(
-        Deadline.kind, Deadline.due_on, Deadline.statutory, Child.id, Child.ref,
-        Child.given_name, Child.family_name, Review.ref, Deadline.escalation_id,
-        func.coalesce(Review.iro_email, Escalation.iro_email),
+    owner = func.coalesce(Review.iro_email, Escalation.iro_email)
+    halves.append(select(
+        Deadline.kind, Deadline.due_on, Deadline.statutory, Child.id.label("child_id"),
+        Child.ref.label("child_ref"), Child.given_name, Child.family_name,
+        Review.ref.label("review_ref"), Deadline.escalation_id, owner.label("owner"),
         # a mail-out waits while its review has no meeting date, time or venue
-        or_(Deadline.kind != "mailout", Review.id.is_(None), has_meeting), Child.team,
+        or_(Deadline.kind != "mailout", Review.id.is_(None), has_meeting).label("planned"),
+        Child.team,
     ).select_from(Deadline).outerjoin(Review, Deadline.review_id == Review.id).outerjoin(
         Escalation, Deadline.escalation_id == Escalation.id,
     ).join(Child, Child.id == func.coalesce(Review.child_id, Escalation.child_id)).where(
@@ -66,45 +91,28 @@ def items_query() -> Any:
         or_(Escalation.id.is_(None), Escalation.status != "resolved"),
         # the child's next review is listed once, from the child
         or_(Deadline.kind != REVIEW_DUE, Deadline.review_id.is_(None),
-            Child.next_review_id.is_(None), Deadline.review_id != Child.next_review_id))
-    return union_all(children, deadlines).subquery("due")
-
-
-def where(due: Any, *, today: dt.date, overdue_only: bool = False,
-          kinds: Sequence[str] = (), iro_email: str | None = None, team: str | None = None,
-          child_ids: Sequence[int] | None = None) -> list[ColumnElement[bool]]:
-    """Conditions on ``items_query()``'s rows, as ``due_items``'s filters."""
-    conditions: list[ColumnElement[bool]] = []
-    if overdue_only:
-        conditions.append(due.c.due_on < today)
-    if kinds:
-        conditions.append(due.c.kind.in_(list(kinds)))
-    if iro_email is not None:
-        conditions.append(func.lower(due.c.owner) == iro_email.strip().lower())
-    if team is not None:
-        conditions.append(due.c.team == team)
-    if child_ids is not None:
-        conditions.append(due.c.child_id.in_(list(child_ids)) if child_ids else false())
-    return conditions
+            Child.next_review_id.is_(None), Deadline.review_id != Child.next_review_id),
+        *([Deadline.kind.in_(list(kinds))] if kinds else []),
+        *conditions(Deadline.due_on, owner)))
+    return union_all(*halves).subquery("due")
 
 
 SORTS = ("due", "child", "iro")
 
 
-def ordered(due: Any, conditions: Sequence[ColumnElement[bool]], sort: str = "due",
-            descending: bool = False) -> Select[Any]:
+def ordered(due: Any, sort: str = "due", descending: bool = False) -> Select[Any]:
     """The rows in ``due_items``'s order (date, child, kind; then review and escalation, so
     that a page boundary never moves between two loads), or first by ``sort`` (one of SORTS:
     the date, the child's reference, the IRO), either way."""
     first = {"due": due.c.due_on, "child": due.c.child_ref,
              "iro": func.lower(due.c.owner)}[sort]
-    return select(due).where(*conditions).order_by(
+    return select(due).order_by(
         first.desc() if descending else first.asc(), due.c.due_on, due.c.child_ref,
         due.c.kind, due.c.review_ref, due.c.escalation_id)
 
 
-def count(session: Session, due: Any, conditions: Sequence[ColumnElement[bool]]) -> int:
-    return session.scalar(select(func.count()).select_from(due).where(*conditions)) or 0
+def count(session: Session, due: Any) -> int:
+    return session.scalar(select(func.count()).select_from(due)) or 0
 
 
 def as_items(rows: Sequence[Any], calendar: WorkingCalendar, today: dt.date) -> list[DueItem]:
@@ -118,21 +126,19 @@ def as_items(rows: Sequence[Any], calendar: WorkingCalendar, today: dt.date) -> 
 
 def overdue_by_iro(session: Session, today: dt.date) -> dict[tuple[str, bool], int]:
     """How many items are overdue per (IRO, is it a review), for the managers' caseload table."""
-    due = items_query()
+    due = items_query(today=today, overdue_only=True)
     is_review = due.c.kind == REVIEW_DUE
     return {(owner, bool(review)): int(n) for owner, review, n in session.execute(
-        select(due.c.owner, is_review, func.count()).where(due.c.due_on < today)
-        .group_by(due.c.owner, is_review))}
+        select(due.c.owner, is_review, func.count()).group_by(due.c.owner, is_review))}
 
 
 def caseload_lines(iro_email: str, *, overdue_on: dt.date | None = None) -> Any:
     """An IRO's caseload lines (children with an item of theirs) as a subquery: child_id,
     child_ref and next_due (their next review's date, if one of theirs); with ``overdue_on``
     (today), only children with something of theirs past its date."""
-    due = items_query()
+    due = items_query(iro_email=iro_email)
     next_due = func.max(case((due.c.kind == REVIEW_DUE, due.c.due_on)))
-    query = select(due.c.child_id, due.c.child_ref, next_due.label("next_due")).where(
-        *where(due, today=dt.date.min, iro_email=iro_email)).group_by(
+    query = select(due.c.child_id, due.c.child_ref, next_due.label("next_due")).group_by(
         due.c.child_id, due.c.child_ref)
     if overdue_on is not None:
         query = query.having(func.min(due.c.due_on) < overdue_on)

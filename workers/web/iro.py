@@ -50,9 +50,8 @@ def caseload(request: Request, user: Iro) -> Response:
     with ctx.sessions() as session:
         if refresh(session, ctx.calendar, ctx.rules.review_timescales):
             session.commit()
-        due = due_sql.items_query()
-        overdue = due_sql.count(session, due, due_sql.where(
-            due, today=today, overdue_only=True, iro_email=user.email))
+        overdue = due_sql.count(session, due_sql.items_query(
+            today=today, overdue_only=True, iro_email=user.email))
 
         lines = due_sql.caseload_lines(
             user.email, overdue_on=today if listing.get("show") == "overdue" else None)
@@ -61,8 +60,8 @@ def caseload(request: Request, user: Iro) -> Response:
             ids = due_sql.page_of_lines(session, lines, start, count,
                                         by_child=listing.sort == "child",
                                         descending=listing.descending)
-            rows = session.execute(due_sql.ordered(due, due_sql.where(
-                due, today=today, iro_email=user.email, child_ids=ids))).all()
+            rows = session.execute(due_sql.ordered(due_sql.items_query(
+                iro_email=user.email, child_ids=ids))).all()
             loads = caseloads(due_sql.as_items(rows, ctx.calendar, today))
             found = {c.child_ref: c for c in (loads[0].children if loads else [])}
             refs = {r.child_id: r.child_ref for r in rows}

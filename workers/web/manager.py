@@ -157,12 +157,11 @@ def _overdue_part(ctx: WebContext, session: Session, today: dt.date, listing: Li
     ``listing`` asks, a page at a time in SQL."""
     from workers.store import due_sql
 
-    due = due_sql.items_query()
-    late = due_sql.where(due, today=today, overdue_only=True, kinds=kinds,
-                         iro_email=listing.get("iro") or None,
-                         team=listing.get("team") or None)
-    query = due_sql.ordered(due, late, listing.sort, listing.descending)
-    return fetch_part(params, name, due_sql.count(session, due, late), lambda start, n: (
+    late = due_sql.items_query(today=today, overdue_only=True, kinds=kinds,
+                               iro_email=listing.get("iro") or None,
+                               team=listing.get("team") or None)
+    query = due_sql.ordered(late, listing.sort, listing.descending)
+    return fetch_part(params, name, due_sql.count(session, late), lambda start, n: (
         due_sql.as_items(session.execute(query.offset(start).limit(n)).all(), ctx.calendar,
                          today)))
 
