@@ -4,7 +4,7 @@ every page boundary; and each child's stored next review equals the rule's answe
 kind of change to what it is worked out from.
 
 The rules' answers: ``deadline_queries.due_items`` and ``next_review_of`` (the deadline rules),
-``reviews.caseload.caseloads`` and ``web.manager.addressed_to``."""
+``reviews.caseload.caseloads`` and ``web.manager_lists.addressed_to``."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from workers.store.deadline_queries import (
 )
 from workers.store.models import CarePeriod, Child, Deadline, Escalation, Review
 from workers.store.next_review import fingerprint, refresh
-from workers.web.manager import _responded_at_stage, addressed_to, addressed_to_sql
+from workers.web.manager_lists import addressed_to, addressed_to_sql, responded_at_stage
 
 IROS = [p.email for p in DIRECTORY.iros]
 TEAMS = [t.key for t in DIRECTORY.teams]
@@ -227,7 +227,7 @@ def test_lists_in_sql_equal_the_rules(app_store: tuple[Any, Any]) -> None:
             select(Escalation, Child).join(Child, Child.id == Escalation.child_id)
             .where(Escalation.status == "open")))
         assert len(escalations) == 12  # the seed's, and 11 of the 12 raised here
-        answered = set(session.scalars(select(Escalation.id).where(_responded_at_stage())))
+        answered = set(session.scalars(select(Escalation.id).where(responded_at_stage())))
         assert answered == {e.id for e, _ in escalations
                             if any(s.action == "responded" and s.stage == e.stage
                                    for s in e.steps)} != set()

@@ -31,6 +31,7 @@ REVIEW_INPUTS = ("child_id", "status", "due_on", "sequence", "held_on")
 CHILD_INPUTS = ("looked_after_since",)
 PERIOD_INPUTS = ("child_id", "started_on")
 BATCH = 500
+HOLIDAYS_DATA = version("holidays")  # a new release may add or move a bank holiday
 
 
 def fingerprint(calendar: WorkingCalendar, timescales: ReviewTimescalesLike) -> str:
@@ -38,7 +39,7 @@ def fingerprint(calendar: WorkingCalendar, timescales: ReviewTimescalesLike) -> 
     calendar (country, subdivision, the holidays package's data version) and closure days."""
     basis = "|".join((
         repr(timescales.first), repr(timescales.second), repr(timescales.subsequent),
-        calendar.country, calendar.subdivision, version("holidays"),
+        calendar.country, calendar.subdivision, HOLIDAYS_DATA,
         ",".join(sorted(d.isoformat() for d in calendar.closures))))
     return hashlib.sha256(basis.encode()).hexdigest()[:64]
 

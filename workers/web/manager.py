@@ -13,91 +13,23 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
 
 from workers.errors import BadInputError, NotFoundError
-from workers.store.models import Child, Escalation, EscalationStep
+from workers.store.models import Child, Escalation
 from workers.web.accounts import User
 from workers.web.context import WebContext, web_context
 from workers.web.errorpages import Id
-from workers.web.listing import Listing, Part, fetch_part, read_listing
+from workers.web.manager_lists import addressed_to
 from workers.web.pages import flash, render
 from workers.web.review_events import is_iro_manager
 from workers.web.security import require
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from sqlalchemy.orm import Session
-
-    from workers.escalation.views import ListRow
     from workers.report.figures import AnnualReport
-    from workers.store.deadline_queries import DueItem
 
 router = APIRouter(prefix="/manager")
 Manager = Annotated[User, Depends(require("manager"))]
 WRITE_UPS = ("decisions", "record")
-
-
-def addressed_to(ctx: WebContext, row: Escalation, child: Child) -> set[str]:
-    """Who the escalation's current stage is addressed to (emails, lower case)."""
-    stage = ctx.policy.stage(row.stage)
-    people = (ctx.directory.resolve(key, team_key=child.team, iro_email=row.iro_email)
-              for key in stage.recipients)
-    return {p.email.lower() for p in people if p is not None}
-
-
-def addressed_to_sql(ctx: WebContext, email: str) -> ColumnElement[bool]:
-    """``addressed_to``'s answer as an SQL condition on Escalation joined to its Child: is the
-    current stage addressed to ``email``? Each stage's recipient keys resolved as ``addressed_to``
-    resolves them (tests/test_manager_lists.py checks the two agree)."""
-    me = email.strip().lower()
-    d = ctx.directory
-    stages = []
-    for stage_rule in ctx.rules.escalation.stages:
-        ways: list[ColumnElement[bool]] = []
-        for key in ctx.policy.stage(stage_rule.key).recipients:
-            if key == "iro":
-                if d.iro(me) is not None:
-                    ways.append(func.lower(func.trim(Escalation.iro_email)) == me)
-            elif key == "team_manager":
-                teams = [t.key for t in d.teams if t.team_manager.email.lower() == me]
-                if teams:
-                    ways.append(Child.team.in_(teams))
-            else:
-                person = d.resolve(key)
-                if person is not None and person.email.lower() == me:
-                    ways.append(true())
-        if ways:
-            stages.append(and_(Escalation.stage == stage_rule.key, or_(*ways)))
-    return or_(false(), *stages)
-
-
-def _open_escalations(*conditions: ColumnElement[bool]) -> Select[Escalation, Child]:
-    """Open escalations matching ``conditions``, the earliest response first (none last)."""
-    return select(Escalation, Child).join(Child, Child.id == Escalation.child_id).where(
-        Escalation.status == "open", *conditions).order_by(
-        Escalation.response_due_on.is_(None), Escalation.response_due_on, Escalation.id)
-
-
-def _escalation_part(ctx: WebContext, session: Session, params: Mapping[str, str], name: str,
-                     today: dt.date, *conditions: ColumnElement[bool]) -> Part[ListRow]:
-    """``_open_escalations`` a page at a time in SQL."""
-    from workers.escalation.views import list_row
-
-    query = _open_escalations(*conditions)
-    total = session.scalar(select(func.count()).select_from(
-        query.order_by(None).with_only_columns(Escalation.id).subquery())) or 0
-    return fetch_part(params, name, total, lambda start, n: [
-        list_row(ctx.policy, row, child.ref, today)
-        for row, child in session.execute(query.offset(start).limit(n))])
-
-
-def _responded_at_stage() -> ColumnElement[bool]:
-    """``State.responded_at_stage`` in SQL: a response recorded at the current stage."""
-    return exists().where(EscalationStep.escalation_id == Escalation.id,
-                          EscalationStep.action == "responded",
-                          EscalationStep.stage == Escalation.stage)
 
 
 @router.get("")
@@ -106,6 +38,14 @@ def home(request: Request, user: Manager) -> Response:
     from workers.store.deadline_queries import REVIEW_DUE
     from workers.store.due_sql import overdue_by_iro
     from workers.store.next_review import refresh
+    from workers.web.manager_lists import (
+        addressed_to_sql,
+        escalation_part,
+        open_escalations,
+        overdue_listing,
+        overdue_part,
+        responded_at_stage,
+    )
     from workers.web.manager_views import caseloads, closed_escalations, report_year_start
 
     ctx = web_context(request)
@@ -115,18 +55,18 @@ def home(request: Request, user: Manager) -> Response:
     listing = overdue_listing(ctx, params)
     with ctx.sessions() as session:
         mine = addressed_to_sql(ctx, user.email)
-        awaiting = _escalation_part(ctx, session, params, "awaiting", today, mine,
-                                    ~_responded_at_stage())
+        awaiting = escalation_part(ctx, session, params, "awaiting", today, mine,
+                                   ~responded_at_stage())
         answered = [list_row(ctx.policy, row, child.ref, today) for row, child in
-                    session.execute(_open_escalations(mine, _responded_at_stage()))]
+                    session.execute(open_escalations(mine, responded_at_stage()))]
         # the IRO manager sees (and may resolve) every open one
-        everyone = (_escalation_part(ctx, session, params, "everyone", today, ~mine)
+        everyone = (escalation_part(ctx, session, params, "everyone", today, ~mine)
                     if iro_manager else None)
         if refresh(session, ctx.calendar, ctx.rules.review_timescales):
             session.commit()
-        overdue = _overdue_part(ctx, session, today, listing, params, "overdue", WRITE_UPS)
-        overdue_reviews = _overdue_part(ctx, session, today, listing, params,
-                                        "overdue_reviews", (REVIEW_DUE,))
+        overdue = overdue_part(ctx, session, today, listing, params, "overdue", WRITE_UPS)
+        overdue_reviews = overdue_part(ctx, session, today, listing, params,
+                                       "overdue_reviews", (REVIEW_DUE,))
         names = ctx.directory.iro_names()
         iros = caseloads(session, names, overdue_by_iro(session, today), today)
         closed = closed_escalations(session, today, params, lambda row, child: list_row(
@@ -140,30 +80,6 @@ def home(request: Request, user: Manager) -> Response:
                   year_start=report_year_start(today),
                   stage_titles={s.key: s.title for s in ctx.rules.escalation.stages},
                   category_titles={c.key: c.title for c in ctx.rules.escalation.categories})
-
-
-def overdue_listing(ctx: WebContext, params: Mapping[str, str]) -> Listing:
-    """The overdue lists' filters (IRO, team) and sort (date, child, IRO), for both lists."""
-    from workers.store.due_sql import SORTS
-
-    return read_listing(params, sorts=SORTS, default_sort="due",
-                        choices={"iro": [p.email.lower() for p in ctx.directory.iros],
-                                 "team": [t.key for t in ctx.directory.teams]})
-
-
-def _overdue_part(ctx: WebContext, session: Session, today: dt.date, listing: Listing,
-                  params: Mapping[str, str], name: str, kinds: tuple[str, ...]) -> Part[DueItem]:
-    """The items of ``kinds`` past their date across the team, filtered and sorted as
-    ``listing`` asks, a page at a time in SQL."""
-    from workers.store import due_sql
-
-    late = due_sql.items_query(today=today, overdue_only=True, kinds=kinds,
-                               iro_email=listing.get("iro") or None,
-                               team=listing.get("team") or None)
-    query = due_sql.ordered(late, listing.sort, listing.descending)
-    return fetch_part(params, name, due_sql.count(session, late), lambda start, n: (
-        due_sql.as_items(session.execute(query.offset(start).limit(n)).all(), ctx.calendar,
-                         today)))
 
 
 def _visible(ctx: WebContext, session: object, escalation_id: int,
