@@ -338,7 +338,3 @@ __all__ = [
     "SignInFailure", "Survey", "SurveyInvitation", "SurveyResponse", "Timestamped",
     "UnmatchedMessage", "UtcDateTime", "WebSession", "WebUser",
 ]
-
-# the listener that marks a child's stored next review stale when one of its inputs changes, on
-# every session that writes these tables
-from workers.store import next_review as _next_review  # noqa: E402,F401

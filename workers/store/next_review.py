@@ -6,7 +6,7 @@ rules.yaml and the working calendar) gives it, and this module only keeps the st
 
 * every flush that changes one of its inputs (a review planned, held, cancelled, re-dated or
   re-numbered; a period of care; the day a child became looked after) clears the child's
-  ``due_basis`` (the listener below, on every session);
+  ``due_basis`` (the listeners below, on every session of a store ``open_store`` opened);
 * ``refresh`` works the date out again for every child whose ``due_basis`` is not the
   fingerprint of the rules and calendar in force (cleared, never worked out, or worked out under
   other rules or bank holidays), before a list reads it. The caller owns the transaction.
@@ -20,7 +20,7 @@ from importlib.metadata import version
 from typing import Any
 
 from sqlalchemy import event, inspect, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from workers.core.planning import ReviewTimescalesLike
 from workers.core.workcalendar import WorkingCalendar
@@ -63,7 +63,13 @@ def _touched_children(session: Session) -> set[int]:
     return {i for i in ids if i is not None}
 
 
-@event.listens_for(Session, "after_flush")
+def watch(factory: sessionmaker[Session]) -> None:
+    """Keep the stored dates true on every session ``factory`` makes (``open_store`` calls it:
+    registered per store, not on every Session in the process at import)."""
+    event.listen(factory, "after_flush", _clear_stale)
+    event.listen(factory, "after_flush_postexec", _forget_basis)
+
+
 def _clear_stale(session: Session, _context: object) -> None:
     """After the rows are written (a new review's child_id is known) and before the flush is
     done with (what changed is still known): clear the touched children's due_basis."""
@@ -75,7 +81,6 @@ def _clear_stale(session: Session, _context: object) -> None:
         session.info.setdefault("next_review_stale", set()).update(ids)
 
 
-@event.listens_for(Session, "after_flush_postexec")
 def _forget_basis(session: Session, _context: object) -> None:
     ids = session.info.pop("next_review_stale", set())
     for obj in list(session.identity_map.values()):

@@ -160,7 +160,11 @@ def open_store(url: str) -> sessionmaker[Session]:
 
     ``expire_on_commit=False`` so objects stay readable after the caller commits (CLI summaries).
     """
-    return sessionmaker(bind=create_store_engine(url), expire_on_commit=False)
+    from workers.store.next_review import watch
+
+    factory = sessionmaker(bind=create_store_engine(url), expire_on_commit=False)
+    watch(factory)  # each child's stored next review marked stale when its inputs change
+    return factory
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
