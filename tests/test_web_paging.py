@@ -80,3 +80,33 @@ def test_the_iros_caseload_and_write_ups_page_by_page(tmp_path: Path) -> None:
     writeups, total = _walk(b, "/iro", "writeups", r'<td><a href="/iro/reviews/(R-[^"]+)">')
     assert total == len(writeups) and set(held) <= set(writeups)
     assert writeups.index(held[0]) < writeups.index(held[-1])  # the latest held first
+
+
+def test_the_iros_resolved_escalations_page_by_page(tmp_path: Path) -> None:
+    # the open ones are all shown; the resolved ones, which grow every year, a page at a time
+    from workers.escalation.refs import escalation_ref
+    from workers.store.models import Escalation
+
+    app, _ = make_app(tmp_path)
+    resolved: list[str] = []
+    with app.state.web.sessions() as session:
+        child = make_child(session, iro_email=IRO, team="north_lac")
+        for n in range(60):
+            day = TODAY - dt.timedelta(days=100 + n)
+            row = Escalation(child_id=child.id, iro_email=IRO, category="pep_not_recorded",
+                             concern="A concern", stage="deputy_manager", status="resolved",
+                             raised_on=day - dt.timedelta(days=10), stage_started_on=day,
+                             resolved_on=day, resolved_stage="deputy_manager", resolved_by=IRO)
+            session.add(row)
+            session.flush()
+            resolved.append(escalation_ref(row.id))
+        session.commit()
+    b = Browser(app)
+    b.sign_in(IRO)
+    page = b.get("/iro/escalations").text
+    shown = _section(page, "resolved")  # titles, not keys
+    assert "Formal stage 1 - deputy manager" in shown and "Personal education plan" in shown
+    refs, total = _walk(b, "/iro/escalations", "resolved", r'<a href="/iro/escalations/\d+">'
+                        r'(ESC-\d+)</a>')
+    assert total == len(refs) == 60 and refs == resolved  # the latest resolved first, once each
+    assert set(resolved).isdisjoint(re.findall(r"ESC-\d+", page.split('id="resolved"')[0]))

@@ -6,7 +6,7 @@ escalation's) IRO against the signed-in email, and refuses with 403 otherwise.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -120,17 +120,33 @@ def _escalations_page(request: Request, user: User, status: int = 200,
                       form_error: str | None = None,
                       typed: dict[str, object] | None = None) -> Response:
     from workers.escalation.views import list_row
+    from workers.web.listing import fetch_part
 
     ctx = web_context(request)
     today = ctx.today()
+    mine = func.lower(Escalation.iro_email) == user.email
+    resolved = Escalation.status == "resolved"
+
+    def rows(*where: Any) -> Any:
+        return select(Escalation, Child.ref).join(Child, Child.id == Escalation.child_id).where(
+            mine, *where)
+
     with ctx.sessions() as session:
-        rows = [list_row(ctx.policy, esc, ref, today) for esc, ref in session.execute(
-            select(Escalation, Child.ref).join(Child, Child.id == Escalation.child_id)
-            .where(func.lower(Escalation.iro_email) == user.email)
-            .order_by(Escalation.status.desc(), Escalation.id.desc()))]
+        # the open ones are few and all shown; the resolved ones grow every year: paged in SQL
+        open_rows = [list_row(ctx.policy, esc, ref, today) for esc, ref in session.execute(
+            rows(~resolved).order_by(Escalation.id.desc()))]
+        total = session.scalar(select(func.count()).select_from(Escalation).where(
+            mine, resolved)) or 0
+        closed = fetch_part(request.query_params, "resolved", total, lambda start, count: [
+            list_row(ctx.policy, esc, ref, today) for esc, ref in session.execute(
+                rows(resolved).order_by(Escalation.resolved_on.desc(), Escalation.id.desc())
+                .offset(start).limit(count))])
         children = [(c.ref, c.initials) for c in _my_children(session, user)]
-    return render(request, "iro/escalations.html", status=status, rows=rows, children=children,
+    return render(request, "iro/escalations.html", status=status, open_rows=open_rows,
+                  closed=closed, children=children,
                   categories=ctx.rules.escalation.categories, stages=ctx.rules.escalation.stages,
+                  stage_titles={st.key: st.title for st in ctx.rules.escalation.stages},
+                  category_titles={c.key: c.title for c in ctx.rules.escalation.categories},
                   form_error=form_error, typed=typed or {})
 
 
