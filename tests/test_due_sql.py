@@ -397,3 +397,37 @@ def test_stored_next_review_equals_the_rule_after_each_change(
         assert refresh(session, CAL, TIMESCALES) >= 2
         session.commit()
         _all_equal_the_rule(session)
+
+
+def test_the_upgrade_and_the_scheduler_work_the_dates_out_before_any_page(
+        tmp_path: Path) -> None:
+    # a page that finds dates to work out writes them on a GET (2 s at 10,000 children once): the
+    # upgrade does it for the stored children, and the scheduler's job for every later change
+    from factories import sqlite_store, sqlite_url
+    from mailout_support import CONFIG
+    from test_config_cli import run_iro
+
+    from workers.queue.scheduler import JobContext
+    from workers.reviews.next_review_job import make_job
+
+    sessions = sqlite_store(tmp_path)
+    with sessions() as session:
+        for n in range(3):
+            make_child(session, looked_after_since=TODAY - dt.timedelta(days=10 * n))
+        session.commit()
+    done = run_iro(tmp_path, "db", "upgrade", IRO_DATABASE_URL=sqlite_url(tmp_path),
+                   IRO_CONFIG_DIR=str(CONFIG))
+    assert done.returncode == 0, done.stderr
+    assert "next review dates worked out for 3 children" in done.stdout
+    with sessions() as session:
+        assert session.scalars(select(Child).where(Child.due_basis.is_(None))).all() == []
+        child = session.scalars(select(Child)).first()
+        assert child is not None
+        make_review(session, child, status="held", held_on=TODAY, due_on=TODAY)
+        session.commit()
+    job = make_job(lambda: (CAL, TIMESCALES))
+    now = dt.datetime.combine(TODAY, dt.time(12), dt.UTC)
+    assert job.run(JobContext(sessions, lambda ids: None, now, 20.0, 30.0, False)) == 1
+    with sessions() as session:
+        _all_equal_the_rule(session)
+    assert job.run(JobContext(sessions, lambda ids: None, now, 20.0, 30.0, False)) == 0

@@ -33,8 +33,8 @@ def status(tmp_path: Path, **env: str) -> tuple[int, dict[str, object]]:
 
 
 # every periodic job of the installed service (the status lists them all)
-JOBS = ("enqueue_due", "escalation_timers", "mailouts_due", "midway_checks", "reconcile",
-        "returns_inbox", "writeup_notices")
+JOBS = ("enqueue_due", "escalation_timers", "mailouts_due", "midway_checks", "next_review_refresh",
+        "reconcile", "record_replies_expiry", "returns_inbox", "writeup_notices")
 
 
 def every_job_ran(sessions: sessionmaker[Session], ago: dt.timedelta = dt.timedelta(0),

@@ -23,9 +23,20 @@ def upgrade_command(
     """Apply the store's migrations (creates the SQLite file and its folder if needed)."""
     from workers.store.session import current_revision, display_url, upgrade
 
-    url = app_context(ctx).settings.database_url
+    app = app_context(ctx)
+    url = app.settings.database_url
     upgrade(url, revision)
     typer.echo(f"database {display_url(url)} is at revision {current_revision(url)}")
+    if revision == "head":
+        from workers.store.next_review import refresh
+
+        # the stored next reviews the lists sort by, worked out now rather than by the first
+        # page anyone opens
+        with app.sessions() as session:
+            done = refresh(session, app.calendar, app.rules.review_timescales)
+            session.commit()
+        if done:
+            typer.echo(f"next review dates worked out for {done} children")
 
 
 @db_app.command("current")

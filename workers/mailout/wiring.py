@@ -18,7 +18,7 @@ def register() -> None:
     from workers.mailout.documents import load_config
     from workers.queue.scheduler import register_job
     from workers.returns import poll
-    from workers.reviews import distribution_compose, record_replies
+    from workers.reviews import distribution_compose, next_review_job, record_replies
 
     load = cache(load_config)
     compose.register(load)
@@ -29,6 +29,9 @@ def register() -> None:
                                lambda: Path(load().settings.documents_dir)))
     # the IRO's emailed records never confirmed are deleted (issue 15 §1)
     register_job(record_replies.make_job(lambda: load().settings.mailbox.record_reply_days))
+    # each child's stored next review, which the caseload and overdue lists sort by (issue 18)
+    register_job(next_review_job.make_job(lambda: (load().calendar,
+                                               load().rules.review_timescales)))
 
 
 def inbox_reader(settings: Settings) -> InboxReader | None:

@@ -108,3 +108,4 @@ def refresh(session: Session, calendar: WorkingCalendar,
             child.due_basis = basis
         session.flush()
     return len(stale)
+
