@@ -133,3 +133,21 @@ def test_no_name_address_email_or_concern_in_any_log_or_audit_detail(
         for text in texts:
             leaked = [m for m in markers if m.lower() in text.lower()]
             assert not leaked, f"{where}: {leaked} in {text[:300]!r}"
+
+
+def test_an_inbox_message_prints_no_personal_data() -> None:
+    # a traceback that shows local variables prints a message's repr: ids and dates only
+    import datetime as dt
+
+    from workers.returns.inbox import InboxAttachment, InboxMessage
+
+    message = InboxMessage(
+        id="AAMk1", message_id="<m1@pc.example>", subject="Zoë O'Neil's form",
+        body="On Monday, Jo Bloggs <jo.bloggs@example.org> wrote: 12 Acacia Avenue",
+        received_at=dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC),
+        attachments=(InboxAttachment("Zoe ONeil form.pdf", b"%PDF-1.4 Zoe"),),
+        sender_domain="example.org", sender="jo.bloggs@example.org", replies_to=("<d@x>",))
+    shown = repr(message) + repr(message.attachments)
+    assert "AAMk1" in shown and "example.org" in shown  # the domain only
+    for private in ("Zoë", "Zoe", "O'Neil", "ONeil", "Bloggs", "jo.bloggs", "Acacia", "<d@x>"):
+        assert private not in shown, private

@@ -166,10 +166,12 @@ def test_the_iros_reply_is_held_then_confirmed_on_the_command_line(
     with app.state.web.sessions() as ss:
         assert IRO not in str([tuple(r) for r in ss.execute(select(RecordReply.__table__))])
 
-    # another IRO may not confirm it; the chair may
+    # another IRO may not confirm it, nor a shell login that names nobody; the chair may
     code, _, err = iro(tmp_path, url, TODAY, "review", "recorded", s.held_review, "--from-reply",
                        "--by", OTHER_IRO)
     assert code == 2 and "only the IRO chairing it or the IRO manager" in err
+    code, _, err = iro(tmp_path, url, TODAY, "review", "recorded", s.held_review, "--from-reply")
+    assert code == 2 and "give --by EMAIL" in err
     code, out, err = iro(tmp_path, url, TODAY, "review", "recorded", s.held_review,
                          "--from-reply", "--by", IRO)
     assert code == 0, err
@@ -181,7 +183,8 @@ def test_the_iros_reply_is_held_then_confirmed_on_the_command_line(
     assert decisions == len(DECISIONS) and record.met_on == TODAY
     assert [e.actor for e in _events(app, "record.reply_confirmed")] == [IRO]
     assert [e.actor for e in _events(app, "review_record.returned")] == [IRO]
-    code, _, err = iro(tmp_path, url, TODAY, "review", "recorded", s.held_review, "--from-reply")
+    code, _, err = iro(tmp_path, url, TODAY, "review", "recorded", s.held_review, "--from-reply",
+                       "--by", IRO)
     assert code != 0 and "no record emailed back is waiting" in err
 
 
@@ -301,3 +304,41 @@ def test_the_decisions_go_first_from_the_review_page(tmp_path: Path) -> None:
         events = ss.scalars(select(AuditEvent).where(
             AuditEvent.action == "review_decisions.distributed")).all()
         assert [e.actor for e in events] == [IRO, IRO]
+
+
+def test_two_confirms_at_once_read_the_record_once(site: tuple[Any, Seeded, str]) -> None:
+    # a double click or two tabs: both saw the reply held; the second is refused, nothing twice
+    from workers.errors import RefusedError
+    from workers.reviews import record_replies
+    from workers.reviews.records import review_by_ref
+
+    app, s, _ = site
+    web = app.state.web
+    folder = Path(web.settings.documents_dir) / "held"
+    folder.mkdir(parents=True)
+    kept = folder / "reply.docx"
+    kept.write_bytes(b"not a word file")  # kept all the same, with a message
+    with web.sessions() as session:
+        review = review_by_ref(session, s.held_review)
+        draft = session.scalars(select(Dispatch)).first()
+        assert draft is not None
+        session.add(RecordReply(review_id=review.id, dispatch_id=draft.id, message_id="<r@pc>",
+                                file_path=str(kept), received_at=london_moment(TODAY),
+                                state="held"))
+        session.commit()
+    first = web.sessions()
+    try:
+        seen = record_replies._held(first, review_by_ref(first, s.held_review), None)
+        with web.sessions() as second:
+            record_replies.confirm(second, web.calendar, web.settings.documents_dir,
+                                   s.held_review, actor=IRO, today=TODAY,
+                                   now=london_moment(TODAY))
+            second.commit()
+        with pytest.raises(RefusedError, match="a moment ago"):
+            record_replies._claim(first, review_by_ref(first, s.held_review), seen, "confirmed")
+    finally:
+        first.close()
+    with web.sessions() as session:
+        assert [r.state for r in session.scalars(select(RecordReply))] == ["confirmed"]
+        assert len(session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "record.reply_confirmed")).all()) == 1

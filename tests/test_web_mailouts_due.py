@@ -179,10 +179,17 @@ def test_a_kept_answer_is_for_today_and_these_templates_only(site: tuple[Any, Se
     shared = versions(ctx)
     assert shared[0] == _files(ctx.settings.templates_dir) and shared[-1] == TODAY
     with ctx.sessions() as session:
-        now = keys(session, ready[:1], shared)[ready[0]]
-        tomorrow = keys(session, ready[:1], (*shared[:-1], TODAY + dt.timedelta(days=1)))
+        review = session.scalars(select(Review).where(Review.ref == ready[0])).one()
+        meeting = review.scheduled_at
+        assert meeting is not None
+        before = meeting - dt.timedelta(minutes=1)
+        now = keys(session, ready[:1], shared, before)[ready[0]]
+        tomorrow = keys(session, ready[:1], (*shared[:-1], TODAY + dt.timedelta(days=1)),
+                        before)
         assert tomorrow[ready[0]] != now
-        assert keys(session, ready[:1], versions(ctx))[ready[0]] == now  # nothing changed
+        assert keys(session, ready[:1], versions(ctx), before)[ready[0]] == now  # no change
+        # the meeting begins: preflight refuses from that minute, so the kept answer goes
+        assert keys(session, ready[:1], shared, meeting)[ready[0]] != now
     copy = Path(shutil.copytree(ctx.settings.templates_dir, tmp_path / "templates"))
     before = _files(copy)
     template = next(p for p in sorted(copy.rglob("*")) if p.is_file())

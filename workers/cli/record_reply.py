@@ -13,18 +13,17 @@ from workers.errors import BadInputError, RecordUnreadableError
 
 
 def confirm_reply(app: AppContext, review_ref: str, written_on: dt.date | None,
-                  actor: str, *, by_given: bool) -> None:
+                  actor: str) -> None:
     from workers.reviews import record_replies
     from workers.reviews.records import review_by_ref
 
     with app.sessions() as session:
         review = review_by_ref(session, review_ref)
-        allowed = {review.iro_email.strip().lower(),
-                   app.directory.iro_manager.email.strip().lower()}
-        if by_given and actor.strip().lower() not in allowed:
+        # the same people as on the web page; a shell login is neither, so --by is needed
+        if not record_replies.may_confirm(actor, review, app.directory.iro_manager.email):
             raise BadInputError(
                 f"review {review.ref}: only the IRO chairing it or the IRO manager may confirm "
-                "the record they emailed back; give --by as one of them")
+                "the record they emailed back; give --by EMAIL as one of them")
         done = record_replies.confirm(
             session, app.calendar, app.settings.documents_dir, review.ref, actor=actor,
             today=app.clock.today(), now=app.clock.now(), written_on=written_on)

@@ -163,7 +163,7 @@ def recorded(
         app = app_context(ctx)
         _check_store(app)
         confirm_reply(app, review_ref, parse_date(date, "--date") if date else None,
-                      actor_of(actor), by_given=actor is not None)
+                      actor_of(actor))
         return
     if not date:
         raise BadInputError("--date is needed: the day the record was written (YYYY-MM-DD)")

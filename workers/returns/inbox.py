@@ -25,8 +25,9 @@ def message_ids(*headers: str | None) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class InboxAttachment:
-    filename: str
-    content: bytes
+    # out of the repr: a file name may carry a child's name, and the content is the form
+    filename: str = field(repr=False)
+    content: bytes = field(repr=False)
     content_type: str = "application/octet-stream"
 
 
@@ -34,13 +35,15 @@ class InboxAttachment:
 class InboxMessage:
     id: str  # the reader's id for this message (to move it)
     message_id: str  # the Internet Message-ID (a return is recorded once per message)
-    subject: str
-    body: str
+    # out of the repr (no traceback prints them): a subject or a body that quotes "On …, Name
+    # <address> wrote:" carries personal data
+    subject: str = field(repr=False)
+    body: str = field(repr=False)
     received_at: dt.datetime | None  # None: the server gave none; the poll's time is used
     is_report: bool = False  # a delivery status notification (NDR), never a return
     # a delivery or read receipt: neither a bounce nor a return, though it may quote the code
     is_receipt: bool = False
-    attachments: tuple[InboxAttachment, ...] = field(default=())
+    attachments: tuple[InboxAttachment, ...] = field(default=(), repr=False)
     sender_domain: str = ""  # the sender's domain only (no name, no local part)
     sent_at: dt.datetime | None = None  # the Date header, where the reader has it
     # the sender's address, lowercased: compared with the participant's (issue 16 §3) and kept

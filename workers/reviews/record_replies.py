@@ -16,12 +16,15 @@ address is compared, never stored or logged. Sessions are passed in; callers com
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -92,19 +95,19 @@ def hold(session: Session, documents_dir: Path, message: InboxMessage, *,
     assert attachment is not None  # draft_answered checked
     folder = _folder(documents_dir, review)
     make_private_dir(folder)
-    path, n = folder / "reply.docx", 1
-    while path.exists():
-        n += 1
-        path = folder / f"reply-{n}.docx"
-    write_private(path, attachment.content)
+    # named by the message: a poll that dies before its commit, or two pollers at once, write
+    # the same file again rather than leaving a second copy no row points to
+    path = folder / f"reply-{hashlib.sha256(message.message_id.encode()).hexdigest()[:16]}.docx"
+    partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
+    write_private(partial, attachment.content)
+    os.replace(partial, path)  # whole or not at all
     row = RecordReply(review_id=review.id, dispatch_id=draft.id,
                       message_id=message.message_id[:400], file_path=str(path),
                       received_at=received, state=HELD)
     try:
         with session.begin_nested():
             session.add(row)
-    except IntegrityError:  # another poller held it a moment ago: theirs stands
-        path.unlink(missing_ok=True)
+    except IntegrityError:  # another poller held it a moment ago: theirs stands, same file
         return session.scalars(select(RecordReply).where(
             RecordReply.message_id == message.message_id[:400])).one()
     audit.record(session, "record.reply_held", "review", review.id, review_ref=review.ref,
@@ -112,6 +115,13 @@ def hold(session: Session, documents_dir: Path, message: InboxMessage, *,
     log.info("review %s: a record emailed back is held for the IRO's confirmation (reply %s)",
              review.ref, row.id)
     return row
+
+
+def may_confirm(email: str, review: Review, iro_manager_email: str) -> bool:
+    """The IRO chairing the review, or the IRO manager (who covers when the IRO is away): the
+    only people who may say an emailed record is theirs (the web page adds the signed-in role)."""
+    who = email.strip().lower()
+    return who in {review.iro_email.strip().lower(), iro_manager_email.strip().lower()}
 
 
 def held_for(session: Session, review: Review) -> list[RecordReply]:
@@ -132,6 +142,17 @@ def _held(session: Session, review: Review, reply_id: int | None) -> RecordReply
             + "; the IRO replies to the draft email with the record attached, or gives it "
               f"with `iro review recorded {review.ref} --date D --file record.docx`")
     return waiting[0]
+
+
+def _claim(session: Session, review: Review, reply: RecordReply, state: str) -> None:
+    """Held → ``state`` in one conditional write: of two confirms at once (a double click, two
+    tabs) the second waits for the first and is refused, so a record is never read twice."""
+    done = session.execute(
+        update(RecordReply).where(RecordReply.id == reply.id, RecordReply.state == HELD)
+        .values(state=state).execution_options(synchronize_session=False))
+    if getattr(done, "rowcount", 0) != 1:
+        raise RefusedError(f"review {review.ref}: the emailed record (reply {reply.id}) was "
+                           "confirmed or discarded a moment ago; nothing more was done")
 
 
 @dataclass(frozen=True)
@@ -157,6 +178,7 @@ def confirm(session: Session, calendar: Calendar, documents_dir: Path, review_re
     upload. A file that cannot be read is kept all the same and ``returned.problem`` says why."""
     review = records.review_by_ref(session, review_ref)
     reply = _held(session, review, reply_id)
+    _claim(session, review, reply, "confirmed")
     if not reply.file_path or not Path(reply.file_path).is_file():
         raise RefusedError(f"review {review.ref}: the emailed record (reply {reply.id}) is no "
                            "longer on disk; ask the IRO to upload it on the review's page")
@@ -178,6 +200,7 @@ def discard(session: Session, review_ref: str, *, actor: str, now: dt.datetime,
     """"Not mine": the held file is deleted, nothing read."""
     review = records.review_by_ref(session, review_ref)
     reply = _held(session, review, reply_id)
+    _claim(session, review, reply, "discarded")
     held_file = reply.file_path
     reply.state, reply.decided_at, reply.decided_by, reply.file_path = \
         "discarded", now, actor, None

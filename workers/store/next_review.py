@@ -96,12 +96,19 @@ def refresh(session: Session, calendar: WorkingCalendar,
 
     basis = fingerprint(calendar, timescales)
     stale = list(session.scalars(select(Child.id).where(
-        Child.ceased_on.is_(None), or_(Child.due_basis.is_(None), Child.due_basis != basis))))
+        Child.ceased_on.is_(None), or_(Child.due_basis.is_(None), Child.due_basis != basis))
+        .order_by(Child.id)))  # one order, so two refreshes at once cannot deadlock
     for start in range(0, len(stale), BATCH):
         ids = stale[start:start + BATCH]
+        # the children locked before their reviews are read: a change committed meanwhile
+        # clears due_basis after this transaction, never under a date worked out from before it
+        # (PostgreSQL; SQLite has one writer at a time)
+        children = list(session.scalars(
+            select(Child).where(Child.id.in_(ids)).order_by(Child.id)
+            .with_for_update(of=Child).options(selectinload(Child.reviews))
+            .execution_options(populate_existing=True)))
         starts = care_period_starts(session, ids)
-        for child in session.scalars(select(Child).where(Child.id.in_(ids))
-                                     .options(selectinload(Child.reviews))):
+        for child in children:
             due, review = next_review_of(child, calendar, timescales, starts.get(child.id))
             child.next_review_due = due
             child.next_review_id = review.id if review is not None else None

@@ -48,7 +48,7 @@ def manager_return_date(request: Request, user: Manager, code: Annotated[str, Fo
 @router.post(MANAGER_PAGE + "/posted")
 def manager_posted_date(request: Request, user: Manager, batch: Annotated[str, Form()] = "",
                         posted_on: Annotated[str, Form()] = "") -> Response:
-    if not batch.strip().isdigit():
+    if not (batch.strip().isascii() and batch.strip().isdigit()):
         flash(request, f"Print batch: expected its number, as the print batches list shows it, "
                        f"got {batch.strip()[:20]!r}; nothing changed.", "error")
         return RedirectResponse(MANAGER_PAGE, status_code=303)

@@ -68,7 +68,7 @@ def due(request: Request, user: Support) -> Response:
         page = review_list.upcoming_page(
             session, listing,
             mailout_bounds=review_list.mailout_bounds(ctx.rules, ctx.calendar, today))
-        kept = keys(session, (row.ref for row in page.rows), versions(ctx))
+        kept = keys(session, (row.ref for row in page.rows), versions(ctx), ctx.clock.now())
     checks = {ref: found for ref, key in kept.items() if (found := cache.get(key)) is not None}
     if request.query_params.get("checks") == "now":
         for row in page.rows:
@@ -89,7 +89,7 @@ def check_row(request: Request, review_ref: str, user: Support) -> Response:
     ctx = web_context(request)
     with ctx.sessions() as session:
         line = review_list.line_of(session, review_ref)
-        kept = keys(session, [review_ref], versions(ctx))
+        kept = keys(session, [review_ref], versions(ctx), ctx.clock.now())
     if line is None or review_ref not in kept:
         raise NotFoundError(f"no review {review_ref[:40]}")
     cache = _cache(request)

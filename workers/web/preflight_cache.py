@@ -11,6 +11,7 @@ worked out again. Only the page reads this; sending always runs a full preflight
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import threading
 from collections import OrderedDict
@@ -71,9 +72,11 @@ def versions(ctx: WebContext) -> tuple[Hashable, ...]:
             id(ctx.directory), id(ctx.calendar), id(ctx.settings), ctx.today())
 
 
-def keys(session: Session, refs: Iterable[str],
-         shared: tuple[Hashable, ...]) -> dict[str, Hashable]:
-    """Each review's key (reviews not found have none)."""
+def keys(session: Session, refs: Iterable[str], shared: tuple[Hashable, ...],
+         now: dt.datetime) -> dict[str, Hashable]:
+    """Each review's key (reviews not found have none). Whether its meeting has begun is part
+    of it: preflight refuses a mail-out from that moment (workers.mailout.timing), not from the
+    next day."""
     wanted = list(refs)
     if not wanted:
         return {}
@@ -83,7 +86,8 @@ def keys(session: Session, refs: Iterable[str],
                 select(func.count()).select_from(table).where(mine).scalar_subquery()]
 
     rows = session.execute(
-        select(Review.ref, Review.updated_at, Child.updated_at, *latest(Participant),
-               *latest(Dispatch))
+        select(Review.ref, Review.scheduled_at, Review.updated_at, Child.updated_at,
+               *latest(Participant), *latest(Dispatch))
         .join(Child, Child.id == Review.child_id).where(Review.ref.in_(wanted)))
-    return {ref: (ref, *rest, *shared) for ref, *rest in rows}
+    return {ref: (ref, meeting is not None and meeting <= now, *rest, *shared)
+            for ref, meeting, *rest in rows}
