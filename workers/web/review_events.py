@@ -19,6 +19,7 @@ from workers.store.models import Deadline, Review
 from workers.web import confirm
 from workers.web.accounts import User
 from workers.web.context import WebContext, web_context
+from workers.web.form_dates import form_day
 from workers.web.pages import flash, render
 from workers.web.security import signed_in
 
@@ -50,15 +51,6 @@ def _review(ctx: WebContext, session: object, review_ref: str, user: User) -> Re
     if not may_record(ctx, user, review):
         raise HTTPException(403, NOT_YOURS)
     return review
-
-
-def _day(value: str, label: str, today: dt.date) -> dt.date:
-    if not value:
-        return today
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise BadInputError(f"{label}: expected a date (YYYY-MM-DD), got {value[:20]!r}") from None
 
 
 @router.get("/{review_ref}")
@@ -129,7 +121,8 @@ def distribute_record(request: Request, review_ref: str, user: SignedIn,
     except BadInputError as exc:
         flash(request, str(exc), "error")
         return RedirectResponse(target, status_code=303)
-    flash(request, f"The record is on its way: {done.created} copies planned.")
+    flash(request, f"The record is on its way: {done.created} copies planned." if done.created
+          else "Nothing new to send: every copy of the record was planned before.")
     return RedirectResponse(target, status_code=303)
 
 
@@ -151,7 +144,7 @@ def held(request: Request, review_ref: str, user: SignedIn,
         review = _review(ctx, session, review_ref, user)
         if not confirm.is_confirmed(confirmed):
             try:
-                day = _day(held_on, "Held on", today)
+                day = form_day(held_on, "Held on", today)
             except BadInputError as exc:
                 return _page(request, review_ref, user, 400, str(exc), {
                     "held_on": held_on, "participation": participation,
@@ -167,7 +160,7 @@ def held(request: Request, review_ref: str, user: SignedIn,
                         *(("attended", ref) for ref in attended or ())])
         try:
             result = mark_held(session, ctx.rules, ctx.directory, ctx.calendar, review.ref,
-                               _day(held_on, "Held on", today),
+                               form_day(held_on, "Held on", today),
                                participation=participation or None, attended=attended or (),
                                today=today, now=ctx.clock.now(), actor=user.email,
                                confirm=True)  # the page showed any doubt before the "yes"
@@ -213,7 +206,7 @@ def record_file(request: Request, review_ref: str, user: SignedIn,
                 raise BadInputError("The completed record is larger than 20 MB; remove pictures "
                                     "and upload it again")
             done = record_returned(session, ctx.calendar, ctx.settings.documents_dir,
-                                   review.ref, written_on=_day(written_on, "Written on", today),
+                                   review.ref, written_on=form_day(written_on, "Written on", today),
                                    name="The completed record", content=data, today=today,
                                    actor=user.email)
         except BadInputError as exc:  # RefusedError too
@@ -244,7 +237,7 @@ def write_up(request: Request, review_ref: str, event: str, user: SignedIn,
     with ctx.sessions() as session:
         review = _review(ctx, session, review_ref, user)
         try:
-            day = _day(met_on, "Date", today)
+            day = form_day(met_on, "Date", today)
             stop = stop_writeup(session, ctx.calendar, review.ref, kind,  # type: ignore[arg-type]
                                 day, today=today, actor=user.email)
         except BadInputError as exc:  # RefusedError too
@@ -274,7 +267,7 @@ def held_date(request: Request, review_ref: str, user: SignedIn,
         review = _review(ctx, session, review_ref, user)
         try:
             done = correct_held(session, ctx.rules, ctx.directory, ctx.calendar, review.ref,
-                                _day(held_on, "Held on", today),
+                                form_day(held_on, "Held on", today),
                                 who=Corrector(user.email.lower(), frozenset(user.roles)),
                                 today=today, now=ctx.clock.now(), confirm=confirm == "yes")
         except BadInputError as exc:  # RefusedError too

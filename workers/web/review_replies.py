@@ -100,5 +100,6 @@ def distribute_decisions(request: Request, review_ref: str, user: SignedIn,
             detail="\n".join([*lines, "Each is planned once; the record's own copies go later, "
                               "when you send the record."]),
             yes="Yes, send the decisions", back=target)
-    flash(request, f"The decisions are on their way: {done.created} copies planned.")
+    flash(request, f"The decisions are on their way: {done.created} copies planned." if done.created
+          else "Nothing new to send: every copy of the decisions was planned before.")
     return RedirectResponse(target, status_code=303)
