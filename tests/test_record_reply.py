@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -266,9 +267,19 @@ def test_an_unconfirmed_reply_is_deleted_by_the_periodic_run(
     sent_and_replied(tmp_path, url, smtp_server, imap_server, s.held_review)
     (held,) = _state(app, s.held_review)[0]
     kept = Path(held.file_path or "")
+    # files no held reply points to (a poll that died before its commit) go once as old
+    old_orphan, new_orphan = kept.with_name("reply-old.docx"), kept.with_name("reply-new.docx")
+    for orphan, day in ((old_orphan, TODAY - dt.timedelta(days=30)),
+                        (new_orphan, TODAY + dt.timedelta(days=5))):
+        orphan.write_bytes(b"a record")
+        moment = london_moment(day).timestamp()
+        os.utime(orphan, (moment, moment))
     days = {"IRO_MAILBOX_RECORD_REPLY_DAYS": "10"}
     run_once(tmp_path, url, smtp_server, imap_server, TODAY + dt.timedelta(days=9), **days)
     assert kept.is_file() and _state(app, s.held_review)[0][0].state == "held"
+    assert not old_orphan.exists() and new_orphan.is_file()
+    (swept,) = _events(app, "record.reply_files_swept")
+    assert swept.details == {"files": 1, "days": 10}
     run_once(tmp_path, url, smtp_server, imap_server, TODAY + dt.timedelta(days=11), **days)
     (held,), decisions, record, _ = _state(app, s.held_review)
     assert held.state == "expired" and held.file_path is None and not kept.exists()
@@ -352,3 +363,32 @@ def test_two_confirms_at_once_read_the_record_once(site: tuple[Any, Seeded, str]
         assert [r.state for r in session.scalars(select(RecordReply))] == ["confirmed"]
         assert len(session.scalars(select(AuditEvent).where(
             AuditEvent.action == "record.reply_confirmed")).all()) == 1
+
+
+def test_the_iro_discards_an_emailed_record_from_the_command_line(
+        site: tuple[Any, Seeded, str], tmp_path: Path) -> None:
+    from workers.reviews.records import review_by_ref
+
+    app, s, url = site
+    web = app.state.web
+    kept = tmp_path / "reply-x.docx"
+    kept.write_bytes(b"a record that is not theirs")
+    with web.sessions() as session:
+        review = review_by_ref(session, s.held_review)
+        draft = session.scalars(select(Dispatch)).first()
+        assert draft is not None
+        session.add(RecordReply(review_id=review.id, dispatch_id=draft.id, message_id="<x@pc>",
+                                file_path=str(kept), received_at=london_moment(TODAY),
+                                state="held"))
+        session.commit()
+    for by, said in (((), "give --by EMAIL"), (("--by", OTHER_IRO), "only the IRO chairing")):
+        code, _, err = iro(tmp_path, url, TODAY, "review", "discard-reply", s.held_review, *by)
+        assert code == 2 and said in err and "may discard" in err
+    assert kept.is_file()
+    code, out, err = iro(tmp_path, url, TODAY, "review", "discard-reply", s.held_review,
+                         "--by", IRO_MANAGER)
+    assert code == 0, err
+    assert "was discarded; nothing was read from it" in out and not kept.exists()
+    (reply,) = _state(app, s.held_review)[0]
+    assert reply.state == "discarded" and reply.decided_by == IRO_MANAGER
+    assert [e.actor for e in _events(app, "record.reply_discarded")] == [IRO_MANAGER]

@@ -343,5 +343,8 @@ def register(app: typer.Typer) -> None:
 
     casework.register_review(group)
     group.command("distribute")(distribute)
+    from workers.cli.record_reply import discard_reply  # an emailed record, not theirs (issue 15)
+
+    group.command("discard-reply")(discard_reply)
     app.add_typer(group, name="review")
     app.command("caseload")(caseload)

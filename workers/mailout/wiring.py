@@ -28,7 +28,8 @@ def register() -> None:
     register_job(poll.make_job(lambda: inbox_reader(load().settings),
                                lambda: Path(load().settings.documents_dir)))
     # the IRO's emailed records never confirmed are deleted (issue 15 §1)
-    register_job(record_replies.make_job(lambda: load().settings.mailbox.record_reply_days))
+    register_job(record_replies.make_job(lambda: load().settings.mailbox.record_reply_days,
+                                         lambda: Path(load().settings.documents_dir)))
     # each child's stored next review, which the caseload and overdue lists sort by (issue 18)
     register_job(next_review_job.make_job(lambda: (load().calendar,
                                                load().rules.review_timescales)))

@@ -46,6 +46,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 JOB_NAME = "record_replies_expiry"
 PERIOD_SECONDS = 3600.0
 FILE_NAME = "The record emailed back"  # how a read-back problem names the file
+FOLDER = "record-replies"  # <child>/<review>/record-replies/: apart from accepted records
 
 
 def docx_of(message: InboxMessage) -> InboxAttachment | None:
@@ -75,7 +76,7 @@ def draft_answered(session: Session, message: InboxMessage) -> tuple[Dispatch, R
 
 def _folder(documents_dir: Path, review: Review) -> Path:
     """Apart from ``record/``, where accepted records are kept."""
-    return Path(documents_dir) / review.child.ref / review.ref / "record-replies"
+    return Path(documents_dir) / review.child.ref / review.ref / FOLDER
 
 
 def hold(session: Session, documents_dir: Path, message: InboxMessage, *,
@@ -209,8 +210,11 @@ def discard(session: Session, review_ref: str, *, actor: str, now: dt.datetime,
     return Decided(reply.id, review.ref, "discarded", held_file)
 
 
-def expire(sessions: sessionmaker[Session], *, days: int, now: dt.datetime) -> int:
-    """Delete the replies held unconfirmed for more than ``days`` (their files too); audited."""
+def expire(sessions: sessionmaker[Session], *, days: int, now: dt.datetime,
+           documents_dir: Path | None = None) -> int:
+    """Delete the replies held unconfirmed for more than ``days`` (their files too), and any
+    file under a ``record-replies`` folder no held reply points to once it is as old (a poll
+    that died between writing and committing); audited."""
     cutoff = now - dt.timedelta(days=days)
     with sessions() as session:
         rows = list(session.scalars(select(RecordReply).where(
@@ -221,17 +225,34 @@ def expire(sessions: sessionmaker[Session], *, days: int, now: dt.datetime) -> i
             row.state, row.decided_at, row.file_path = "expired", now, None
             audit.record(session, "record.reply_expired", "review", row.review_id,
                          reply_id=row.id, received_at=row.received_at, days=days)
+        held = {str(Path(f).resolve()) for f in session.scalars(select(RecordReply.file_path).where(
+            RecordReply.state == HELD, RecordReply.file_path.is_not(None))) if f}
+        orphans = _orphans(documents_dir, held, cutoff) if documents_dir else []
+        if orphans:
+            audit.record(session, "record.reply_files_swept", "service", None,
+                         files=len(orphans), days=days)
         session.commit()
-    for name in files:
+    for name in [*files, *orphans]:
         if name:
             Path(name).unlink(missing_ok=True)
-    if rows:
-        log.info("%d emailed records never confirmed were deleted after %d days", len(rows), days)
-    return len(rows)
+    if rows or orphans:
+        log.info("%d emailed records never confirmed and %d files no reply points to were "
+                 "deleted after %d days", len(rows), len(orphans), days)
+    return len(rows) + len(orphans)
 
 
-def make_job(days: Callable[[], int]) -> Job:
+def _orphans(documents_dir: Path, held: set[str], cutoff: dt.datetime) -> list[str]:
+    """Files in the held-replies folders that no held reply points to, older than ``cutoff``."""
+    found = []
+    for path in Path(documents_dir).glob(f"*/*/{FOLDER}/*"):
+        if path.is_file() and str(path.resolve()) not in held and \
+                path.stat().st_mtime < cutoff.timestamp():
+            found.append(str(path))
+    return found
+
+
+def make_job(days: Callable[[], int], documents_dir: Callable[[], Path]) -> Job:
     def run(ctx: JobContext) -> int:
-        return expire(ctx.sessions, days=days(), now=ctx.now)
+        return expire(ctx.sessions, days=days(), now=ctx.now, documents_dir=documents_dir())
 
     return Job(JOB_NAME, run, period=PERIOD_SECONDS)
