@@ -327,6 +327,22 @@ def test_the_decisions_go_first_from_the_review_page(tmp_path: Path) -> None:
         assert [e.actor for e in events] == [IRO, IRO]
 
 
+def held_row(app: Any, review_ref: str, kept: Path, content: bytes) -> Path:
+    """A reply the poll held for ``review_ref``, its file at ``kept`` (set up without a poll)."""
+    from workers.reviews.records import review_by_ref
+
+    kept.write_bytes(content)
+    with app.state.web.sessions() as session:
+        review = review_by_ref(session, review_ref)
+        draft = session.scalars(select(Dispatch)).first()
+        assert draft is not None
+        session.add(RecordReply(review_id=review.id, dispatch_id=draft.id,
+                                message_id=f"<{kept.stem}@pc>", file_path=str(kept),
+                                received_at=london_moment(TODAY), state="held"))
+        session.commit()
+    return kept
+
+
 def test_two_confirms_at_once_read_the_record_once(site: tuple[Any, Seeded, str]) -> None:
     # a double click or two tabs: both saw the reply held; the second is refused, nothing twice
     from workers.errors import RefusedError
@@ -337,16 +353,7 @@ def test_two_confirms_at_once_read_the_record_once(site: tuple[Any, Seeded, str]
     web = app.state.web
     folder = Path(web.settings.documents_dir) / "held"
     folder.mkdir(parents=True)
-    kept = folder / "reply.docx"
-    kept.write_bytes(b"not a word file")  # kept all the same, with a message
-    with web.sessions() as session:
-        review = review_by_ref(session, s.held_review)
-        draft = session.scalars(select(Dispatch)).first()
-        assert draft is not None
-        session.add(RecordReply(review_id=review.id, dispatch_id=draft.id, message_id="<r@pc>",
-                                file_path=str(kept), received_at=london_moment(TODAY),
-                                state="held"))
-        session.commit()
+    held_row(app, s.held_review, folder / "reply.docx", b"not a word file")  # kept all the same
     first = web.sessions()
     try:
         seen = record_replies._held(first, review_by_ref(first, s.held_review), None)
@@ -367,20 +374,8 @@ def test_two_confirms_at_once_read_the_record_once(site: tuple[Any, Seeded, str]
 
 def test_the_iro_discards_an_emailed_record_from_the_command_line(
         site: tuple[Any, Seeded, str], tmp_path: Path) -> None:
-    from workers.reviews.records import review_by_ref
-
     app, s, url = site
-    web = app.state.web
-    kept = tmp_path / "reply-x.docx"
-    kept.write_bytes(b"a record that is not theirs")
-    with web.sessions() as session:
-        review = review_by_ref(session, s.held_review)
-        draft = session.scalars(select(Dispatch)).first()
-        assert draft is not None
-        session.add(RecordReply(review_id=review.id, dispatch_id=draft.id, message_id="<x@pc>",
-                                file_path=str(kept), received_at=london_moment(TODAY),
-                                state="held"))
-        session.commit()
+    kept = held_row(app, s.held_review, tmp_path / "reply-x.docx", b"a record not theirs")
     for by, said in (((), "give --by EMAIL"), (("--by", OTHER_IRO), "only the IRO chairing")):
         code, _, err = iro(tmp_path, url, TODAY, "review", "discard-reply", s.held_review, *by)
         assert code == 2 and said in err and "may discard" in err
