@@ -41,7 +41,8 @@ def may_record(ctx: WebContext, user: User, review: Review) -> bool:
     return chair or is_iro_manager(ctx, user)
 
 
-def _review(ctx: WebContext, session: object, review_ref: str, user: User) -> Review:
+def review_to_record(ctx: WebContext, session: object, review_ref: str, user: User) -> Review:
+    """The review, if ``user`` may record on it (``may_record``); else 403."""
     from sqlalchemy.orm import Session
 
     from workers.reviews.records import review_by_ref
@@ -66,7 +67,7 @@ def _page(request: Request, review_ref: str, user: User, status: int = 200,
 
     ctx = web_context(request)
     with ctx.sessions() as session:
-        review = _review(ctx, session, review_ref, user)
+        review = review_to_record(ctx, session, review_ref, user)
         child = review.child
         people = sorted(review.participants, key=lambda p: (p.role, p.ref))
         deadlines = {d.kind: d for d in session.scalars(
@@ -110,7 +111,7 @@ def distribute_record(request: Request, review_ref: str, user: SignedIn,
     ctx = web_context(request)
     target = f"/iro/reviews/{review_ref}"
     with ctx.sessions() as session:
-        review = _review(ctx, session, review_ref, user)
+        review = review_to_record(ctx, session, review_ref, user)
         ref = review.ref
     if confirm != "yes":
         flash(request, "Tick the box to confirm the list; nothing was sent.", "error")
@@ -141,7 +142,7 @@ def held(request: Request, review_ref: str, user: SignedIn,
     target = f"/iro/reviews/{review_ref}"
     today = ctx.today()
     with ctx.sessions() as session:
-        review = _review(ctx, session, review_ref, user)
+        review = review_to_record(ctx, session, review_ref, user)
         if not confirm.is_confirmed(confirmed):
             try:
                 day = form_day(held_on, "Held on", today)
@@ -198,7 +199,7 @@ def record_file(request: Request, review_ref: str, user: SignedIn,
     today = ctx.today()
     data = record.file.read(MAX_RECORD_BYTES + 1)
     with ctx.sessions() as session:
-        review = _review(ctx, session, review_ref, user)
+        review = review_to_record(ctx, session, review_ref, user)
         try:
             if not data:
                 raise BadInputError("The completed record is an empty file; choose the .docx")
@@ -235,7 +236,7 @@ def write_up(request: Request, review_ref: str, event: str, user: SignedIn,
     target = f"/iro/reviews/{review_ref}"
     today = ctx.today()
     with ctx.sessions() as session:
-        review = _review(ctx, session, review_ref, user)
+        review = review_to_record(ctx, session, review_ref, user)
         try:
             day = form_day(met_on, "Date", today)
             stop = stop_writeup(session, ctx.calendar, review.ref, kind,  # type: ignore[arg-type]
@@ -264,7 +265,7 @@ def held_date(request: Request, review_ref: str, user: SignedIn,
     target = f"/iro/reviews/{review_ref}"
     today = ctx.today()
     with ctx.sessions() as session:
-        review = _review(ctx, session, review_ref, user)
+        review = review_to_record(ctx, session, review_ref, user)
         try:
             done = correct_held(session, ctx.rules, ctx.directory, ctx.calendar, review.ref,
                                 form_day(held_on, "Held on", today),

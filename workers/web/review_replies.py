@@ -19,7 +19,7 @@ from workers.web.accounts import User
 from workers.web.context import web_context
 from workers.web.errorpages import Id
 from workers.web.pages import flash
-from workers.web.review_events import NOT_YOURS, may_record
+from workers.web.review_events import review_to_record
 from workers.web.security import signed_in
 
 router = APIRouter(prefix="/iro/reviews")
@@ -31,16 +31,13 @@ def decide_reply(request: Request, review_ref: str, reply_id: Id, action: str,
                  user: SignedIn) -> Response:
     """Confirm the held reply (then kept and read as an upload) or discard it."""
     from workers.reviews import record_replies
-    from workers.reviews.records import review_by_ref
 
     if action not in ("confirm", "discard"):
         raise HTTPException(404, "No such action.")
     ctx = web_context(request)
     target = f"/iro/reviews/{review_ref}"
     with ctx.sessions() as session:
-        review = review_by_ref(session, review_ref)
-        if not may_record(ctx, user, review):
-            raise HTTPException(403, NOT_YOURS)
+        review = review_to_record(ctx, session, review_ref, user)
         try:
             if action == "confirm":
                 done = record_replies.confirm(
@@ -73,15 +70,11 @@ def distribute_decisions(request: Request, review_ref: str, user: SignedIn,
     """The decisions first, to the same list by the same rules as the record (issue 15 §2):
     the list is shown on a confirmation page; nothing is planned until the IRO says yes."""
     from workers.reviews.distribution import distribute
-    from workers.reviews.records import review_by_ref
 
     ctx = web_context(request)
     target = f"/iro/reviews/{review_ref}"
     with ctx.sessions() as session:
-        review = review_by_ref(session, review_ref)
-        if not may_record(ctx, user, review):
-            raise HTTPException(403, NOT_YOURS)
-        ref = review.ref
+        ref = review_to_record(ctx, session, review_ref, user).ref
     try:
         done = distribute(ctx.sessions, ctx.mailout, ref, withhold={},
                           confirm=confirm.is_confirmed(confirmed), actor=user.email,
