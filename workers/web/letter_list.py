@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from workers.core.clock import london_moment
 from workers.store.models import Dispatch, Participant, Review
-from workers.web.listing import Listing, Page, escape_like, read_listing
+from workers.web.listing import Listing, Page, contains, read_listing
 from workers.web.queries import TO_PRINT, shown_state
 
 SORTS = ("letter", "day", "review", "state")
@@ -87,10 +87,8 @@ def conditions(listing: Listing) -> list[Any]:
     if listing.get("review"):  # one review's letters (its page links here)
         where.append(Review.ref == listing.get("review"))
     if listing.get("q"):
-        pattern = f"%{escape_like(listing.get('q').upper())}%"
-        where.append(or_(func.upper(Review.ref).like(pattern, escape="\\"),
-                         func.upper(Participant.ref).like(pattern, escape="\\"),
-                         func.upper(Dispatch.reference_code).like(pattern, escape="\\")))
+        where.append(contains(listing.get("q"), Review.ref, Participant.ref,
+                              Dispatch.reference_code))
     return where
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from workers.mailout.plan import INVITATION_KIND
 from workers.store.models import Dispatch, Participant, PrintBatch, Review
-from workers.web.listing import Listing, Page, escape_like
+from workers.web.listing import Listing, Page, contains
 
 TO_PRINT = "to print"  # a postal letter waiting for the print batch: the worker will not send it
 FINAL = frozenset({"sent", "failed", "bounced", "cancelled", TO_PRINT})
@@ -134,8 +134,7 @@ def failed_page(session: Session, listing: Listing) -> Page[FailedLine]:
     if listing.get("channel"):
         where.append(Dispatch.channel == listing.get("channel"))
     if listing.get("q"):
-        where.append(func.upper(Review.ref).like(f"%{escape_like(listing.get('q').upper())}%",
-                                                 escape="\\"))
+        where.append(contains(listing.get("q"), Review.ref))
     base = (select(Dispatch, Review.ref, Participant.ref)
             .outerjoin(Review, Review.id == Dispatch.review_id)
             .outerjoin(Participant, Participant.id == Dispatch.participant_id).where(*where))

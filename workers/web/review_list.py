@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from workers.core.clock import london_moment
 from workers.mailout.plan import INVITATION_KIND
 from workers.store.models import Child, Dispatch, Review
-from workers.web.listing import Listing, Page, escape_like, read_listing
+from workers.web.listing import Listing, Page, contains, read_listing
 from workers.web.queries import Progress, ReviewLine, progress_by_review
 
 if TYPE_CHECKING:
@@ -125,9 +125,7 @@ def conditions(listing: Listing, *, mailout_bounds: tuple[dt.date, dt.date] | No
                                    else due_up_to))
     text = listing.get("q")
     if text:
-        pattern = f"%{escape_like(text.upper())}%"
-        where.append(or_(func.upper(Review.ref).like(pattern, escape="\\"),
-                         func.upper(Child.ref).like(pattern, escape="\\")))
+        where.append(contains(text, Review.ref, Child.ref))
     return where
 
 
