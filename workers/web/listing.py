@@ -13,12 +13,14 @@ import datetime as dt
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, false, func, or_
-
 from workers.errors import BadInputError
+from workers.store.search import contains, escape_like
+
+__all__ = ["Listing", "Page", "Part", "contains", "escape_like", "fetch_part", "part_of",
+           "read_listing"]
 
 T = TypeVar("T")
 PAGE_SIZES = (25, 50, 100, 200)
@@ -210,15 +212,3 @@ def fetch_part(params: Mapping[str, str], name: str, total: int,
     number = min(int(raw), max(1, math.ceil(total / size)))
     return Part(fetch((number - 1) * size, size), total, number, size, name,
                 tuple(params.items()))
-
-
-def escape_like(text: str) -> str:
-    """``text`` for a LIKE pattern, its own % and _ matched literally (escape character \\)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def contains(text: str, *columns: Any) -> ColumnElement[bool]:
-    """A search box's condition: any of ``columns`` holds ``text``, whatever its case, its %
-    and _ taken literally (references are upper case: the same on PostgreSQL and SQLite)."""
-    pattern = f"%{escape_like(text.upper())}%"
-    return or_(false(), *(func.upper(c).like(pattern, escape="\\") for c in columns))
