@@ -194,6 +194,37 @@ def test_lists_in_sql_equal_the_rules(app_store: tuple[Any, Any]) -> None:
             assert [_key(i) for i in got] == [_key(i) for i in first] and got, (iro, team)
             assert due_sql.count(session, late) == len(wanted)
 
+        # searched by a child's or the item's review's reference (any case, % and _ literal),
+        # and by the date it was due: as Python filters them
+        reviews_of: dict[str, list[str]] = {}
+        for child_ref, review_ref in session.execute(
+                select(Child.ref, Review.ref).join(Review, Review.child_id == Child.id)):
+            reviews_of.setdefault(child_ref, []).append(review_ref)
+        late_write_up = next(i for i in rule if i.overdue and i.kind == "record")
+        searches = (late_write_up.review_ref.lower(), late_write_up.child_ref, "0001", "C-",
+                    "R-", "%", "_", "Z")
+        first_day, last_day = TODAY - dt.timedelta(days=30), TODAY - dt.timedelta(days=5)
+        for q in searches:
+            for days in ((None, None), (first_day, None), (first_day, last_day)):
+                for kinds_wanted in (("decisions", "record"), (REVIEW_DUE,)):
+                    late = due_sql.items_query(today=TODAY, overdue_only=True,
+                                               kinds=kinds_wanted, search=q,
+                                               due_from=days[0], due_to=days[1])
+                    got = due_sql.as_items(session.execute(due_sql.ordered(late)).all(), CAL,
+                                           TODAY)
+                    wanted = sorted((
+                        i for i in rule if i.overdue and i.kind in kinds_wanted
+                        and (q.upper() in i.child_ref or q.upper() in (i.review_ref or ""))
+                        and (days[0] is None or i.due_on >= days[0])
+                        and (days[1] is None or i.due_on <= days[1])), key=_key)
+                    assert [_key(i) for i in got] == [_key(i) for i in wanted], (q, days)
+                    assert due_sql.count(session, late) == len(wanted)
+        found = due_sql.items_query(today=TODAY, overdue_only=True, kinds=("record",),
+                                    search=late_write_up.review_ref.lower())
+        assert late_write_up.review_ref in {i.review_ref for i in due_sql.as_items(
+            session.execute(due_sql.ordered(found)).all(), CAL, TODAY)}
+        assert due_sql.count(session, due_sql.items_query(search="%")) == 0
+
         # each IRO's overdue counts in the managers' table
         counted: Counter[tuple[str, bool]] = Counter(
             (i.iro_email, i.kind == REVIEW_DUE) for i in rule if i.overdue)
@@ -216,6 +247,27 @@ def test_lists_in_sql_equal_the_rules(app_store: tuple[Any, Any]) -> None:
             late = due_sql.caseload_lines(iro, overdue_on=TODAY)  # only those with overdue
             assert [refs[i] for i in due_sql.page_of_lines(session, late, 0, 1000)] == [
                 c.child_ref for c in children if c.overdue]
+            # searched by the child's reference or any of its reviews' (a past one too),
+            # or by when the next review falls
+            first_ref = children[0].child_ref if children else "Z"
+            last_ref = children[-1].child_ref if children else "Z"
+            for q, days in (("C-", (None, None)), ("r-", (None, None)),
+                            (first_ref.lower(), (None, None)),
+                            (reviews_of.get(last_ref, ["Z"])[0], (None, None)),
+                            ("", (TODAY, None)), ("", (TODAY - dt.timedelta(days=20), TODAY)),
+                            ("0", (None, TODAY)), ("%", (None, None))):
+                lines = due_sql.caseload_lines(iro, search=q or None, due_from=days[0],
+                                               due_to=days[1])
+                found_refs = [refs[i] for i in due_sql.page_of_lines(session, lines, 0, 1000)]
+                assert found_refs == [
+                    c.child_ref for c in children
+                    if (q.upper() in c.child_ref
+                        or any(q.upper() in r for r in reviews_of.get(c.child_ref, [])))
+                    and (days[0] is None or (c.next_review_due is not None
+                                             and c.next_review_due >= days[0]))
+                    and (days[1] is None or (c.next_review_due is not None
+                                             and c.next_review_due <= days[1]))], (iro, q, days)
+                assert due_sql.count_lines(session, lines) == len(found_refs)
             by_ref = due_sql.page_of_lines(session, due_sql.caseload_lines(iro), 0, 1000,
                                            by_child=True, descending=True)
             assert [refs[i] for i in by_ref] == sorted((c.child_ref for c in children),
@@ -266,6 +318,19 @@ def test_the_pages_show_the_rules_totals_and_pages(app_store: tuple[Any, Any]) -
     assert [lines.index(ref) for ref in sorted(late, reverse=True)] == sorted(
         lines.index(ref) for ref in late)
     assert b.get("/iro?show=everything").status_code == 400
+    # a child found by one of its reviews' references, typed in lower case; nothing else shown
+    wanted = next(c for c in load.children if c.next_review_ref)
+    lines = b.get(f"/iro?q={wanted.next_review_ref.lower()}").text.split('id="children"')[1]
+    assert "Showing 1–1 of 1<" in lines and wanted.child_ref in lines
+    assert not [c.child_ref for c in load.children
+                if c.child_ref != wanted.child_ref and c.child_ref in lines]
+    assert f'value="{wanted.next_review_ref.lower()}"' in lines  # the box keeps what was typed
+    assert "No child on your caseload matches" in b.get("/iro?q=NOBODY").text
+    page = b.get(f"/iro?from={TODAY}&to={TODAY + dt.timedelta(days=30)}").text
+    soon = [c.child_ref for c in load.children if c.next_review_due
+            and TODAY <= c.next_review_due <= TODAY + dt.timedelta(days=30)]
+    assert f"of {len(soon)}<" in page and soon
+    assert b.get("/iro?from=31/12/2026").status_code == 400
 
     b = Browser(app)
     b.sign_in(DEPUTY)
@@ -284,6 +349,18 @@ def test_the_pages_show_the_rules_totals_and_pages(app_store: tuple[Any, Any]) -
     refs = sorted({i.child_ref for i in mine}, reverse=True)
     assert [reviews.index(ref) for ref in refs] == sorted(reviews.index(ref) for ref in refs)
     assert 'aria-sort="descending"' in reviews
+    # one child's, found by its reference; the date it was due
+    one = sorted(late_reviews, key=_key)[0]
+    reviews = b.get(f"/manager?q={one.child_ref}").text.split(
+        "Reviews past their statutory date")[1].split("<h2")[0]
+    assert "Showing 1–1 of 1<" in reviews and one.child_ref in reviews
+    since = TODAY - dt.timedelta(days=10)
+    recent = [i for i in late_reviews if i.due_on >= since]
+    reviews = b.get(f"/manager?from={since}").text.split(
+        "Reviews past their statutory date")[1].split("<h2")[0]
+    assert f"of {len(recent)}<" in reviews or (not recent and "filters chosen" in reviews)
+    assert "for the filters chosen" in b.get("/manager?q=NOBODY").text
+    assert b.get("/manager?to=soon").status_code == 400
     assert b.get("/manager?sort=shoe-size").status_code == 400
     assert b.get("/manager?iro=someone@example.com").status_code == 400
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Select,
     and_,
     case,
+    exists,
     false,
     func,
     literal,
@@ -34,25 +35,40 @@ from sqlalchemy.orm import Session, aliased
 from workers.core.workcalendar import WorkingCalendar
 from workers.store.deadline_queries import REVIEW_DUE, DueItem
 from workers.store.models import Child, Deadline, Escalation, Review
+from workers.store.search import contains
 
 WRITE_UPS = ("decisions", "record")
 
 
 def items_query(*, today: dt.date | None = None, overdue_only: bool = False,
                 kinds: Sequence[str] = (), iro_email: str | None = None,
-                team: str | None = None, child_ids: Sequence[int] | None = None) -> Any:
+                team: str | None = None, child_ids: Sequence[int] | None = None,
+                child_search: str | None = None, search: str | None = None,
+                due_from: dt.date | None = None, due_to: dt.date | None = None) -> Any:
     """The items ``due_items`` lists, as a subquery: kind, due_on, statutory, child_id,
     child_ref, given_name, family_name, review_ref, escalation_id, owner, planned, team.
 
     Filtered as ``due_items`` filters (``overdue_only``: due before ``today``), and by
-    ``kinds``, the child's ``team`` or ``child_ids``; each filter is put inside both halves of
-    the union, so the database reads only what it needs (SQLite does not carry a condition
-    into a union by itself)."""
-    def conditions(due_on: Any, owner: Any) -> list[ColumnElement[bool]]:
+    ``kinds``, the child's ``team``, ``child_ids``, a ``search`` box (the child's or the
+    item's review's reference holds it), a ``child_search`` (the child's reference or any of
+    its reviews', past ones too, holds it) or the due date (``due_from``/``due_to``, inclusive);
+    each filter is put inside both halves of the union, so the database reads only what it
+    needs (SQLite does not carry a condition into a union by itself)."""
+    def conditions(due_on: Any, owner: Any, review_ref: Any) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = []
         if overdue_only:
             assert today is not None, "overdue_only needs today"
             found.append(due_on < today)
+        if due_from is not None:
+            found.append(due_on >= due_from)
+        if due_to is not None:
+            found.append(due_on <= due_to)
+        if search:
+            found.append(contains(search, Child.ref, review_ref))
+        if child_search:
+            any_review = aliased(Review)
+            found.append(or_(contains(child_search, Child.ref), exists().where(
+                any_review.child_id == Child.id, contains(child_search, any_review.ref))))
         if iro_email is not None:
             found.append(func.lower(owner) == iro_email.strip().lower())
         if team is not None:
@@ -73,7 +89,7 @@ def items_query(*, today: dt.date | None = None, overdue_only: bool = False,
             (Child.next_review_id.is_not(None)).label("planned"), Child.team,
         ).select_from(Child).outerjoin(next_review, next_review.id == Child.next_review_id)
             .where(Child.ceased_on.is_(None), Child.next_review_due.is_not(None),
-                   *conditions(Child.next_review_due, owner)))
+                   *conditions(Child.next_review_due, owner, next_review.ref)))
     has_meeting = and_(Review.scheduled_at.is_not(None), func.trim(Review.venue) != "")
     owner = func.coalesce(Review.iro_email, Escalation.iro_email)
     halves.append(select(
@@ -93,7 +109,7 @@ def items_query(*, today: dt.date | None = None, overdue_only: bool = False,
         or_(Deadline.kind != REVIEW_DUE, Deadline.review_id.is_(None),
             Child.next_review_id.is_(None), Deadline.review_id != Child.next_review_id),
         *([Deadline.kind.in_(list(kinds))] if kinds else []),
-        *conditions(Deadline.due_on, owner)))
+        *conditions(Deadline.due_on, owner, Review.ref)))
     return union_all(*halves).subquery("due")
 
 
@@ -132,16 +148,24 @@ def overdue_by_iro(session: Session, today: dt.date) -> dict[tuple[str, bool], i
         select(due.c.owner, is_review, func.count()).group_by(due.c.owner, is_review))}
 
 
-def caseload_lines(iro_email: str, *, overdue_on: dt.date | None = None) -> Any:
+def caseload_lines(iro_email: str, *, overdue_on: dt.date | None = None,
+                   search: str | None = None, due_from: dt.date | None = None,
+                   due_to: dt.date | None = None) -> Any:
     """An IRO's caseload lines (children with an item of theirs) as a subquery: child_id,
     child_ref and next_due (their next review's date, if one of theirs); with ``overdue_on``
-    (today), only children with something of theirs past its date."""
-    due = items_query(iro_email=iro_email)
+    (today), only children with something of theirs past its date; with ``search``, only
+    children whose reference, or any of whose reviews' (past ones too), holds it; with
+    ``due_from``/``due_to``, only those whose next review falls within (inclusive)."""
+    due = items_query(iro_email=iro_email, child_search=search)
     next_due = func.max(case((due.c.kind == REVIEW_DUE, due.c.due_on)))
     query = select(due.c.child_id, due.c.child_ref, next_due.label("next_due")).group_by(
         due.c.child_id, due.c.child_ref)
     if overdue_on is not None:
         query = query.having(func.min(due.c.due_on) < overdue_on)
+    if due_from is not None:
+        query = query.having(next_due >= due_from)
+    if due_to is not None:
+        query = query.having(next_due <= due_to)
     return query.subquery()
 
 

@@ -46,7 +46,8 @@ def caseload(request: Request, user: Iro) -> Response:
     today = ctx.today()
     params = request.query_params
     listing = read_listing(params, sorts=CASELOAD_SORTS, default_sort="next",
-                           choices={"show": list(CASELOAD_SHOW)})
+                           choices={"show": list(CASELOAD_SHOW)}, dates=("from", "to"),
+                           texts=("q",))
     with ctx.sessions() as session:
         if refresh(session, ctx.calendar, ctx.rules.review_timescales):
             session.commit()
@@ -54,7 +55,8 @@ def caseload(request: Request, user: Iro) -> Response:
             today=today, overdue_only=True, iro_email=user.email))
 
         lines = due_sql.caseload_lines(
-            user.email, overdue_on=today if listing.get("show") == "overdue" else None)
+            user.email, overdue_on=today if listing.get("show") == "overdue" else None,
+            search=listing.get("q"), due_from=listing.day("from"), due_to=listing.day("to"))
 
         def page_of(start: int, count: int) -> list[ChildLine]:
             ids = due_sql.page_of_lines(session, lines, start, count,

@@ -87,12 +87,14 @@ def responded_at_stage() -> ColumnElement[bool]:
 
 
 def overdue_listing(ctx: WebContext, params: Mapping[str, str]) -> Listing:
-    """The overdue lists' filters (IRO, team) and sort (date, child, IRO), for both lists."""
+    """The overdue lists' filters (IRO, team, a child's or review's reference, the date it was
+    due) and sort (date, child, IRO), for both lists."""
     from workers.store.due_sql import SORTS
 
     return read_listing(params, sorts=SORTS, default_sort="due",
                         choices={"iro": [p.email.lower() for p in ctx.directory.iros],
-                                 "team": [t.key for t in ctx.directory.teams]})
+                                 "team": [t.key for t in ctx.directory.teams]},
+                        dates=("from", "to"), texts=("q",))
 
 
 def overdue_part(ctx: WebContext, session: Session, today: dt.date, listing: Listing,
@@ -103,7 +105,9 @@ def overdue_part(ctx: WebContext, session: Session, today: dt.date, listing: Lis
 
     late = due_sql.items_query(today=today, overdue_only=True, kinds=kinds,
                                iro_email=listing.get("iro") or None,
-                               team=listing.get("team") or None)
+                               team=listing.get("team") or None,
+                               search=listing.get("q"), due_from=listing.day("from"),
+                               due_to=listing.day("to"))
     query = due_sql.ordered(late, listing.sort, listing.descending)
     return fetch_part(params, name, due_sql.count(session, late), lambda start, n: (
         due_sql.as_items(session.execute(query.offset(start).limit(n)).all(), ctx.calendar,
