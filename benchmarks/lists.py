@@ -73,8 +73,11 @@ PAGES = (
     ("letters, search", "/support/letters?q=R-00001"),
     ("IRO caseload (first 50)", "iro:/iro"),
     ("IRO caseload, last page", "iro:/iro?children=LASTC"),
+    ("IRO caseload, search a review reference", "iro:/iro?q=R-00001"),
+    ("IRO caseload, next reviews in a month", "iro:/iro?from=2027-03-01&to=2027-03-31"),
     ("manager home (IRO manager)", "manager:/manager"),
     ("manager home, overdue page 3", "manager:/manager?overdue=3&overdue_reviews=3"),
+    ("manager home, overdue, search a child", "manager:/manager?q=C-0000123"),
 )
 
 def _load(url: str, size: int) -> None:
