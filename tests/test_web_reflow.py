@@ -34,7 +34,8 @@ def _pages(site: Server) -> dict[str, list[tuple[str, str]]]:
             ("returns", f"/support/reviews/{s.ready_review}/returns"),
             ("not-found", "/support/reviews/R-NOPE"),
         ],
-        IRO: [("caseload", "/iro"), ("escalations", "/iro/escalations"), ("midway", "/iro/midway"),
+        IRO: [("caseload", "/iro"), ("caseload-searched", "/iro?q=c-0&show=overdue"),
+              ("escalations", "/iro/escalations"), ("midway", "/iro/midway"),
               ("escalation", f"/iro/escalations/{s.escalation_id}"),
               ("review-held", f"/iro/reviews/{s.ready_review}"),
               ("not-allowed", "/manager")],
@@ -42,7 +43,8 @@ def _pages(site: Server) -> dict[str, list[tuple[str, str]]]:
                  ("quality", "/manager/qa"),
                  ("manager-escalation", f"/manager/escalations/{s.escalation_id}")],
         IRO_MANAGER: [("iro-manager", "/manager"), ("accounts", "/manager/accounts"),
-                      ("correct-a-date", "/manager/dates")],
+                      ("correct-a-date", "/manager/dates"),
+                      ("overdue-searched", "/manager?q=R-&sort=child&dir=desc")],
     }
 
 
