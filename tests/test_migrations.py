@@ -103,3 +103,27 @@ def test_unmatched_messages_listed_before_0013_are_kept(empty_url: str) -> None:
     assert (row["message_id"], row["reason"], row["sender_domain"], row["attachments"]) == (
         "<q@example.org>", "no_code", "example.org", 1)
     assert row["dealt_with_at"] is None
+
+
+def test_a_reply_is_matched_through_the_message_id_index(empty_url: str) -> None:
+    """The inbox poll finds what a reply answers by ``lower(message_id)`` (returns.service,
+    reviews.record_replies): the database reads it through the index, not every letter."""
+    from sqlalchemy import func, select, text
+
+    from workers.store.models import Dispatch
+
+    upgrade(empty_url)
+    engine = create_store_engine(empty_url)
+    query = select(Dispatch.id).where(func.lower(Dispatch.message_id).in_(["<a@b.example>"]))
+    sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("SET LOCAL enable_seqscan = off"))  # an empty table
+                plan = " ".join(str(r[0]) for r in conn.execute(text("EXPLAIN " + sql)))
+            else:
+                plan = " ".join(str(r[-1]) for r in conn.execute(
+                    text("EXPLAIN QUERY PLAN " + sql)))
+    finally:
+        engine.dispose()
+    assert "ix_dispatches_message_id_lower" in plan, plan

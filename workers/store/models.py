@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -173,6 +174,10 @@ class Dispatch(Timestamped, Base):
     print_batch_id: Mapped[int | None] = mapped_column(ForeignKey("print_batches.id"))
     # ids and small facts the renderer needs (never personal data: that is read from the case)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# a reply is matched to what it answers by its Message-ID, whatever the case (migration 0019)
+Index("ix_dispatches_message_id_lower", func.lower(Dispatch.message_id))
 
 
 class PrintBatch(Timestamped, Base):
