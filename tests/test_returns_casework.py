@@ -261,13 +261,13 @@ def test_unmatched_messages_are_dealt_with_and_leave_the_list(
         with pytest.raises(service.RefusedError, match="already dealt with"):
             unmatched.dealt_with(s, rows[0].id, now=NOW, actor="bso@council.example.gov.uk")
         assert unmatched.listed(s)[1] == 2
-        assert unmatched.listed(s, include_dealt_with=True)[1] == 3
+        assert unmatched.listed(s, unmatched.Wanted(show="all"))[1] == 3
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "inbox.dealt_with")).one()
         assert event.actor == "bso@council.example.gov.uk"
     # a second poll does not list them again
     poll(two.sessions, _reader(imap_server), two.documents, now=NOW)
     with two.sessions() as s:
-        assert unmatched.listed(s, include_dealt_with=True)[1] == 3
+        assert unmatched.listed(s, unmatched.Wanted(show="all"))[1] == 3
 
 
 def test_a_dry_runs_codes_are_the_mail_outs(tmp_path: Path) -> None:

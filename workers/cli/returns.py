@@ -43,20 +43,28 @@ def returns(
         "--confirm", help="record, undo: the review, participant and role shown were checked "
                           "against the paper (else you are asked).")] = False,
     reason: Annotated[str | None, typer.Option(
-        "--reason", metavar="TEXT", help="undo: why (kept in the audit; no names).")] = None,
+        "--reason", metavar="TEXT",
+        help="undo: why (kept in the audit; no names). unmatched: only those not filed for "
+             "this reason: no_code, several_codes, already_returned, before_sent, "
+             "not_sent, bounce_unmatched.")] = None,
     note: Annotated[str | None, typer.Option(
         "--note", metavar="TEXT", help="dealt-with: what was done (no names).")] = None,
     everything: Annotated[bool, typer.Option(
         "--all", help="unmatched: those dealt with too.")] = False,
+    search: Annotated[str | None, typer.Option(
+        "--search", metavar="TEXT", help="unmatched: only those whose form codes quoted, "
+                                         "sender's domain or Message-ID hold TEXT.")] = None,
     page: Annotated[int, typer.Option(
         "--page", min=1, metavar="N", help="unmatched: the page, 50 a page.")] = 1,
     actor: ActorOption = None,
     summary: Annotated[bool, typer.Option("--summary", help="Return rates by role.")] = False,
     start: Annotated[str | None, typer.Option("--from", metavar="DATE",
-                                              help="summary: reviews held from this day, "
-                                                   "YYYY-MM-DD.")] = None,
+                                              help="summary: reviews held from this day; "
+                                                   "unmatched: received from this day "
+                                                   "(London), YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option("--to", metavar="DATE",
-                                            help="summary: to this day, inclusive.")] = None,
+                                            help="summary, unmatched: to this day, "
+                                                 "inclusive.")] = None,
 ) -> None:
     """Consultation returns: per review, record or undo a posted one, confirm a sender, the
     unmatched inbox messages, or rates by role (--summary)."""
@@ -77,7 +85,8 @@ def returns(
         if verb == "dealt-with":
             return change.dealt_with(ctx, arg, note, actor_of(actor))
     if words == ["unmatched"]:
-        return change.list_unmatched(ctx, everything, page)
+        return change.list_unmatched(ctx, everything, page, reason=reason, start=start,
+                                     end=end, search=search)
     if words == ["to-confirm"]:
         return change.to_confirm(ctx)
     if len(words) == 1 and verb not in VERBS:
@@ -85,7 +94,8 @@ def returns(
     raise BadInputError("usage: iro returns REVIEW_REF | iro returns record CODE [--received D] "
                         "[--file F] [--confirm] | iro returns undo CODE --reason TEXT "
                         "[--confirm] | iro returns confirm CODE | iro returns to-confirm | "
-                        "iro returns unmatched [--all] [--page N] | iro returns dealt-with ID "
+                        "iro returns unmatched [--all] [--reason R] [--from D] [--to D] "
+                        "[--search T] [--page N] | iro returns dealt-with ID "
                         "[--note TEXT] | iro returns --summary --from D --to D")
 
 

@@ -116,18 +116,24 @@ def to_confirm(ctx: typer.Context) -> None:
                "iro returns undo CODE --reason TEXT")
 
 
-def list_unmatched(ctx: typer.Context, everything: bool, page: int) -> None:
+def list_unmatched(ctx: typer.Context, everything: bool, page: int, *, reason: str | None = None,
+                   start: str | None = None, end: str | None = None,
+                   search: str | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from workers.returns.unmatched import REASONS, listed
+    from workers.returns.unmatched import REASONS, Wanted, listed
 
     per_page = 50
+    wanted = Wanted(show="all" if everything else "waiting", reason=(reason or "").strip(),
+                    first=optional_date(start, "--from"), last=optional_date(end, "--to"),
+                    search=" ".join((search or "").split()))
     with app_context(ctx).sessions() as session:
-        rows, total = listed(session, offset=(page - 1) * per_page, limit=per_page,
-                             include_dealt_with=everything)
+        rows, total = listed(session, wanted, offset=(page - 1) * per_page, limit=per_page)
     if not total:
-        typer.echo("no unmatched inbox messages" + ("" if everything else " waiting"))
+        filtered = wanted.reason or wanted.first or wanted.last or wanted.search
+        typer.echo("no unmatched inbox messages" + ("" if everything else " waiting")
+                   + (" that match" if filtered else ""))
         return
     pages = -(-total // per_page)
     # Sender's domain and dates only: the sender's name and the subject may name a child.

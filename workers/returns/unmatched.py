@@ -3,22 +3,27 @@
 The poll adds one row per message it cannot file (no code, several forms it cannot tell apart,
 a return dated before its form went…) and leaves the message in the inbox. A person reads it
 there, does what it needs (records the return by hand, answers the question) and marks it dealt
-with, naming themselves; the list then shrinks. Dates, the sender's domain and counts only.
+with, naming themselves; the list then shrinks. The list (web and CLI) filters by state, reason,
+received day and a search, and sorts, all in SQL. Dates, the sender's domain and counts only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from workers.core.clock import london_moment
 from workers.errors import BadInputError, NotFoundError, RefusedError
 from workers.returns.inbox import InboxMessage
 from workers.store import audit
 from workers.store.returns_models import UnmatchedMessage
+from workers.store.search import contains
 
 REASONS = {
     "no_code": "no form code in it",
@@ -28,6 +33,8 @@ REASONS = {
     "not_sent": "its form has not been sent yet",
     "bounce_unmatched": "a bounce for no letter we know",
 }
+SHOWS = {"waiting": "Not dealt with yet", "dealt": "Dealt with", "all": "All"}
+SORTS = ("received", "reason", "domain")
 
 
 def add(session: Session, message: InboxMessage, reason: str,
@@ -53,16 +60,61 @@ def _utc(moment: dt.datetime | None) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(moment.timestamp(), dt.UTC) if moment else None
 
 
-def listed(session: Session, *, offset: int = 0, limit: int = 50,
-           include_dealt_with: bool = False) -> tuple[list[UnmatchedMessage], int]:
-    """A page of them, oldest first (the longest waiting is dealt with first), and the total;
-    paged in SQL, as a busy mailbox leaves thousands over a year."""
-    where = [] if include_dealt_with else [UnmatchedMessage.dealt_with_at.is_(None)]
+@dataclass(frozen=True)
+class Wanted:
+    """Which messages a list shows: ``show`` one of SHOWS, ``reason`` one of REASONS' keys (or
+    any), received on London days ``first`` to ``last`` (inclusive; either open), ``search``
+    text in a form code quoted, the sender's domain or the Message-ID."""
+
+    show: str = "waiting"
+    reason: str = ""
+    first: dt.date | None = None
+    last: dt.date | None = None
+    search: str = ""
+
+
+def listed(session: Session, wanted: Wanted = Wanted(), *, sort: str = "received",
+           descending: bool = False, offset: int = 0,
+           limit: int = 50) -> tuple[list[UnmatchedMessage], int]:
+    """A page of them and the total, filtered, sorted and paged in SQL (a busy mailbox leaves
+    thousands over a year). The default is the longest waiting first; ties go by id, so pages
+    never overlap."""
+    where = _conditions(wanted)
+    if sort not in SORTS:
+        raise BadInputError(f"sort: expected one of {', '.join(SORTS)}, got {sort[:30]!r}")
     total = session.scalar(select(func.count()).select_from(UnmatchedMessage).where(*where)) or 0
-    rows = list(session.scalars(select(UnmatchedMessage).where(*where)
-                                .order_by(UnmatchedMessage.received_at, UnmatchedMessage.id)
+    key: Any = {"received": UnmatchedMessage.received_at, "reason": UnmatchedMessage.reason,
+           "domain": UnmatchedMessage.sender_domain}[sort]
+    # a message the server gave no time sorts as the latest, as PostgreSQL's index has it
+    order = ([key.desc().nulls_first(), UnmatchedMessage.id.desc()] if descending
+             else [key.asc().nulls_last(), UnmatchedMessage.id.asc()])
+    rows = list(session.scalars(select(UnmatchedMessage).where(*where).order_by(*order)
                                 .offset(offset).limit(limit)))
     return rows, total
+
+
+def _conditions(wanted: Wanted) -> list[ColumnElement[bool]]:
+    if wanted.show not in SHOWS:
+        raise BadInputError(f"show: expected one of {', '.join(SHOWS)}, got {wanted.show[:30]!r}")
+    if wanted.reason and wanted.reason not in REASONS:
+        raise BadInputError(f"reason: expected one of {', '.join(REASONS)}, "
+                            f"got {wanted.reason[:40]!r}")
+    where: list[ColumnElement[bool]] = []
+    if wanted.show == "waiting":
+        where.append(UnmatchedMessage.dealt_with_at.is_(None))
+    elif wanted.show == "dealt":
+        where.append(UnmatchedMessage.dealt_with_at.is_not(None))
+    if wanted.reason:
+        where.append(UnmatchedMessage.reason == wanted.reason)
+    if wanted.first:  # London days: a message at 00:30 BST on the 1st is the 1st's
+        where.append(UnmatchedMessage.received_at >= london_moment(wanted.first, dt.time(0)))
+    if wanted.last:
+        where.append(UnmatchedMessage.received_at
+                     < london_moment(wanted.last + dt.timedelta(days=1), dt.time(0)))
+    if wanted.search:
+        where.append(contains(wanted.search, UnmatchedMessage.codes,
+                              UnmatchedMessage.sender_domain, UnmatchedMessage.message_id))
+    return where
 
 
 def dealt_with(session: Session, item_id: int, *, now: dt.datetime, actor: str,

@@ -1,6 +1,8 @@
 """Business support, returns after the poll (issue 16 §3): the unmatched inbox messages (paged,
-each with a "dealt with" button), returns waiting for their sender to be confirmed, a posted
-return checked against the paper before it is recorded, and undoing one recorded in error.
+sorted and filtered in SQL, issue 18 §1; a "dealt with" button on those still waiting that
+brings the officer back to the list as they had it), returns waiting for their sender to be
+confirmed, a posted return checked against the paper before it is recorded, and undoing one
+recorded in error.
 
 Each calls the service the CLI calls (workers.returns.unmatched, .changes, .service) with the
 signed-in user's email as the audit actor. A refusal comes back as a message, nothing changed.
@@ -15,6 +17,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from workers.errors import BadInputError
+from workers.store.returns_models import UnmatchedMessage
 from workers.web import confirm
 from workers.web.accounts import User
 from workers.web.context import web_context
@@ -29,34 +32,51 @@ UNMATCHED = "/support/returns/unmatched"
 
 @router.get("/returns/unmatched")
 def unmatched_page(request: Request, user: Support) -> Response:
+    """The messages left for a person, filtered, sorted and paged by the database."""
+    from dataclasses import replace
+
     from workers.returns.changes import to_confirm
-    from workers.returns.unmatched import REASONS, listed
+    from workers.returns.unmatched import REASONS, SHOWS, SORTS, Wanted, listed
     from workers.web.listing import Page, read_listing
 
     ctx = web_context(request)
-    listing = read_listing(request.query_params, sorts=("received",), default_sort="received")
+    listing = read_listing(request.query_params, sorts=SORTS, default_sort="received",
+                           choices={"show": list(SHOWS), "reason": list(REASONS)},
+                           dates=("from", "to"), texts=("q",))
+    wanted = Wanted(show=listing.get("show") or "waiting", reason=listing.get("reason"),
+                    first=listing.day("from"), last=listing.day("to"), search=listing.get("q"))
     with ctx.sessions() as session:
-        rows, total = listed(session, offset=listing.offset, limit=listing.size)
+        def fetch() -> tuple[list[UnmatchedMessage], int]:
+            return listed(session, wanted, sort=listing.sort, descending=listing.descending,
+                          offset=listing.offset, limit=listing.size)
+        rows, total = fetch()
+        if not rows and total:  # the last one on a last page was dealt with: the page before
+            listing = replace(listing, page=-(-total // listing.size))
+            rows, total = fetch()
         waiting = to_confirm(session)
     return render(request, "support/unmatched.html", page=Page(rows, total, listing),
-                  reasons=REASONS, waiting=waiting)
+                  listing=listing, wanted=wanted, reasons=REASONS, shows=SHOWS,
+                  waiting=waiting, back=UNMATCHED + listing.query(),
+                  filtered=bool(set(listing.filters) - {"show"}))
 
 
 @router.post("/returns/unmatched/{item_id}/dealt-with")
 def dealt_with(request: Request, item_id: Id, user: Support,
-               note: Annotated[str, Form()] = "") -> Response:
+               note: Annotated[str, Form()] = "",
+               back: Annotated[str, Form()] = UNMATCHED) -> Response:
     from workers.returns.unmatched import dealt_with as mark
 
     ctx = web_context(request)
+    target = _local(back)  # the list as the officer had it filtered
     try:
         with ctx.sessions() as session:
             mark(session, item_id, now=ctx.clock.now(), actor=user.email, note=note)
             session.commit()
     except BadInputError as exc:
         flash(request, str(exc), "error")
-        return RedirectResponse(UNMATCHED, status_code=303)
+        return RedirectResponse(target, status_code=303)
     flash(request, f"Message {item_id} marked dealt with.")
-    return RedirectResponse(UNMATCHED, status_code=303)
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/returns/{code}/confirm-sender")
@@ -127,4 +147,5 @@ def check_page(request: Request, review_ref: str, code: str, day: dt.date) -> Re
 
 def _local(path: str) -> str:
     """Only a page of this site to go back to (never another site's address)."""
-    return path if path.startswith("/support/") and "//" not in path else UNMATCHED
+    local = path.startswith("/support/") and "//" not in path and "\\" not in path
+    return path if local and path.isprintable() else UNMATCHED
