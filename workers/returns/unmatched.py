@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -83,8 +83,11 @@ def listed(session: Session, wanted: Wanted = Wanted(), *, sort: str = "received
     if sort not in SORTS:
         raise BadInputError(f"sort: expected one of {', '.join(SORTS)}, got {sort[:30]!r}")
     total = session.scalar(select(func.count()).select_from(UnmatchedMessage).where(*where)) or 0
-    key: Any = {"received": UnmatchedMessage.received_at, "reason": UnmatchedMessage.reason,
-           "domain": UnmatchedMessage.sender_domain}[sort]
+    # by reason as the page words it, not by its key
+    by_words = case({k: n for n, k in enumerate(sorted(REASONS, key=REASONS.__getitem__))},
+                    value=UnmatchedMessage.reason, else_=len(REASONS))
+    key: Any = {"received": UnmatchedMessage.received_at, "reason": by_words,
+                "domain": UnmatchedMessage.sender_domain}[sort]
     # a message the server gave no time sorts as the latest, as PostgreSQL's index has it
     order = ([key.desc().nulls_first(), UnmatchedMessage.id.desc()] if descending
              else [key.asc().nulls_last(), UnmatchedMessage.id.asc()])
