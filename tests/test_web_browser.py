@@ -42,6 +42,7 @@ class Server:
     url: str
     seeded: Seeded
     outbox: Path
+    database_url: str  # for a test that adds rows the seed has none of
 
 
 def _free_port() -> int:
@@ -80,7 +81,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        yield Server(base, seeded, tmp / "outbox")
+        yield Server(base, seeded, tmp / "outbox", url)
     finally:
         proc.terminate()
         try:

@@ -28,6 +28,7 @@ def _pages(site: Server) -> dict[str, list[tuple[str, str]]]:
             ("letters-of-review", f"/support/letters?review={s.ready_review}"),
             ("failed", "/support/dispatches"), ("print", "/support/print"),
             ("unmatched-returns", "/support/returns/unmatched"),
+            ("unmatched-all", "/support/returns/unmatched?show=all&sort=domain&q=example"),
             ("import", "/support/import"), ("review", f"/support/reviews/{s.ready_review}"),
             ("review-refused", f"/support/reviews/{s.broken_review}"),
             ("confirm-send", f"/support/reviews/{s.ready_review}/send"),
@@ -46,6 +47,28 @@ def _pages(site: Server) -> dict[str, list[tuple[str, str]]]:
                       ("correct-a-date", "/manager/dates"),
                       ("overdue-searched", "/manager?q=R-&sort=child&dir=desc")],
     }
+
+
+def _unmatched(site: Server) -> None:
+    """Inbox messages for the unmatched list (the seed has none), one of them dealt with."""
+    import datetime as dt
+
+    from workers.returns import unmatched
+    from workers.returns.inbox import InboxMessage
+    from workers.store.session import open_store
+
+    with open_store(site.database_url)() as session:
+        for n, reason in enumerate(("several_codes", "no_code", "bounce_unmatched")):
+            unmatched.add(session, InboxMessage(
+                id=str(n), message_id=f"<CAF{n}x7Qm2vLk9PzR4tWbNq@mail.example-school.org.uk>",
+                subject="", body="", received_at=dt.datetime(2026, 11, 2 + n, 9, tzinfo=dt.UTC),
+                sender_domain="mail.example-school.org.uk"),
+                reason, ["C-7K2M9Q4P", "C-X3H8R2JN"][:0 if reason == "no_code" else n + 2])
+        session.flush()
+        first = unmatched.listed(session)[0][0]
+        unmatched.dealt_with(session, first.id, now=dt.datetime(2026, 11, 10, 11, tzinfo=dt.UTC),
+                             actor=SUPPORT, note="both forms recorded by hand")
+        session.commit()
 
 
 def _sign_in(page: Any, site: Server, email: str) -> None:
@@ -70,6 +93,8 @@ def test_every_page_reflows_at_320px_and_passes_axe(chromium: Any,  # noqa: F811
         page = context.new_page()
         if who:
             _sign_in(page, server, who)
+        if who == SUPPORT:
+            _unmatched(server)
         for name, path in _pages(server)[who]:
             for width in WIDTHS:
                 page.set_viewport_size({"width": width, "height": 800})

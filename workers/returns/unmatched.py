@@ -33,7 +33,7 @@ REASONS = {
     "not_sent": "its form has not been sent yet",
     "bounce_unmatched": "a bounce for no letter we know",
 }
-SHOWS = {"waiting": "Not dealt with yet", "dealt": "Dealt with", "all": "All"}
+SHOWS = {"waiting": "Not dealt with", "dealt": "Dealt with", "all": "All"}
 SORTS = ("received", "reason", "domain")
 
 
