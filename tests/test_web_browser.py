@@ -218,10 +218,11 @@ def test_iro_sees_caseload_raises_and_advances_an_escalation(page: Any, server: 
         page.get_by_role("link", name="Download (.docx)").first.click()
     assert download.value.suggested_filename == f"{s.held_review}-draft-review-record.docx"
     page.get_by_role("link", name="My escalations").click()
-    page.get_by_label("Child").select_option(s.my_child)
-    page.get_by_label("Category").select_option("sw_visits_out_of_timescale")
-    page.get_by_label("The concern").fill("Statutory visits missed in October and November.")
-    page.get_by_role("button", name="Raise escalation").click()
+    form = page.get_by_role("form", name="Raise an escalation")  # the list's filters are above
+    form.get_by_label("Child").select_option(s.my_child)
+    form.get_by_label("Category").select_option("sw_visits_out_of_timescale")
+    form.get_by_label("The concern").fill("Statutory visits missed in October and November.")
+    form.get_by_role("button", name="Raise escalation").click()
     expect(page.get_by_text("raised; the stage notice is on its way")).to_be_visible()
     shot(page, "iro-2-raised")
     page.get_by_role("button", name="Advance escalation").click()

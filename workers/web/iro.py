@@ -6,7 +6,7 @@ escalation's) IRO against the signed-in email, and refuses with 403 otherwise.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -121,34 +121,31 @@ def escalations(request: Request, user: Iro) -> Response:
 def _escalations_page(request: Request, user: User, status: int = 200,
                       form_error: str | None = None,
                       typed: dict[str, object] | None = None) -> Response:
-    from workers.escalation.views import list_row
-    from workers.web.listing import fetch_part
+    from workers.web import escalation_list as el
 
     ctx = web_context(request)
     today = ctx.today()
+    params = request.query_params
+    listing = el.escalation_listing(ctx, params, people=False)
     mine = func.lower(Escalation.iro_email) == user.email
-    resolved = Escalation.status == "resolved"
-
-    def rows(*where: Any) -> Any:
-        return select(Escalation, Child.ref).join(Child, Child.id == Escalation.child_id).where(
-            mine, *where)
-
+    line = el.lines(ctx, today, lambda row, child: True)
+    state = listing.get("state")
     with ctx.sessions() as session:
         # the open ones are few and all shown; the resolved ones grow every year: paged in SQL
-        open_rows = [list_row(ctx.policy, esc, ref, today) for esc, ref in session.execute(
-            rows(~resolved).order_by(Escalation.id.desc()))]
-        total = session.scalar(select(func.count()).select_from(Escalation).where(
-            mine, resolved)) or 0
-        closed = fetch_part(request.query_params, "resolved", total, lambda start, count: [
-            list_row(ctx.policy, esc, ref, today) for esc, ref in session.execute(
-                rows(resolved).order_by(Escalation.resolved_on.desc(), Escalation.id.desc())
-                .offset(start).limit(count))])
+        open_rows = (el.fetch(ctx, session, listing, (mine, Escalation.status == "open"), line)
+                     if state != "resolved" else None)
+        closed = (el.part_of(ctx, session, listing, params, "resolved",
+                             (mine, Escalation.status == "resolved"), line)
+                  if state in ("", "resolved") else None)
         children = [(c.ref, c.initials) for c in _my_children(session, user)]
+    rules = ctx.rules.escalation
     return render(request, "iro/escalations.html", status=status, open_rows=open_rows,
-                  closed=closed, children=children,
-                  categories=ctx.rules.escalation.categories, stages=ctx.rules.escalation.stages,
-                  stage_titles={st.key: st.title for st in ctx.rules.escalation.stages},
-                  category_titles={c.key: c.title for c in ctx.rules.escalation.categories},
+                  closed=closed, children=children, listing=listing, states=el.STATES,
+                  stage_options=[(st.key, st.title) for st in rules.stages],
+                  category_options=[(c.key, c.title) for c in rules.categories],
+                  categories=rules.categories, stages=rules.stages,
+                  stage_titles={st.key: st.title for st in rules.stages},
+                  category_titles={c.key: c.title for c in rules.categories},
                   form_error=form_error, typed=typed or {})
 
 

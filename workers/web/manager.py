@@ -1,9 +1,11 @@
 """Manager pages: escalations at my stage awaiting my response, overdue write-ups across the
-team, and the annual report with its charts.
+team, every escalation I may see (searched, filtered and sorted), and the annual report with its
+charts.
 
 A manager may see and respond to an escalation only while its current stage is addressed to them
 (the stage's recipients resolved from directory.yaml and the child's team); the IRO manager may
-see every escalation. Write-ups are listed by reference and initials.
+see every escalation. Resolved ones are listed to every manager (references and codes, never the
+concern), as the home page lists this year's. Write-ups are listed by reference and initials.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import ColumnElement, and_, or_
 
 from workers.errors import BadInputError, NotFoundError
 from workers.store.models import Child, Escalation
 from workers.web.accounts import User
 from workers.web.context import WebContext, web_context
 from workers.web.errorpages import Id
-from workers.web.manager_lists import addressed_to
+from workers.web.manager_lists import addressed_to, addressed_to_sql
 from workers.web.pages import flash, render
 from workers.web.review_events import is_iro_manager
 from workers.web.security import require
@@ -39,7 +42,6 @@ def home(request: Request, user: Manager) -> Response:
     from workers.store.due_sql import overdue_by_iro
     from workers.store.next_review import refresh
     from workers.web.manager_lists import (
-        addressed_to_sql,
         escalation_part,
         open_escalations,
         overdue_listing,
@@ -80,6 +82,43 @@ def home(request: Request, user: Manager) -> Response:
                   year_start=report_year_start(today),
                   stage_titles={s.key: s.title for s in ctx.rules.escalation.stages},
                   category_titles={c.key: c.title for c in ctx.rules.escalation.categories})
+
+
+def _may_see(ctx: WebContext, user: User) -> list[ColumnElement[bool]]:
+    """``_visible``'s rule for a list, as SQL: the IRO manager sees every escalation; another
+    manager the open ones at a stage addressed to them, and the resolved ones (the home page
+    lists those to every manager), never an open one at someone else's stage."""
+    if is_iro_manager(ctx, user):
+        return []
+    return [or_(and_(Escalation.status == "open", addressed_to_sql(ctx, user.email)),
+                Escalation.status == "resolved")]
+
+
+@router.get("/escalations")
+def escalation_list(request: Request, user: Manager) -> Response:
+    from workers.web import escalation_list as el
+
+    ctx = web_context(request)
+    today = ctx.today()
+    listing = el.escalation_listing(ctx, request.query_params, people=True)
+    iro_manager = is_iro_manager(ctx, user)
+
+    def linked(row: Escalation, child: Child) -> bool:  # as the home page links them
+        return iro_manager or (row.status == "open" and user.email in addressed_to(
+            ctx, row, child))
+
+    with ctx.sessions() as session:
+        page = el.page_of(ctx, session, listing, _may_see(ctx, user),
+                          el.lines(ctx, today, linked))
+    rules = ctx.rules.escalation
+    return render(request, "manager/escalations.html", page=page, listing=listing,
+                  today=today, iro_manager=iro_manager, states=el.STATES,
+                  stage_options=[(s.key, s.title) for s in rules.stages],
+                  category_options=[(c.key, c.title) for c in rules.categories],
+                  iro_people=ctx.directory.iros, teams=ctx.directory.teams,
+                  names=ctx.directory.iro_names(),
+                  stage_titles={s.key: s.title for s in rules.stages},
+                  category_titles={c.key: c.title for c in rules.categories})
 
 
 def _visible(ctx: WebContext, session: object, escalation_id: int,

@@ -25,7 +25,8 @@ NAV = {
                          ("/support/import", "Import")],
     "iro": [("/iro", "My caseload"), ("/iro/escalations", "My escalations"),
             ("/iro/midway", "Midway checks")],
-    "manager": [("/manager", "Awaiting me"), ("/manager/report", "Report"),
+    "manager": [("/manager", "Awaiting me"), ("/manager/escalations", "Escalations"),
+                ("/manager/report", "Report"),
                 ("/manager/qa", "Quality"), ("/manager/dates", "Correct a date")],
 }
 
