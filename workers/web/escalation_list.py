@@ -12,9 +12,10 @@ Who may see which escalation is the caller's rule, handed in as ``scope`` condit
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, asc, case, desc, exists, func, or_, select
@@ -160,9 +161,12 @@ def lines(ctx: WebContext, today: dt.date,
 def page_of(ctx: WebContext, session: Session, listing: Listing,
             scope: Sequence[ColumnElement[bool]],
             line: Callable[[Escalation, Child], T]) -> Page[T]:
-    """The page the listing asks for, with the total counted in SQL."""
+    """The page the listing asks for (one past the end: the last, as ``fetch_part`` does),
+    with the total counted in SQL."""
+    total = count(session, listing, *scope)
+    listing = replace(listing, page=min(listing.page, max(1, math.ceil(total / listing.size))))
     return Page(fetch(ctx, session, listing, scope, line, listing.offset, listing.size),
-                count(session, listing, *scope), listing)
+                total, listing)
 
 
 def page(ctx: WebContext, session: Session, listing: Listing, today: dt.date,
