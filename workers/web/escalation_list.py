@@ -47,6 +47,23 @@ class Line:
     answered: bool
     linked: bool
 
+    # the row's days as dates, for the pages' one way of writing a day (``|day``)
+    @property
+    def raised_on(self) -> dt.date:
+        return dt.date.fromisoformat(self.row.raised_on)
+
+    @property
+    def response_due_on(self) -> dt.date | None:
+        return _day(self.row.response_due_on)
+
+    @property
+    def resolved_on(self) -> dt.date | None:
+        return _day(self.row.resolved_on)
+
+
+def _day(iso: str) -> dt.date | None:
+    return dt.date.fromisoformat(iso) if iso else None
+
 
 def escalation_listing(ctx: WebContext, params: Mapping[str, str], *, people: bool) -> Listing:
     """The list's filters and sort from the query string (``people``: the IRO and team
