@@ -295,6 +295,7 @@ def test_the_managers_list_page(site: Any) -> None:
     home = b.get("/manager").text
     assert '<a href="/manager/escalations">Find any escalation…</a>' in home
     assert '<a href="/manager/escalations">Escalations</a>' in home  # the navigation
+    assert 'href="/manager/escalations?state=resolved&amp;sort=raised&amp;dir=desc"' in home
     page = b.get("/manager/escalations?state=open&sort=iro&dir=desc").text
     assert "<h1>Escalations</h1>" in page
     assert '<label for="q">Child, review or escalation reference</label>' in page
