@@ -49,7 +49,10 @@ def _escalations(app: Any) -> None:
     ctx = app.state.web
     with ctx.sessions() as session:
         add_user(session, TEAM_MANAGER, "manager", PASSWORD, actor="test")
-        children = [make_child(session, iro_email=IROS[n % 5], team=TEAMS[n % 3])  # not IROS[5]
+        # references of their own: the factories' counter runs on across tests, and a search
+        # must find some of these and not others whatever ran before
+        children = [make_child(session, ref=f"C-000E{n}", iro_email=IROS[n % 5],
+                               team=TEAMS[n % 3])  # not IROS[5]
                     for n in range(8)]
         children += [make_child(session, ref=ODD, iro_email=IRO, team=TEAMS[0]),
                      make_child(session, ref=DECOY, iro_email=OTHER_IRO, team=TEAMS[1])]

@@ -41,13 +41,9 @@ def home(request: Request, user: Manager) -> Response:
     from workers.store.deadline_queries import REVIEW_DUE
     from workers.store.due_sql import overdue_by_iro
     from workers.store.next_review import refresh
-    from workers.web.manager_lists import (
-        escalation_part,
-        open_escalations,
-        overdue_listing,
-        overdue_part,
-        responded_at_stage,
-    )
+    from workers.web import escalation_list as el
+    from workers.web.listing import Listing
+    from workers.web.manager_lists import overdue_listing, overdue_part, responded_at_stage
     from workers.web.manager_views import caseloads, closed_escalations, report_year_start
 
     ctx = web_context(request)
@@ -57,12 +53,14 @@ def home(request: Request, user: Manager) -> Response:
     listing = overdue_listing(ctx, params)
     with ctx.sessions() as session:
         mine = addressed_to_sql(ctx, user.email)
-        awaiting = escalation_part(ctx, session, params, "awaiting", today, mine,
-                                   ~responded_at_stage())
-        answered = [list_row(ctx.policy, row, child.ref, today) for row, child in
-                    session.execute(open_escalations(mine, responded_at_stage()))]
+        # the home page's lists: open ones, the earliest response first (none last)
+        soonest, as_row = Listing(sort="due"), el.list_rows(ctx, today)
+        is_open = Escalation.status == "open"
+        awaiting = el.part_of(ctx, session, soonest, params, "awaiting",
+                              (is_open, mine, ~responded_at_stage()), as_row)
+        answered = el.fetch(ctx, session, soonest, (is_open, mine, responded_at_stage()), as_row)
         # the IRO manager sees (and may resolve) every open one
-        everyone = (escalation_part(ctx, session, params, "everyone", today, ~mine)
+        everyone = (el.part_of(ctx, session, soonest, params, "everyone", (is_open, ~mine), as_row)
                     if iro_manager else None)
         if refresh(session, ctx.calendar, ctx.rules.review_timescales):
             session.commit()

@@ -1,6 +1,7 @@
-"""The manager's home page's lists, counted, sorted, filtered and paged in SQL: the open
-escalations at a stage addressed to the manager (awaiting a response, or answered) and every other
-open one, and the items past their date across the team (write-ups, reviews).
+"""The manager's home page's lists, counted, sorted, filtered and paged in SQL: which open
+escalations are at a stage addressed to the manager (the lists themselves are
+``workers.web.escalation_list``'s), and the items past their date across the team (write-ups,
+reviews).
 
 ``addressed_to`` is who a stage is addressed to, for one escalation; ``addressed_to_sql`` the same
 rule as a condition for the database, beside it so the two change together
@@ -13,14 +14,13 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, true
 from sqlalchemy.orm import Session
 
 from workers.store.models import Child, Escalation, EscalationStep
 from workers.web.listing import Listing, Part, fetch_part, read_listing
 
 if TYPE_CHECKING:
-    from workers.escalation.views import ListRow
     from workers.store.deadline_queries import DueItem
     from workers.web.context import WebContext
 
@@ -57,26 +57,6 @@ def addressed_to_sql(ctx: WebContext, email: str) -> ColumnElement[bool]:
         if ways:
             stages.append(and_(Escalation.stage == stage_rule.key, or_(*ways)))
     return or_(false(), *stages)
-
-
-def open_escalations(*conditions: ColumnElement[bool]) -> Select[Escalation, Child]:
-    """Open escalations matching ``conditions``, the earliest response first (none last)."""
-    return select(Escalation, Child).join(Child, Child.id == Escalation.child_id).where(
-        Escalation.status == "open", *conditions).order_by(
-        Escalation.response_due_on.is_(None), Escalation.response_due_on, Escalation.id)
-
-
-def escalation_part(ctx: WebContext, session: Session, params: Mapping[str, str], name: str,
-                     today: dt.date, *conditions: ColumnElement[bool]) -> Part[ListRow]:
-    """``_open_escalations`` a page at a time in SQL."""
-    from workers.escalation.views import list_row
-
-    query = open_escalations(*conditions)
-    total = session.scalar(select(func.count()).select_from(
-        query.order_by(None).with_only_columns(Escalation.id).subquery())) or 0
-    return fetch_part(params, name, total, lambda start, n: [
-        list_row(ctx.policy, row, child.ref, today)
-        for row, child in session.execute(query.offset(start).limit(n))])
 
 
 def responded_at_stage() -> ColumnElement[bool]:
