@@ -3,7 +3,8 @@ through the real app (sign-in, session, the page drawn): the upcoming reviews, t
 (a page of 25: drawn at once with the rows to check, each row's preflight (its letters rendered)
 asked for after as the browser does, then drawn again from the kept answers; and the page
 without JavaScript, every row checked first), every letter, an IRO's caseload and the managers'
-home (open escalations, overdue write-ups and reviews, caseloads by IRO).
+home (open escalations, overdue write-ups and reviews, caseloads by IRO), the escalation lists
+and the unmatched returns, with their search boxes and filters.
 
     .venv/bin/python benchmarks/lists.py [--sizes 1000,10000] [--stores postgresql,sqlite]
                                          [--runs 5]
@@ -78,6 +79,10 @@ PAGES = (
     ("manager home (IRO manager)", "manager:/manager"),
     ("manager home, overdue page 3", "manager:/manager?overdue=3&overdue_reviews=3"),
     ("manager home, overdue, search a child", "manager:/manager?q=C-0000123"),
+    ("escalations, open, by stage", "manager:/manager/escalations?state=open&sort=stage"),
+    ("escalations, search a child", "manager:/manager/escalations?q=C-0000123"),
+    ("IRO's escalations, resolved", "iro:/iro/escalations?state=resolved"),
+    ("unmatched returns, every one, search", "/support/returns/unmatched?show=all&q=example"),
 )
 
 def _load(url: str, size: int) -> None:
