@@ -14,11 +14,12 @@ each, five IROs, three teams, nine in ten with a meeting time spread over a year
 invitations already sent and some of those failed; a carer and a social worker each; one child
 in four has a review held before, its write-ups open and some overdue; one child in ten more
 has only a held review, its next one not yet planned (the rules' date); one in fifty an open
-escalation at some stage) by bulk INSERT. The first list read after the load works every child's
-next review out by the rules (``next_review.refresh``): timed once. Then it asks for each list
-page below ``--runs`` times and prints the best and the median in milliseconds (the preflight
-rows: all 25 requests together, the kept answers forgotten before each run). IRO_TEST_PG_URL
-picks the PostgreSQL server.
+escalation at some stage and as many resolved; half as many unmatched inbox messages as
+reviews, one in ten waiting) by bulk INSERT. The first list read after the load works every
+child's next review out by the rules (``next_review.refresh``): timed once. Then it asks for
+each list page below ``--runs`` times and prints the best and the median in milliseconds (the
+preflight rows: all 25 requests together, the kept answers forgotten before each run).
+IRO_TEST_PG_URL picks the PostgreSQL server.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ PAGES = (
     ("manager home, overdue page 3", "manager:/manager?overdue=3&overdue_reviews=3"),
     ("manager home, overdue, search a child", "manager:/manager?q=C-0000123"),
     ("escalations, open, by stage", "manager:/manager/escalations?state=open&sort=stage"),
-    ("escalations, search a child", "manager:/manager/escalations?q=C-0000123"),
+    ("escalations, search a child", "manager:/manager/escalations?q=C-0000150"),
     ("IRO's escalations, resolved", "iro:/iro/escalations?state=resolved"),
     ("unmatched returns, every one, search", "/support/returns/unmatched?show=all&q=example"),
 )
@@ -161,12 +162,39 @@ def _held_and_escalated(session: Any, size: int, ids: dict[str, int]) -> None:
          "due_on": row["held_on"] + dt.timedelta(days=7 if kind == "decisions" else 20)}
         for row in rows for ref in (row["ref"],) for kind in ("decisions", "record")])
     session.execute(insert(Escalation), [
-        {"child_id": ids[f"C-{n:07d}"], "iro_email": f"{IROS[n % 5]}@council.example.gov.uk",
+        {"child_id": ids[f"C-{n:07d}"],
+         "iro_email": f"{IROS[n // 50 % 5]}@council.example.gov.uk",
          "category": "pep_not_recorded", "concern": "A concern", "stage": STAGES[n % 4],
          "status": "open", "raised_on": TODAY - dt.timedelta(days=n % 60),
          "stage_started_on": TODAY - dt.timedelta(days=n % 30),
          "response_due_on": None if n % 4 == 0 else TODAY + dt.timedelta(days=n % 20 - 10)}
         for n in range(0, size, 50)])
+    session.execute(insert(Escalation), [  # as many resolved, over the last two years
+        {"child_id": ids[f"C-{n:07d}"],
+         "iro_email": f"{IROS[n // 25 % 5]}@council.example.gov.uk",
+         "category": "pep_not_recorded", "concern": "A concern", "stage": STAGES[n % 4],
+         "status": "resolved", "raised_on": TODAY - dt.timedelta(days=40 + n % 700),
+         "stage_started_on": TODAY - dt.timedelta(days=30 + n % 700),
+         "resolved_on": TODAY - dt.timedelta(days=n % 700), "resolved_stage": STAGES[n % 4]}
+        for n in range(25, size, 50)])
+    _unmatched(session, size)
+
+
+def _unmatched(session: Any, size: int) -> None:
+    """Inbox messages the poll could not file: half as many as reviews, one in ten waiting."""
+    from sqlalchemy import insert
+
+    from workers.store.returns_models import UnmatchedMessage
+
+    start = london_moment(TODAY) - dt.timedelta(days=365)
+    session.execute(insert(UnmatchedMessage), [
+        {"message_id": f"<m{n}@mail.example-{n % 40}.org.uk>", "reason": "no_code",
+         "received_at": start + dt.timedelta(minutes=n * 97 % 525_600),
+         "sender_domain": f"mail.example-{n % 40}.org.uk", "attachments": n % 3,
+         "codes": "" if n % 4 else f"C-{n:07X}",
+         "dealt_with_at": None if n % 10 == 0 else start + dt.timedelta(days=n % 360 + 1),
+         "dealt_with_by": None if n % 10 == 0 else "bs.officer@council.example.gov.uk"}
+        for n in range(size // 2)])
 
 
 def _client(app: Any, email: str) -> Any:
