@@ -196,10 +196,12 @@ def test_lists_in_sql_equal_the_rules(app_store: tuple[Any, Any]) -> None:
 
         # searched by a child's or the item's review's reference (any case, % and _ literal),
         # and by the date it was due: as Python filters them
-        reviews_of: dict[str, list[str]] = {}
-        for child_ref, review_ref in session.execute(
-                select(Child.ref, Review.ref).join(Review, Review.child_id == Child.id)):
-            reviews_of.setdefault(child_ref, []).append(review_ref)
+        reviews_of: dict[tuple[str, str], list[str]] = {}  # (IRO, child): its reviews' refs
+        for child_ref, review_ref, chair in session.execute(
+                select(Child.ref, Review.ref, Review.iro_email).join(
+                    Review, Review.child_id == Child.id)):
+            reviews_of.setdefault((chair.strip().lower(), child_ref), []).append(review_ref)
+        assert any(ref.startswith("C-") for _, ref in reviews_of)
         late_write_up = next(i for i in rule if i.overdue and i.kind == "record")
         searches = (late_write_up.review_ref.lower(), late_write_up.child_ref, "0001", "C-",
                     "R-", "%", "_", "Z")
@@ -231,6 +233,7 @@ def test_lists_in_sql_equal_the_rules(app_store: tuple[Any, Any]) -> None:
         assert due_sql.overdue_by_iro(session, TODAY) == dict(counted)
 
         # each IRO's caseload: the lines, their order, the total and the pages (4 a page)
+        others_tried = 0
         for iro in IROS:
             loads = caseloads(due_items(session, CAL, TIMESCALES, today=TODAY, iro_email=iro))
             children = loads[0].children if loads else []
@@ -251,9 +254,14 @@ def test_lists_in_sql_equal_the_rules(app_store: tuple[Any, Any]) -> None:
             # or by when the next review falls
             first_ref = children[0].child_ref if children else "Z"
             last_ref = children[-1].child_ref if children else "Z"
+            # a child with another IRO's review: its reference does not find the child
+            others = [r for (chair, ref), refs in reviews_of.items() if chair != iro
+                      and ref in {c.child_ref for c in children} for r in refs]
+            others_tried += len(others[:2])
             for q, days in (("C-", (None, None)), ("r-", (None, None)),
                             (first_ref.lower(), (None, None)),
-                            (reviews_of.get(last_ref, ["Z"])[0], (None, None)),
+                            (reviews_of.get((iro, last_ref), ["Z"])[0], (None, None)),
+                            *((other, (None, None)) for other in others[:2]),
                             ("", (TODAY, None)), ("", (TODAY - dt.timedelta(days=20), TODAY)),
                             ("0", (None, TODAY)), ("%", (None, None))):
                 lines = due_sql.caseload_lines(iro, search=q or None, due_from=days[0],
@@ -262,7 +270,7 @@ def test_lists_in_sql_equal_the_rules(app_store: tuple[Any, Any]) -> None:
                 assert found_refs == [
                     c.child_ref for c in children
                     if (q.upper() in c.child_ref
-                        or any(q.upper() in r for r in reviews_of.get(c.child_ref, [])))
+                        or any(q.upper() in r for r in reviews_of.get((iro, c.child_ref), [])))
                     and (days[0] is None or (c.next_review_due is not None
                                              and c.next_review_due >= days[0]))
                     and (days[1] is None or (c.next_review_due is not None
@@ -272,6 +280,8 @@ def test_lists_in_sql_equal_the_rules(app_store: tuple[Any, Any]) -> None:
                                            by_child=True, descending=True)
             assert [refs[i] for i in by_ref] == sorted((c.child_ref for c in children),
                                                        reverse=True)
+
+        assert others_tried  # another IRO's review was searched for, and found nothing of it
 
         # the managers' open escalations: addressed to whom, answered at the stage or not
         ctx = app.state.web

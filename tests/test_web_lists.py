@@ -132,6 +132,37 @@ def test_a_bad_listing_is_named(site: tuple[Any, Seeded]) -> None:
     assert "Nothing matches" in search.text
 
 
+def test_every_list_refuses_a_date_out_of_range_and_a_control_character(
+        site: tuple[Any, Seeded]) -> None:
+    # a day past 9999-12-31 cannot be counted to (it was a 500); PostgreSQL refuses a NUL
+    from web_seed import IRO_MANAGER
+
+    lists = {SUPPORT: ("/support", "/support/letters", "/support/mailouts",
+                       "/support/returns/unmatched", "/support/dispatches"),
+             IRO: ("/iro", "/iro/escalations"),
+             IRO_MANAGER: ("/manager", "/manager/escalations")}
+    ignored = []
+    for user, paths in lists.items():
+        browser = Browser(site[0])
+        browser.sign_in(user)
+        for path in paths:
+            for query, words in (("?to=9999-12-31", "is out of range; give a date from 1900"),
+                                 ("?from=0001-01-01", "is out of range"),
+                                 ("?q=R-%00", "q: only letters, digits and punctuation")):
+                page = browser.get(path + query)
+                if page.status_code == 400 and words in page.text:
+                    continue
+                assert page.status_code == 200, (path, query, page.status_code)
+                ignored.append((path, query[1:3]))
+    # lists without that filter ignore it
+    assert ignored == [("/support/mailouts", "to"), ("/support/mailouts", "fr"),
+                       ("/support/dispatches", "to"), ("/support/dispatches", "fr")], ignored
+    browser = Browser(site[0])
+    browser.sign_in(SUPPORT)
+    assert browser.get("/support/letters?to=9999-12-31").status_code == 400
+    assert browser.get("/support?q=%00").status_code == 400
+
+
 def test_failed_letters_are_paged_newest_first_and_filtered(site: tuple[Any, Seeded]) -> None:
     app, seeded = site
     with app.state.web.sessions() as session:

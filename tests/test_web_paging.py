@@ -88,19 +88,20 @@ def test_the_iros_resolved_escalations_page_by_page(tmp_path: Path) -> None:
     from workers.store.models import Escalation
 
     app, _ = make_app(tmp_path)
-    resolved: list[str] = []
+    resolved: list[Any] = []
     with app.state.web.sessions() as session:
         child = make_child(session, iro_email=IRO, team="north_lac")
         for n in range(60):
-            day = TODAY - dt.timedelta(days=100 + n)
+            day = TODAY - dt.timedelta(days=100 + n * 37 % 60)  # not in the ids' order
             row = Escalation(child_id=child.id, iro_email=IRO, category="pep_not_recorded",
                              concern="A concern", stage="deputy_manager", status="resolved",
                              raised_on=day - dt.timedelta(days=10), stage_started_on=day,
                              resolved_on=day, resolved_stage="deputy_manager", resolved_by=IRO)
             session.add(row)
             session.flush()
-            resolved.append(escalation_ref(row.id))
+            resolved.append((day, escalation_ref(row.id)))
         session.commit()
+    resolved = [ref for _, ref in sorted(resolved, reverse=True)]  # the latest resolved first
     b = Browser(app)
     b.sign_in(IRO)
     page = b.get("/iro/escalations").text

@@ -9,15 +9,13 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workers.core.date_range import in_range
 from workers.errors import BadInputError
 
 if TYPE_CHECKING:
     from workers.config.directory import Directory
 
 
-# Dates the service can count working days for: the bank-holiday tables and every deadline
-# (a date plus months or working days) stay far from Python's year 1 and year 9999 limits.
-FIRST_YEAR, LAST_YEAR = 1900, 2199
 # Working days a command may count in one go: about 40 years.
 MAX_WORKING_DAYS = 10_000
 
@@ -28,12 +26,7 @@ def parse_date(text: str, name: str) -> dt.date:
         day = dt.date.fromisoformat(text.strip())
     except ValueError:
         raise BadInputError(f"{name}: expected a date like 2025-12-19, got {text!r}") from None
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise BadInputError(
-            f"{name}: {day.isoformat()} is out of range; give a date from {FIRST_YEAR} "
-            f"to {LAST_YEAR}"
-        )
-    return day
+    return in_range(day, name)
 
 
 def parse_int(text: str, name: str, low: int, high: int) -> int:

@@ -41,6 +41,13 @@ def london_moment(day: dt.date, at: dt.time = WORKDAY_MORNING) -> dt.datetime:
     return dt.datetime.combine(day, at, tzinfo=LONDON).astimezone(dt.UTC)
 
 
+def london_day(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The London day ``day`` as aware UTC: its first moment and the next day's (a moment at
+    00:30 BST on the 1st is the 1st's, though it is still the 31st in UTC)."""
+    return (london_moment(day, dt.time(0)),
+            london_moment(day + dt.timedelta(days=1), dt.time(0)))
+
+
 @dataclass(frozen=True)
 class SystemClock:
     """The machine's clock, moved by ``offset`` (zero in production).

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from workers.core.clock import london_moment
+from workers.core.clock import london_day
 from workers.errors import BadInputError, NotFoundError, RefusedError
 from workers.returns.inbox import InboxMessage
 from workers.store import audit
@@ -109,11 +109,10 @@ def _conditions(wanted: Wanted) -> list[ColumnElement[bool]]:
         where.append(UnmatchedMessage.dealt_with_at.is_not(None))
     if wanted.reason:
         where.append(UnmatchedMessage.reason == wanted.reason)
-    if wanted.first:  # London days: a message at 00:30 BST on the 1st is the 1st's
-        where.append(UnmatchedMessage.received_at >= london_moment(wanted.first, dt.time(0)))
+    if wanted.first:  # London days
+        where.append(UnmatchedMessage.received_at >= london_day(wanted.first)[0])
     if wanted.last:
-        where.append(UnmatchedMessage.received_at
-                     < london_moment(wanted.last + dt.timedelta(days=1), dt.time(0)))
+        where.append(UnmatchedMessage.received_at < london_day(wanted.last)[1])
     if wanted.search:
         where.append(contains(wanted.search, UnmatchedMessage.codes,
                               UnmatchedMessage.sender_domain, UnmatchedMessage.message_id))

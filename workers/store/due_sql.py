@@ -51,7 +51,8 @@ def items_query(*, today: dt.date | None = None, overdue_only: bool = False,
     Filtered as ``due_items`` filters (``overdue_only``: due before ``today``), and by
     ``kinds``, the child's ``team``, ``child_ids``, a ``search`` box (the child's or the
     item's review's reference holds it), a ``child_search`` (the child's reference or any of
-    its reviews', past ones too, holds it) or the due date (``due_from``/``due_to``, inclusive);
+    its reviews', past ones too, holds it; with ``iro_email``, only that IRO's reviews) or the
+    due date (``due_from``/``due_to``, inclusive);
     each filter is put inside both halves of the union, so the database reads only what it
     needs (SQLite does not carry a condition into a union by itself)."""
     def conditions(due_on: Any, owner: Any, review_ref: Any) -> list[ColumnElement[bool]]:
@@ -67,8 +68,12 @@ def items_query(*, today: dt.date | None = None, overdue_only: bool = False,
             found.append(contains(search, Child.ref, review_ref))
         if child_search:
             any_review = aliased(Review)
+            # only a review the reader may open: another IRO's would tell its reference's child
+            theirs = ([] if iro_email is None else [func.lower(func.trim(func.coalesce(
+                any_review.iro_email, Child.iro_email))) == iro_email.strip().lower()])
             found.append(or_(contains(child_search, Child.ref), exists().where(
-                any_review.child_id == Child.id, contains(child_search, any_review.ref))))
+                any_review.child_id == Child.id, contains(child_search, any_review.ref),
+                *theirs)))
         if iro_email is not None:
             found.append(func.lower(owner) == iro_email.strip().lower())
         if team is not None:
@@ -154,7 +159,7 @@ def caseload_lines(iro_email: str, *, overdue_on: dt.date | None = None,
     """An IRO's caseload lines (children with an item of theirs) as a subquery: child_id,
     child_ref and next_due (their next review's date, if one of theirs); with ``overdue_on``
     (today), only children with something of theirs past its date; with ``search``, only
-    children whose reference, or any of whose reviews' (past ones too), holds it; with
+    children whose reference, or any of whose reviews of theirs (past ones too), holds it; with
     ``due_from``/``due_to``, only those whose next review falls within (inclusive)."""
     due = items_query(iro_email=iro_email, child_search=search)
     next_due = func.max(case((due.c.kind == REVIEW_DUE, due.c.due_on)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_
+from sqlalchemy import ColumnElement, false, or_
 
 
 def escape_like(text: str) -> str:
@@ -13,7 +13,10 @@ def escape_like(text: str) -> str:
 
 
 def contains(text: str, *columns: Any) -> ColumnElement[bool]:
-    """Any of ``columns`` holds ``text``, whatever its case, its % and _ taken literally
-    (references are upper case; upper() on both sides, as SQLite's LIKE folds ASCII only)."""
-    pattern = f"%{escape_like(text.upper())}%"
-    return or_(false(), *(func.upper(c).like(pattern, escape="\\") for c in columns))
+    """Any of ``columns`` holds ``text``, whatever its case, its % and _ taken literally.
+
+    ILIKE: PostgreSQL folds every letter's case; SQLite is given lower() of both sides, so a
+    letter it cannot fold (ä) still finds itself. Python's own folding is not used: it differs
+    from both databases' (ß is SS)."""
+    pattern = f"%{escape_like(text)}%"
+    return or_(false(), *(c.ilike(pattern, escape="\\") for c in columns))

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from workers.web.context import WebContext
 
 T = TypeVar("T")
-SORTS = ("due", "raised", "ref", "child", "stage", "iro")
+SORTS = ("due", "raised", "resolved", "ref", "child", "stage", "iro")
 STATES = {"open": "Open", "awaiting": "Open, awaiting a response",
           "answered": "Open, answered at its stage", "resolved": "Resolved"}
 # ESC-12, esc-12, ESC12 or 12 (an id fits in 32 bits: at most 9 digits stays clear of it)
@@ -75,8 +75,17 @@ def escalation_listing(ctx: WebContext, params: Mapping[str, str], *, people: bo
     if people:
         choices["iro"] = [p.email.lower() for p in ctx.directory.iros]
         choices["team"] = [t.key for t in ctx.directory.teams]
-    return read_listing(params, sorts=SORTS, default_sort="due", choices=choices,
-                        dates=("from", "to"), texts=("q",))
+    listing = read_listing(params, sorts=SORTS, default_sort="due", choices=choices,
+                           dates=("from", "to"), texts=("q",))
+    return listing if listing.get("state") != "resolved" else latest_resolved_first(
+        listing, params)
+
+
+def latest_resolved_first(listing: Listing, params: Mapping[str, str]) -> Listing:
+    """Resolved ones have no response due: unless a sort was asked for, the latest resolved
+    come first (as the manager's home page lists them)."""
+    return listing if params.get("sort") else replace(listing, sort="resolved",
+                                                      descending=True)
 
 
 def searched(text: str) -> ColumnElement[bool]:
@@ -109,7 +118,7 @@ def conditions(listing: Listing) -> list[ColumnElement[bool]]:
     if listing.get("category"):
         where.append(Escalation.category == listing.get("category"))
     if listing.get("iro"):
-        where.append(func.lower(Escalation.iro_email) == listing.get("iro"))
+        where.append(func.lower(func.trim(Escalation.iro_email)) == listing.get("iro"))
     if listing.get("team"):
         where.append(Child.team == listing.get("team"))
     first, last = listing.day("from"), listing.day("to")
@@ -124,15 +133,15 @@ def conditions(listing: Listing) -> list[ColumnElement[bool]]:
 
 def order(ctx: WebContext, listing: Listing) -> list[Any]:
     """The ORDER BY: the sort asked for, then the id the same way (a stable order to page
-    through); no response date sorts last whichever way."""
+    through); no response (or resolution) date sorts last whichever way."""
     keys = [s.key for s in ctx.rules.escalation.stages]
     stage = case({key: n for n, key in enumerate(keys)}, value=Escalation.stage,
                  else_=len(keys))
     key = {"due": Escalation.response_due_on, "raised": Escalation.raised_on,
-           "ref": Escalation.id, "child": Child.ref, "stage": stage,
-           "iro": func.lower(Escalation.iro_email)}[listing.sort]
+           "resolved": Escalation.resolved_on, "ref": Escalation.id, "child": Child.ref,
+           "stage": stage, "iro": func.lower(func.trim(Escalation.iro_email))}[listing.sort]
     way = desc if listing.descending else asc
-    first = [Escalation.response_due_on.is_(None)] if listing.sort == "due" else []
+    first = [key.is_(None)] if listing.sort in ("due", "resolved") else []
     return [*first, way(key), way(Escalation.id)]
 
 

@@ -127,20 +127,22 @@ def _escalations_page(request: Request, user: User, status: int = 200,
     today = ctx.today()
     params = request.query_params
     listing = el.escalation_listing(ctx, params, people=False)
-    mine = func.lower(Escalation.iro_email) == user.email
+    mine = func.lower(func.trim(Escalation.iro_email)) == user.email
     line = el.lines(ctx, today, lambda row, child: True)
     state = listing.get("state")
     with ctx.sessions() as session:
         # the open ones are few and all shown; the resolved ones grow every year: paged in SQL
         open_rows = (el.fetch(ctx, session, listing, (mine, Escalation.status == "open"), line)
                      if state != "resolved" else None)
-        closed = (el.part_of(ctx, session, listing, params, "resolved",
+        closed_listing = el.latest_resolved_first(listing, params)
+        closed = (el.part_of(ctx, session, closed_listing, params, "resolved",
                              (mine, Escalation.status == "resolved"), line)
                   if state in ("", "resolved") else None)
         children = [(c.ref, c.initials) for c in _my_children(session, user)]
     rules = ctx.rules.escalation
     return render(request, "iro/escalations.html", status=status, open_rows=open_rows,
-                  closed=closed, children=children, listing=listing, states=el.STATES,
+                  closed=closed, closed_listing=closed_listing, children=children,
+                  listing=listing, states=el.STATES,
                   stage_options=[(st.key, st.title) for st in rules.stages],
                   category_options=[(c.key, c.title) for c in rules.categories],
                   categories=rules.categories, stages=rules.stages,

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from workers.core.clock import london_moment
+from workers.core.clock import london_day
 from workers.store.models import Dispatch, Participant, Review
 from workers.web.listing import Listing, Page, contains, read_listing
 from workers.web.queries import TO_PRINT, shown_state
@@ -62,13 +62,13 @@ def _state(state: str) -> Any:
 
 
 def _day_from(day: dt.date) -> Any:
-    moment = london_moment(day, dt.time(0))
+    moment = london_day(day)[0]
     return or_(Dispatch.sent_at >= moment, and_(Dispatch.sent_at.is_(None),
                                                 Dispatch.due_at >= moment))
 
 
 def _day_to(day: dt.date) -> Any:
-    moment = london_moment(day + dt.timedelta(days=1), dt.time(0))
+    moment = london_day(day)[1]
     return or_(Dispatch.sent_at < moment, and_(Dispatch.sent_at.is_(None),
                                                Dispatch.due_at < moment))
 

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from workers.errors import BadInputError
 from workers.store.search import contains, escape_like
+from workers.web.form_dates import form_day
 
 __all__ = ["Listing", "Page", "Part", "contains", "escape_like", "fetch_part", "part_of",
            "read_listing"]
@@ -109,14 +110,13 @@ def read_listing(params: Mapping[str, str], *, sorts: Sequence[str], default_sor
     for name in dates:
         value = params.get(name, "").strip()
         if value:
-            try:
-                dt.date.fromisoformat(value)
-            except ValueError:
-                raise BadInputError(f"{name}: expected a date (YYYY-MM-DD), got "
-                                    f"{value[:20]!r}") from None
+            form_day(value, name)
             filters[name] = value
     for name in texts:
         value = " ".join(params.get(name, "").split())[:MAX_SEARCH]
+        if not value.isprintable():  # a NUL, say: PostgreSQL refuses it in any text
+            raise BadInputError(f"{name}: only letters, digits and punctuation can be "
+                                "searched for")
         if value:
             filters[name] = value
     return Listing(page, size, sort, direction == "desc", filters, default_size)

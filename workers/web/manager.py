@@ -101,9 +101,8 @@ def escalation_list(request: Request, user: Manager) -> Response:
     listing = el.escalation_listing(ctx, request.query_params, people=True)
     iro_manager = is_iro_manager(ctx, user)
 
-    def linked(row: Escalation, child: Child) -> bool:  # as the home page links them
-        return iro_manager or (row.status == "open" and user.email in addressed_to(
-            ctx, row, child))
+    def linked(row: Escalation, child: Child) -> bool:  # only what the reader may open
+        return iro_manager or _at_my_stage(ctx, user, row, child)
 
     with ctx.sessions() as session:
         page = el.page_of(ctx, session, listing, _may_see(ctx, user),
@@ -119,6 +118,11 @@ def escalation_list(request: Request, user: Manager) -> Response:
                   category_titles={c.key: c.title for c in rules.categories})
 
 
+def _at_my_stage(ctx: WebContext, user: User, row: Escalation, child: Child) -> bool:
+    """Is the escalation open at a stage addressed to this manager (who may then respond)?"""
+    return row.status == "open" and user.email in addressed_to(ctx, row, child)
+
+
 def _visible(ctx: WebContext, session: object, escalation_id: int,
              user: User) -> tuple[Escalation, Child, bool]:
     from sqlalchemy.orm import Session
@@ -129,7 +133,7 @@ def _visible(ctx: WebContext, session: object, escalation_id: int,
         raise NotFoundError(f"no escalation {escalation_id}")
     child = session.get(Child, row.child_id)
     assert child is not None
-    mine = row.status == "open" and user.email in addressed_to(ctx, row, child)
+    mine = _at_my_stage(ctx, user, row, child)
     if not mine and not is_iro_manager(ctx, user):
         raise HTTPException(403, "This escalation is not at a stage addressed to you.")
     return row, child, mine

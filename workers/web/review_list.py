@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import DateTime, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from workers.core.clock import london_moment
+from workers.core.clock import london_day
 from workers.mailout.plan import INVITATION_KIND
 from workers.store.models import Child, Dispatch, Review
 from workers.web.listing import Listing, Page, contains, read_listing
@@ -84,12 +84,12 @@ def _meeting(session: Session) -> Any:
 
 
 def _on_or_after(day: dt.date) -> Any:
-    return or_(Review.scheduled_at >= london_moment(day, dt.time(0)),
+    return or_(Review.scheduled_at >= london_day(day)[0],
                and_(Review.scheduled_at.is_(None), Review.due_on >= day))
 
 
 def _on_or_before(day: dt.date) -> Any:
-    return or_(Review.scheduled_at < london_moment(day + dt.timedelta(days=1), dt.time(0)),
+    return or_(Review.scheduled_at < london_day(day)[1],
                and_(Review.scheduled_at.is_(None), Review.due_on <= day))
 
 
