@@ -37,14 +37,13 @@ WRITE_UPS = ("decisions", "record")
 
 @router.get("")
 def home(request: Request, user: Manager) -> Response:
-    from workers.escalation.views import list_row
     from workers.store.deadline_queries import REVIEW_DUE
     from workers.store.due_sql import overdue_by_iro
     from workers.store.next_review import refresh
     from workers.web import escalation_list as el
     from workers.web.listing import Listing
     from workers.web.manager_lists import overdue_listing, overdue_part, responded_at_stage
-    from workers.web.manager_views import caseloads, closed_escalations, report_year_start
+    from workers.web.manager_views import caseloads, report_year_start
 
     ctx = web_context(request)
     today = ctx.today()
@@ -69,8 +68,11 @@ def home(request: Request, user: Manager) -> Response:
                                        "overdue_reviews", (REVIEW_DUE,))
         names = ctx.directory.iro_names()
         iros = caseloads(session, names, overdue_by_iro(session, today), today)
-        closed = closed_escalations(session, today, params, lambda row, child: list_row(
-            ctx.policy, row, child.ref, today))
+        # resolved this report year, the latest first
+        closed = el.part_of(ctx, session, Listing(sort="resolved", descending=True), params,
+                            "closed", (Escalation.status == "resolved",
+                                       Escalation.resolved_on >= report_year_start(today)),
+                            as_row)
     return render(request, "manager/home.html", awaiting=awaiting,
                   answered=answered, everyone=everyone,
                   iro_manager=iro_manager, overdue=overdue, today=today,

@@ -1,5 +1,5 @@
 """What a manager's home page shows beside the escalations: each IRO's caseload and timeliness
-this report year (the annual report's "reviews per IRO"), and the escalations closed this year.
+this report year (the annual report's "reviews per IRO"), and when that year began.
 
 Read-only queries, grouped in the database; children by reference and initials only.
 """
@@ -7,17 +7,13 @@ Read-only queries, grouped in the database; children by reference and initials o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeVar
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from workers.store.models import Child, Escalation, Review
-from workers.web.listing import Part, fetch_part
-
-T = TypeVar("T")
+from workers.store.models import Child, Review
 
 
 @dataclass(frozen=True)
@@ -57,17 +53,3 @@ def caseloads(session: Session, names: Mapping[str, str], overdue: Mapping[tuple
     return sorted((IroLine(names.get(e, e), e, int(children.get(e, 0)), *held.get(e, (0, 0)),
                            late_reviews.get(e, 0), late_write_ups.get(e, 0)) for e in emails),
                   key=lambda line: line.name.lower())
-
-
-def closed_escalations(session: Session, today: dt.date, params: Mapping[str, str],
-                       row: Callable[[Escalation, Child], T]) -> Part[T]:
-    """Resolved this report year, the latest first, a page at a time in SQL (``row`` makes a
-    page's lines)."""
-    closed = (Escalation.status == "resolved",
-              Escalation.resolved_on >= report_year_start(today))
-    total = session.scalar(select(func.count()).select_from(Escalation).where(*closed)) or 0
-    return fetch_part(params, "closed", total, lambda start, count: [row(e, c) for e, c in (
-        session.execute(select(Escalation, Child).join(Child, Child.id == Escalation.child_id)
-                        .where(*closed)
-                        .order_by(Escalation.resolved_on.desc(), Escalation.id.desc())
-                        .offset(start).limit(count)))])
