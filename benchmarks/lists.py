@@ -10,16 +10,17 @@ and the unmatched returns, with their search boxes and filters.
                                          [--runs 5]
 
 For each store and size N it makes a fresh store, migrates it, loads N planned reviews (a child
-each, five IROs, three teams, nine in ten with a meeting time spread over a year, one in ten with
-invitations already sent and some of those failed; a carer and a social worker each; one child
-in four has a review held before, its write-ups open and some overdue; one child in ten more
-has only a held review, its next one not yet planned (the rules' date); one in fifty an open
-escalation at some stage and as many resolved; half as many unmatched inbox messages as
-reviews, one in ten waiting) by bulk INSERT. The first list read after the load works every
-child's next review out by the rules (``next_review.refresh``): timed once. Then it asks for
-each list page below ``--runs`` times and prints the best and the median in milliseconds (the
-preflight rows: all 25 requests together, the kept answers forgotten before each run).
-IRO_TEST_PG_URL picks the PostgreSQL server.
+each, five IROs, three teams, nine in ten with a meeting time spread over a year, one in ten
+with invitations already sent and some of those failed, half of them with a form, three in four
+of those back; a carer and a social worker each; one child in four has a review held before, its
+write-ups open and some overdue; one child in ten more has only a held review, its next one not
+yet planned (the rules' date); one in fifty an open escalation at some stage and as many
+resolved; half as many unmatched inbox messages as reviews, one in ten waiting) by bulk INSERT.
+The first list read after the load works every child's next review out by the rules
+(``next_review.refresh``): timed once. Then it asks for each list page below ``--runs`` times
+and prints the best and the median in milliseconds (the preflight rows: all 25 requests
+together, the kept answers forgotten before each run). IRO_TEST_PG_URL picks the PostgreSQL
+server.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ PAGES = (
     ("mail-out due", "/support?mailout=due"),
     ("meeting dates (a month)", "/support?from=2027-03-01&to=2027-03-31"),
     ("search a child reference", "/support?q=C-0000123"),
+    ("forms not all back", "/support?forms=outstanding"),
     ("mail-outs due, drawn, rows to check", "/support/mailouts?sort=meeting&dir=desc"),
     ("  its 25 rows checked (together)", FILL + "/support/mailouts?sort=meeting&dir=desc"),
     ("  drawn again, answers kept", "/support/mailouts?sort=meeting&dir=desc"),
@@ -89,7 +91,7 @@ PAGES = (
 def _load(url: str, size: int) -> None:
     from sqlalchemy import insert, select
 
-    from workers.store.models import Child, Dispatch, Participant, Review
+    from workers.store.models import Child, Dispatch, Participant, Return, Review
 
     sessions = open_store(url)
     now = london_moment(TODAY)
@@ -121,8 +123,14 @@ def _load(url: str, size: int) -> None:
             {"key": f"R-{n:07d}/invitation/{k}", "kind": "mailout_invitation", "channel": "email",
              "state": "failed" if n % 70 == 0 and k == 0 else "sent",
              "review_id": reviews[f"R-{n:07d}"], "recipient": f"p{k}@council.example.gov.uk",
-             "due_at": now, "attempts": 1, "params": {}}
+             "due_at": now, "attempts": 1, "params": {},
+             "reference_code": f"F-{n:07d}-{k}" if k < 2 else None}  # two carry a form
             for n in range(0, size, 10) for k in range(4)])
+        forms = session.execute(select(Dispatch.id).where(Dispatch.reference_code.is_not(None))
+                                .order_by(Dispatch.id)).scalars().all()
+        session.execute(insert(Return), [  # three in four forms back
+            {"dispatch_id": id_, "received_on": TODAY, "channel": "email"}
+            for n, id_ in enumerate(forms) if n % 4])
         _held_and_escalated(session, size, ids)
         session.commit()
         if session.get_bind().dialect.name == "postgresql":

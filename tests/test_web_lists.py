@@ -189,3 +189,60 @@ def test_failed_letters_are_paged_newest_first_and_filtered(site: tuple[Any, See
     assert f"Showing 1–{bounced // 2} of {bounced // 2}" in only
     one = browser.get(f"/support/dispatches?q={seeded.broken_review}").text
     assert f"Showing 1–{broken} of {broken}" in one and "refused the address (550)" in one
+
+
+def test_forms_outstanding_and_all_back_match_what_python_says(site: tuple[Any, Seeded]) -> None:
+    # a form counts once it went (emailed, or printed for post: state sent) and is back once a
+    # return is recorded; letters not yet sent, cancelled or without a form do not count
+    from factories import make_participant
+
+    from workers.store.models import Return
+
+    app, _ = site
+    with app.state.web.sessions() as session:
+        reviews = list(session.scalars(select(Review).where(Review.status == "planned")
+                                       .order_by(Review.id).limit(6)))
+        shapes = [  # (state, has a form, returned) of each review's letters
+            [("sent", True, True), ("sent", True, False)],  # one outstanding
+            [("sent", True, True), ("sent", True, True)],  # all back
+            [("sent", True, True), ("pending", True, False)],  # all sent are back
+            [("cancelled", True, False), ("sent", False, False)],  # no form out
+            [("sent", True, False)],  # outstanding
+            [("failed", True, False), ("sent", True, True)],  # back (the failed one never went)
+        ]
+        for review, letters in zip(reviews, shapes, strict=True):
+            for n, (state, form, returned) in enumerate(letters):
+                person = make_participant(session, review, role="carer")
+                letter = Dispatch(key=f"{review.ref}/forms-test/{n}", kind=INVITATION_KIND,
+                                  channel="email", state=state, review_id=review.id,
+                                  participant_id=person.id, due_at=london_moment(TODAY),
+                                  reference_code=f"F-{review.id}-{n}" if form else None)
+                session.add(letter)
+                session.flush()
+                if returned:
+                    session.add(Return(dispatch_id=letter.id, received_on=TODAY,
+                                       channel="email"))
+        session.commit()
+        planned = {r.id: r.ref for r in session.scalars(
+            select(Review).where(Review.status == "planned"))}
+        counted: dict[str, list[bool]] = {}  # each planned review's forms out: back or not
+        for letter in session.scalars(select(Dispatch).where(
+                Dispatch.kind == INVITATION_KIND, Dispatch.reference_code.is_not(None),
+                Dispatch.state == "sent")):
+            back = session.scalar(select(Return.id).where(Return.dispatch_id == letter.id))
+            if letter.review_id in planned:
+                counted.setdefault(planned[letter.review_id], []).append(back is not None)
+    browser = Browser(app)
+    browser.sign_in(SUPPORT)
+    outstanding = sorted(ref for ref, back in counted.items() if not all(back))
+    all_back = sorted(ref for ref, back in counted.items() if all(back))
+    assert {reviews[0].ref, reviews[4].ref} <= set(outstanding)
+    assert {reviews[1].ref, reviews[2].ref, reviews[5].ref} <= set(all_back)
+    assert reviews[3].ref not in outstanding + all_back
+    refs, total = _all_pages(browser, "?forms=outstanding")
+    assert sorted(refs) == outstanding and total == len(outstanding)
+    refs, total = _all_pages(browser, "?forms=back")
+    assert sorted(refs) == all_back and total == len(all_back)
+    page = browser.get(f"/support?q={reviews[0].ref}").text
+    assert "1 of 2 forms back" in page
+    assert browser.get("/support?forms=some").status_code == 400

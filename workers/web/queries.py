@@ -11,11 +11,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from workers.mailout.plan import INVITATION_KIND
-from workers.store.models import Dispatch, Participant, PrintBatch, Review
+from workers.store.models import Dispatch, Participant, PrintBatch, Return, Review
 from workers.web.listing import Listing, Page, contains
 
 TO_PRINT = "to print"  # a postal letter waiting for the print batch: the worker will not send it
@@ -29,6 +29,8 @@ def shown_state(channel: str, state: str) -> str:
 @dataclass(frozen=True)
 class Progress:
     counts: dict[str, int] = field(default_factory=dict)
+    forms_sent: int = 0  # consultation forms gone out (emailed, or printed for post)
+    forms_back: int = 0  # of them, returned
 
     @property
     def total(self) -> int:
@@ -72,6 +74,17 @@ class ReviewLine:
     waiting: bool = False  # no meeting date, time or venue yet: the mail-out waits (issue 16)
 
 
+def form_sent() -> ColumnElement[bool]:
+    """A dispatch that is a consultation form gone out: an invitation with a form code, sent
+    (a posted one once its batch was marked posted), as the return rates count it."""
+    return and_(Dispatch.kind == INVITATION_KIND, Dispatch.reference_code.is_not(None),
+                Dispatch.state == "sent")
+
+
+def form_back() -> ColumnElement[bool]:
+    return exists().where(Return.dispatch_id == Dispatch.id)
+
+
 def progress_by_review(session: Session, review_ids: list[int]) -> dict[int, Progress]:
     if not review_ids:
         return {}
@@ -83,7 +96,11 @@ def progress_by_review(session: Session, review_ids: list[int]) -> dict[int, Pro
     ):
         if review_id is not None:
             counts.setdefault(review_id, Counter())[shown_state(channel, state)] += n
-    return {rid: Progress(dict(c)) for rid, c in counts.items()}
+    forms = {review_id: (int(sent), int(back or 0)) for review_id, sent, back in session.execute(
+        select(Dispatch.review_id, func.count(), func.sum(case((form_back(), 1), else_=0)))
+        .where(Dispatch.review_id.in_(review_ids), form_sent())
+        .group_by(Dispatch.review_id))}
+    return {rid: Progress(dict(c), *forms.get(rid, (0, 0))) for rid, c in counts.items()}
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The upcoming reviews list at a council's scale: every planned review, a page at a time, with
-the total, sortable and filtered in SQL (IRO, team, mail-out state, mail-out due or late, the
-meeting's date range, a search by child or review reference).
+the total, sortable and filtered in SQL (IRO, team, mail-out state, mail-out due or late,
+consultation forms not yet back, the meeting's date range, a search by child or review
+reference).
 
 The meeting day is the meeting's London date, else the statutory date (``review_on``): in SQL,
 ``coalesce(scheduled_at, due_on)``. "Mail-out due" means the invitations' day
@@ -22,7 +23,7 @@ from workers.core.clock import london_day
 from workers.mailout.plan import INVITATION_KIND
 from workers.store.models import Child, Dispatch, Review
 from workers.web.listing import Listing, Page, contains, read_listing
-from workers.web.queries import Progress, ReviewLine, progress_by_review
+from workers.web.queries import Progress, ReviewLine, form_back, form_sent, progress_by_review
 
 if TYPE_CHECKING:
     from workers.config.directory import Directory
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 SORTS = ("meeting", "due", "review", "child", "iro")
 STATES = {"not_started": "Not started", "started": "Started", "failed": "With failed letters"}
 MAILOUT = {"due": "Mail-out due (its day has come)", "late": "Mail-out late (its day has passed)"}
+FORMS = {"outstanding": "Some not back yet", "back": "Every form sent is back"}
 LOOKAHEAD_DAYS = 370  # no mail-out offset reaches further than a year before the meeting
 
 
@@ -40,7 +42,7 @@ def read(params: Mapping[str, str], directory: Directory) -> Listing:
         params, sorts=SORTS, default_sort="meeting",
         choices={"iro": [p.email.lower() for p in directory.iros],
                  "team": [t.key for t in directory.teams],
-                 "state": list(STATES), "mailout": list(MAILOUT)},
+                 "state": list(STATES), "mailout": list(MAILOUT), "forms": list(FORMS)},
         dates=("from", "to"), texts=("q",))
 
 
@@ -123,6 +125,14 @@ def conditions(listing: Listing, *, mailout_bounds: tuple[dt.date, dt.date] | No
         where.append(~started)
         where.append(_on_or_before(late_up_to if listing.get("mailout") == "late"
                                    else due_up_to))
+    if listing.get("forms"):
+        out = exists(select(Dispatch.id).where(Dispatch.review_id == Review.id, form_sent(),
+                                               ~form_back()))
+        if listing.get("forms") == "outstanding":
+            where.append(out)
+        else:  # some went out, and every one of them came back
+            where.append(and_(exists(select(Dispatch.id).where(
+                Dispatch.review_id == Review.id, form_sent())), ~out))
     text = listing.get("q")
     if text:
         where.append(contains(text, Review.ref, Child.ref))

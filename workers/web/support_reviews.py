@@ -79,7 +79,8 @@ def upcoming(request: Request, user: Support) -> Response:
         page = review_list.upcoming_page(session, listing, mailout_bounds=bounds)
     return render(request, "support/upcoming.html", page=page, listing=listing, today=today,
                   iros=ctx.directory.iros, teams=ctx.directory.teams,
-                  states=review_list.STATES, mailouts=review_list.MAILOUT)
+                  states=review_list.STATES, mailouts=review_list.MAILOUT,
+                  forms=review_list.FORMS)
 
 
 @router.get("/reviews/{review_ref}")
