@@ -177,3 +177,37 @@ def test_the_sender_is_kept_and_a_stranger_flagged(ews_server: FakeEwsServer, tm
         assert rows["<own@example.net>"].sender == _carer(sessions, carer).lower()
         assert rows["<else@example.net>"].needs_confirmation
         assert rows["<else@example.net>"].sender == "someone@elsewhere.example"
+
+
+def test_the_poll_keeps_the_mailboxs_back_off(ews_server: FakeEwsServer, tmp_path: Path,
+                                             queued) -> None:  # type: ignore[no-untyped-def]
+    # Exchange's ErrorServerBusy is the account's: while the workers wait, the poll does not ask;
+    # a wait the poll is told, the workers keep too (workers.mail.backoff)
+    from workers.mail.backoff import InProcessBackoff
+    from workers.queue.scheduler import JobContext
+    from workers.returns.poll import make_job
+
+    sessions, codes, _ = queued
+    backoff = InProcessBackoff()
+    job = make_job(lambda: _reader(ews_server), lambda: tmp_path / "documents",
+                   lambda: (backoff, MAILBOX))
+
+    def tick(at: dt.datetime) -> int:
+        return job.run(JobContext(sessions, lambda ids: None, at, 20.0, 30.0, False))
+
+    backoff.hold(MAILBOX.upper(), 30, NOW)  # the workers met a 30 s back-off
+    ews_server.deliver(subject=f"form {codes[0]}", body="", message_id="<b0@example.net>")
+    assert tick(NOW + dt.timedelta(seconds=29)) == 0
+    assert ews_server.arrivals == []  # not one request while the mailbox waits
+
+    ews_server.fail_next("ErrorServerBusy", back_off_ms=45_000, operation="SyncFolderItems")
+    later = NOW + dt.timedelta(seconds=31)
+    assert tick(later) == 0  # told to wait: nothing read, no error out of the scheduler
+    assert 44.0 <= backoff.remaining(MAILBOX, later) <= 45.0  # and the workers will wait too
+    asked = len(ews_server.arrivals)
+    assert tick(later + dt.timedelta(seconds=44)) == 0 and len(ews_server.arrivals) == asked
+
+    assert tick(later + dt.timedelta(seconds=46)) == 1  # the wait over: the return is filed
+    with sessions() as s:
+        assert s.scalar(select(Return.id).join(Dispatch).where(
+            Dispatch.reference_code == codes[0])) is not None

@@ -164,3 +164,28 @@ def test_the_sender_is_kept_and_a_stranger_flagged(graph_server: FakeGraphServer
         assert not rows["<own@example.net>"].needs_confirmation
         assert rows["<else@example.net>"].sender == "someone@elsewhere.example"
         assert rows["<else@example.net>"].needs_confirmation
+
+
+def test_a_429_to_the_poll_is_kept_as_the_mailboxs_back_off(
+        graph_server: FakeGraphServer, tmp_path: Path,
+        queued: tuple[sessionmaker[Session], list[str], int]) -> None:  # noqa: F811
+    # Graph's 429 throttles the mailbox: the workers keep the wait, and so does the next poll
+    from workers.mail.backoff import InProcessBackoff
+    from workers.queue.scheduler import JobContext
+    from workers.returns.poll import make_job
+
+    sessions, codes, _ = queued
+    backoff = InProcessBackoff()
+    job = make_job(lambda: _reader(graph_server), lambda: tmp_path / "documents",
+                   lambda: (backoff, MAILBOX))
+
+    def tick(at: dt.datetime) -> int:
+        return job.run(JobContext(sessions, lambda ids: None, at, 20.0, 30.0, False))
+
+    graph_server.deliver(subject=f"form {codes[0]}", body="", message_id="<g@x.net>")
+    graph_server.fail_next(429, retry_after=20, path_contains="/delta")
+    assert tick(NOW) == 0
+    assert 19.0 <= backoff.remaining(MAILBOX, NOW) <= 20.0
+    asked = len(graph_server.arrivals)
+    assert tick(NOW + dt.timedelta(seconds=19)) == 0 and len(graph_server.arrivals) == asked
+    assert tick(NOW + dt.timedelta(seconds=21)) == 1

@@ -5,7 +5,8 @@ Exchange's ``ErrorServerBusy`` (its BackOffMilliseconds) and Graph's 429 ``Retry
 the mailbox, not the one request that received them. When only the letter that met the answer
 waited, the other threads sent 19 more requests during a 30 s back-off (issue 21), and each of
 those earns the mailbox more throttling. So the dispatcher records every ``ThrottledError``'s
-wait here and asks before any request to the server (workers.queue.dispatching).
+wait here and asks before any request to the server (workers.queue.dispatching); the inbox poll
+does the same (workers.returns.poll.make_job).
 
 In Redis the end of a mailbox's back-off is one key (``iro:backoff:<mailbox>``), kept only if it
 is later than the end already there, and expiring with it; without Redis (the embedded default:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 def register() -> None:
     from workers.casework import notices  # a meeting moved or cancelled (issue 16)
+    from workers.mail.backoff import make_backoff
     from workers.mailout import compose, jobs
     from workers.mailout.documents import load_config
     from workers.queue.scheduler import register_job
@@ -25,8 +26,10 @@ def register() -> None:
     distribution_compose.register(load)  # copies of the review record (issue 15 §2)
     notices.register(load)
     register_job(jobs.make_job(load))
+    shared_backoff = cache(lambda: make_backoff(load().settings))
     register_job(poll.make_job(lambda: inbox_reader(load().settings),
-                               lambda: Path(load().settings.documents_dir)))
+                               lambda: Path(load().settings.documents_dir),
+                               lambda: (shared_backoff(), load().settings.mailbox.address)))
     # the IRO's emailed records never confirmed are deleted (issue 15 §1)
     register_job(record_replies.make_job(lambda: load().settings.mailbox.record_reply_days,
                                          lambda: Path(load().settings.documents_dir)))

@@ -12,7 +12,7 @@ import logging
 import re
 from typing import Any
 
-from workers.errors import AuthenticationError, ServiceUnavailableError
+from workers.errors import AuthenticationError, ServiceUnavailableError, ThrottledError
 from workers.mail.ews import EwsConfig, build_account
 from workers.returns.inbox import InboxAttachment, InboxMessage, message_ids
 
@@ -107,6 +107,10 @@ def _translate(exc: BaseException, cfg: EwsConfig) -> Exception:
     if isinstance(exc, ews_errors.UnauthorizedError):
         return AuthenticationError(
             f"EWS refused the credentials for {cfg.mailbox}'s inbox; check IRO_EWS_PASSWORD")
+    if isinstance(exc, ews_errors.ErrorServerBusy):  # the account's back-off, in seconds
+        wait = float(exc.back_off or 30)
+        return ThrottledError(f"the inbox over EWS: the server is busy and asked for {wait:g} s "
+                              "of quiet", retry_after=wait)
     if isinstance(exc, ews_errors.ErrorFolderNotFound):
         return ServiceUnavailableError(
             "the processed folder does not exist under the inbox; create it or set "

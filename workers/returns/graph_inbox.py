@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from workers.errors import AuthenticationError, ServiceUnavailableError
+from workers.errors import AuthenticationError, ServiceUnavailableError, ThrottledError
 from workers.mail.graph import GraphConfig, retry_after_seconds
 from workers.returns.inbox import InboxAttachment, InboxMessage, message_ids
 
@@ -212,7 +212,11 @@ def _translate(response: httpx.Response, mailbox: str) -> Exception:
         return AuthenticationError(
             f"{where}: grant the app Mail.ReadWrite on this mailbox (and check the application "
             "access policy and IRO_GRAPH_CLIENT_SECRET)")
-    if status == 429 or status >= 500:
+    if status == 429:  # the mailbox's throttle: every worker keeps it (workers.mail.backoff)
+        wait = retry_after_seconds(response.headers.get("Retry-After"))
+        return ThrottledError(f"{where}: throttled, asked for {wait:g} s of quiet",
+                              retry_after=wait)
+    if status >= 500:
         wait = retry_after_seconds(response.headers.get("Retry-After"))
         return ServiceUnavailableError(f"{where}: busy; the next poll tries again "
                                        f"(asked to wait {wait:g}s)")

@@ -21,6 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workers.core.clock import london_date
+from workers.errors import ThrottledError
+from workers.mail.backoff import Backoff
 from workers.queue.scheduler import Job, JobContext
 from workers.returns import service, unmatched
 from workers.returns.attachments import codes_in
@@ -165,13 +167,27 @@ def poll(sessions: sessionmaker[Session], reader: InboxReader, documents_dir: Pa
     return summary
 
 
-def make_job(build: Callable[[], InboxReader | None], documents_dir: Callable[[], Path]) -> Job:
+def make_job(build: Callable[[], InboxReader | None], documents_dir: Callable[[], Path],
+             throttle: Callable[[], tuple[Backoff, str]] | None = None) -> Job:
+    """The scheduler's poll. ``throttle``: the mailbox's shared back-off and the mailbox: the
+    server's "wait" is the account's, not one request's (workers.mail.backoff), so the poll does
+    not ask while the workers wait, and a wait the poll is told is kept for the workers too."""
     def run(ctx: JobContext) -> int:
+        backoff, mailbox = throttle() if throttle is not None else (None, "")
+        if backoff is not None and (wait := backoff.remaining(mailbox, ctx.now)) > 0:
+            log.info("inbox poll put off to its next turn: the mail server asked for %.1f s "
+                     "of quiet", wait)
+            return 0
         reader = build()
         if reader is None:
             return 0  # the outbox transport has no inbox
         try:
             return poll(ctx.sessions, reader, documents_dir(), now=ctx.now).total
+        except ThrottledError as exc:
+            if backoff is not None:
+                backoff.hold(mailbox, exc.retry_after, ctx.now)
+            log.warning("%s; the next poll tries again", exc)
+            return 0
         finally:
             reader.close()
 
