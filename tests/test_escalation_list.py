@@ -143,14 +143,16 @@ def _sorted(known: list[Known], sort: str, descending: bool) -> list[int]:
 def _walk(app: Any, session: Session, listing: Listing, *scope: Any) -> list[ListRow]:
     """Every page of ``listing`` at 4 a page (and one past the end: the last again)."""
     ctx = app.state.web
-    first = el.page(ctx, session, replace(listing, size=4), TODAY, *scope)
+    as_row = el.list_rows(ctx, TODAY)
+    first = el.page_of(ctx, session, replace(listing, size=4), scope, as_row)
     rows: list[ListRow] = []
     for number in range(1, first.pages + 1):
-        page = el.page(ctx, session, replace(listing, size=4, page=number), TODAY, *scope)
+        page = el.page_of(ctx, session, replace(listing, size=4, page=number), scope, as_row)
         assert page.total == first.total and page.number == number
         assert len(page.rows) == min(4, page.total - 4 * (number - 1)) or not page.total
         rows += page.rows
-    past = el.page(ctx, session, replace(listing, size=4, page=first.pages + 1), TODAY, *scope)
+    past = el.page_of(ctx, session, replace(listing, size=4, page=first.pages + 1), scope,
+                      as_row)
     assert past.number == first.pages and past.rows == page.rows  # past the end: the last
     return rows
 
@@ -220,7 +222,8 @@ def test_the_search_box_finds_an_escalation_by_its_reference_and_takes_wildcards
 
         def found(text: str) -> list[int]:
             listing = el.escalation_listing(ctx, {"q": text, "sort": "ref"}, people=True)
-            return [r.id for r in el.page(ctx, session, listing, TODAY).rows]
+            return [r.id for r in el.page_of(ctx, session, listing, (),
+                                             el.list_rows(ctx, TODAY)).rows]
 
         for text in (f"ESC-{one}", f"esc-{one}", f"Esc{one}", f" ESC-{one} "):
             assert found(text) == [one], text

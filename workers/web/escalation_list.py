@@ -65,6 +65,17 @@ def _day(iso: str) -> dt.date | None:
     return dt.date.fromisoformat(iso) if iso else None
 
 
+def titles(ctx: WebContext) -> dict[str, Any]:
+    """What an escalation page writes by its title rather than its key (rules.yaml): each
+    stage's and category's, for the tables and the filter form's choices, and the states."""
+    rules = ctx.rules.escalation
+    return {"stage_titles": {s.key: s.title for s in rules.stages},
+            "category_titles": {c.key: c.title for c in rules.categories},
+            "stage_options": [(s.key, s.title) for s in rules.stages],
+            "category_options": [(c.key, c.title) for c in rules.categories],
+            "states": STATES}
+
+
 def escalation_listing(ctx: WebContext, params: Mapping[str, str], *, people: bool) -> Listing:
     """The list's filters and sort from the query string (``people``: the IRO and team
     filters too, for a list of more than one IRO's)."""
@@ -193,11 +204,6 @@ def page_of(ctx: WebContext, session: Session, listing: Listing,
     listing = replace(listing, page=min(listing.page, max(1, math.ceil(total / listing.size))))
     return Page(fetch(ctx, session, listing, scope, line, listing.offset, listing.size),
                 total, listing)
-
-
-def page(ctx: WebContext, session: Session, listing: Listing, today: dt.date,
-         *scope: ColumnElement[bool]) -> Page[ListRow]:
-    return page_of(ctx, session, listing, scope, list_rows(ctx, today))
 
 
 def part_of(ctx: WebContext, session: Session, listing: Listing,

@@ -142,13 +142,8 @@ def _escalations_page(request: Request, user: User, status: int = 200,
     rules = ctx.rules.escalation
     return render(request, "iro/escalations.html", status=status, open_rows=open_rows,
                   closed=closed, closed_listing=closed_listing, children=children,
-                  listing=listing, states=el.STATES,
-                  stage_options=[(st.key, st.title) for st in rules.stages],
-                  category_options=[(c.key, c.title) for c in rules.categories],
-                  categories=rules.categories, stages=rules.stages,
-                  stage_titles={st.key: st.title for st in rules.stages},
-                  category_titles={c.key: c.title for c in rules.categories},
-                  form_error=form_error, typed=typed or {})
+                  listing=listing, categories=rules.categories, stages=rules.stages,
+                  form_error=form_error, typed=typed or {}, **el.titles(ctx))
 
 
 @router.post("/escalations")
@@ -215,6 +210,7 @@ def _escalation_page(request: Request, escalation_id: int, user: User, status: i
                      form_error: str | None = None,
                      typed: dict[str, object] | None = None) -> Response:
     from workers.escalation.views import history, list_row
+    from workers.web.escalation_list import titles
 
     ctx = web_context(request)
     with ctx.sessions() as session:
@@ -227,7 +223,7 @@ def _escalation_page(request: Request, escalation_id: int, user: User, status: i
     later = [s for s in ctx.rules.escalation.stages if s.key != summary.stage]
     return render(request, "iro/escalation.html", status=status, summary=summary, steps=steps,
                   concern=concern, later=later, form_error=form_error, typed=typed or {},
-                  stage_titles={s.key: s.title for s in ctx.rules.escalation.stages})
+                  **titles(ctx))
 
 
 @router.post("/escalations/{escalation_id}/{action}")

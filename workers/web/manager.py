@@ -79,9 +79,7 @@ def home(request: Request, user: Manager) -> Response:
                   overdue_reviews=overdue_reviews, listing=listing,
                   iro_people=ctx.directory.iros, teams=ctx.directory.teams,
                   iros=iros, closed=closed, names=names,
-                  year_start=report_year_start(today),
-                  stage_titles={s.key: s.title for s in ctx.rules.escalation.stages},
-                  category_titles={c.key: c.title for c in ctx.rules.escalation.categories})
+                  year_start=report_year_start(today), **el.titles(ctx))
 
 
 def _may_see(ctx: WebContext, user: User) -> list[ColumnElement[bool]]:
@@ -109,15 +107,9 @@ def escalation_list(request: Request, user: Manager) -> Response:
     with ctx.sessions() as session:
         page = el.page_of(ctx, session, listing, _may_see(ctx, user),
                           el.lines(ctx, today, linked))
-    rules = ctx.rules.escalation
     return render(request, "manager/escalations.html", page=page, listing=listing,
-                  today=today, iro_manager=iro_manager, states=el.STATES,
-                  stage_options=[(s.key, s.title) for s in rules.stages],
-                  category_options=[(c.key, c.title) for c in rules.categories],
-                  iro_people=ctx.directory.iros, teams=ctx.directory.teams,
-                  names=ctx.directory.iro_names(),
-                  stage_titles={s.key: s.title for s in rules.stages},
-                  category_titles={c.key: c.title for c in rules.categories})
+                  today=today, iro_manager=iro_manager, iro_people=ctx.directory.iros,
+                  teams=ctx.directory.teams, names=ctx.directory.iro_names(), **el.titles(ctx))
 
 
 def _at_my_stage(ctx: WebContext, user: User, row: Escalation, child: Child) -> bool:
@@ -150,6 +142,7 @@ def _escalation_page(request: Request, escalation_id: int, user: User, status: i
                      form_error: str | None = None,
                      typed: dict[str, object] | None = None) -> Response:
     from workers.escalation.views import history, list_row
+    from workers.web.escalation_list import titles
 
     ctx = web_context(request)
     with ctx.sessions() as session:
@@ -160,7 +153,7 @@ def _escalation_page(request: Request, escalation_id: int, user: User, status: i
                   steps=steps, concern=concern, can_respond=mine, form_error=form_error,
                   typed=typed or {},
                   can_resolve=summary.status == "open" and is_iro_manager(ctx, user),
-                  stage_titles={s.key: s.title for s in ctx.rules.escalation.stages})
+                  **titles(ctx))
 
 
 @router.post("/escalations/{escalation_id}/respond")
